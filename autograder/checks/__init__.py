@@ -1,0 +1,49 @@
+"""Check specs for every graded student function, and the ``check`` a test cell calls.
+
+Each notebook topic has one module here (``mdps`` for notebook 01, ``bellman`` for 02, ...)
+that registers its specs on import. ``load_all`` imports them all.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from autograder.checks.core import (
+    Bug,
+    Case,
+    CheckFailed,
+    CheckReport,
+    CheckSpec,
+    all_specs,
+    check,
+    get_spec,
+    is_grading,
+    is_nbgrader,
+    run_check,
+)
+
+#: the spec modules, one per notebook topic.
+SPEC_MODULES = ("mdps", "bellman")
+
+
+def load_all() -> None:
+    """Import every spec module so that its specs are registered."""
+    for module in SPEC_MODULES:
+        importlib.import_module(f"autograder.checks.{module}")
+
+
+__all__ = [
+    "Bug",
+    "Case",
+    "CheckFailed",
+    "CheckReport",
+    "CheckSpec",
+    "SPEC_MODULES",
+    "all_specs",
+    "check",
+    "get_spec",
+    "is_grading",
+    "is_nbgrader",
+    "load_all",
+    "run_check",
+]

@@ -1,0 +1,50 @@
+"""Inputs shared by the check specs: the lecture's GridWorld and random MDPs and policies."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from rlkit import GridWorld, TabularMDP
+from rlkit.mdp import random_mdp
+
+
+@cache
+def gridworld(noise: float = 0.2, gamma: float = 0.9, living_reward: float = 0.0) -> GridWorld:
+    """The lecture's 4x3 GridWorld (cached: it is read-only)."""
+    return GridWorld(noise=noise, gamma=gamma, living_reward=living_reward)
+
+
+def lecture_mdp(noise: float = 0.2, gamma: float = 0.9, living_reward: float = 0.0) -> TabularMDP:
+    """The lecture's GridWorld as a ``TabularMDP`` (success 0.8, slips 0.1/0.1, gamma 0.9)."""
+    return gridworld(noise, gamma, living_reward).mdp
+
+
+def small_mdp(
+    rng: np.random.Generator, *, gamma: float | None = None, n_terminal: int = 1
+) -> TabularMDP:
+    """A random MDP with 3-7 states, 2-4 actions and some terminal states."""
+    n_states = int(rng.integers(3, 8))
+    n_actions = int(rng.integers(2, 5))
+    gamma = float(rng.uniform(0.5, 0.95)) if gamma is None else gamma
+    return random_mdp(n_states, n_actions, gamma=gamma, rng=rng, n_terminal=n_terminal)
+
+
+def stochastic_policy(rng: np.random.Generator, n_states: int, n_actions: int) -> np.ndarray:
+    """A random stochastic policy pi[s, a] (rows sum to 1)."""
+    return rng.dirichlet(np.ones(n_actions), size=n_states)
+
+
+def deterministic_policy(rng: np.random.Generator, n_states: int, n_actions: int) -> np.ndarray:
+    """A random deterministic policy: one action index per state."""
+    return rng.integers(0, n_actions, size=n_states)
+
+
+def values(rng: np.random.Generator, mdp: TabularMDP, scale: float = 1.0) -> np.ndarray:
+    """A random value vector, non-zero at terminal states too.
+
+    A backup must ignore whatever a value vector holds at terminal states (they never
+    bootstrap), so the checks feed such vectors on purpose.
+    """
+    return rng.normal(0.0, scale, size=mdp.n_states)

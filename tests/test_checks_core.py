@@ -1,0 +1,122 @@
+"""The check machinery: reports, errors a student can act on, and nbgrader-facing behaviour."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.checks import CheckFailed, check, get_spec, run_check
+from autograder.checks.core import Bug, Case, CheckSpec, allclose
+
+
+def _spec(**kwargs) -> CheckSpec:
+    base = dict(
+        name="demo.double",
+        function="double",
+        points=2,
+        reference=lambda x: 2 * np.asarray(x, dtype=float),
+        visible_cases=lambda: [Case("a vector", (np.arange(3.0),)), Case("a scalar", (4.0,))],
+        hidden_cases=lambda rng: [Case("hidden", (rng.normal(size=5),))],
+        bugs=(Bug("plus_two", lambda x: np.asarray(x) + 2, "Double, do not add two."),),
+        hint="Multiply by two.",
+    )
+    base.update(kwargs)
+    return CheckSpec(**base)
+
+
+def test_passing_function_scores_all_points():
+    report = run_check(_spec(), lambda x: np.asarray(x) * 2.0)
+    assert report.passed and report.score == 2
+    assert "all 2 cases passed (2/2 points)" in report.summary()
+
+
+def test_hidden_cases_run_only_when_grading():
+    spec = _spec()
+    assert len(run_check(spec, spec.reference).results) == 2
+    assert len(run_check(spec, spec.reference, grading=True).results) == 3
+
+
+def test_known_bug_is_named_with_its_hint_and_expected_vs_got():
+    report = run_check(_spec(), lambda x: np.asarray(x) + 2)
+    assert not report.passed and report.score == 0
+    assert report.bug == "plus_two"
+    text = report.summary()
+    assert "case: a vector" in text and "expected:" in text and "got:" in text
+    assert "Double, do not add two." in text
+
+
+def test_unknown_bug_gets_the_general_hint():
+    report = run_check(_spec(), lambda x: np.asarray(x) * 3.0)
+    assert report.bug is None and "Multiply by two." in report.summary()
+
+
+def test_wrong_shape_and_wrong_type_are_explained():
+    shape = run_check(_spec(), lambda x: np.zeros((2, 2)))
+    assert "wrong shape: expected (3,), got (2, 2)" in shape.summary()
+    typed = run_check(_spec(), lambda x: "twice")
+    assert "expected a number or numeric array, got str" in typed.summary()
+
+
+def test_exceptions_and_not_implemented_are_reported_not_raised():
+    def stub(x):
+        raise NotImplementedError()
+
+    assert "not implemented yet" in run_check(_spec(), stub).summary()
+
+    def crashes(x):
+        return x[10]
+
+    assert "your function raised IndexError" in run_check(_spec(), crashes).summary()
+
+
+def test_a_function_that_mutates_its_input_cannot_change_the_expected_value():
+    def mutating(x):
+        x = np.asarray(x)
+        if x.ndim:
+            x *= 0
+        return 2 * x
+
+    assert not run_check(_spec(), mutating).passed
+    assert run_check(_spec(), lambda x: 2 * np.asarray(x, dtype=float)).passed
+
+
+def test_integer_comparator_rejects_fractions():
+    compare = allclose(integer=True)
+    assert compare(np.array([1, 2]), np.array([1, 2])) is None
+    assert "whole numbers" in compare(np.array([1.5, 2]), np.array([1, 2]))
+
+
+def test_check_finds_the_function_in_the_callers_namespace_and_raises_on_failure(capsys):
+    def discounted_return(rewards, gamma):
+        return float(np.sum(gamma ** np.arange(len(rewards)) * np.asarray(rewards, float)))
+
+    check("mdps.discounted_return", discounted_return)
+    assert "\u2713 mdps.discounted_return" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="summed the rewards without discounting"):
+        check("mdps.discounted_return", lambda rewards, gamma: float(np.sum(rewards)))
+
+
+def test_check_says_when_the_function_is_missing():
+    with pytest.raises(CheckFailed, match="`discounted_return` is not defined"):
+        check("mdps.discounted_return")
+
+
+def test_unknown_check_name_lists_the_known_ones():
+    with pytest.raises(KeyError, match="known checks: .*mdps.discounted_return"):
+        get_spec("mdps.nope")
+
+
+def test_failure_renders_as_the_report_in_ipython():
+    exc = CheckFailed("case: x")
+    assert exc._render_traceback_() == ["\x1b[0;31mCheckFailed\x1b[0m: case: x"]
+
+
+def test_grading_mode_follows_nbgrader_environment(monkeypatch):
+    spec = get_spec("mdps.discounted_return")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    from autograder.checks import is_grading, is_nbgrader
+
+    assert is_grading() and is_nbgrader()
+    assert len(spec.cases(grading=is_grading())) > len(spec.cases(grading=False))
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    assert not is_grading() and is_nbgrader()
