@@ -1,0 +1,224 @@
+"""Figures for value functions, convergence and learning curves.
+
+Every function returns a ``matplotlib.figure.Figure`` and never calls ``plt.show()``. Without
+``ax`` a new Figure is built with the object API (no pyplot state, safe under the Agg backend
+in tests and CI); with ``ax`` the plot is drawn there and ``ax.figure`` is returned, so several
+curves can share one axes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import matplotlib as mpl
+import numpy as np
+import numpy.typing as npt
+from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from rlkit.envs.gridworld import GridWorld
+
+__all__ = [
+    "plot_convergence",
+    "plot_gridworld_values",
+    "plot_learning_curve",
+    "plot_state_values",
+]
+
+# Arrow (dx, dy) for N, E, S, W, with y up as on the slides.
+_ARROWS = {0: (0.0, 1.0), 1: (1.0, 0.0), 2: (0.0, -1.0), 3: (-1.0, 0.0)}
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        try:
+            root = ax.get_figure(root=True)  # matplotlib >= 3.10: the top-level Figure
+        except TypeError:
+            root = ax.figure
+        return root, ax  # type: ignore[return-value]
+    figure = Figure(figsize=figsize, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def plot_gridworld_values(
+    gridworld: GridWorld,
+    values: npt.ArrayLike,
+    policy: npt.ArrayLike | None = None,
+    *,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Heatmap of ``values`` over the grid, with slide coordinates (x right, y up).
+
+    Walls are grey, each cell shows its value, and if ``policy`` is given an arrow shows its
+    action (none on exits and TERMINAL, where every action is the same).
+
+    Args:
+        gridworld: The :class:`~rlkit.envs.gridworld.GridWorld` the values belong to.
+        values: One value per state (TERMINAL included), shape ``(n_states,)``.
+        policy: Optional deterministic policy, shape ``(n_states,)``.
+        title: Axes title.
+        ax: Draw on this axes instead of a new figure.
+
+    Returns:
+        The figure.
+
+    Example:
+        >>> from rlkit.envs.gridworld import GridWorld
+        >>> world = GridWorld()
+        >>> figure = plot_gridworld_values(world, np.zeros(world.n_states))
+        >>> type(figure).__name__
+        'Figure'
+
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.shape != (gridworld.n_states,):
+        raise ValueError(f"values must have shape ({gridworld.n_states},); got {v.shape}")
+    actions = None if policy is None else np.asarray(policy)
+    if actions is not None and actions.shape != (gridworld.n_states,):
+        raise ValueError(
+            f"policy must be deterministic with shape ({gridworld.n_states},); got {actions.shape}"
+        )
+    figure, axes = _axes(ax, (1.4 * gridworld.width + 1.2, 1.4 * gridworld.height))
+    grid = np.full((gridworld.height, gridworld.width), np.nan)  # grid[y - 1, x - 1]
+    cells = [c for c in gridworld.coords if c is not None]
+    xs, ys = np.array(cells).T
+    grid[ys - 1, xs - 1] = v[: len(cells)]
+    limit = max(float(np.nanmax(np.abs(grid))), 1e-12)
+    cmap = mpl.colormaps["RdYlGn"].with_extremes(bad="0.55")
+    image = axes.imshow(
+        np.ma.masked_invalid(grid),
+        origin="lower",  # row 0 is y = 1: y grows upwards as on the slides
+        extent=(0.5, gridworld.width + 0.5, 0.5, gridworld.height + 0.5),
+        cmap=cmap,
+        vmin=-limit,
+        vmax=limit,
+    )
+    figure.colorbar(image, ax=axes, shrink=0.8, label="V(s)")
+    for state, (x, y) in enumerate(cells):
+        on_exit = (x, y) in gridworld.exits
+        offset = 0.0 if actions is None or on_exit else -0.25
+        colour = "white" if abs(v[state]) > 0.7 * limit else "black"  # readable on dark cells
+        axes.text(
+            x, y + offset, f"{v[state]:.2f}", ha="center", va="center", fontsize=10, color=colour
+        )
+        if actions is not None and not on_exit:
+            dx, dy = _ARROWS[int(actions[state])]
+            axes.annotate(
+                "",
+                xy=(x + 0.3 * dx, y + 0.1 + 0.3 * dy),
+                xytext=(x, y + 0.1),
+                arrowprops={"arrowstyle": "->", "lw": 1.5},
+            )
+    for x, y in gridworld.walls:
+        axes.text(x, y, "wall", ha="center", va="center", color="white", fontsize=9)
+    axes.set_xticks(np.arange(1, gridworld.width + 1))
+    axes.set_yticks(np.arange(1, gridworld.height + 1))
+    axes.set_xlabel("x")
+    axes.set_ylabel("y")
+    if title is not None:
+        axes.set_title(title)
+    return figure
+
+
+def plot_state_values(
+    values: npt.ArrayLike,
+    *,
+    shape: tuple[int, int] | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Plot values of an MDP without a GridWorld: a heatmap if ``shape`` is given, else bars.
+
+    Args:
+        values: One value per state, shape ``(S,)``.
+        shape: ``(rows, cols)`` of a row-major grid (e.g. FrozenLake's ``(4, 4)``); row 0 is
+            drawn at the top, as Gymnasium renders it.
+        title: Axes title.
+        ax: Draw on this axes instead of a new figure.
+
+    Example:
+        >>> type(plot_state_values(np.arange(4.0), shape=(2, 2))).__name__
+        'Figure'
+
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1:
+        raise ValueError(f"values must be 1-D, one per state; got shape {v.shape}")
+    if shape is not None:
+        if shape[0] * shape[1] != v.size:
+            raise ValueError(f"shape {shape} does not hold {v.size} states")
+        figure, axes = _axes(ax, (max(4.0, 0.6 * shape[1] + 1.5), max(3.0, 0.6 * shape[0])))
+        image = axes.imshow(v.reshape(shape), cmap="viridis")
+        figure.colorbar(image, ax=axes, label="V(s)")
+        axes.set_xlabel("column")
+        axes.set_ylabel("row")
+    else:
+        figure, axes = _axes(ax, (8.0, 3.5))
+        axes.bar(np.arange(v.size), v, width=1.0)
+        axes.set_xlabel("state")
+        axes.set_ylabel("V(s)")
+    if title is not None:
+        axes.set_title(title)
+    return figure
+
+
+def plot_convergence(
+    residuals: npt.ArrayLike, *, label: str | None = None, ax: Axes | None = None
+) -> Figure:
+    """Max-norm residual ``max_s |V_k(s) - V_{k-1}(s)|`` per sweep ``k`` on a log y axis.
+
+    Value iteration contracts by ``gamma`` per sweep, so the curve is (at most) a straight
+    line of slope ``log10(gamma)``. Call again with ``ax=`` to compare several runs.
+
+    Example:
+        >>> figure = plot_convergence(0.9 ** np.arange(1, 50), label="gamma = 0.9")
+        >>> figure.axes[0].get_yscale()
+        'log'
+
+    """
+    r = np.asarray(residuals, dtype=np.float64)
+    if r.ndim != 1:
+        raise ValueError(f"residuals must be 1-D (one per sweep); got shape {r.shape}")
+    figure, axes = _axes(ax, (6.0, 4.0))
+    sweeps = np.arange(1, r.size + 1)
+    # A residual of exactly 0 (finite-horizon problems converge exactly) has no log; hide it.
+    axes.plot(sweeps, np.where(r > 0, r, np.nan), marker=".", label=label)
+    axes.set_yscale("log")
+    axes.set_xlabel("sweep k")
+    axes.set_ylabel(r"$\max_s |V_k(s) - V_{k-1}(s)|$")
+    if label is not None:
+        axes.legend()
+    axes.grid(True, which="both", alpha=0.3)
+    return figure
+
+
+def plot_learning_curve(
+    episode_returns: npt.ArrayLike, *, window: int = 20, ax: Axes | None = None
+) -> Figure:
+    """Return per episode (faint) and its moving average over ``window`` episodes.
+
+    Example:
+        >>> figure = plot_learning_curve(np.arange(100.0), window=10)
+        >>> len(figure.axes[0].lines)
+        2
+
+    """
+    returns = np.asarray(episode_returns, dtype=np.float64)
+    if returns.ndim != 1:
+        raise ValueError(f"episode_returns must be 1-D; got shape {returns.shape}")
+    if window < 1:
+        raise ValueError(f"window must be >= 1; got {window}")
+    figure, axes = _axes(ax, (6.0, 4.0))
+    episodes = np.arange(returns.size)
+    axes.plot(episodes, returns, alpha=0.3, label="return")
+    if returns.size >= window:
+        average = np.convolve(returns, np.ones(window) / window, mode="valid")
+        # The mean of episodes e-window+1..e is drawn at episode e.
+        axes.plot(episodes[window - 1 :], average, label=f"moving average ({window})")
+    axes.set_xlabel("episode")
+    axes.set_ylabel("return")
+    axes.legend()
+    return figure
