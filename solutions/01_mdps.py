@@ -102,8 +102,9 @@ gw = GridWorld()
 good = np.full(gw.mdp.n_states, 1)  # E everywhere ...
 for xy, action in {(1, 1): 0, (1, 2): 0, (3, 1): 0, (3, 2): 0, (4, 1): 3}.items():
     good[gw.state_index(xy)] = action  # ... except N up the left column and around the -1
-for seed in range(3):
-    print(f"seed {seed}: rewards {run_episode(gym.make('rlkit/GridWorld-v0'), good, seed)}")
+for seed in range(6):
+    rewards = run_episode(gym.make("rlkit/GridWorld-v0"), good, seed)
+    print(f"seed {seed}: {len(rewards)} steps, rewards {rewards}")
 
 # %% [markdown]
 # ## 2. The MDP tuple $(S, A, P, R, \gamma, \mu, H)$

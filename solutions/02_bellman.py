@@ -293,9 +293,9 @@ if not is_nbgrader():
     plotting.plot_gridworld_values(gw, learned.q_values.max(axis=1), learned_policy,
                                    title="Q-learning: max_a Q and its greedy policy", ax=axes[1])
     plt.show()
-    agree = [gw.coords[s] for s in range(mdp.n_states - 1)
-             if s not in gw.exits and learned_policy[s] == pi_star[s]]
-    print(f"greedy actions equal to pi* in {len(agree)} of the non-exit states")
+    cells = [s for s, xy in enumerate(gw.coords) if xy is not None and xy not in gw.exits]
+    agree = sum(learned_policy[s] == pi_star[s] for s in cells)
+    print(f"the learned greedy action equals pi* in {agree} of the {len(cells)} non-exit cells")
 
 # %% [markdown]
 # ## 7. Written answers (graded by hand)

@@ -1,0 +1,36 @@
+# The two quick-start commands (see README.md). Each sets up .venv on first use.
+#   make demo   the instructor's whole cycle on the bundled sample class
+#   make test   the test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lab bench lint release
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(PY) -m autograder demo --out out/demo
+
+test: setup
+	$(PY) -m pytest
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/
+
+release: setup
+	$(PY) -m autograder release
+
+bench: setup
+	$(PY) benchmarks/bench_value_iteration.py
+	$(PY) benchmarks/bench_grading.py
+
+lint: setup
+	$(VENV)/bin/ruff check rlkit autograder tests benchmarks
