@@ -101,7 +101,11 @@ for xy in [(4, 3), (3, 3), (2, 3), (1, 1), (4, 2)]:
 
 # %% [markdown]
 # As on the slide, every state can reach $(4,3)$ for sure, so $V^* = 1$ there, and the $-1$
-# exit is worth $-1$. Now the real lecture world: **success 0.8, slips 0.1/0.1, $\gamma = 0.9$**.
+# exit is worth $-1$. With $\gamma = 1$ and no living cost, *when* you arrive does not matter, so
+# many actions tie — even bumping into a wall keeps $V^* = 1$. A greedy policy that breaks ties
+# by the lowest index can then loop forever: one reason to use $\gamma < 1$ or a living cost.
+#
+# Now the real lecture world: **success 0.8, slips 0.1/0.1, $\gamma = 0.9$**.
 
 # %%
 gw = GridWorld()

@@ -13,7 +13,7 @@ from autograder.checks.core import Bug, Case, CheckSpec, allclose, register
 from rlkit import dp, qlearning
 from rlkit.mdp import TabularMDP
 
-# ----------------------------------------------------------------------------- shared cases
+# --- shared cases
 
 
 def _mdp_value_cases(seed: int) -> list[Case]:
@@ -29,7 +29,8 @@ def _mdp_value_cases(seed: int) -> list[Case]:
              (lecture, dp.bellman_optimality_backup(lecture, np.zeros(lecture.n_states)))),
         Case("GridWorld, deterministic moves, gamma 1, a random V (terminal entries too)",
              (det, fixtures.values(rng, det))),
-        Case("a random 'small' MDP (gamma 0.5) with a random V", (small, fixtures.values(rng, small))),
+        Case("a random 'small' MDP (gamma 0.5) with a random V",
+             (small, fixtures.values(rng, small))),
     ]
 
 
@@ -46,7 +47,7 @@ def _bootstrap_target(mdp: TabularMDP, values: np.ndarray) -> np.ndarray:
     return np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * values[None, None, :])
 
 
-# ----------------------------------------------------------------------------- q_from_v
+# --- q_from_v
 
 
 def _bug_q_forgot_gamma(mdp, values):
@@ -97,7 +98,7 @@ Q_FROM_V = CheckSpec(
     hint="Q(s,a) = sum_{s'} P(s'|s,a) [R(s,a,s') + gamma (1 - terminal[s']) V(s')].",
 )
 
-# ----------------------------------------------------------------------------- value_iteration_step
+# --- value_iteration_step
 
 
 def _bug_vi_mean_over_actions(mdp, values):
@@ -162,7 +163,7 @@ VALUE_ITERATION_STEP = CheckSpec(
     hint="V_k(s) = max_a sum_{s'} P(s'|s,a) [R(s,a,s') + gamma V_{k-1}(s')], 0 at terminals.",
 )
 
-# ----------------------------------------------------------------------------- greedy_policy
+# --- greedy_policy
 
 
 def _greedy_cases() -> list[Case]:
@@ -237,7 +238,7 @@ GREEDY_POLICY = CheckSpec(
     "action index (np.argmax does that).",
 )
 
-# ----------------------------------------------------------------------------- policy_evaluation_step
+# --- policy_evaluation_step
 
 
 def _expectation_cases() -> list[Case]:
@@ -315,7 +316,7 @@ POLICY_EVALUATION_STEP = CheckSpec(
     "terminals.",
 )
 
-# ----------------------------------------------------------------------------- policy_iteration
+# --- policy_iteration
 
 
 def _pi_run(mdp: TabularMDP) -> Case:
@@ -442,7 +443,7 @@ POLICY_ITERATION = CheckSpec(
     "[V of your policy, your values] vs [V*, V*].",
 )
 
-# ----------------------------------------------------------------------------- q_value_iteration_step
+# --- q_value_iteration_step
 
 
 def _q_cases() -> list[Case]:
@@ -513,7 +514,7 @@ Q_VALUE_ITERATION_STEP = CheckSpec(
     "Q_k(s',a')].",
 )
 
-# ----------------------------------------------------------------------------- epsilon_greedy
+# --- epsilon_greedy
 
 _N_DRAWS = 4000
 _FREQ_TOL = 5 * 0.5 / np.sqrt(_N_DRAWS)  # 5 binomial standard errors at worst (p = 1/2)
@@ -620,7 +621,7 @@ EPSILON_GREEDY = CheckSpec(
     "probabilities epsilon/|A| + (1 - epsilon)/|best| for the best actions. Use `rng`.",
 )
 
-# ----------------------------------------------------------------------------- q_learning_update
+# --- q_learning_update
 
 
 def _update_cases() -> list[Case]:

@@ -15,7 +15,7 @@ from autograder.checks.core import Bug, Case, CheckSpec, allclose, register
 from rlkit import dp, sampling
 from rlkit.mdp import TabularMDP
 
-# ----------------------------------------------------------------------------- discounted_return
+# --- discounted_return
 
 
 def _return_cases() -> list[Case]:
@@ -80,12 +80,13 @@ DISCOUNTED_RETURN = CheckSpec(
         Bug("mean_not_sum", _bug_mean_not_sum,
             "The return is a sum over time steps, not a mean."),
         Bug("discount_once", _bug_discount_once,
-            "Each reward gets its own power gamma^t; multiplying the sum by gamma once is not it."),
+            "Each reward gets its own power gamma^t; multiplying the sum by gamma once is not "
+            "it."),
     ),
     hint="G_0 = r_0 + gamma r_1 + gamma^2 r_2 + ...; an empty episode has return 0.",
 )
 
-# ----------------------------------------------------------------------------- trajectory_probability
+# --- trajectory_probability
 
 
 def _trajectory_case(name: str, mdp: TabularMDP, policy: np.ndarray, seed: int) -> Case:
@@ -181,7 +182,7 @@ TRAJECTORY_PROBABILITY = CheckSpec(
     "len(actions) + 1.",
 )
 
-# ----------------------------------------------------------------------------- expected_rewards
+# --- expected_rewards
 
 
 def _expected_rewards_ref(mdp: TabularMDP) -> np.ndarray:
@@ -245,7 +246,7 @@ EXPECTED_REWARDS = CheckSpec(
     hint="r(s, a) = sum_{s'} P(s'|s, a) R(s, a, s'), an (S, A) array.",
 )
 
-# ----------------------------------------------------------------------------- v_from_q
+# --- v_from_q
 
 
 def _v_from_q_cases() -> list[Case]:
@@ -313,7 +314,7 @@ V_FROM_Q = CheckSpec(
     hint="V^pi(s) = E_{a ~ pi(.|s)} [Q^pi(s, a)] = sum_a pi(a|s) Q^pi(s, a).",
 )
 
-# ----------------------------------------------------------------------------- evaluate_policy_exact
+# --- evaluate_policy_exact
 
 
 def _east_policy(noise: float = 0.2, gamma: float = 0.9) -> tuple[TabularMDP, np.ndarray]:
@@ -417,7 +418,7 @@ EVALUATE_POLICY_EXACT = CheckSpec(
     hint="V^pi = (I - gamma P_pi)^{-1} r_pi over the non-terminal states, V = 0 at terminals.",
 )
 
-# ----------------------------------------------------------------------------- monte_carlo_value
+# --- monte_carlo_value
 
 
 def _return_std(mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:
@@ -545,7 +546,7 @@ MONTE_CARLO_VALUE = CheckSpec(
     "'got' is your error estimate - V^pi(state). Use the given rng for all sampling.",
 )
 
-# ----------------------------------------------------------------------------- run_episode
+# --- run_episode
 
 
 class StrictEpisodes(gym.Wrapper):
@@ -554,10 +555,14 @@ class StrictEpisodes(gym.Wrapper):
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env)
         self._ended = True
+        self.visited: list[int] = []
+        """every observation the env returned, to tell two episodes apart"""
 
     def reset(self, **kwargs):  # noqa: D102
         self._ended = False
-        return self.env.reset(**kwargs)
+        obs, info = self.env.reset(**kwargs)
+        self.visited.append(int(obs))
+        return obs, info
 
     def step(self, action):  # noqa: D102
         if self._ended:
@@ -567,25 +572,41 @@ class StrictEpisodes(gym.Wrapper):
             )
         obs, reward, terminated, truncated, info = self.env.step(action)
         self._ended = bool(terminated or truncated)
+        self.visited.append(int(obs))
         return obs, reward, terminated, truncated, info
 
 
-def _episode_env(max_episode_steps: int, noise: float = 0.2) -> gym.Env:
+def _episode_env(max_episode_steps: int, noise: float = 0.2) -> StrictEpisodes:
     return StrictEpisodes(gym.make("rlkit/GridWorld-v0", noise=noise,
                                    max_episode_steps=max_episode_steps))
 
 
 def _episode_case(name: str, policy: np.ndarray, seed: int, max_episode_steps: int = 100,
                   noise: float = 0.2) -> Case:
-    return Case(name, run=lambda fn: np.asarray(
-        fn(_episode_env(max_episode_steps, noise), policy, seed), dtype=float))
+    def run(fn):
+        # Two runs with the same seed on fresh envs must visit the same states: an episode
+        # that ignores the seed would otherwise pass now and then by luck.
+        envs = [_episode_env(max_episode_steps, noise) for _ in range(2)]
+        first, _ = (np.asarray(fn(env, policy, seed), dtype=float) for env in envs)
+        if envs[0].visited != envs[1].visited:
+            raise ValueError("two runs with the same seed gave different episodes: "
+                             "reset the env with env.reset(seed=seed)")
+        return first
+
+    return Case(name, run=run)
+
+
+def _wandering_policy() -> np.ndarray:
+    """A fixed policy that rarely exits, so its episodes differ a lot from seed to seed."""
+    return np.random.default_rng(5).integers(0, 4, size=fixtures.lecture_mdp().n_states)
 
 
 def _episode_cases() -> list[Case]:
     _, good = _east_policy()
     good_actions = good.argmax(axis=1)
     stuck = np.full(good.shape[0], 3)  # always W: bumps into the west wall forever
-    return [
+    return [  # the wandering case first: its episodes tell a seeded loop from an unseeded one
+        _episode_case("GridWorld, a wandering policy, seed 3", _wandering_policy(), 3),
         _episode_case("GridWorld, the good policy, seed 0", good_actions, 0),
         _episode_case("GridWorld, the good policy, seed 7", good_actions, 7),
         _episode_case("deterministic moves: (1,1) to the +1 exit in 5 moves + exit",
@@ -658,8 +679,7 @@ RUN_EPISODE = CheckSpec(
     hidden_cases=_episode_hidden,
     bugs=(
         Bug("no_seed", _bug_episode_no_seed,
-            "Call env.reset(seed=seed) so that the episode is reproducible.",
-            reproducible=False),
+            "Call env.reset(seed=seed) so that the episode is reproducible."),
         Bug("ignores_truncation", _bug_episode_ignores_truncation,
             "An episode also ends when `truncated` is True (the time limit)."),
         Bug("drops_last_reward", _bug_episode_drops_last,

@@ -1,0 +1,268 @@
+"""A throw-away nbgrader course directory, driven in-process through ``NbGraderAPI``.
+
+The course is rebuilt from scratch on every run, so that nothing from an earlier run leaks
+into this one; only the gradebook (any SQLAlchemy URL) persists. The course directory holds:
+
+* ``nbgrader_config.py``: written by :func:`config_text`, the single place where nbgrader is
+  configured (timeout, stderr filter, solution stubs, cell overwriting, kernel);
+* ``share/jupyter/kernels/<KERNEL_NAME>/kernel.json``: a kernelspec that runs *this* Python
+  (``sys.executable``) with the repository on ``PYTHONPATH`` so notebooks import ``rlkit`` and
+  ``autograder``, and with the grader's seed for the hidden cases;
+* nbgrader's usual ``source/``, ``release/``, ``submitted/``, ``autograded/``, ``feedback/``.
+
+An instructor can open the course with ``nbgrader formgrader`` (run from the course directory)
+to grade the written answers by hand; the gradebook keeps manual grades across re-runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nbformat import NotebookNode
+
+from autograder.build import write_notebook
+from autograder.paths import REPO_ROOT
+
+#: the kernelspec every notebook runs with while grading or self-checking.
+KERNEL_NAME = "rlkit-autograder"
+#: default per-cell timeout in seconds.
+DEFAULT_TIMEOUT = 60
+#: stderr output matching this is dropped before grading. nbgrader zeroes a test cell with ANY
+#: stderr output, but our check cells report failure by raising, never through stderr; what
+#: reaches stderr is noise (numpy/torch warnings, progress bars, logging). So all of it goes.
+DEFAULT_STDERR_PATTERN = r"[\s\S]"
+#: what nbgrader puts in place of a solution in the student release.
+#: jupyter_client's policy for the kernel's sockets; "auto": CurveZMQ keys when supported.
+TRANSPORT_ENCRYPTION = "auto"
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+TEXT_STUB = "YOUR ANSWER HERE"
+
+
+class NbGraderError(RuntimeError):
+    """An nbgrader step failed; the message holds nbgrader's log and traceback."""
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    """How notebooks are executed when graded."""
+
+    timeout: int = DEFAULT_TIMEOUT
+    """per-cell timeout in seconds; a cell that runs longer is interrupted and scores 0."""
+    seed: int | None = None
+    """the seed of the hidden cases (``RLKIT_GRADING_SEED``); None: the checks' default."""
+    stderr_pattern: str = DEFAULT_STDERR_PATTERN
+    """stderr output matching this regular expression is ignored."""
+
+
+# ----------------------------------------------------------------------------- kernel
+
+
+def _prepend(path: str | Path, current: str | None) -> str:
+    return os.pathsep.join([str(path), *filter(None, [current])])
+
+
+def kernel_env(seed: int | None = None) -> dict[str, str]:
+    """Return the environment the grading kernel adds: the repository on the path, and the seed."""
+    env = {"PYTHONPATH": _prepend(REPO_ROOT, os.environ.get("PYTHONPATH"))}
+    if seed is not None:
+        env["RLKIT_GRADING_SEED"] = str(seed)
+    return env
+
+
+def write_kernelspec(data_dir: Path, seed: int | None = None) -> Path:
+    """Write the ``KERNEL_NAME`` kernelspec (this interpreter) under ``data_dir/kernels``."""
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (rlkit autograder)",
+        "language": "python",
+        "env": kernel_env(seed),
+        # curve: jupyter_client then encrypts the kernel's sockets (and ipykernel stops warning)
+        "metadata": {"debugger": False, "supported_encryption": ["curve"]},
+    }
+    kernel_dir = Path(data_dir) / "kernels" / KERNEL_NAME
+    kernel_dir.mkdir(parents=True, exist_ok=True)
+    (kernel_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    return kernel_dir
+
+
+@contextmanager
+def patched_environ(changes: dict[str, str | None]) -> Iterator[None]:
+    """Set (or with None, unset) environment variables; restore them on exit."""
+    saved = {key: os.environ.get(key) for key in changes}
+    try:
+        for key, value in changes.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def jupyter_environment(data_dir: Path, **extra: str | None) -> Iterator[None]:
+    """Set up the environment nbgrader and the grading kernel need; undone on exit.
+
+    This venv's ``bin`` goes on ``PATH`` (nbgrader runs ``alembic`` by name) and ``data_dir``
+    first on ``JUPYTER_PATH`` (so ``KERNEL_NAME`` resolves to our kernelspec).
+
+    ``extra`` sets (or with None, unsets) more variables for the same span.
+    """
+    changes = {
+        "PATH": _prepend(Path(sys.executable).parent, os.environ.get("PATH")),
+        "JUPYTER_PATH": _prepend(data_dir, os.environ.get("JUPYTER_PATH")),
+        **extra,
+    }
+    with patched_environ(changes):
+        yield
+
+
+# ----------------------------------------------------------------------------- config
+
+
+def config_text(root: Path, db_url: str, settings: GradingSettings) -> str:
+    """Return a course's ``nbgrader_config.py``: every nbgrader setting the pipeline relies on."""
+    lines = [
+        "# Written by autograder.course; regenerated on every run, do not edit.",
+        "c = get_config()  # noqa: F821",
+        f"c.CourseDirectory.root = {str(root)!r}",
+        f"c.CourseDirectory.db_url = {db_url!r}",
+        "# no exchange is used; a private one keeps nbgrader from probing /usr/local/share",
+        f"c.Exchange.root = {str(root / 'exchange')!r}",
+        "# the per-cell timeout: a hanging cell is interrupted, scores 0, the notebook goes on",
+        f"c.Execute.timeout = {int(settings.timeout)}",
+        "c.Execute.interrupt_on_timeout = True",
+        f"c.Execute.kernel_name = {KERNEL_NAME!r}",
+        "# encrypt the kernel's sockets (our kernelspec declares curve support)",
+        f"c.KernelManager.transport_encryption = {TRANSPORT_ENCRYPTION!r}",
+        "# any stderr output zeroes a test cell; warnings and progress bars must not",
+        "c.IgnorePattern.enabled = True",
+        f"c.IgnorePattern.pattern = {settings.stderr_pattern!r}",
+        f"c.ClearSolutions.code_stub = {{'python': {CODE_STUB!r}}}",
+        f"c.ClearSolutions.text_stub = {TEXT_STUB!r}",
+        "c.ClearSolutions.begin_solution_delimeter = 'BEGIN SOLUTION'",
+        "c.ClearSolutions.end_solution_delimeter = 'END SOLUTION'",
+        "c.ClearSolutions.enforce_metadata = True",
+        "# restore locked and grade cells from the gradebook (tampered or deleted test cells)",
+        "c.OverwriteCells.enabled = True",
+        "c.OverwriteCells.add_missing_cells = True",
+        "c.Autograde.create_student = True",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def load_config(config_file: Path) -> Any:
+    """Load an ``nbgrader_config.py`` into a traitlets ``Config``."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
+
+
+# ----------------------------------------------------------------------------- course
+
+
+class Course:
+    """An nbgrader course directory with its gradebook, driven through ``NbGraderAPI``."""
+
+    def __init__(self, root: Path, db_url: str, settings: GradingSettings) -> None:
+        self.root = Path(root).resolve()
+        self.db_url = db_url
+        self.settings = settings
+        self._api: Any = None
+
+    @classmethod
+    def create(cls, root: Path, db_url: str, settings: GradingSettings | None = None) -> Course:
+        """Wipe ``root`` and lay out a fresh course (config and kernelspec) there."""
+        course = cls(root, db_url, settings or GradingSettings())
+        if course.root.exists():
+            shutil.rmtree(course.root)
+        course.root.mkdir(parents=True)
+        course.config_file.write_text(
+            config_text(course.root, db_url, course.settings), encoding="utf-8"
+        )
+        write_kernelspec(course.data_dir, course.settings.seed)
+        return course
+
+    @property
+    def config_file(self) -> Path:
+        """The course's ``nbgrader_config.py``."""
+        return self.root / "nbgrader_config.py"
+
+    @property
+    def data_dir(self) -> Path:
+        """The Jupyter data directory holding the grading kernelspec."""
+        return self.root / "share" / "jupyter"
+
+    def api(self) -> Any:
+        """Return the ``NbGraderAPI`` configured by this course's ``nbgrader_config.py``."""
+        if self._api is None:
+            from nbgrader.apps import NbGraderAPI
+
+            self._api = NbGraderAPI(config=load_config(self.config_file))
+        return self._api
+
+    @contextmanager
+    def environment(self) -> Iterator[None]:
+        """Set up the process environment nbgrader needs (see ``jupyter_environment``)."""
+        from nbformat.warnings import DuplicateCellId, MissingIDFieldWarning
+        from sqlalchemy.exc import SAWarning
+
+        with jupyter_environment(self.data_dir), warnings.catch_warnings():
+            # harmless noise: nbgrader's Gradebook.add_submission builds objects under
+            # autoflush (SQLAlchemy warns on every new submission), and the cells nbgrader
+            # restores into a submission have no cell id (nbformat warns)
+            for category in (SAWarning, MissingIDFieldWarning, DuplicateCellId):
+                warnings.simplefilter("ignore", category=category)
+            yield
+
+    # -- paths in nbgrader's layout
+
+    def path(self, step: str, student: str | None, assignment: str, notebook: str,
+             ext: str = ".ipynb") -> Path:
+        """``<root>/<step>/[<student>/]<assignment>/<notebook><ext>``."""
+        parts = [step, *([student] if student else []), assignment, notebook + ext]
+        return self.root.joinpath(*parts)
+
+    # -- steps
+
+    def add_source(self, assignment: str, notebook: str, nb: NotebookNode) -> Path:
+        """Put a built source notebook where ``generate_assignment`` reads it."""
+        return write_notebook(nb, self.path("source", None, assignment, notebook))
+
+    def generate_assignment(self, assignment: str) -> Path:
+        """Run ``generate_assignment`` (records the assignment in the gradebook too)."""
+        self._run("generate_assignment", assignment)
+        return self.root / "release" / assignment
+
+    def submit(self, student: str, assignment: str, notebook: str, nb: NotebookNode) -> Path:
+        """Place a (validated) submission in ``submitted/``."""
+        return write_notebook(nb, self.path("submitted", student, assignment, notebook))
+
+    def autograde(self, assignment: str, student: str) -> None:
+        """Autograde one student's submission of one assignment."""
+        self._run("autograde", assignment, student)
+
+    def generate_feedback(self, assignment: str, student: str) -> None:
+        """Render the HTML feedback of one autograded submission."""
+        self._run("generate_feedback", assignment, student)
+
+    def _run(self, step: str, *args: str) -> None:
+        with self.environment():
+            result = getattr(self.api(), step)(*args)
+        if not result.get("success"):
+            detail = "\n".join(filter(None, [result.get("log"), result.get("error")]))
+            raise NbGraderError(f"nbgrader {step} {' '.join(args)} failed:\n{detail}")

@@ -1,0 +1,165 @@
+"""What a graded cell earned and why: the rows of ``grades.csv`` and the gradebook table.
+
+The score comes from the gradebook; the *reason* comes from the cell's error output in the
+executed notebook (the failing case and hint of a ``CheckFailed``, or the exception line).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+#: the status of a graded cell.
+OK, FAILED, ERROR, MANUAL, BLANK, MISSING = "ok", "failed", "error", "manual", "blank", "missing"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: what a cell interrupted at the timeout shows: the kernel's KeyboardInterrupt, or nbclient's
+#: own error when the kernel did not answer the interrupt.
+_TIMEOUT_ENAMES = ("CellTimeoutError", "KeyboardInterrupt")
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    """One graded cell of one student's notebook: a row of ``grades.csv``."""
+
+    student: str
+    assignment: str
+    notebook: str
+    grade_id: str
+    score: float | None
+    """None while a written answer waits for manual grading."""
+    max_score: float
+    status: str
+    reason: str = ""
+
+
+CSV_FIELDS = tuple(f.name for f in fields(GradeRow))
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def write_csv(rows: Iterable[GradeRow], path: Path) -> Path:
+    """Write ``rows`` (already in their final order) as ``grades.csv``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(CSV_FIELDS)
+        for row in rows:
+            values = list(astuple(row))
+            values[4], values[5] = _number(row.score), _number(row.max_score)
+            writer.writerow(values)
+    return path
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """Read a ``grades.csv`` back as dictionaries (for tests and tools)."""
+    with Path(path).open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+# ----------------------------------------------------------------------------- reasons
+
+
+def _clean(text: str) -> str:
+    return _ANSI.sub("", str(text)).strip()
+
+
+def check_failure_reason(message: str) -> str:
+    """Condense a ``CheckFailed`` report to one line: failing case, problem and hint."""
+    lines = [_clean(line) for line in message.splitlines() if line.strip()]
+    parts = {}
+    for line in lines[1:]:
+        key, sep, value = line.partition(": ")
+        if sep and key in ("case", "problem", "hint"):
+            parts[key] = value.strip()
+    if "problem" not in parts:
+        return lines[0] if lines else "CheckFailed"
+    reason = f"{parts['case']}: {parts['problem']}" if "case" in parts else parts["problem"]
+    return f"{reason} (hint: {parts['hint']})" if "hint" in parts else reason
+
+
+def error_reason(ename: str, evalue: str, timeout: int | None = None) -> str:
+    """One line for an error output of a cell."""
+    if ename == "CheckFailed":
+        return check_failure_reason(evalue)
+    if ename in _TIMEOUT_ENAMES:
+        limit = f" {timeout} s" if timeout else ""
+        return f"CellTimeoutError: interrupted at the{limit} per-cell time limit"
+    first = (_clean(evalue).splitlines() or [""])[0]
+    return f"{ename}: {first}" if first else ename
+
+
+def cell_failure(cell: NotebookNode, timeout: int | None = None) -> tuple[str, str] | None:
+    """``(status, reason)`` of an executed code cell that failed, or None if it did not."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            status = FAILED if output.get("ename") == "CheckFailed" else ERROR
+            return status, error_reason(output.get("ename", ""), output.get("evalue", ""), timeout)
+    return None
+
+
+def cell_outcomes(nb: NotebookNode, timeout: int | None = None) -> dict[str, tuple[str, str]]:
+    """grade_id -> ``(status, reason)`` for every failed grade cell of an executed notebook."""
+    outcomes = {}
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        failure = cell_failure(cell, timeout) if cell.cell_type == "code" else None
+        if grade_id and failure:
+            outcomes[grade_id] = failure
+    return outcomes
+
+
+# ----------------------------------------------------------------------------- table
+
+
+@dataclass(frozen=True)
+class Total:
+    """One student's total on one assignment."""
+
+    score: float
+    max_score: float
+    pending: bool
+    """True while some written answer waits for manual grading."""
+
+    def __str__(self) -> str:
+        return f"{self.score:g}/{self.max_score:g}{'*' if self.pending else ''}"
+
+
+def totals(rows: Iterable[GradeRow]) -> dict[tuple[str, str], Total]:
+    """(student, assignment) -> the total of its rows."""
+    out: dict[tuple[str, str], Total] = {}
+    for row in rows:
+        key = (row.student, row.assignment)
+        old = out.get(key, Total(0.0, 0.0, False))
+        out[key] = Total(old.score + (row.score or 0.0), old.max_score + row.max_score,
+                         old.pending or row.score is None)
+    return out
+
+
+def format_table(rows: Sequence[GradeRow]) -> str:
+    """Return the gradebook as a text table: a line per student, a column per assignment."""
+    by_key = totals(rows)
+    students = sorted({s for s, _ in by_key})
+    assignments = sorted({a for _, a in by_key})
+    header = ["student", *assignments, "total"]
+    body = []
+    for student in students:
+        cells = [by_key.get((student, a)) for a in assignments]
+        present = [c for c in cells if c is not None]
+        overall = Total(sum(c.score for c in present), sum(c.max_score for c in present),
+                        any(c.pending for c in present))
+        body.append([student, *(str(c) if c else "-" for c in cells), str(overall)])
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
+             for r in [header, *body]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    if any(t.pending for t in by_key.values()):
+        lines.append("* written answers still to be graded by hand (nbgrader formgrader)")
+    return "\n".join(lines)

@@ -1,0 +1,143 @@
+"""A student's self-check: run a notebook and report what each check cell would earn.
+
+The notebook runs top to bottom in the same kernel the grader uses, with only the visible cases
+(``NBGRADER_EXECUTION`` unset; with ``skip_slow`` it is ``validate``, which skips the training
+demos guarded by ``is_nbgrader()`` but still runs no hidden case). A check cell earns what
+nbgrader would give it from the same outputs (``determine_grade`` after the same stderr filter).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from autograder.course import (
+    DEFAULT_STDERR_PATTERN,
+    DEFAULT_TIMEOUT,
+    KERNEL_NAME,
+    TRANSPORT_ENCRYPTION,
+    jupyter_environment,
+    write_kernelspec,
+)
+from autograder.report import ERROR, FAILED, MANUAL, OK, cell_failure, error_reason
+from autograder.submissions import load_notebook
+
+#: what a timed-out cell gets as its error output (the same as nbgrader's ``Execute``).
+TIMEOUT_ERROR = {
+    "ename": "CellTimeoutError",
+    "evalue": "",
+    "traceback": ["\x1b[0;31mCellTimeoutError\x1b[0m: No reply from kernel before timeout"],
+}
+
+
+@dataclass(frozen=True)
+class CellReport:
+    """The self-check outcome of one graded cell."""
+
+    grade_id: str
+    points: float | None
+    """None for a written answer (graded by hand)."""
+    max_points: float
+    status: str
+    message: str = ""
+    """the failure report: the check's summary with its hint, or the error line."""
+
+
+def execute(nb: NotebookNode, cwd: Path, timeout: int = DEFAULT_TIMEOUT,
+            skip_slow: bool = False) -> NotebookNode:
+    """Run ``nb`` in the grading kernel (errors do not stop it; a hanging cell is interrupted)."""
+    from nbclient import NotebookClient
+    from traitlets.config import Config
+
+    client = NotebookClient(
+        nb,
+        config=Config({"KernelManager": {"transport_encryption": TRANSPORT_ENCRYPTION}}),
+        timeout=timeout,
+        kernel_name=KERNEL_NAME,
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        error_on_timeout=TIMEOUT_ERROR,
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    with tempfile.TemporaryDirectory(prefix="autograder-kernel-") as data_dir:
+        write_kernelspec(Path(data_dir))
+        mode = "validate" if skip_slow else None
+        with jupyter_environment(Path(data_dir), NBGRADER_EXECUTION=mode):
+            client.execute()
+    return nb
+
+
+def _failure_message(cell: NotebookNode, timeout: int) -> str:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") != "error":
+            continue
+        if output.get("ename") == "CheckFailed":
+            return str(output.get("evalue", "")).strip()
+        return error_reason(output.get("ename", ""), output.get("evalue", ""), timeout)
+    return ""
+
+
+def grade_cells(nb: NotebookNode, timeout: int = DEFAULT_TIMEOUT) -> list[CellReport]:
+    """Score the grade cells of an executed notebook the way nbgrader's autograder would."""
+    from nbgrader.preprocessors import IgnorePattern
+    from nbgrader.utils import determine_grade, is_grade
+
+    nb, _ = IgnorePattern(pattern=DEFAULT_STDERR_PATTERN).preprocess(nb, {})
+    reports = []
+    for cell in nb.cells:
+        if not is_grade(cell):
+            continue
+        grade_id = cell.metadata.nbgrader["grade_id"]
+        max_points = float(cell.metadata.nbgrader["points"])
+        if cell.cell_type != "code":
+            reports.append(CellReport(grade_id, None, max_points, MANUAL))
+            continue
+        points, _ = determine_grade(cell)
+        if points == max_points:
+            status, message = OK, ""
+        else:
+            failure = cell_failure(cell, timeout)
+            status = failure[0] if failure else FAILED
+            message = _failure_message(cell, timeout) or "no points (the cell printed no error)"
+        reports.append(CellReport(grade_id, points, max_points, status, message))
+    return reports
+
+
+def self_check(path: Path, timeout: int = DEFAULT_TIMEOUT,
+               skip_slow: bool = False) -> list[CellReport]:
+    """Load, run and score a student's notebook.
+
+    Raises:
+        InvalidNotebook: the file is not a readable notebook.
+
+    """
+    nb = load_notebook(path)
+    return grade_cells(execute(nb, Path(path).resolve().parent, timeout, skip_slow), timeout)
+
+
+def _indent(text: str, prefix: str = "      ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def format_report(path: Path, reports: list[CellReport], skip_slow: bool = False) -> str:
+    """Return the self-check report: a line per graded cell, failures in full, the total."""
+    scope = "visible cases only" + (", training demos skipped" if skip_slow else "")
+    lines = [f"Self-check of {path} ({scope}; the grader also runs hidden cases)", ""]
+    width = max([len(r.grade_id) for r in reports] + [10])
+    for r in reports:
+        earned = "-" if r.points is None else f"{r.points:g}"
+        mark = {OK: "passed", FAILED: "FAILED", ERROR: "ERROR", MANUAL: "graded by hand"}
+        lines.append(f"  {r.grade_id:<{width}}  {earned:>3}/{r.max_points:<3g} {mark[r.status]}")
+        if r.message:
+            lines.append(_indent(r.message))
+    auto = [r for r in reports if r.points is not None]
+    manual = sum(r.max_points for r in reports if r.points is None)
+    lines += ["", f"Total: {sum(r.points or 0 for r in auto):g}/"
+              f"{sum(r.max_points for r in auto):g} autograded points"
+              + (f" (+{manual:g} points of written answers graded by hand)" if manual else "")]
+    if not reports:
+        lines.insert(2, "  (this notebook has no graded cells)")
+    return "\n".join(lines)

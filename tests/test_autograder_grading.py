@@ -1,0 +1,137 @@
+"""End to end through ``python -m autograder grade``: the sample class and the edge cases."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+from conftest import EDGE_ASSIGNMENT, TEST_TIMEOUT
+
+from autograder.report import CSV_FIELDS
+from autograder.sample_class import STUDENTS
+
+pytestmark = pytest.mark.slow
+
+
+# ----------------------------------------------------------------------------- sample class
+
+
+def test_the_batch_completes_and_prints_the_gradebook(graded_class):
+    assert graded_class.returncode == 0, graded_class.stderr
+    header = graded_class.stdout.splitlines()[0].split()
+    assert header == ["student", "01_mdps", "02_bellman", "total"]
+    for student in STUDENTS:
+        assert re.search(rf"^{student}\s", graded_class.stdout, re.M)
+
+
+def test_every_sample_student_gets_the_expected_score(graded_class, expected):
+    got = {key: graded_class.total(*key) for key in expected}
+    assert got == expected
+
+
+def test_reference_solutions_get_full_marks(graded_class, assignments):
+    for assignment in assignments:
+        rows = [r for r in graded_class.rows
+                if r["student"] == "alice" and r["assignment"] == assignment.id]
+        checks = [r for r in rows if r["grade_id"].startswith("check_")]
+        assert all(r["status"] == "ok" and r["score"] == r["max_score"] for r in checks)
+        written = [r for r in rows if r["grade_id"].startswith("written_")]
+        assert written and all(r["status"] == "manual" and r["score"] == "" for r in written)
+
+
+def test_the_unmodified_release_scores_zero_with_a_reason(graded_class):
+    rows = [r for r in graded_class.rows if r["student"] == "carol"]
+    assert rows and all(float(r["score"]) == 0 for r in rows)
+    checks = [r for r in rows if r["grade_id"].startswith("check_")]
+    assert all(r["status"] == "failed" and "NotImplementedError" in r["reason"] for r in checks)
+    assert all(r["status"] == "blank" for r in rows if r["grade_id"].startswith("written_"))
+
+
+def test_known_bugs_fail_with_their_hint(graded_class):
+    failed = [r for r in graded_class.rows if r["student"] == "bob" and r["status"] == "failed"]
+    assert failed and all("hint:" in r["reason"] for r in failed)
+
+
+def test_exceptions_and_hangs_cost_only_their_cells(graded_class):
+    raised = [r for r in graded_class.rows if r["student"] == "dave" and r["status"] != "ok"
+              and r["grade_id"].startswith("check_")]
+    assert raised and all("RuntimeError: dave" in r["reason"] for r in raised)
+    hung = [r for r in graded_class.rows if r["student"] == "erin" and r["status"] == "error"]
+    assert len(hung) == 1 and hung[0]["reason"].startswith("CellTimeoutError")
+    assert f"{TEST_TIMEOUT} s" in hung[0]["reason"]
+
+
+def test_a_corrupt_file_scores_zero_with_the_reason(graded_class):
+    rows = [r for r in graded_class.rows if r["student"] == "frank"
+            and r["assignment"] == "01_mdps"]
+    assert rows and all(r["score"] == "0" and r["status"] == "missing" for r in rows)
+    assert all(r["reason"].startswith("corrupt notebook: not valid JSON") for r in rows)
+
+
+def test_grades_csv_layout_and_order(graded_class):
+    with (graded_class.out / "grades.csv").open(newline="") as f:
+        header = next(csv.reader(f))
+    assert tuple(header) == CSV_FIELDS
+    keys = [(r["student"], r["assignment"]) for r in graded_class.rows]
+    assert keys == sorted(keys)
+
+
+def test_feedback_and_gradebook_are_written(graded_class, expected):
+    from nbgrader.api import Gradebook
+
+    for student, assignment in expected:
+        html = graded_class.out / "feedback" / student / assignment / f"{assignment}.html"
+        assert html.is_file() and html.stat().st_size > 0
+    with Gradebook(f"sqlite:///{graded_class.out / 'gradebook.db'}") as gb:
+        for (student, assignment), points in expected.items():
+            submission = gb.find_submission(assignment, student)
+            assert submission.score == pytest.approx(points)
+
+
+# ----------------------------------------------------------------------------- edge cases
+
+
+def _edge_rows(runs, student):
+    return [r for r in runs.second.rows if r["student"] == student]
+
+
+def _full(assignments):
+    return next(a for a in assignments if a.id == EDGE_ASSIGNMENT).autograded_points
+
+
+def test_regrading_gives_identical_grades(edge_graded):
+    assert edge_graded.first.returncode == 0, edge_graded.first.stderr
+    assert edge_graded.second.returncode == 0, edge_graded.second.stderr
+    assert (edge_graded.second.out / "grades.csv").read_text() == edge_graded.first_csv
+
+
+def test_the_gradebook_can_live_elsewhere(edge_graded):
+    assert edge_graded.db.is_file()
+    assert not (edge_graded.second.out / "gradebook.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("student", "reason"),
+    [
+        ("corrupt", "corrupt notebook: not valid JSON"),
+        ("nbformat3", "corrupt notebook: nbformat 3 is not supported"),
+        ("notanotebook", "corrupt notebook: JSON but not a Jupyter notebook"),
+        ("nofile", "no submission"),
+        ("killer", "DeadKernelError"),
+    ],
+)
+def test_unusable_submissions_score_zero_with_a_reason(edge_graded, student, reason):
+    rows = _edge_rows(edge_graded, student)
+    assert rows and all(float(r["score"]) == 0 and reason in r["reason"] for r in rows)
+
+
+@pytest.mark.parametrize("student", ["tampered", "deleted", "noisy"])
+def test_test_cells_are_restored_and_stderr_is_ignored(edge_graded, assignments, student):
+    assert edge_graded.second.total(student, EDGE_ASSIGNMENT) == _full(assignments)
+
+
+def test_a_renamed_function_loses_its_checks_with_a_reason(edge_graded, assignments):
+    row = edge_graded.second.row("renamed", "check_bellman_q_from_v")
+    assert row["score"] == "0" and "`q_from_v` is not defined" in row["reason"]
+    assert 0 < edge_graded.second.total("renamed", EDGE_ASSIGNMENT) < _full(assignments)
