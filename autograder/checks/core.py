@@ -44,7 +44,8 @@ class Case:
     By default the case calls ``fn(*args, **kwargs)``. A case can instead give ``run``, a
     function of ``fn`` that returns what is compared (e.g. empirical frequencies of a random
     choice), and ``expected``, the exact value to compare with when it is not the reference's
-    output (statistical checks compare with the exact distribution, not a sample).
+    output (statistical checks compare with the exact value or distribution, not a sample,
+    within the case's own ``compare``).
     """
 
     name: str
@@ -52,6 +53,8 @@ class Case:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     run: Callable[[Callable], Any] | None = None
     expected: Any = None
+    compare: Comparator | None = None
+    """this case's own comparison (e.g. a statistical bound), instead of the spec's"""
 
     def call(self, fn: Callable) -> Any:
         """Run ``fn`` on a private copy of the inputs: mutating them harms nothing."""
@@ -247,11 +250,11 @@ def _call(case: Case, fn: Callable) -> Any:
         return _Raised(_first_line(exc))
 
 
-def _same(spec: CheckSpec, got: Any, out: Any) -> bool:
+def _same(spec: CheckSpec, case: Case, got: Any, out: Any) -> bool:
     if isinstance(got, _Raised) or isinstance(out, _Raised):
         return isinstance(got, _Raised) and isinstance(out, _Raised) and got.error == out.error
     try:
-        return (spec.diagnose or spec.compare)(got, out) is None
+        return (spec.diagnose or case.compare or spec.compare)(got, out) is None
     except Exception:  # noqa: BLE001 - incomparable outputs do not match
         return False
 
@@ -267,7 +270,7 @@ def _diagnose(spec: CheckSpec, outputs: list[tuple[Case, Any]]) -> Bug | None:
         matches = 0
         for i, (case, got) in enumerate(outputs):
             try:
-                ok = _same(spec, got, _call(case, bug.fn))
+                ok = _same(spec, case, got, _call(case, bug.fn))
             except NotImplementedError:
                 ok = False
             if i == 0 and not ok:
@@ -306,7 +309,7 @@ def run_check(
         if isinstance(got, _Raised):
             results.append(CaseResult(case.name, f"your function raised {got.error}"))
         else:
-            problem = spec.compare(got, expected)
+            problem = (case.compare or spec.compare)(got, expected)
             results.append(CaseResult(case.name, problem, expected if problem else None,
                                       got if problem else None))
         if results[-1].problem and first_failure is None:
@@ -319,7 +322,7 @@ def run_check(
     if not_implemented:
         hint = "Replace `raise NotImplementedError()` with your implementation."
     elif first_failure is not None:
-        if not _same(spec, outputs[0][1], _call(first_failure, fn)):
+        if not _same(spec, first_failure, outputs[0][1], _call(first_failure, fn)):
             hint = ("Your function gave different results on two runs with the same inputs: "
                     "draw all randomness from the given seed or `rng`.")
         else:

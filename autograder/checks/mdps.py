@@ -445,16 +445,10 @@ def _mc_case(name: str, mdp: TabularMDP, policy: np.ndarray, state: int, n: int,
     bound = 5.0 * _return_std(mdp, policy)[state] / np.sqrt(n) + 1e-3
     return Case(
         name,
-        run=lambda fn: _close_to(fn(mdp, policy, state, n, np.random.default_rng(seed)),
-                                 exact, bound),
-        expected=0.0,
+        run=lambda fn: fn(mdp, policy, state, n, np.random.default_rng(seed)),
+        expected=exact,
+        compare=allclose(rtol=0.0, atol=bound),
     )
-
-
-def _close_to(estimate: float, exact: float, bound: float) -> float:
-    """0 when the estimate is within ``bound`` of the exact value, else the signed error."""
-    error = float(estimate) - exact
-    return 0.0 if abs(error) <= bound else error
 
 
 def _mc_cases() -> list[Case]:
@@ -542,8 +536,8 @@ MONTE_CARLO_VALUE = CheckSpec(
         Bug("one_episode", _bug_mc_one_episode,
             "One episode is a very noisy estimate: average over all n_episodes."),
     ),
-    hint="The estimate must be within 5 standard errors of the exact V^pi(state); the case's "
-    "'got' is your error estimate - V^pi(state). Use the given rng for all sampling.",
+    hint="The estimate must be within 5 standard errors of the exact V^pi(state) (the case's "
+    "'expected'). Use the given rng for all sampling.",
 )
 
 # --- run_episode
