@@ -7,8 +7,11 @@ points, and a bank of *known bugs*. When a case fails, the student's output is c
 output of every known bug on that case; a match names the bug and prints its hint. The same bank
 is what ``tests/test_bug_bank.py`` runs to prove every typical bug loses its points.
 
-A failed check raises :class:`CheckFailed`, so nbgrader scores the cell 0; a passed check prints
-one line, so nbgrader gives the cell its points.
+In a notebook, a failed check raises :class:`CheckFailed` and a passed one prints one line: that
+is the student's interactive self-check. The grader does not run check cells at all: it calls
+the student's function on the cases inside the submission's sandboxed process, reads the
+outputs back as plain data and judges them itself with :func:`judge`, the same code
+:func:`run_check` uses for the self-check.
 """
 
 from __future__ import annotations
@@ -149,7 +152,7 @@ def allclose(*, rtol: float = 1e-6, atol: float = 1e-8, integer: bool = False) -
             ):
                 raise TypeError
         except Exception:  # noqa: BLE001 - anything non-numeric is a wrong type
-            return f"expected a number or numeric array, got {type(got).__name__}"
+            return f"expected a number or numeric array, got {type_name(got)}"
         if arr.shape != exp.shape:
             return f"wrong shape: expected {exp.shape}, got {arr.shape}"
         if integer:
@@ -233,55 +236,215 @@ def _first_line(exc: BaseException) -> str:
 
 
 @dataclass(frozen=True)
-class _Raised:
-    """Stands for "the function raised this" when outputs are matched with known bugs."""
+class Raised:
+    """Stands for "the function raised this" (its first line) in place of an output."""
 
     error: str
 
 
-def _call(case: Case, fn: Callable) -> Any:
-    """``case.call(fn)``, with an exception turned into a :class:`_Raised` value."""
+#: backward-compatible name of :class:`Raised`.
+_Raised = Raised
+
+
+class _NotImplementedMarker:
+    """Stands for "the function raised NotImplementedError" in place of an output."""
+
+    def __repr__(self) -> str:
+        return "NOT_IMPLEMENTED"
+
+
+#: what :func:`call_case` gives for a function that raises ``NotImplementedError`` (a stub).
+NOT_IMPLEMENTED: Any = _NotImplementedMarker()
+
+
+class Unreadable:
+    """An output that is not plain data (numbers, arrays, strings, containers of them).
+
+    The grader reads a submission's outputs back as plain data only; anything else arrives as
+    this: the name of its type and a short ``repr``, never the object. It compares equal to
+    nothing, so it always fails a case.
+    """
+
+    def __init__(self, type_name: str, text: str = "") -> None:
+        self.type_name = str(type_name)
+        self.text = str(text)
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}: {self.text}>" if self.text else f"<{self.type_name}>"
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __hash__ = object.__hash__
+
+
+def type_name(value: Any) -> str:
+    """The type name to show for an output (the original type for an :class:`Unreadable`)."""
+    return value.type_name if isinstance(value, Unreadable) else type(value).__name__
+
+
+def call_case(case: Case, fn: Callable) -> Any:
+    """``case.call(fn)``: the output, a :class:`Raised`, or :data:`NOT_IMPLEMENTED`.
+
+    Only ``Exception`` is caught; ``KeyboardInterrupt``, ``SystemExit`` and the like go on.
+    """
     try:
         with np.errstate(all="ignore"):
             return case.call(fn)
     except NotImplementedError:
-        raise
+        return NOT_IMPLEMENTED
     except Exception as exc:  # noqa: BLE001 - a raised error is an outcome to report
-        return _Raised(_first_line(exc))
+        return Raised(_first_line(exc))
+
+
+def _call(case: Case, fn: Callable) -> Any:
+    """``case.call(fn)``, with an exception turned into a :class:`Raised` value.
+
+    ``NotImplementedError`` propagates (the historical contract of this helper).
+    """
+    got = call_case(case, fn)
+    if got is NOT_IMPLEMENTED:
+        raise NotImplementedError
+    return got
 
 
 def _same(spec: CheckSpec, case: Case, got: Any, out: Any) -> bool:
-    if isinstance(got, _Raised) or isinstance(out, _Raised):
-        return isinstance(got, _Raised) and isinstance(out, _Raised) and got.error == out.error
+    if got is NOT_IMPLEMENTED or out is NOT_IMPLEMENTED:
+        return False
+    if isinstance(got, Raised) or isinstance(out, Raised):
+        return isinstance(got, Raised) and isinstance(out, Raised) and got.error == out.error
     try:
         return (spec.diagnose or case.compare or spec.compare)(got, out) is None
     except Exception:  # noqa: BLE001 - incomparable outputs do not match
         return False
 
 
-def _diagnose(spec: CheckSpec, outputs: list[tuple[Case, Any]]) -> Bug | None:
-    """The known bug whose outputs match the student's on the most cases (ties: bank order).
+class Judge:
+    """Judges one check: its cases, their expected values and the known bugs' outputs.
 
-    ``outputs`` pairs each case with what the student's function gave (a value or a
-    :class:`_Raised`), the first failing case first. A bug must match on that one.
+    This is the one place where a check is judged: :func:`run_check` (the in-notebook
+    self-check) feeds it outputs it just computed, the grader feeds it outputs read back as
+    plain data from the submission's sandboxed process. The expected values and the bugs'
+    outputs are computed here, in the caller's process, once: a grader reuses one ``Judge``
+    per check for every submission.
     """
-    best: tuple[int, Bug] | None = None
-    for bug in spec.bugs:
-        matches = 0
-        for i, (case, got) in enumerate(outputs):
-            try:
-                ok = _same(spec, case, got, _call(case, bug.fn))
-            except NotImplementedError:
-                ok = False
-            if i == 0 and not ok:
-                break
-            matches += ok
-        else:
-            if best is None or matches > best[0]:
-                best = (matches, bug)
-            if matches == len(outputs):
-                break
-    return None if best is None else best[1]
+
+    def __init__(self, spec: CheckSpec, cases: Sequence[Case]) -> None:
+        self.spec = spec
+        self.cases = list(cases)
+        self._expected: dict[int, Any] = {}
+        self._bugs: dict[tuple[int, int], Any] = {}
+
+    @classmethod
+    def for_spec(cls, spec: CheckSpec, *, grading: bool, seed: int | None = None) -> Judge:
+        """The judge of ``spec``'s cases (with the hidden ones when ``grading``)."""
+        return cls(spec, spec.cases(grading=grading, seed=seed))
+
+    def expected(self, i: int) -> Any:
+        """What case ``i`` must give (computed once)."""
+        if i not in self._expected:
+            self._expected[i] = expected_output(self.spec, self.cases[i])
+        return self._expected[i]
+
+    def bug_output(self, bug: int, i: int) -> Any:
+        """What known bug number ``bug`` gives on case ``i`` (computed once)."""
+        key = (bug, i)
+        if key not in self._bugs:
+            self._bugs[key] = call_case(self.cases[i], self.spec.bugs[bug].fn)
+        return self._bugs[key]
+
+    def diagnose(self, order: list[int], outputs: Sequence[Any]) -> Bug | None:
+        """The known bug whose outputs match the student's on the most cases (ties: bank order).
+
+        ``order`` lists the case indices to compare, the first failing case first; a bug
+        must match on that one.
+        """
+        spec = self.spec
+        best: tuple[int, Bug] | None = None
+        for b, bug in enumerate(spec.bugs):
+            matches = 0
+            for n, i in enumerate(order):
+                ok = _same(spec, self.cases[i], outputs[i], self.bug_output(b, i))
+                if n == 0 and not ok:
+                    break
+                matches += ok
+            else:
+                if best is None or matches > best[0]:
+                    best = (matches, bug)
+                if matches == len(order):
+                    break
+        return None if best is None else best[1]
+
+    def __call__(
+        self, outputs: Sequence[Any], rerun: Callable[[int], Any] | None = None
+    ) -> CheckReport:
+        """Compare what a student's function gave on each case with the reference.
+
+        Args:
+            outputs: what the function gave on each case, as :func:`call_case` returns it (a
+                value, a :class:`Raised`, or :data:`NOT_IMPLEMENTED`).
+            rerun: gives the function's output on case ``i`` once more; used on the first
+                failing case to tell a function that ignores its seed. None skips that test.
+
+        """
+        spec, cases = self.spec, self.cases
+        if len(outputs) != len(cases):
+            raise ValueError(f"{spec.name}: {len(outputs)} outputs for {len(cases)} cases")
+        results: list[CaseResult] = []
+        order: list[int] = []  # the cases to match with known bugs, first failure first
+        first_failure: int | None = None
+        not_implemented = False
+        for i, (case, got) in enumerate(zip(cases, outputs, strict=True)):
+            expected = self.expected(i)
+            if got is NOT_IMPLEMENTED:
+                not_implemented = True
+                results.append(
+                    CaseResult(case.name, "not implemented yet (it raises NotImplementedError)"))
+                continue
+            if isinstance(got, Raised):
+                results.append(CaseResult(case.name, f"your function raised {got.error}"))
+            else:
+                try:
+                    problem = (case.compare or spec.compare)(got, expected)
+                except Exception as exc:  # noqa: BLE001 - an output the comparator cannot take
+                    problem = f"the output could not be compared ({_first_line(exc)})"
+                results.append(CaseResult(case.name, problem, expected if problem else None,
+                                          got if problem else None))
+            if results[-1].problem and first_failure is None:
+                first_failure = i
+                order.insert(0, i)
+            else:
+                order.append(i)
+        hint: str | None = None
+        bug: Bug | None = None
+        if not_implemented:
+            hint = "Replace `raise NotImplementedError()` with your implementation."
+        elif first_failure is not None:
+            got = outputs[first_failure]
+            again = rerun(first_failure) if rerun is not None else got
+            if not _same(spec, cases[first_failure], got, again):
+                hint = ("Your function gave different results on two runs with the same inputs: "
+                        "draw all randomness from the given seed or `rng`.")
+            else:
+                bug = self.diagnose(order, outputs)
+                hint = bug.hint if bug is not None else (spec.hint or None)
+        return CheckReport(spec.name, spec.points, tuple(results), hint,
+                           bug.name if bug is not None else None)
+
+
+def expected_output(spec: CheckSpec, case: Case) -> Any:
+    """What a case must give: its ``expected``, or the reference's output on it."""
+    return case.expected if case.expected is not None else case.call(spec.reference)
+
+
+def judge(
+    spec: CheckSpec,
+    cases: Sequence[Case],
+    outputs: Sequence[Any],
+    rerun: Callable[[int], Any] | None = None,
+) -> CheckReport:
+    """Judge a function's ``outputs`` on ``cases`` (see :class:`Judge`)."""
+    return Judge(spec, cases)(outputs, rerun)
 
 
 def run_check(
@@ -293,43 +456,9 @@ def run_check(
     hint, and the failing case is run a second time: a function that gives different results
     on identical inputs is told to draw its randomness from the given seed or generator.
     """
-    results: list[CaseResult] = []
-    outputs: list[tuple[Case, Any]] = []  # what fn gave on each case, first failure first
-    first_failure: Case | None = None
-    not_implemented = False
-    for case in spec.cases(grading=grading, seed=seed):
-        expected = case.expected if case.expected is not None else case.call(spec.reference)
-        try:
-            got = _call(case, fn)
-        except NotImplementedError:
-            not_implemented = True
-            results.append(
-                CaseResult(case.name, "not implemented yet (it raises NotImplementedError)"))
-            continue
-        if isinstance(got, _Raised):
-            results.append(CaseResult(case.name, f"your function raised {got.error}"))
-        else:
-            problem = (case.compare or spec.compare)(got, expected)
-            results.append(CaseResult(case.name, problem, expected if problem else None,
-                                      got if problem else None))
-        if results[-1].problem and first_failure is None:
-            first_failure = case
-            outputs.insert(0, (case, got))
-        else:
-            outputs.append((case, got))
-    hint: str | None = None
-    bug: Bug | None = None
-    if not_implemented:
-        hint = "Replace `raise NotImplementedError()` with your implementation."
-    elif first_failure is not None:
-        if not _same(spec, first_failure, outputs[0][1], _call(first_failure, fn)):
-            hint = ("Your function gave different results on two runs with the same inputs: "
-                    "draw all randomness from the given seed or `rng`.")
-        else:
-            bug = _diagnose(spec, outputs)
-            hint = bug.hint if bug is not None else (spec.hint or None)
-    return CheckReport(spec.name, spec.points, tuple(results), hint,
-                       bug.name if bug is not None else None)
+    checker = Judge.for_spec(spec, grading=grading, seed=seed)
+    outputs = [call_case(case, fn) for case in checker.cases]
+    return checker(outputs, rerun=lambda i: call_case(checker.cases[i], fn))
 
 
 # --- the notebook API
@@ -413,6 +542,7 @@ def check(name: str, fn: Callable | None = None) -> None:
 
 
 __all__ = [
+    "NOT_IMPLEMENTED",
     "Bug",
     "Case",
     "CaseResult",
@@ -427,6 +557,13 @@ __all__ = [
     "grading_seed",
     "is_grading",
     "is_nbgrader",
+    "Judge",
+    "judge",
+    "Raised",
     "register",
     "run_check",
+    "type_name",
+    "Unreadable",
+    "call_case",
+    "expected_output",
 ]
