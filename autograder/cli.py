@@ -9,6 +9,7 @@ from pathlib import Path
 
 from autograder.course import DEFAULT_TIMEOUT, GradingSettings
 from autograder.paths import NOTEBOOKS_DIR, SAMPLE_CLASS_DIR, SOLUTIONS_DIR
+from autograder.sandbox import Limits
 
 #: the demo's per-cell timeout: the sample class has a student whose function never returns.
 DEMO_TIMEOUT = 10
@@ -17,12 +18,14 @@ EPILOG = """\
 exit codes: 0 done (a batch that completed is a success even if students scored 0);
 1 check: some check failed / demo: a sample student did not get the expected score;
 2 bad input (a source breaking the cell conventions, an unknown assignment, an unreadable
-notebook, a missing directory) or an nbgrader failure outside any single submission.
+notebook, a missing directory), no sandbox for student code (see grade --unsandboxed), or an
+nbgrader failure outside any single submission.
 
 typical cycle:
   python -m autograder release                      # solutions/*.py -> notebooks/*.ipynb
-  python -m autograder grade SUBMISSIONS --out grading/
+  python -m autograder grade SUBMISSIONS --out grading/ --workers 2
   python -m autograder check notebooks/01_mdps.ipynb  # a student's self-check
+  python -m autograder gradescope --out autograder.zip # grade on Gradescope instead
   python -m autograder demo                          # all of it on the bundled sample class
 """
 
@@ -41,9 +44,26 @@ def _assignment_list(text: str) -> list[str]:
 def _add_timeout(parser: argparse.ArgumentParser, default: int) -> None:
     parser.add_argument(
         "--timeout", type=_positive_int, default=default, metavar="S",
-        help=f"per-cell time limit in seconds; a cell running longer is interrupted and "
-             f"scores 0 (default {default})",
+        help=f"time limit in seconds of each step: one of the student's cells, or one check "
+             f"(all its cases); a step running longer is interrupted and scores 0 "
+             f"(default {default})",
     )
+
+
+def _add_grading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                        help="grade N notebooks at once, each in its own sandboxed process; "
+                             "the results are the same as with 1 (default 1)")
+    parser.add_argument("--memory", type=_positive_int, default=Limits().memory_mb,
+                        metavar="MiB",
+                        help="memory limit of one notebook's process (real use, swap "
+                             f"included; default {Limits().memory_mb})")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="run student code WITHOUT the sandbox (still in its own process, "
+                             "judged by the grader, with time and file-size limits, but able "
+                             "to read and write whatever you can). Only for code you trust; "
+                             "without this flag the grader refuses when it cannot build a "
+                             "sandbox (it needs bubblewrap and writable cgroups: run as root)")
 
 
 def _add_solutions(parser: argparse.ArgumentParser) -> None:
@@ -74,17 +94,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser(
         "grade", help="autograde a batch of submissions into a gradebook, feedback, grades.csv",
-        description="Autograde SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb student by "
-                    "student. Writes DIR/grades.csv (one row per graded cell: student, "
-                    "assignment, notebook, grade_id, score, max_score, status, reason), the "
-                    "gradebook, DIR/feedback/<student>/<assignment>/<notebook>.html and "
-                    "nbgrader's working course in DIR/course; prints the gradebook table. "
-                    "A bad submission (corrupt file, exception, hanging cell, missing "
-                    "notebook) scores 0 on its own cells and the batch goes on. Statuses: ok; "
-                    "failed (a check failed: reason = case, problem, hint); error (another "
-                    "exception, the timeout, or nbgrader failing on the notebook); manual "
-                    "(a written answer to grade by hand, score empty); blank (a written answer "
-                    "left empty); missing (no usable notebook: absent or corrupt).",
+        description="Autograde SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb. Each "
+                    "notebook's code runs in its own sandboxed process (bubblewrap: no "
+                    "network, no view of solutions/, the gradebook or other submissions; "
+                    "cgroup limits on memory, processes and CPU; a time limit per step); the "
+                    "grader calls the student's functions there and judges their outputs in "
+                    "its own process, so student code never judges itself. Writes "
+                    "DIR/grades.csv (one row per graded cell: student, assignment, notebook, "
+                    "grade_id, score, max_score, status, reason), the nbgrader gradebook, "
+                    "DIR/feedback/<student>/<assignment>/<notebook>.html, DIR/logs/ and "
+                    "nbgrader's course directory DIR/course (for formgrader); prints the "
+                    "gradebook table. A bad submission (corrupt or huge file, exception, "
+                    "hang, memory or fork bomb, exit) scores 0 on its own cells and the batch "
+                    "goes on. Statuses: ok; failed (a check failed: reason = case, problem, "
+                    "hint); error (reason starts with timeout:, memory: or crash: when the "
+                    "notebook's process was stopped); manual (a written answer to grade by "
+                    "hand, score empty); blank (a written answer left empty); missing (no "
+                    "usable notebook: absent, corrupt or too large).",
     )
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                        help="directory of <student>/<assignment>/<notebook>.ipynb")
@@ -100,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--assignments", type=_assignment_list, metavar="A,B",
                        help="grade only these assignment ids, comma-separated (default: all)")
     _add_solutions(grade)
+    _add_grading_options(grade)
 
     check = commands.add_parser(
         "check", help="a student's self-check of one notebook (visible cases only)",
@@ -129,6 +156,34 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("grading-demo"), metavar="DIR",
                       help="output directory (default ./grading-demo)")
     _add_timeout(demo, DEMO_TIMEOUT)
+    demo.add_argument("--workers", type=_positive_int, default=2, metavar="N",
+                      help="notebooks graded at once (default 2)")
+
+    gradescope = commands.add_parser(
+        "gradescope", help="build a Gradescope autograder zip from the same check specs",
+        description="Write a Gradescope autograder zip (setup.sh, run_autograder, the course "
+                    "code and the release) for one assignment. On Gradescope, run_autograder "
+                    "grades /autograder/submission/*.ipynb with the same pipeline and writes "
+                    "/autograder/results/results.json: one test per check, its points from "
+                    "the spec, the failure report (never the hidden tests) as output.",
+    )
+    gradescope.add_argument("assignment", metavar="ASSIGNMENT",
+                            help="the assignment id, e.g. 01_mdps")
+    gradescope.add_argument("--out", type=Path, metavar="ZIP",
+                            help="the zip to write (default: ./<assignment>-gradescope.zip)")
+    gradescope.add_argument("--visibility", default="visible",
+                            choices=("visible", "after_due_date", "after_published", "hidden"),
+                            help="when students see each check's result (default visible)")
+    _add_timeout(gradescope, DEFAULT_TIMEOUT)
+    _add_solutions(gradescope)
+
+    run = commands.add_parser(
+        "gradescope-run", help="(inside Gradescope) grade one submission into results.json",
+        description="What the zip's run_autograder calls: grade the one notebook in "
+                    "SUBMISSION_DIR and write RESULTS (Gradescope's results.json).",
+    )
+    run.add_argument("--root", type=Path, default=Path("/autograder"), metavar="DIR",
+                     help="Gradescope's autograder directory (default /autograder)")
     return parser
 
 
@@ -147,9 +202,11 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.grading import grade
     from autograder.report import format_table
 
-    settings = GradingSettings(timeout=args.timeout, seed=args.seed)
+    settings = GradingSettings(timeout=args.timeout, seed=args.seed,
+                               limits=Limits(memory_mb=args.memory))
     result = grade(args.submissions, args.out, db_url=args.db, settings=settings,
-                   assignments=args.assignments, solutions_dir=args.solutions)
+                   assignments=args.assignments, solutions_dir=args.solutions,
+                   workers=args.workers, unsandboxed=args.unsandboxed)
     print(format_table(result.rows))
     print(f"\ngrades: {result.csv_path}\ngradebook: {result.db_url}\n"
           f"feedback: {result.out_dir / 'feedback'}")
@@ -179,10 +236,11 @@ def _sample_class(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from autograder.build import write_notebook
-    from autograder.grading import grade
+    from autograder.grading import grade, make_sandbox
     from autograder.pipeline import load_assignments, release_notebooks
     from autograder.report import format_table
     from autograder.sample_class import expected_scores
+    from autograder.sandbox import SandboxUnavailable
 
     out = args.out.resolve()
     print(f"1/3 release: building solutions/ into student notebooks in {out / 'release'}")
@@ -191,8 +249,17 @@ def _demo(args: argparse.Namespace) -> int:
     for assignment_id, nb in releases.items():
         write_notebook(nb, out / "release" / f"{assignment_id}.ipynb")
     print(f"2/3 grade: the bundled sample class {SAMPLE_CLASS_DIR} "
-          f"(per-cell timeout {args.timeout} s)")
-    result = grade(SAMPLE_CLASS_DIR, out, settings=GradingSettings(timeout=args.timeout))
+          f"(time limit per step {args.timeout} s, {args.workers} workers)")
+    settings = GradingSettings(timeout=args.timeout)
+    try:
+        sandbox = make_sandbox(settings, unsandboxed=False)
+    except SandboxUnavailable as exc:
+        # the sample class is our own code: the demo may run it without the sandbox
+        print(f"warning: {exc}\nThe demo grades the bundled sample class (our own code) "
+              "unsandboxed; `grade` would refuse.", file=sys.stderr)
+        sandbox = make_sandbox(settings, unsandboxed=True)
+    result = grade(SAMPLE_CLASS_DIR, out, settings=settings, workers=args.workers,
+                   sandbox=sandbox)
     print("3/3 gradebook:\n")
     print(format_table(result.rows))
     print(f"\ngrades: {result.csv_path}\nfeedback: {out / 'feedback'}\ngradebook: {result.db_url}")
@@ -206,18 +273,39 @@ def _demo(args: argparse.Namespace) -> int:
     return 1 if wrong else 0
 
 
+def _gradescope(args: argparse.Namespace) -> int:
+    from autograder.gradescope import build_zip
+
+    path = build_zip(args.assignment, args.out or Path(f"{args.assignment}-gradescope.zip"),
+                     solutions_dir=args.solutions, timeout=args.timeout,
+                     visibility=args.visibility)
+    print(f"wrote {path}")
+    return 0
+
+
+def _gradescope_run(args: argparse.Namespace) -> int:
+    from autograder.gradescope import run_autograder
+
+    path = run_autograder(args.root)
+    print(f"wrote {path}")
+    return 0
+
+
 _COMMANDS = {"release": _release, "grade": _grade, "check": _check,
-             "sample-class": _sample_class, "demo": _demo}
+             "sample-class": _sample_class, "demo": _demo, "gradescope": _gradescope,
+             "gradescope-run": _gradescope_run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; returns the exit code (see ``--help``)."""
     from autograder.build import BuildError
     from autograder.course import NbGraderError
+    from autograder.sandbox import SandboxUnavailable
 
     args = build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (BuildError, NbGraderError, ValueError, FileNotFoundError) as exc:
+    except (BuildError, NbGraderError, SandboxUnavailable, ValueError,
+            FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

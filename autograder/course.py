@@ -1,10 +1,15 @@
 """A throw-away nbgrader course directory, driven in-process through ``NbGraderAPI``.
 
+nbgrader generates the assignments (and records them in the gradebook) and keeps the gradebook;
+it never executes student code (see :mod:`autograder.grading`). The grader writes each
+submission under ``submitted/`` and its restored, annotated copy under ``autograded/``, so that
+``nbgrader formgrader`` can show them for manual grading of the written answers.
+
 The course is rebuilt from scratch on every run, so that nothing from an earlier run leaks
 into this one; only the gradebook (any SQLAlchemy URL) persists. The course directory holds:
 
 * ``nbgrader_config.py``: written by :func:`config_text`, the single place where nbgrader is
-  configured (timeout, stderr filter, solution stubs, cell overwriting, kernel);
+  configured (solution stubs, cell overwriting, the kernel of the self-check);
 * ``share/jupyter/kernels/<KERNEL_NAME>/kernel.json``: a kernelspec that runs *this* Python
   (``sys.executable``) with the repository on ``PYTHONPATH`` so notebooks import ``rlkit`` and
   ``autograder``, and with the grader's seed for the hidden cases;
@@ -31,11 +36,14 @@ from nbformat import NotebookNode
 
 from autograder.build import write_notebook
 from autograder.paths import REPO_ROOT
+from autograder.sandbox import Limits
 
 #: the kernelspec every notebook runs with while grading or self-checking.
 KERNEL_NAME = "rlkit-autograder"
 #: default per-cell timeout in seconds.
 DEFAULT_TIMEOUT = 60
+#: the largest notebook file graded (bigger ones score 0 as "too large"), in MiB.
+DEFAULT_MAX_NOTEBOOK_MB = 20
 #: stderr output matching this is dropped before grading. nbgrader zeroes a test cell with ANY
 #: stderr output, but our check cells report failure by raising, never through stderr; what
 #: reaches stderr is noise (numpy/torch warnings, progress bars, logging). So all of it goes.
@@ -56,11 +64,16 @@ class GradingSettings:
     """How notebooks are executed when graded."""
 
     timeout: int = DEFAULT_TIMEOUT
-    """per-cell timeout in seconds; a cell that runs longer is interrupted and scores 0."""
+    """time limit of each step, in seconds: one of the student's cells, or one check (all
+    its cases); a step that runs longer is interrupted and scores 0."""
     seed: int | None = None
     """the seed of the hidden cases (``RLKIT_GRADING_SEED``); None: the checks' default."""
     stderr_pattern: str = DEFAULT_STDERR_PATTERN
-    """stderr output matching this regular expression is ignored."""
+    """stderr output matching this regular expression is ignored (self-check only)."""
+    limits: Limits = Limits()
+    """what one submission's sandboxed process may use."""
+    max_notebook_mb: float = DEFAULT_MAX_NOTEBOOK_MB
+    """a bigger submitted file is not read (it scores 0 as too large)."""
 
 
 # ----------------------------------------------------------------------------- kernel
@@ -247,18 +260,6 @@ class Course:
         """Run ``generate_assignment`` (records the assignment in the gradebook too)."""
         self._run("generate_assignment", assignment)
         return self.root / "release" / assignment
-
-    def submit(self, student: str, assignment: str, notebook: str, nb: NotebookNode) -> Path:
-        """Place a (validated) submission in ``submitted/``."""
-        return write_notebook(nb, self.path("submitted", student, assignment, notebook))
-
-    def autograde(self, assignment: str, student: str) -> None:
-        """Autograde one student's submission of one assignment."""
-        self._run("autograde", assignment, student)
-
-    def generate_feedback(self, assignment: str, student: str) -> None:
-        """Render the HTML feedback of one autograded submission."""
-        self._run("generate_feedback", assignment, student)
 
     def _run(self, step: str, *args: str) -> None:
         with self.environment():

@@ -1,55 +1,58 @@
 """Autograde a batch of submissions: gradebook, feedback and ``grades.csv``.
 
-The batch runs student by student through nbgrader in a fresh course directory
-(``OUT/course``). Whatever one submission does, it only loses its own points:
+nbgrader keeps doing what it is good at: the course directory, ``generate_assignment`` (which
+records the assignment, its notebooks and graded cells in the gradebook), the gradebook itself
+(SQLite by default, any SQLAlchemy URL with ``--db``) and ``nbgrader formgrader`` for the written
+answers. It no longer executes anything: nbgrader's ``autograde`` runs student code with the
+instructor's rights and judges it inside the student's own kernel (a solution cell can turn
+every later test cell into ``pass``). Instead each notebook is graded by
+:func:`autograder.autograde.grade_notebook`: the student's code runs in a sandboxed process of its
+own and the grader judges the outputs of the student's functions in its own process.
 
-* an invalid file (not JSON, not a notebook, wrong nbformat) or a missing notebook never reaches
-  nbgrader; its cells are set to zero in the gradebook with the reason;
-* an exception or a hanging cell costs that cell (nbgrader runs on after errors, and interrupts
-  a cell at the per-cell timeout);
-* if nbgrader fails on a whole notebook (e.g. the kernel died), that notebook scores zero with
-  the error as reason and the full log in ``OUT/logs/``;
-* tampered or deleted test cells are restored from the gradebook (``OverwriteCells``).
+The batch, for each student and assignment (in parallel with ``workers`` > 1; results are
+recorded in a fixed order, so they do not depend on the number of workers):
 
-Outputs in ``OUT``: ``grades.csv`` (one row per graded cell), the gradebook (``gradebook.db`` by
-default), ``feedback/<student>/<assignment>/<notebook>.html`` and ``course/`` (nbgrader's working
-directory, kept for inspection and for manual grading with ``nbgrader formgrader``).
+* grades the notebook (a missing, corrupt or huge file scores 0 with the reason);
+* records the scores in the gradebook (``auto_score`` of each graded cell; written answers are
+  left for manual grading, blank ones get 0 like nbgrader does), keeping any manual grade an
+  instructor already gave;
+* writes ``feedback/<student>/<assignment>/<notebook>.html`` (:mod:`autograder.feedback`), the
+  submitted and the restored, annotated notebook under ``course/submitted`` and
+  ``course/autograded`` for formgrader, and ``logs/<student>__<assignment>.log`` (what was
+  restored, errors, the captured output);
+* and finally ``grades.csv`` (one row per graded cell), with scores read back from the gradebook.
 """
 
 from __future__ import annotations
 
-import html
-import re
+import multiprocessing
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from autograder.course import Course, GradingSettings, NbGraderError
+from autograder import feedback
+from autograder.autograde import CellGrade, Job, NotebookResult, grade_notebook
+from autograder.build import CHECK_TAG, write_notebook
+from autograder.course import Course, GradingSettings
 from autograder.paths import SOLUTIONS_DIR
-from autograder.pipeline import Assignment, generate_assignments, load_assignments
-from autograder.report import (
-    BLANK,
-    ERROR,
-    FAILED,
-    MANUAL,
-    MISSING,
-    OK,
-    GradeRow,
-    Total,
-    cell_outcomes,
-    totals,
-    write_csv,
+from autograder.pipeline import (
+    Assignment,
+    generate_assignments,
+    load_assignments,
+    released_notebook,
 )
-from autograder.submissions import find_students, ignored_entries, load_submission
+from autograder.report import MANUAL, GradeRow, Total, totals, write_csv
+from autograder.sandbox import Capabilities, Sandbox, detect, require
+from autograder.submissions import find_students, ignored_entries, submission_path
 
 Log = Callable[[str], None]
-_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit)): ?(.*)$")
 
 
 def _stderr(message: str) -> None:
@@ -66,7 +69,11 @@ class GradeResult:
     setup_seconds: float = 0.0
     """wall time of building the sources and generating the assignments."""
     seconds: dict[tuple[str, str], float] = field(default_factory=dict)
-    """(student, assignment) -> wall time of grading that submission (with its feedback)."""
+    """(student, assignment) -> wall time of grading that notebook (in its worker)."""
+    sandbox: str = ""
+    """how student code ran (the sandbox and its limits)."""
+    wall_seconds: float = 0.0
+    """wall time of the whole run."""
 
     @property
     def csv_path(self) -> Path:
@@ -79,14 +86,6 @@ class GradeResult:
         return totals(self.rows)
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    """Why a whole notebook scored zero (None fields: it was autograded)."""
-
-    status: str | None = None
-    reason: str = ""
-
-
 def default_db_url(out_dir: Path) -> str:
     """``sqlite:///OUT/gradebook.db``."""
     return f"sqlite:///{Path(out_dir).resolve() / 'gradebook.db'}"
@@ -95,151 +94,126 @@ def default_db_url(out_dir: Path) -> str:
 # ----------------------------------------------------------------------------- gradebook
 
 
-def zero_submission(course: Course, assignment: str, student: str) -> None:
-    """Record a submission whose every graded cell scores 0 (like nbgrader's missing notebook)."""
-    from nbgrader.api import Gradebook
+def record(gb: Any, assignment: Assignment, result: NotebookResult) -> list[GradeRow]:
+    """Store one notebook's grades in the gradebook; return its rows (scores read back).
 
-    with course.environment(), Gradebook(course.db_url) as gb:
-        gb.update_or_create_student(student)
-        submission = gb.update_or_create_submission(assignment, student)
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                grade.auto_score = 0.0
-                grade.manual_score = None
-                grade.needs_manual_grade = False
-        gb.db.commit()
-
-
-def _gradebook_rows(
-    db_url: str, assignment: Assignment, student: str, outcome: _Outcome,
-    cell_results: dict[str, tuple[str, str]],
-) -> list[GradeRow]:
-    """Return the rows of one student's notebook, in cell order, scores from the gradebook."""
-    from nbgrader.api import Gradebook
-
-    rows = []
-    with Gradebook(db_url) as gb:
-        for cell in assignment.cells:
-            if cell.kind == "solution":
-                continue
-            grade = gb.find_grade(cell.grade_id, assignment.notebook, assignment.id, student)
-            status, reason = _status(cell.kind, grade, outcome, cell_results.get(cell.grade_id))
-            score = None if status == MANUAL and grade.manual_score is None else grade.score
-            rows.append(GradeRow(student, assignment.id, assignment.notebook, cell.grade_id,
-                                 score, grade.max_score, status, reason))
-    return rows
+    A manual grade already in the gradebook (formgrader) is kept and wins over the autograde,
+    as in nbgrader; the cell is then flagged for review.
+    """
+    gb.update_or_create_student(result.student)
+    gb.update_or_create_submission(assignment.id, result.student)
+    grades = [gb.find_grade(cell.grade_id, assignment.notebook, assignment.id, result.student)
+              for cell in result.cells]
+    for cell, grade in zip(result.cells, grades, strict=True):
+        grade.auto_score = cell.score
+        grade.needs_manual_grade = grade.manual_score is not None or cell.score is None
+    for info in assignment.cells:
+        if info.kind == "solution" or info.kind == "written":
+            comment = gb.find_comment(info.grade_id, assignment.notebook, assignment.id,
+                                      result.student)
+            blank = next((c.status for c in result.cells if c.grade_id == info.grade_id),
+                         None) in ("blank", "missing")
+            comment.auto_comment = "No response." if blank else None
+    gb.db.commit()  # expires the grades: their score (a SQL expression) is read afresh
+    return [_row(assignment, result, cell, grade)
+            for cell, grade in zip(result.cells, grades, strict=True)]
 
 
-def _status(
-    kind: str, grade: Any, outcome: _Outcome, failure: tuple[str, str] | None
-) -> tuple[str, str]:
-    if outcome.status is not None:
-        return outcome.status, outcome.reason
-    if kind == "written":
-        if grade.manual_score is not None or grade.needs_manual_grade:
-            return MANUAL, "" if grade.manual_score is not None else "to be graded by hand"
-        return BLANK, "no answer written"
-    if grade.score >= grade.max_score:
-        return OK, ""
-    return failure or (FAILED, "no points (the cell printed no error)")
+def _row(assignment: Assignment, result: NotebookResult, cell: CellGrade,
+         grade: Any) -> GradeRow:
+    status, reason = cell.status, cell.reason
+    if cell.kind == "written" and grade.manual_score is not None:
+        status, reason = MANUAL, ""
+    score = None if status == MANUAL and grade.manual_score is None else grade.score
+    return GradeRow(result.student, assignment.id, assignment.notebook, cell.grade_id,
+                    score, grade.max_score, status, reason)
 
 
-# ----------------------------------------------------------------------------- one notebook
+# ----------------------------------------------------------------------------- files
 
 
-def _exception_summary(text: str) -> str:
-    """Return the last exception line of a log that is not nbgrader's own wrapper."""
-    lines = (line.strip() for line in text.splitlines())
-    matches = [m for m in map(_EXCEPTION_LINE.match, lines)
-               if m and "NbGraderException" not in m.group(1)]
-    if not matches:
-        return "nbgrader could not grade this notebook"
-    name, message = matches[-1].group(1).rsplit(".", 1)[-1], matches[-1].group(2)
-    return f"{name}: {message}"[:200] if message else name
-
-
-def _failure_reason(nb: nbformat.NotebookNode, assignment: Assignment, log: str) -> str:
-    """Why nbgrader could not grade a notebook, in one line."""
-    present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
-    if not present & {c.grade_id for c in assignment.cells}:
-        return ("the notebook has none of the assignment's graded cells (its nbgrader metadata "
-                "is gone: was the work copied into a new notebook?)")
-    return f"nbgrader failed on this notebook: {_exception_summary(log)}"
-
-
-def _note_feedback(path: Path, assignment: str, reason: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
-        f"{html.escape(assignment)}</title></head><body><h1>{html.escape(assignment)}</h1>"
-        f"<p>This submission could not be graded: {html.escape(reason)}.</p>"
-        "<p>Every graded cell scored 0.</p></body></html>\n",
-        encoding="utf-8",
-    )
-
-
-class _BatchGrader:
-    """Grades the notebooks of a batch one by one into one course and gradebook."""
-
-    def __init__(self, course: Course, submissions_dir: Path, out_dir: Path, log: Log) -> None:
-        self.course = course
-        self.submissions_dir = submissions_dir
-        self.out_dir = out_dir
-        self.log = log
-        self.seconds: dict[tuple[str, str], float] = {}
-
-    def grade(self, assignment: Assignment, student: str) -> list[GradeRow]:
-        start = time.perf_counter()
-        outcome = self._autograde(assignment, student)
-        cell_results: dict[str, tuple[str, str]] = {}
-        if outcome.status is None:
-            autograded = self.course.path("autograded", student, assignment.id,
-                                          assignment.notebook)
-            nb = nbformat.read(autograded, as_version=4)
-            cell_results = cell_outcomes(nb, self.course.settings.timeout)
-            self._feedback(assignment, student)
+def _annotated(result: NotebookResult) -> nbformat.NotebookNode | None:
+    """The restored notebook with each test cell's outcome as its output (for formgrader)."""
+    if result.restored is None:
+        return None
+    nb = result.restored
+    by_id = {c.grade_id: c for c in result.cells if c.kind == CHECK_TAG}
+    for cell in nb.cells:
+        grade = by_id.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        if grade is None or cell.cell_type != "code":
+            continue
+        if grade.status == "ok":
+            cell.outputs = [nbformat.v4.new_output(
+                "stream", name="stdout", text=f"passed ({grade.score:g}/{grade.max_score:g})\n")]
         else:
-            _note_feedback(self._feedback_path(assignment, student), assignment.id, outcome.reason)
-        rows = _gradebook_rows(self.course.db_url, assignment, student, outcome, cell_results)
-        total = totals(rows)[(student, assignment.id)]
-        seconds = self.seconds[(student, assignment.id)] = time.perf_counter() - start
-        note = f"  [{outcome.status}: {outcome.reason}]" if outcome.status else ""
-        self.log(f"  {student:<12} {assignment.id:<14} {str(total):>10}  ({seconds:.1f} s){note}")
-        return rows
+            cell.outputs = [nbformat.v4.new_output(
+                "error", ename="CheckFailed", evalue=grade.reason,
+                traceback=list(grade.reports) or [grade.reason])]
+    return nb
 
-    def _autograde(self, assignment: Assignment, student: str) -> _Outcome:
-        submission = load_submission(self.submissions_dir, student, assignment.id,
-                                     assignment.notebook)
-        if not submission.valid:
-            zero_submission(self.course, assignment.id, student)
-            return _Outcome(MISSING, submission.problem or "no submission")
-        assert submission.nb is not None
-        self.course.submit(student, assignment.id, assignment.notebook, submission.nb)
-        try:
-            self.course.autograde(assignment.id, student)
-        except NbGraderError as exc:
-            log_path = self.out_dir / "logs" / f"{student}__{assignment.id}.log"
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            log_path.write_text(str(exc), encoding="utf-8")
-            zero_submission(self.course, assignment.id, student)
-            return _Outcome(ERROR, _failure_reason(submission.nb, assignment, str(exc)))
-        return _Outcome()
 
-    def _feedback_path(self, assignment: Assignment, student: str) -> Path:
-        return self.out_dir / "feedback" / student / assignment.id / f"{assignment.notebook}.html"
-
-    def _feedback(self, assignment: Assignment, student: str) -> None:
-        try:
-            self.course.generate_feedback(assignment.id, student)
-        except NbGraderError as exc:
-            self.log(f"  warning: no feedback for {student}/{assignment.id}: "
-                     f"{_exception_summary(str(exc))}")
-            return
-        source = self.course.path("feedback", student, assignment.id, assignment.notebook,
-                                  ext=".html")
-        target = self._feedback_path(assignment, student)
+def _write_files(course: Course, out_dir: Path, submissions_dir: Path, assignment: Assignment,
+                 result: NotebookResult) -> None:
+    student = result.student
+    feedback.write(result, out_dir / "feedback" / student / assignment.id
+                   / f"{assignment.notebook}.html")
+    source = submission_path(submissions_dir, student, assignment.id, assignment.notebook)
+    if source.is_file() and result.restored is not None:
+        target = course.path("submitted", student, assignment.id, assignment.notebook)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
+        annotated = _annotated(result)
+        if annotated is not None:
+            write_notebook(annotated, course.path("autograded", student, assignment.id,
+                                                  assignment.notebook))
+    log = [f"{student} / {assignment.id}: {result.score:g}/{result.max_score:g} "
+           f"({result.seconds:.1f} s)"]
+    if result.status:
+        log.append(f"not graded: {result.reason}")
+    if result.ended:
+        log.append(f"stopped: {result.ended}")
+    log += [f"note: {n}" for n in result.notes] + [f"cell: {e}" for e in result.cell_errors]
+    log += [f"{c.grade_id}: {c.status} {c.reason}".rstrip() for c in result.cells]
+    log += ["", "---- output of the notebook's process (capped) ----", result.output]
+    path = out_dir / "logs" / f"{student}__{assignment.id}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(log), encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- running jobs
+
+
+def _warm_up() -> None:
+    """Import the check specs once per worker process."""
+    from autograder.checks import load_all
+
+    load_all()
+
+
+def run_jobs(jobs: Sequence[Job], workers: int) -> Iterator[NotebookResult]:
+    """Grade ``jobs``, in parallel with ``workers`` > 1; results come in the jobs' order."""
+    if workers <= 1 or len(jobs) <= 1:
+        yield from map(grade_notebook, jobs)
+        return
+    context = multiprocessing.get_context("spawn")  # no inherited threads or open gradebook
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_warm_up) as pool:
+        yield from pool.map(grade_notebook, jobs, chunksize=1)
+
+
+def make_sandbox(settings: GradingSettings, unsandboxed: bool,
+                 caps: Capabilities | None = None) -> Sandbox:
+    """Detect what the machine offers and build the sandbox (or refuse; see ``require``).
+
+    Raises:
+        SandboxUnavailable: no sandbox can be built and ``unsandboxed`` is False.
+
+    """
+    if unsandboxed:
+        return Sandbox(None, settings.limits, isolate=False)
+    caps = detect() if caps is None else caps
+    require(caps, unsandboxed)
+    return Sandbox(caps, settings.limits)
 
 
 # ----------------------------------------------------------------------------- the batch
@@ -254,41 +228,77 @@ def grade(
     assignments: Sequence[str] | None = None,
     solutions_dir: Path = SOLUTIONS_DIR,
     log: Log = _stderr,
+    workers: int = 1,
+    unsandboxed: bool = False,
+    sandbox: Sandbox | None = None,
 ) -> GradeResult:
     """Autograde every student directory of ``submissions_dir`` into ``out_dir``.
 
     Args:
         submissions_dir: ``<student>/<assignment>/<notebook>.ipynb`` files.
-        out_dir: where ``grades.csv``, ``feedback/``, ``course/`` and the default gradebook go.
+        out_dir: where ``grades.csv``, ``feedback/``, ``logs/``, ``course/`` and the default
+            gradebook go.
         db_url: the gradebook's SQLAlchemy URL (default ``sqlite:///OUT/gradebook.db``). It is
             kept across runs, so manual grades survive a re-run.
-        settings: per-cell timeout, grading seed, stderr filter.
+        settings: time limit per step, grading seed, resource limits, largest notebook.
         assignments: grade only these assignment ids (default: all sources).
         solutions_dir: the instructor sources.
         log: receives one progress line per graded notebook.
+        workers: notebooks graded at once (each in its own process and sandbox).
+        unsandboxed: run student code without the sandbox (own process and rlimits only).
+        sandbox: use this sandbox instead of detecting one (tests, benchmarks).
 
     Returns:
-        The rows of ``grades.csv`` (sorted by student, assignment, notebook, cell order).
+        The rows of ``grades.csv`` (sorted by student, assignment, cell order).
+
+    Raises:
+        SandboxUnavailable: no sandbox can be built here and ``unsandboxed`` is not set.
 
     """
-    submissions_dir, out_dir = Path(submissions_dir), Path(out_dir).resolve()
+    from nbgrader.api import Gradebook
+
+    from autograder.checks.core import grading_seed
+
+    start = time.perf_counter()
+    submissions_dir, out_dir = Path(submissions_dir).resolve(), Path(out_dir).resolve()
     if not submissions_dir.is_dir():
         raise FileNotFoundError(f"no submissions directory {submissions_dir}")
+    settings = settings or GradingSettings()
+    sandbox = sandbox or make_sandbox(settings, unsandboxed)
+    log(f"student code runs {sandbox.describe()}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(out_dir / "feedback", ignore_errors=True)
-    shutil.rmtree(out_dir / "logs", ignore_errors=True)
+    for name in ("feedback", "logs"):
+        shutil.rmtree(out_dir / name, ignore_errors=True)
     db_url = db_url or default_db_url(out_dir)
-    start = time.perf_counter()
     chosen = load_assignments(solutions_dir, assignments)
-    course = Course.create(out_dir / "course", db_url, settings or GradingSettings())
+    course = Course.create(out_dir / "course", db_url, settings)
     log(f"building {len(chosen)} assignment(s) into {course.root}")
     generate_assignments(course, chosen)
+    releases = {a.id: released_notebook(course, a) for a in chosen}
     setup_seconds = time.perf_counter() - start
     for name in ignored_entries(submissions_dir):
         log(f"  warning: ignoring {submissions_dir / name} (not a student directory)")
-    grader = _BatchGrader(course, submissions_dir, out_dir, log)
-    rows = [row for student in find_students(submissions_dir) for assignment in chosen
-            for row in grader.grade(assignment, student)]
-    result = GradeResult(rows, out_dir, db_url, setup_seconds, grader.seconds)
-    write_csv(rows, result.csv_path)
-    return result
+    seed = grading_seed() if settings.seed is None else settings.seed
+    jobs = [Job(student, a.id, a.notebook, submissions_dir, releases[a.id], settings, seed,
+                sandbox)
+            for student in find_students(submissions_dir) for a in chosen]
+    by_id = {a.id: a for a in chosen}
+    rows: list[GradeRow] = []
+    seconds: dict[tuple[str, str], float] = {}
+    log(f"grading {len(jobs)} notebook(s) with {max(workers, 1)} worker(s)")
+    with course.environment(), Gradebook(db_url) as gb:
+        for result in run_jobs(jobs, workers):
+            assignment = by_id[result.assignment]
+            new_rows = record(gb, assignment, result)
+            _write_files(course, out_dir, submissions_dir, assignment, result)
+            rows += new_rows
+            seconds[(result.student, result.assignment)] = result.seconds
+            total = totals(new_rows)[(result.student, result.assignment)]
+            note = f"  [{result.status}: {result.reason}]" if result.status else ""
+            note += f"  [stopped: {result.ended}]" if result.ended else ""
+            log(f"  {result.student:<12} {result.assignment:<14} {str(total):>10}  "
+                f"({result.seconds:.1f} s){note}")
+    out = GradeResult(rows, out_dir, db_url, setup_seconds, seconds, sandbox.describe(),
+                      time.perf_counter() - start)
+    write_csv(rows, out.csv_path)
+    return out

@@ -1,7 +1,8 @@
 """What a graded cell earned and why: the rows of ``grades.csv`` and the gradebook table.
 
-The score comes from the gradebook; the *reason* comes from the cell's error output in the
-executed notebook (the failing case and hint of a ``CheckFailed``, or the exception line).
+The score comes from the gradebook; the *reason* comes from the grader's judgement (the failing
+case, problem and hint of a check, or why the notebook's process stopped). The self-check reads
+reasons from a cell's error output instead (:func:`cell_failure`).
 """
 
 from __future__ import annotations
@@ -103,17 +104,6 @@ def cell_failure(cell: NotebookNode, timeout: int | None = None) -> tuple[str, s
             status = FAILED if output.get("ename") == "CheckFailed" else ERROR
             return status, error_reason(output.get("ename", ""), output.get("evalue", ""), timeout)
     return None
-
-
-def cell_outcomes(nb: NotebookNode, timeout: int | None = None) -> dict[str, tuple[str, str]]:
-    """grade_id -> ``(status, reason)`` for every failed grade cell of an executed notebook."""
-    outcomes = {}
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        failure = cell_failure(cell, timeout) if cell.cell_type == "code" else None
-        if grade_id and failure:
-            outcomes[grade_id] = failure
-    return outcomes
 
 
 # ----------------------------------------------------------------------------- table

@@ -186,9 +186,11 @@ def broken_functions(assignment: Assignment, changed: Sequence[str]) -> set[str]
 
 
 def _check_points(cell: GradedCell, broken: set[str]) -> float:
+    """The points of a check cell: each of its checks earns its own points, all or nothing."""
     from autograder.checks import get_spec
 
-    return 0.0 if any(get_spec(s).function in broken for s in cell.specs) else float(cell.points)
+    return float(sum(get_spec(s).points for s in cell.specs
+                     if get_spec(s).function not in broken))
 
 
 def expected_score(assignment: Assignment, plan: StudentPlan) -> float:
