@@ -23,7 +23,7 @@ from autograder.checks.core import (
 )
 
 #: the spec modules, one per notebook topic.
-SPEC_MODULES = ("mdps", "bellman", "dqn")
+SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce")
 
 
 def load_all() -> None:
