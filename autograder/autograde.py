@@ -240,6 +240,19 @@ def _written(job: Job, restored: Restored) -> dict[str, CellGrade]:
     return out
 
 
+#: a notebook's whole run may take at most this many step time limits (plus start-up).
+BUDGET_STEPS = 10
+
+
+def notebook_budget(settings: GradingSettings, steps: int) -> float:
+    """The wall-clock limit of a whole notebook's session, in seconds.
+
+    Every step has its own time limit; this caps the sum, so that a notebook whose every cell
+    hangs (or that starves itself with a fork bomb) cannot hold a worker for long.
+    """
+    return settings.timeout * min(steps + 1, BUDGET_STEPS) + 30
+
+
 def grade_notebook(job: Job) -> NotebookResult:
     """Grade one submitted notebook (see the module docstring); never raises for bad input."""
     start = time.perf_counter()
@@ -255,8 +268,7 @@ def grade_notebook(job: Job) -> NotebookResult:
     result.notes, result.restored = restored.notes, restored.nb
     points = {c.grade_id: c.points or 0 for c in graded_cells(job.release)}
     checks: dict[str, CellGrade] = {}
-    budget = job.settings.timeout * (len(restored.steps) + 1) + 60
-    session = Session(job.sandbox, job.seed, budget)
+    session = Session(job.sandbox, job.seed, notebook_budget(job.settings, len(restored.steps)))
     ended: SessionEnded | None = None
     try:
         try:

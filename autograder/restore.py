@@ -136,12 +136,26 @@ def restore(submitted: NotebookNode, release: NotebookNode) -> Restored:
     if missing:
         notes.append("solution cell(s) " + ", ".join(missing) + " missing: their functions are "
                      "looked up wherever the notebook defines them")
-    nb = nbformat.v4.new_notebook(cells=cells)
+    _unique_ids(cells)
+    nb = nbformat.v4.new_notebook()  # cells set afterwards: no validation of student JSON
+    nb.cells = cells
     nb.nbformat_minor = release.get("nbformat_minor", 5)
     nb.metadata = copy.deepcopy(release.metadata)
     if _kernel(submitted) != _kernel(release):
         notes.append("the kernelspec was changed: the release's is used")
     return Restored(nb, _steps(nb, graded), _answers(nb, graded, release), notes)
+
+
+def _unique_ids(cells: list[NotebookNode]) -> None:
+    seen: set[str] = set()
+    for number, cell in enumerate(cells):
+        cell_id = cell.get("id")
+        if not isinstance(cell_id, str) or cell_id in seen:
+            cell_id = f"cell-{number:04d}"
+            while cell_id in seen:
+                cell_id += "-x"
+            cell["id"] = cell_id
+        seen.add(cell_id)
 
 
 def _kernel(nb: NotebookNode) -> Any:

@@ -15,6 +15,9 @@ printing cannot fake a reply):
     "not implemented". The check cells themselves never run.
 ``{"op": "rerun", "case": I}``
     call the function on case I of the last check once more (the grader's determinism test).
+``{"op": "reap"}``
+    kill every other process of the sandbox (sent after a fork bomb hit the process limit;
+    only with ``--reap``, i.e. inside the sandbox's own PID namespace).
 
 Every command carries a ``nonce`` the reply must echo and a ``timeout``: a ``SIGALRM`` timer
 interrupts the step (the grader also kills the whole sandbox a little later if that does not
@@ -30,6 +33,7 @@ import json
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 #: the longest command line read (a cell's source is sent whole).
@@ -82,7 +86,8 @@ class Channel:
 class Runner:
     """Executes the commands of one grading session."""
 
-    def __init__(self) -> None:
+    def __init__(self, may_reap: bool = False) -> None:
+        self.may_reap = may_reap
         self.shell = _make_shell()
         self.last: tuple[list[Any], Any] | None = None  # the last check's cases and function
 
@@ -111,6 +116,23 @@ class Runner:
         self.last = (cases, fn)
         return {"status": "ok", "cases": [c.name for c in cases],
                 "outputs": [_output(case, fn) for case in cases]}
+
+    def reap(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Kill every other process of the sandbox's PID namespace; say how many were left."""
+        if not self.may_reap:
+            return {"status": "error", "error": "not in a sandbox"}
+        for _ in range(200):
+            try:
+                os.kill(-1, signal.SIGKILL)  # on Linux: every process but init and this one
+            except ProcessLookupError:
+                pass
+            _collect_children()
+            others = [p for p in os.listdir("/proc") if p.isdigit()
+                      and int(p) not in (1, os.getpid())]
+            if not others:
+                return {"status": "ok"}
+            time.sleep(0.005)
+        return {"status": "ok", "left": len(others)}
 
     def rerun(self, message: dict[str, Any]) -> dict[str, Any]:
         """Call the function of the last check on one of its cases again."""
@@ -160,11 +182,22 @@ def _make_shell() -> Any:
     return InteractiveShell.instance(config=config)
 
 
-def serve(channel: Channel) -> int:
+def _collect_children() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def serve(channel: Channel, may_reap: bool = False) -> int:
     """Answer commands until ``exit`` or the end of the command pipe."""
-    runner = Runner()
+    runner = Runner(may_reap)
     channel.write({"op": "ready", "pid": os.getpid()})
-    handlers = {"cell": runner.cell, "check": runner.check, "rerun": runner.rerun}
+    handlers = {"cell": runner.cell, "check": runner.check, "rerun": runner.rerun,
+                "reap": runner.reap}
     while True:
         message = channel.read()
         if message is None or message.get("op") == "exit":
@@ -187,16 +220,18 @@ def serve(channel: Channel) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``CMD_FD REPLY_FD``."""
+    """Entry point: ``CMD_FD REPLY_FD [--reap]``."""
     args = sys.argv[1:] if argv is None else argv
     cmd_fd, reply_fd = int(args[0]), int(args[1])
+    # kill(-1) is only safe in the sandbox's own PID namespace, never as root
+    may_reap = "--reap" in args[2:] and os.getuid() != 0 and os.getpid() < 100
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big file is an error, not a kill
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
     sys.argv = [""]
-    return serve(Channel(cmd_fd, reply_fd))
+    return serve(Channel(cmd_fd, reply_fd), may_reap)
 
 
 if __name__ == "__main__":

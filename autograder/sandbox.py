@@ -231,11 +231,15 @@ class Cgroup:
         match = re.search(r"oom_kill (\d+)", _read(self.dirs[""] / "memory.events"))
         return bool(match and int(match.group(1)) > 0)
 
-    def pids_limit_hit(self) -> bool:
-        """True when a fork or thread creation was refused for the process limit."""
+    def pids_limit_events(self) -> int:
+        """How many forks or thread creations were refused for the process limit."""
         path = self.dirs.get("pids") or self.dirs.get("")
         match = re.search(r"max (\d+)", _read(path / "pids.events")) if path else None
-        return bool(match and int(match.group(1)) > 0)
+        return int(match.group(1)) if match else 0
+
+    def pids_limit_hit(self) -> bool:
+        """True when a fork or thread creation was refused for the process limit."""
+        return self.pids_limit_events() > 0
 
     def peak_memory_mb(self) -> float | None:
         """The highest memory use seen (v1 only; None when unknown)."""

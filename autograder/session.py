@@ -58,6 +58,9 @@ class Session:
         self.seed = seed
         self.grace = grace_seconds
         self.budget = budget_seconds
+        """the whole session's wall-clock limit (s), counted from its start."""
+        self._end_by = float("inf")
+        self._pids_hits = 0
         self.output = bytearray()
         self.output_dropped = 0
         self.ended: SessionEnded | None = None
@@ -97,8 +100,10 @@ class Session:
                     os.chown(path, SANDBOX_UID, SANDBOX_GID)
         if self.sandbox.cgroups is not None:
             self.cgroup = self.sandbox.cgroups.create(self.sandbox.limits)
+        reap = ["--reap"] if self.sandbox.isolate else []
         argv = self.sandbox.command(
-            [sys.executable, "-m", "autograder.runner", str(cmd_r), str(reply_w)])
+            [sys.executable, "-m", "autograder.runner", str(cmd_r), str(reply_w), *reap])
+        self._end_by = time.monotonic() + self.budget
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
@@ -186,9 +191,29 @@ class Session:
         """
         if self.ended is not None:
             raise self.ended
+        reply = self._request(op, timeout, **fields)
+        if self.sandbox.isolate and self._fork_bomb():
+            self._request("reap", 10.0)
+        return reply
+
+    def _request(self, op: str, timeout: float, **fields: Any) -> dict[str, Any]:
         nonce = secrets.token_hex(12)
         line = json.dumps({"op": op, "nonce": nonce, "timeout": timeout, **fields}) + "\n"
-        return self._wait(nonce, line.encode(), time.monotonic() + timeout + self.grace, op)
+        deadline = time.monotonic() + timeout + self.grace
+        if deadline > self._end_by:
+            deadline = self._end_by
+            what = f"{op} (the notebook's total time budget of {self.budget:.0f} s)"
+        else:
+            what = op
+        return self._wait(nonce, line.encode(), deadline, what)
+
+    def _fork_bomb(self) -> bool:
+        """True when the process limit was hit since the last look (then the runner reaps)."""
+        if self.cgroup is None:
+            return False
+        hits = self.cgroup.pids_limit_events()
+        new, self._pids_hits = hits > self._pids_hits, hits
+        return new
 
     def _wait(self, nonce: str | None, pending: bytes, deadline: float,
               what: str) -> dict[str, Any]:
