@@ -120,17 +120,38 @@ def expected(assignments, releases):
     return expected_scores(chosen, {a.id: releases[a.id] for a in chosen})
 
 
+def shared_batch(tmp_path_factory, name: str, *args: str) -> GradedBatch:
+    """Grade a batch once per test run, shared by every xdist worker (a file lock).
+
+    ``args``: the submissions directory, then extra CLI arguments.
+    """
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the workers of this run
+    out = root / f"shared-{name}"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = out / "cli.json"
+        if not done.is_file():
+            batch = grade_batch(Path(args[0]), out, *args[1:])
+            done.write_text(json.dumps([batch.stdout, batch.stderr, batch.returncode]))
+        stdout, stderr, code = json.loads(done.read_text())
+    return GradedBatch(out, stdout, stderr, code)
+
+
 @pytest.fixture(scope="session")
 def graded_class(tmp_path_factory) -> GradedBatch:
-    """The bundled sample class, graded once through ``python -m autograder grade``.
+    """The bundled sample class, graded once per test run through ``python -m autograder``.
 
-    With two workers: the attack bank compares its honest students with these rows, and the
-    edge batch compares one worker with two.
+    With two workers. The attack bank compares its honest students with these rows (they were
+    graded without any attacker around); the edge batch compares one worker with two.
     """
     from autograder.paths import SAMPLE_CLASS_DIR
 
-    return grade_batch(SAMPLE_CLASS_DIR, tmp_path_factory.mktemp("graded_class"),
-                       "--workers", "2", "--assignments", ",".join(sample_assignments()))
+    return shared_batch(tmp_path_factory, "sample-class", str(SAMPLE_CLASS_DIR),
+                        "--workers", "2", "--assignments", ",".join(sample_assignments()))
 
 
 # ----------------------------------------------------------------------------- edge cases

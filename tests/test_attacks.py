@@ -1,0 +1,184 @@
+"""The attack bank, through the real CLI: no attack raises a score, hurts a classmate or escapes.
+
+One batch holds the honest sample class (notebook 02) and every attack of
+``tests/attacks/bank.py``, graded with two workers, so attacks run next to honest students.
+The honest baseline is the sample class graded without any attacker (``graded_class``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+from attacks.bank import ATTACKS, Attack, build
+from conftest import EDGE_ASSIGNMENT, REPO_ROOT, GradedBatch, grade_batch, require_sandbox
+
+from autograder.paths import SAMPLE_CLASS_DIR
+
+pytestmark = pytest.mark.slow
+
+
+def student(attack: Attack) -> str:
+    return f"x-{attack.name}"
+
+
+def _hashes(paths) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
+
+
+class Listener:
+    """A TCP server on the host's 127.0.0.1 that records every connection."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, addr = self.sock.accept()
+            except OSError:
+                continue
+            self.connections.append(str(addr))
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+@dataclass
+class AttackRun:
+    batch: GradedBatch
+    subs: Path
+    canary: Path
+    marker: str
+    before: dict[str, str]
+    after: dict[str, str] = field(default_factory=dict)
+    connections: list[str] = field(default_factory=list)
+    leftovers: list[str] = field(default_factory=list)
+
+
+def _processes_with(marker: str) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(pid)
+    return found
+
+
+def _watched(subs: Path, canary: Path) -> list[Path]:
+    honest = [p for p in subs.rglob("*.ipynb") if not p.parts[-3].startswith("x-")]
+    return [*sorted((REPO_ROOT / "solutions").glob("*.py")),
+            *sorted((REPO_ROOT / "notebooks").glob("*.ipynb")),
+            *sorted(SAMPLE_CLASS_DIR.rglob("*.ipynb")), *honest, *canary.iterdir()]
+
+
+@pytest.fixture(scope="module")
+def attack_run(tmp_path_factory) -> AttackRun:
+    require_sandbox()
+    root = tmp_path_factory.mktemp("attacks")
+    subs, out, canary = root / "subs", root / "out", root / "canary"
+    canary.mkdir()
+    (canary / "canary.txt").write_text("untouched")
+    marker = f"autograder-attack-{uuid.uuid4().hex}"
+    listener = Listener()
+    tokens = {"REPO": str(REPO_ROOT), "OUT": str(out), "SUBS": str(subs),
+              "CANARY": str(canary), "MARKER": marker, "PORT": str(listener.port)}
+    bases = {}
+    for name in ("alice", "bob", "carol", "dave", "erin", "frank"):
+        source = SAMPLE_CLASS_DIR / name / EDGE_ASSIGNMENT / f"{EDGE_ASSIGNMENT}.ipynb"
+        target = subs / name / EDGE_ASSIGNMENT / source.name
+        target.parent.mkdir(parents=True)
+        target.write_bytes(source.read_bytes())
+        bases[name] = json.loads(json.dumps(nbformat.read(source, as_version=4)))
+    for attack in ATTACKS:
+        target = subs / student(attack) / EDGE_ASSIGNMENT / f"{EDGE_ASSIGNMENT}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(build(attack, bases[attack.base], tokens), encoding="utf-8")
+    run = AttackRun(None, subs, canary, marker, _hashes(_watched(subs, canary)))  # type: ignore
+    try:
+        run.batch = grade_batch(subs, out, "--assignments", EDGE_ASSIGNMENT, "--workers", "2")
+    finally:
+        listener.close()
+    run.after = _hashes(_watched(subs, canary))
+    run.connections = listener.connections
+    run.leftovers = _processes_with(marker)
+    return run
+
+
+def _total(batch: GradedBatch, name: str) -> tuple[float, float]:
+    rows = [r for r in batch.rows if r["student"] == name and r["assignment"] == EDGE_ASSIGNMENT]
+    assert rows, f"no rows for {name}"
+    return (sum(float(r["score"] or 0) for r in rows), sum(float(r["max_score"]) for r in rows))
+
+
+def test_the_batch_finishes_with_a_row_for_everyone(attack_run):
+    assert attack_run.batch.returncode == 0, attack_run.batch.stderr[-3000:]
+    students = {r["student"] for r in attack_run.batch.rows}
+    assert {student(a) for a in ATTACKS} | {"alice", "bob", "carol", "dave", "erin",
+                                             "frank"} == students
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
+def test_no_attack_scores_above_its_honest_base(attack_run, graded_class, attack):
+    score, max_score = _total(attack_run.batch, student(attack))
+    honest, honest_max = _total(graded_class, attack.base)
+    assert score <= honest
+    assert max_score == honest_max  # points come from the specs, never from the notebook
+    if attack.reason:
+        reasons = [r["reason"] for r in attack_run.batch.rows if r["student"] == student(attack)]
+        assert any(attack.reason in r for r in reasons), reasons
+
+
+def test_the_honest_class_is_graded_as_if_alone(attack_run, graded_class):
+    def honest(batch):
+        return [r for r in batch.rows if r["assignment"] == EDGE_ASSIGNMENT
+                and not r["student"].startswith("x-")]
+
+    assert honest(attack_run.batch) == honest(graded_class)
+
+
+def test_nothing_outside_the_sandbox_changed(attack_run):
+    assert attack_run.after == attack_run.before
+    assert sorted(p.name for p in attack_run.canary.iterdir()) == ["canary.txt"]
+    assert not Path(f"/tmp/{attack_run.marker}").exists()
+    assert not list(REPO_ROOT.rglob(f"*{attack_run.marker}*"))
+    gradebook = (attack_run.batch.out / "gradebook.db").read_bytes()
+    assert attack_run.marker.encode() not in gradebook
+
+
+def test_no_network_and_no_process_left_behind(attack_run):
+    assert attack_run.connections == []
+    assert attack_run.leftovers == []
+
+
+def test_the_gradebook_holds_the_graded_scores(attack_run):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{attack_run.batch.out / 'gradebook.db'}") as gb:
+        for attack in ATTACKS:
+            submission = gb.find_submission(EDGE_ASSIGNMENT, student(attack))
+            assert submission.score == _total(attack_run.batch, student(attack))[0]
+            grades = [g for nb in submission.notebooks for g in nb.grades]
+            assert grades and all(g.manual_score is None for g in grades)
