@@ -118,7 +118,7 @@ def run_autograder(root: Path) -> Path:
     from autograder.autograde import Job, grade_notebook
     from autograder.course import GradingSettings
     from autograder.grading import make_sandbox
-    from autograder.sandbox import Sandbox, SandboxUnavailable
+    from autograder.sandbox import Sandbox, SandboxUnavailable, can_drop_privileges
 
     root = Path(root)
     source = root / "source"
@@ -130,9 +130,11 @@ def run_autograder(root: Path) -> Path:
     try:
         sandbox = make_sandbox(settings, unsandboxed=False)
     except SandboxUnavailable as exc:
-        sandbox = Sandbox(None, settings.limits, isolate=False, drop_privileges=True)
-        notes.append("No sandbox in this container (" + str(exc).splitlines()[1].strip(" -")
-                     + "): the notebook ran in its own process, judged from outside.")
+        drop = can_drop_privileges()
+        sandbox = Sandbox(None, settings.limits, isolate=False, drop_privileges=drop)
+        why = str(exc).splitlines()[1].strip(" -")
+        notes.append(f"No sandbox in this container ({why}): the notebook ran in its own "
+                     f"process{' as nobody' if drop else ''}, judged from outside.")
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
         target = Path(tmp) / "student" / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)

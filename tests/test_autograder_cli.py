@@ -20,12 +20,14 @@ def test_help_documents_every_command_and_option(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     text = capsys.readouterr().out
-    for command in ("release", "grade", "check", "sample-class", "demo", "exit codes"):
+    for command in ("release", "grade", "check", "sample-class", "demo", "gradescope",
+                    "exit codes"):
         assert command in text
     with pytest.raises(SystemExit):
         main(["grade", "--help"])
     text = capsys.readouterr().out
-    for option in ("--out", "--db", "--timeout", "--seed", "--assignments", "--solutions"):
+    for option in ("--out", "--db", "--timeout", "--seed", "--assignments", "--solutions",
+                   "--workers", "--memory", "--unsandboxed"):
         assert option in text
 
 
@@ -35,6 +37,10 @@ def test_arguments_are_validated():
     assert args.assignments == ["01_mdps", "02_x"]
     with pytest.raises(SystemExit):
         parser.parse_args(["grade", "subs", "--out", "o", "--timeout", "0"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["grade", "subs", "--out", "o", "--workers", "0"])
+    args = parser.parse_args(["grade", "subs", "--out", "o", "--workers", "3", "--unsandboxed"])
+    assert args.workers == 3 and args.unsandboxed
 
 
 def test_an_unknown_assignment_is_a_clear_error(tmp_path, capsys):
