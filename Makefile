@@ -3,6 +3,8 @@
 #   make test   the test suite
 PYTHON ?= python3
 VENV ?= .venv
+# two test processes: the suite's grading batches run their own workers too
+PYTEST_ARGS ?= -n 2 --dist loadfile
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
@@ -20,7 +22,7 @@ demo: setup
 	$(PY) -m autograder demo --out out/demo
 
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/

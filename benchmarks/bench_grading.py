@@ -1,71 +1,146 @@
-"""Wall time of autograding: one notebook submission, and the whole bundled sample class.
+"""Wall time of autograding: per notebook (sandboxed vs not), and a generated class of 100.
 
-Run: ``python benchmarks/bench_grading.py [--timeout S]``. It grades into a temporary
-directory with the same code path as ``python -m autograder grade`` and prints
+Run: ``python benchmarks/bench_grading.py [--students 100] [--repeat 3] [--timeout 60]``.
+It prints
 
-* the batch setup (build the sources, ``generate_assignment`` into a fresh gradebook),
-* one correct submission graded on its own (setup included: what a single re-grade costs),
-* every notebook of the sample class (autograde + feedback), and the whole batch.
+* seconds per notebook submission (a correct one, every notebook that has a source), graded
+  alone through :func:`autograder.autograde.grade_notebook`, sandboxed (bubblewrap + cgroups)
+  and unsandboxed (its own process only): the cost of the sandbox itself;
+* the wall time of ``python -m autograder grade`` (the same code path, gradebook, feedback and
+  grades.csv included) on a generated class of ``--students`` students x every notebook, with
+  1 and with 2 workers, and the extrapolation to 100 students x 7 notebooks.
 
-The sample class includes a student whose function never returns, so the batch time grows by
-about one per-cell timeout (``--timeout``, 10 s by default here).
+The generated class mixes the sample class's kinds of student: 40 % reference solutions, 40 %
+known bugs from the bug banks (the diagnosis of a bug costs the grader extra), 10 % raising
+functions, 10 % untouched release. Students whose code hangs are left out: each costs one time
+limit (``--timeout``) per hanging check, whatever the grader does, so they would only measure
+the timeout.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from autograder.autograde import Job, grade_notebook
+from autograder.build import BuildError, write_notebook
+from autograder.checks.core import grading_seed
 from autograder.course import GradingSettings
-from autograder.grading import GradeResult, grade
-from autograder.paths import SAMPLE_CLASS_DIR
+from autograder.grading import grade, make_sandbox
+from autograder.pipeline import Assignment, load_assignments, release_notebooks
+from autograder.sample_class import plan_class, solved_notebook, student_notebook
+from autograder.sandbox import Sandbox
+
+#: the kind of sample student each generated student copies, cycled.
+MIX = ("alice", "bob", "alice", "bob", "dave", "alice", "bob", "carol", "alice", "bob")
+#: the course's notebooks once complete.
+FULL_COURSE = 7
 
 
 def _quiet(_: str) -> None:
     """Drop the progress lines."""
 
 
-def timed_grade(
-    submissions: Path, out: Path, timeout: int, assignments: list[str] | None = None
-) -> tuple[GradeResult, float]:
-    """Grade ``submissions`` into ``out``; returns the result and its wall time in seconds."""
-    start = time.perf_counter()
-    result = grade(submissions, out, settings=GradingSettings(timeout=timeout),
-                   assignments=assignments, log=_quiet)
-    return result, time.perf_counter() - start
+def buildable_assignments() -> list[Assignment]:
+    """Every source that builds (a notebook still being written is skipped, with a note)."""
+    try:
+        return load_assignments()
+    except (BuildError, KeyError):
+        pass
+    from autograder.paths import assignment_id, source_files
+
+    found = []
+    for path in source_files():
+        try:
+            found += load_assignments(only=[assignment_id(path)])
+        except (BuildError, KeyError) as exc:
+            print(f"(skipping {path.name}: {str(exc).splitlines()[0][:100]})")
+    return found
 
 
-def one_submission(tmp: Path, student: str = "alice", assignment: str = "01_mdps") -> Path:
-    """Make a submissions directory holding a single correct notebook."""
-    target = tmp / "one" / student / assignment
-    shutil.copytree(SAMPLE_CLASS_DIR / student / assignment, target)
-    return tmp / "one"
+def generate_class(root: Path, assignments: list[Assignment], releases: dict,
+                   students: int) -> Path:
+    """Write ``students`` students x every assignment into ``root`` (nbgrader's layout)."""
+    plans = {(p.student, p.assignment): p for p in plan_class(assignments, releases)}
+    for i in range(students):
+        kind = MIX[i % len(MIX)]
+        for a in assignments:
+            nb = student_notebook(a, releases[a.id], plans[(kind, a.id)])
+            write_notebook(nb, root / f"s{i:03d}" / a.id / f"{a.notebook}.ipynb")
+    return root
+
+
+def per_notebook(assignments: list[Assignment], releases: dict, sandbox: Sandbox,
+                 settings: GradingSettings, repeat: int, tmp: Path) -> dict[str, float]:
+    """Median seconds to grade one correct submission of each notebook, alone."""
+    out = {}
+    for a in assignments:
+        write_notebook(solved_notebook(a, releases[a.id]),
+                       tmp / "one" / "alice" / a.id / f"{a.notebook}.ipynb")
+        job = Job("alice", a.id, a.notebook, tmp / "one", releases[a.id], settings,
+                  grading_seed(), sandbox)
+        grade_notebook(job)  # warm: the grader's references for this notebook
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            result = grade_notebook(job)
+            times.append(time.perf_counter() - start)
+        if result.score != a.autograded_points:
+            print(f"(warning: the reference {a.id} scored {result.score:g}/"
+                  f"{a.autograded_points:g})")
+        out[a.id] = statistics.median(times)
+    return out
 
 
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--timeout", type=int, default=10, help="per-cell timeout (s)")
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--timeout", type=int, default=60, help="time limit per step (s)")
     args = parser.parse_args()
+    settings = GradingSettings(timeout=args.timeout)
+    assignments = buildable_assignments()
+    releases = release_notebooks(assignments)
+    sandboxed = make_sandbox(settings, unsandboxed=False)
+    plain = make_sandbox(settings, unsandboxed=True)
+    print(f"notebooks: {', '.join(a.id for a in assignments)}")
+    print(f"sandbox: {sandboxed.describe()}\n")
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp_name:
         tmp = Path(tmp_name)
-        single, single_wall = timed_grade(one_submission(tmp), tmp / "out-one", args.timeout,
-                                          ["01_mdps"])
-        batch, batch_wall = timed_grade(SAMPLE_CLASS_DIR, tmp / "out-class", args.timeout)
-    (one_key, one_seconds), = single.seconds.items()
-    per_notebook = sorted(batch.seconds.items(), key=lambda kv: kv[1])
-    graded = [s for (student, a), s in per_notebook if s > 0.5]  # skip unreadable files
-    print(f"setup (build + generate_assignment): {batch.setup_seconds:6.1f} s")
-    print(f"one submission {'/'.join(one_key)}: {one_seconds:6.1f} s "
-          f"({single_wall:.1f} s with setup)")
-    print(f"sample class, {len(per_notebook)} notebooks: {batch_wall:6.1f} s "
-          f"(median notebook {statistics.median(graded):.1f} s)")
-    for (student, assignment), seconds in per_notebook:
-        print(f"  {student:<8} {assignment:<12} {seconds:6.1f} s")
+        boxed = per_notebook(assignments, releases, sandboxed, settings, args.repeat, tmp)
+        bare = per_notebook(assignments, releases, plain, settings, args.repeat, tmp)
+        print("seconds per notebook submission (a correct one, graded alone, median of "
+              f"{args.repeat}):")
+        print(f"  {'notebook':<14} {'sandboxed':>10} {'unsandboxed':>12} {'overhead':>9}")
+        for a in assignments:
+            print(f"  {a.id:<14} {boxed[a.id]:>9.2f}s {bare[a.id]:>11.2f}s "
+                  f"{boxed[a.id] - bare[a.id]:>+8.2f}s")
+        mean_boxed = statistics.mean(boxed.values())
+        print(f"  {'mean':<14} {mean_boxed:>9.2f}s {statistics.mean(bare.values()):>11.2f}s\n")
+
+        subs = generate_class(tmp / "class", assignments, releases, args.students)
+        n = args.students * len(assignments)
+        walls = {}
+        for workers in (1, 2):
+            start = time.perf_counter()
+            result = grade(subs, tmp / f"out-{workers}", settings=settings, workers=workers,
+                           sandbox=sandboxed, log=_quiet)
+            walls[workers] = time.perf_counter() - start
+            print(f"class of {args.students} x {len(assignments)} notebooks = {n} submissions, "
+                  f"{workers} worker(s): {walls[workers]:7.1f} s wall "
+                  f"({walls[workers] / n:.2f} s per submission; "
+                  f"setup {result.setup_seconds:.1f} s)")
+        csvs = [(tmp / f"out-{w}" / "grades.csv").read_text() for w in (1, 2)]
+        print(f"grades.csv identical with 1 and 2 workers: {csvs[0] == csvs[1]}")
+        per = (walls[2] - result.setup_seconds) / n
+        full = 100 * FULL_COURSE
+        print(f"\nextrapolation: 100 students x {FULL_COURSE} notebooks = {full} submissions "
+              f"at {per:.2f} s each with 2 workers: {full * per / 60:.1f} min "
+              f"(+ setup; measured on the notebooks above)")
 
 
 if __name__ == "__main__":
