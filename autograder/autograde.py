@@ -154,7 +154,7 @@ def _judge_spec(session: Session, name: str, job: Job) -> _SpecOutcome:
 
     spec = get_spec(name)
     timeout = job.settings.timeout
-    reply = session.request("check", timeout, spec=name, seed=job.seed)
+    reply = session.request("check", timeout, f"check {name}", spec=name, seed=job.seed)
     status = reply.get("status")
     if status == "undefined":
         message = _not_defined(name, spec.function)
@@ -180,7 +180,7 @@ def _judge_spec(session: Session, name: str, job: Job) -> _SpecOutcome:
 
     def rerun(i: int) -> Any:
         try:
-            again = session.request("rerun", timeout, case=i)
+            again = session.request("rerun", timeout, f"check {name} (run again)", case=i)
         except SessionEnded:
             return decoded[i]
         return decode_output(again.get("output")) if again.get("status") == "ok" else decoded[i]
@@ -300,7 +300,8 @@ def _run_cell(session: Session, step: Step, job: Job,
               result: NotebookResult) -> SessionEnded | None:
     number = step.index + 1
     try:
-        reply = session.request("cell", job.settings.timeout, source=step.source)
+        reply = session.request("cell", job.settings.timeout, f"cell {number}",
+                                source=step.source)
     except SessionEnded as exc:
         result.cell_errors.append(f"cell {number}: {exc.cause}: {exc.detail}")
         return exc

@@ -60,6 +60,7 @@ class Session:
         self.budget = budget_seconds
         """the whole session's wall-clock limit (s), counted from its start."""
         self._end_by = float("inf")
+        self._limit = f"the start-up time limit of {STARTUP_SECONDS:g} s"
         self._pids_hits = 0
         self.output = bytearray()
         self.output_dropped = 0
@@ -181,8 +182,10 @@ class Session:
 
     # -- talking
 
-    def request(self, op: str, timeout: float, **fields: Any) -> dict[str, Any]:
+    def request(self, op: str, timeout: float, label: str = "", **fields: Any) -> dict[str, Any]:
         """Send one command and return its reply (``timeout``: the step's time limit, s).
+
+        ``label`` names the step in messages (e.g. ``cell 4``); the default is ``op``.
 
         Raises:
             SessionEnded: the runner died, or was killed at the deadline (``timeout`` + the
@@ -191,21 +194,20 @@ class Session:
         """
         if self.ended is not None:
             raise self.ended
-        reply = self._request(op, timeout, **fields)
+        reply = self._request(op, timeout, label or op, **fields)
         if self.sandbox.isolate and self._fork_bomb():
-            self._request("reap", 10.0)
+            self._request("reap", 10.0, "cleaning up after a fork bomb")
         return reply
 
-    def _request(self, op: str, timeout: float, **fields: Any) -> dict[str, Any]:
+    def _request(self, op: str, timeout: float, label: str, **fields: Any) -> dict[str, Any]:
         nonce = secrets.token_hex(12)
         line = json.dumps({"op": op, "nonce": nonce, "timeout": timeout, **fields}) + "\n"
         deadline = time.monotonic() + timeout + self.grace
+        self._limit = f"its {timeout:g} s time limit"
         if deadline > self._end_by:
             deadline = self._end_by
-            what = f"{op} (the notebook's total time budget of {self.budget:.0f} s)"
-        else:
-            what = op
-        return self._wait(nonce, line.encode(), deadline, what)
+            self._limit = f"the notebook's total time budget of {self.budget:.0f} s"
+        return self._wait(nonce, line.encode(), deadline, label)
 
     def _fork_bomb(self) -> bool:
         """True when the process limit was hit since the last look (then the runner reaps)."""
@@ -224,7 +226,8 @@ class Session:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    self._end(TIMEOUT, f"{what} ran past its time limit and was killed")
+                    self._end(TIMEOUT, f"{what} did not stop at {self._limit}; the "
+                                       "notebook's process was killed")
                 for key, _ in self._selector.select(min(left, 1.0)):
                     if key.data == "cmd":
                         try:
@@ -294,7 +297,7 @@ class Session:
             code = None
         if self.cgroup is not None and self.cgroup.oom_killed():
             self._end(MEMORY, f"the notebook's process went over the "
-                              f"{self.sandbox.limits.memory_mb} MiB memory limit while "
+                              f"{self.sandbox.limits.memory_mb} MiB memory limit during "
                               f"{what} and was killed")
         if code is None:
             detail = "closed its reply channel"
@@ -309,7 +312,7 @@ class Session:
                 detail += " (its CPU time limit)"
         else:
             detail = f"exited with code {code}"
-        self._end(CRASH, f"the notebook's process {detail} while {what}")
+        self._end(CRASH, f"the notebook's process {detail} during {what}")
 
     def _end(self, cause: str, detail: str) -> None:
         self._kill()
