@@ -254,8 +254,26 @@ def notebook_budget(settings: GradingSettings, steps: int) -> float:
 
 
 def grade_notebook(job: Job) -> NotebookResult:
-    """Grade one submitted notebook (see the module docstring); never raises for bad input."""
+    """Grade one submitted notebook (see the module docstring); never raises.
+
+    A failure of the grader itself on one notebook (a bug) zeroes that notebook with the reason
+    and the traceback in its log, so that the batch still finishes with a row for everyone.
+    """
     start = time.perf_counter()
+    try:
+        return _grade_notebook(job, start)
+    except Exception as exc:  # noqa: BLE001 - one notebook's problem must not stop the batch
+        import traceback
+
+        reason = f"error: the grader failed on this notebook ({type(exc).__name__}: {exc})"
+        result = NotebookResult(job.student, job.assignment, job.notebook,
+                                _zero(job, ERROR, reason[:300]), ERROR, reason[:300])
+        result.output = traceback.format_exc()
+        result.seconds = time.perf_counter() - start
+        return result
+
+
+def _grade_notebook(job: Job, start: float) -> NotebookResult:
     max_bytes = int(job.settings.max_notebook_mb * 2**20)
     submission = load_submission(job.path, job.student, job.assignment, job.notebook, max_bytes)
     result = NotebookResult(job.student, job.assignment, job.notebook, [])

@@ -48,7 +48,7 @@ def render(result: NotebookResult) -> str:
         parts.append(f" Written answers ({sum(c.max_score for c in manual):g} points) are "
                      "graded by hand.")
     parts.append("</p>")
-    if result.status == MISSING:
+    if result.status:
         parts.append(f"<p>This submission could not be graded: {_e(result.reason)}. "
                      "Every graded cell scored 0.</p>")
     if result.ended:

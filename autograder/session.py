@@ -281,7 +281,7 @@ class Session:
             self._reply = bytearray(rest)
             try:
                 message = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue  # not ours: garbage written to the reply pipe by the submission
             if isinstance(message, dict) and message.get("nonce") == nonce:
                 return message

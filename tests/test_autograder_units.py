@@ -129,3 +129,21 @@ def test_stderr_in_a_passing_test_cell_keeps_its_points():
     assert determine_grade(cell) == (0, 2)  # what nbgrader does without the filter
     cell, _ = IgnorePattern(pattern=DEFAULT_STDERR_PATTERN).preprocess_cell(cell, {}, 0)
     assert determine_grade(cell) == (2, 2)
+
+
+def test_a_grader_failure_costs_only_that_notebook(monkeypatch, tmp_path, releases):
+    import autograder.autograde as autograde
+    from autograder.paths import SAMPLE_CLASS_DIR
+    from autograder.sandbox import Limits, Sandbox
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the grader")
+
+    monkeypatch.setattr(autograde, "restore", broken)
+    job = autograde.Job("alice", "02_bellman", "02_bellman", SAMPLE_CLASS_DIR,
+                        releases["02_bellman"], GradingSettings(), 1,
+                        Sandbox(None, Limits(), isolate=False))
+    result = autograde.grade_notebook(job)
+    assert result.status == "error" and "a bug in the grader" in result.reason
+    assert result.cells and all(c.score == 0 and c.status == "error" for c in result.cells)
+    assert "RuntimeError" in result.output
