@@ -28,7 +28,7 @@ from typing import Any
 from autograder.sandbox import Cgroup, Sandbox
 
 #: the largest reply accepted (a check's outputs); a bigger one is a protocol violation.
-MAX_REPLY_BYTES = 256 * 2**20
+MAX_REPLY_BYTES = 64 * 2**20
 #: time allowed for the runner to start (Python, numpy, IPython) before the first command.
 STARTUP_SECONDS = 60.0
 #: reasons a session ends.

@@ -31,7 +31,7 @@ import numpy as np
 from autograder.checks.core import Unreadable
 
 #: the largest array (in bytes) that crosses; a bigger one arrives as an Unreadable.
-MAX_ARRAY_BYTES = 32 * 2**20
+MAX_ARRAY_BYTES = 16 * 2**20
 #: the most values (scalars, items) one output may hold, and how deeply it may nest.
 MAX_ITEMS = 2_000_000
 MAX_DEPTH = 32
