@@ -11,7 +11,7 @@ import torch
 
 from autograder import wire
 from autograder.autograde import decode_output
-from autograder.checks import all_specs, run_check
+from autograder.checks import all_specs
 from autograder.checks.core import NOT_IMPLEMENTED, Judge, Raised, Unreadable, call_case
 from autograder.runner import _output
 
@@ -98,27 +98,62 @@ def test_runner_markers_come_back():
 
 SPECS = all_specs()
 BUGS = [(spec, bug) for spec in SPECS for bug in spec.bugs]
+_JUDGES: dict[tuple[str, bool], Judge] = {}
 
 
-def _over_the_wire(spec, fn, grading=False):
-    """What the grader concludes when ``fn``'s outputs travel as plain data."""
-    judge = Judge.for_spec(spec, grading=grading)
-    outputs = [decode_output(json.loads(json.dumps(_output(case, fn)))) for case in judge.cases]
-    return judge(outputs, rerun=lambda i: decode_output(_output(judge.cases[i], fn)))
+def _judge(spec, grading=False) -> Judge:
+    """One judge per spec for the whole module: references and bug outputs computed once."""
+    key = (spec.name, grading)
+    if key not in _JUDGES:
+        _JUDGES[key] = Judge.for_spec(spec, grading=grading)
+    return _JUDGES[key]
+
+
+def _wired(output):
+    """An output as the grader gets it: encoded in the runner, JSON on a pipe, decoded."""
+    return decode_output(json.loads(json.dumps(_encoded(output))))
+
+
+def _encoded(output):
+    if output is NOT_IMPLEMENTED:
+        return {"ni": True}
+    if isinstance(output, Raised):
+        return {"raised": output.error}
+    return {"v": wire.encode(output)}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("spec", "bug"), BUGS, ids=[f"{s.name}:{b.name}" for s, b in BUGS])
 def test_the_grader_judges_plain_data_like_the_self_check(spec, bug):
-    direct, wired = run_check(spec, bug.fn), _over_the_wire(spec, bug.fn)
+    judge = _judge(spec)
+    outputs = [call_case(case, bug.fn) for case in judge.cases]
+    direct = judge(outputs, rerun=lambda i: call_case(judge.cases[i], bug.fn))  # = run_check
+    wired = judge([_wired(o) for o in outputs],
+                  rerun=lambda i: _wired(call_case(judge.cases[i], bug.fn)))
     assert (wired.passed, wired.bug, wired.hint) == (direct.passed, direct.bug, direct.hint)
-    assert len(wired.results) == len(direct.results)
+    assert [r.problem for r in wired.results] == [r.problem for r in direct.results]
+    assert not direct.passed and direct.bug == bug.name
+
+
+def test_the_runner_encodes_what_call_case_gives():
+    spec = next(s for s in SPECS if s.name == "mdps.discounted_return")
+    case = spec.cases(grading=False)[0]
+    assert _output(case, spec.reference) == _encoded(call_case(case, spec.reference))
+
+    def stub(rewards, gamma):
+        raise NotImplementedError
+
+    assert _output(case, stub) == {"ni": True}
+    assert _output(case, lambda r, g: 1 / 0) == {"raised": "ZeroDivisionError: division by zero"}
+    assert _output(case, lambda r, g: exit())["raised"].startswith("SystemExit")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_the_reference_passes_over_the_wire_with_hidden_cases(spec):
-    assert _over_the_wire(spec, spec.reference, grading=True).passed
+    judge = _judge(spec, grading=True)
+    outputs = [_wired(call_case(case, spec.reference)) for case in judge.cases]
+    assert judge(outputs).passed
 
 
 def test_a_judge_computes_references_and_bug_outputs_once():
