@@ -1,21 +1,77 @@
-"""rlkit: the tabular core of the RL course kit.
+"""rlkit: the helper package of the RL course kit.
 
-Modules: :mod:`~rlkit.mdp` (the :class:`TabularMDP`), :mod:`~rlkit.dp` (value / policy
+Tabular core: :mod:`~rlkit.mdp` (the :class:`TabularMDP`), :mod:`~rlkit.dp` (value / policy
 iteration), :mod:`~rlkit.sampling` (returns, trajectories, Monte Carlo),
 :mod:`~rlkit.qlearning`, :mod:`~rlkit.plotting` and :mod:`~rlkit.envs` (the lecture's
 :class:`GridWorld`, registered as ``rlkit/GridWorld-v0`` on import).
+
+Deep RL: :mod:`~rlkit.nets` (MLP, policy heads, Q-network), :mod:`~rlkit.buffers` (the
+:class:`ReplayBuffer`), :mod:`~rlkit.schedules`, :mod:`~rlkit.evaluation` (seeded
+:func:`evaluate`), :mod:`~rlkit.animation` (:func:`render_episode`) and the reference agents
+:mod:`rlkit.agents.dqn` and :mod:`rlkit.agents.reinforce`. The modules that import torch
+(``nets``, ``agents``) load on first use, so ``import rlkit`` stays light for tabular work.
 
 Example:
     >>> import rlkit
     >>> result = rlkit.dp.value_iteration(rlkit.GridWorld().mdp)
     >>> result.converged
     True
+    >>> rlkit.agents.dqn.DQNConfig().env_id
+    'CartPole-v1'
 
 """
 
-from rlkit import dp, envs, plotting, qlearning, sampling
-from rlkit.envs.gridworld import GridWorld
-from rlkit.mdp import TabularMDP
+from __future__ import annotations
 
-__all__ = ["GridWorld", "TabularMDP", "dp", "envs", "plotting", "qlearning", "sampling"]
+import importlib
+from typing import Any
+
+from rlkit import (
+    animation,
+    buffers,
+    dp,
+    envs,
+    evaluation,
+    plotting,
+    qlearning,
+    sampling,
+    schedules,
+)
+from rlkit.animation import render_episode
+from rlkit.buffers import Batch, ReplayBuffer
+from rlkit.envs.gridworld import GridWorld
+from rlkit.evaluation import EvalResult, evaluate
+from rlkit.mdp import TabularMDP
+from rlkit.schedules import linear_schedule
+
+_LAZY_MODULES = ("agents", "nets")
+
+__all__ = [
+    "Batch",
+    "EvalResult",
+    "GridWorld",
+    "ReplayBuffer",
+    "TabularMDP",
+    "agents",
+    "animation",
+    "buffers",
+    "dp",
+    "envs",
+    "evaluate",
+    "evaluation",
+    "linear_schedule",
+    "nets",
+    "plotting",
+    "qlearning",
+    "render_episode",
+    "sampling",
+    "schedules",
+]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Import the torch-based submodules on first access (PEP 562)."""
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"rlkit.{name}")
+    raise AttributeError(f"module 'rlkit' has no attribute {name!r}")

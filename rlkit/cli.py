@@ -1,8 +1,10 @@
-"""Command line: ``python -m rlkit solve ENV --method value-iteration``.
+"""Command line: ``python -m rlkit solve ENV`` and ``python -m rlkit train {dqn,reinforce}``.
 
-Solves the lecture's GridWorld or a Gymnasium toy-text env exactly and prints ``V*`` and the
-greedy policy. :func:`main` takes ``argv`` and returns the exit code (0 ok, 2 bad input), so
-tests can call it directly.
+``solve`` solves the lecture's GridWorld or a Gymnasium toy-text env exactly and prints ``V*``
+and the greedy policy. ``train`` trains a reference deep-RL agent (:mod:`rlkit.agents`) on a
+Gymnasium env, showing a progress bar, and prints its evaluations and the final one (mean and
+standard deviation of the return over N episodes). :func:`main` takes ``argv`` and returns the
+exit code (0 ok, 2 bad input), so tests can call it directly.
 """
 
 from __future__ import annotations
@@ -34,8 +36,7 @@ _ARROW_OF_ACTION = {
 }  # fmt: skip
 _CELL = 7  # characters per printed grid cell
 
-EPILOG = """\
-examples:
+_SOLVE_EXAMPLES = """\
   python -m rlkit solve gridworld
       value iteration on the lecture's 4x3 world (noise 0.2, gamma 0.9)
   python -m rlkit solve gridworld --noise 0 --gamma 1 --horizon 100
@@ -46,9 +47,20 @@ examples:
   python -m rlkit solve FrozenLake-v1 --env-arg is_slippery=False --gamma 0.9
   python -m rlkit solve CliffWalking-v1 --method q-value-iteration --plot cliff.png
   python -m rlkit solve Taxi-v4 --episodes 100 --seed 1
-
-exit status: 0 on success, 2 on bad input (the message says what to fix).
 """
+_TRAIN_EXAMPLES = """\
+  python -m rlkit train dqn --env CartPole-v1 --seed 0
+      DQN with the default settings (50,000 steps, a greedy evaluation every 1,000)
+  python -m rlkit train dqn --steps 20000 --plot dqn.png --animation dqn.gif
+  python -m rlkit train dqn --no-target-network --steps 20000
+      an ablation of the lecture: targets from the online network
+  python -m rlkit train reinforce --seed 1 --baseline value --plot reinforce.png
+"""
+_EXIT_STATUS = "exit status: 0 on success, 2 on bad input (the message says what to fix).\n"
+EPILOG = f"examples:\n{_SOLVE_EXAMPLES}\n{_EXIT_STATUS}"
+TRAIN_EPILOG = f"examples:\n{_TRAIN_EXAMPLES}\n{_EXIT_STATUS}"
+_MAIN_EPILOG = f"examples:\n{_SOLVE_EXAMPLES}{_TRAIN_EXAMPLES}\n{_EXIT_STATUS}"
+ALGORITHMS = ("dqn", "reinforce")
 
 
 @dataclass(frozen=True)
@@ -69,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m rlkit``."""
     parser = argparse.ArgumentParser(
         prog="python -m rlkit",
-        description="rlkit: tabular RL helpers of the course kit.",
-        epilog=EPILOG,
+        description="rlkit: the RL helpers of the course kit.",
+        epilog=_MAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -166,7 +178,90 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed of the sampled episodes (default: 0)",
     )
     solve.set_defaults(handler=_solve, subparser=solve)
+    _add_train_parser(commands)
     return parser
+
+
+def _add_train_parser(commands: Any) -> None:
+    train = commands.add_parser(
+        "train",
+        help="train DQN or REINFORCE on a Gymnasium env and print its evaluations",
+        description=(
+            "Train a reference agent of rlkit.agents with its default settings (override a "
+            "few below), showing a progress bar; then print the evaluations of the policy "
+            "(greedy for DQN, most likely action for REINFORCE) and the final one: mean and "
+            "standard deviation of the return over --eval-episodes episodes."
+        ),
+        epilog=TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("algorithm", choices=ALGORITHMS, metavar="{dqn,reinforce}")
+    train.add_argument(
+        "--env",
+        default="CartPole-v1",
+        help="Gymnasium id with a Box observation and Discrete actions (default: CartPole-v1)",
+    )
+    train.add_argument("--seed", type=int, default=0, help="seed of the run (default: 0)")
+    train.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="budget of environment steps (default: 50000 for dqn, 200000 for reinforce)",
+    )
+    train.add_argument(
+        "--eval-interval",
+        type=int,
+        default=None,
+        metavar="N",
+        help="evaluate every N env steps (default: 1000 for dqn, 10000 for reinforce)",
+    )
+    train.add_argument(
+        "--eval-episodes",
+        type=int,
+        default=10,
+        metavar="N",
+        help="episodes per evaluation (default: 10)",
+    )
+    train.add_argument(
+        "--target-return",
+        type=float,
+        default=None,
+        metavar="R",
+        help="stop as soon as an evaluation's mean return reaches R (default: use the budget)",
+    )
+    train.add_argument(
+        "--no-replay",
+        action="store_true",
+        help="dqn ablation: learn from the latest transition only",
+    )
+    train.add_argument(
+        "--no-target-network",
+        action="store_true",
+        help="dqn ablation: compute targets with the online network",
+    )
+    train.add_argument(
+        "--baseline",
+        choices=("none", "mean", "value"),
+        default=None,
+        help="reinforce: baseline subtracted from the reward-to-go (default: mean)",
+    )
+    train.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write a PNG of the learning curve (with the evaluations) and the loss",
+    )
+    train.add_argument(
+        "--animation",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write a .gif (or .html) of one episode of the trained policy (needs pygame)",
+    )
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.set_defaults(handler=_train, subparser=train)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -470,4 +565,98 @@ def _solve(args: argparse.Namespace) -> int:
         except OSError as error:
             raise _BadInput(f"cannot write --plot {args.plot}: {error.strerror}") from error
         print(f"wrote {args.plot}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Training deep-RL agents
+# --------------------------------------------------------------------------------------------
+
+
+def _train_config(args: argparse.Namespace) -> Any:
+    """Build the agent's default config with the command line's overrides."""
+    from rlkit.agents import dqn, reinforce
+
+    overrides: dict[str, Any] = {"env_id": args.env, "eval_episodes": args.eval_episodes}
+    for name, value in (
+        ("total_steps", args.steps),
+        ("eval_interval", args.eval_interval),
+        ("target_return", args.target_return),
+    ):
+        if value is not None:
+            overrides[name] = value
+    if args.algorithm == "dqn":
+        if args.baseline is not None:
+            raise _BadInput("--baseline applies to reinforce only")
+        overrides["use_replay"] = not args.no_replay
+        overrides["use_target_network"] = not args.no_target_network
+        config_class: Any = dqn.DQNConfig
+    else:
+        if args.no_replay or args.no_target_network:
+            raise _BadInput("--no-replay and --no-target-network apply to dqn only")
+        if args.baseline is not None:
+            overrides["baseline"] = args.baseline
+        config_class = reinforce.ReinforceConfig
+    try:
+        return config_class(**overrides)
+    except ValueError as error:
+        raise _BadInput(str(error)) from error
+
+
+def _train(args: argparse.Namespace) -> int:
+    import gymnasium
+
+    from rlkit.agents import dqn, reinforce
+
+    if args.seed < 0:
+        raise _BadInput(f"--seed must be >= 0; got {args.seed}")
+    config = _train_config(args)
+    try:
+        gymnasium.spec(args.env)
+    except gymnasium.error.Error as error:
+        raise _BadInput(f"unknown environment {args.env!r} ({error})") from error
+    module: Any = dqn if args.algorithm == "dqn" else reinforce
+    name = "DQN" if args.algorithm == "dqn" else "REINFORCE"
+    print(f"{name} on {args.env}, seed {args.seed}, budget {config.total_steps} env steps")
+    print(f"settings: {config}", flush=True)
+    try:
+        history = module.train(config, seed=args.seed, progress=not args.no_progress)
+    except ValueError as error:  # e.g. an env with continuous actions
+        raise _BadInput(str(error)) from error
+
+    policy = "greedy" if args.algorithm == "dqn" else "most likely action"
+    print(f"evaluations ({policy}, {config.eval_episodes} episodes each):")
+    print(f"{'step':>8} {'mean':>8} {'std':>8} {'train s':>8}")
+    for point in history.evaluations:
+        print(f"{point.step:>8} {point.mean:>8.1f} {point.std:>8.1f} {point.train_seconds:>8.1f}")
+    final = history.final_evaluation
+    print(
+        f"final evaluation after {final.step} steps: {final.mean:.1f} +/- {final.std:.1f} "
+        f"(mean +/- std of the return over {config.eval_episodes} episodes); "
+        f"{len(history.episode_returns)} training episodes, "
+        f"{history.train_seconds:.1f} s training, {history.wall_seconds:.1f} s in all"
+    )
+
+    if args.plot is not None:
+        figure = plotting.plot_history(history, title=f"{name} on {args.env}, seed {args.seed}")
+        try:
+            figure.savefig(args.plot, dpi=120)
+        except OSError as error:
+            raise _BadInput(f"cannot write --plot {args.plot}: {error.strerror}") from error
+        print(f"wrote {args.plot}")
+    if args.animation is not None:
+        from rlkit.animation import render_episode
+
+        if args.animation.suffix.lower() not in (".gif", ".html", ".htm"):
+            raise _BadInput(f"--animation must end in .gif or .html; got {args.animation}")
+        try:
+            animation = render_episode(
+                args.env, history.act, seed=args.seed + module.EVAL_SEED_OFFSET
+            )
+            animation.save(args.animation)
+        except OSError as error:
+            raise _BadInput(f"cannot write --animation {args.animation}: {error}") from error
+        except gymnasium.error.DependencyNotInstalled as error:
+            raise _BadInput(f"cannot render {args.env}: {error}") from error
+        print(f"wrote {args.animation} ({animation.caption()})")
     return 0

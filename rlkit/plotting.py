@@ -1,4 +1,4 @@
-"""Figures for value functions, convergence and learning curves.
+"""Figures for value functions, convergence, learning curves and deep-RL training histories.
 
 Every function returns a ``matplotlib.figure.Figure`` and never calls ``plt.show()``. Without
 ``ax`` a new Figure is built with the object API (no pyplot state, safe under the Agg backend
@@ -8,7 +8,8 @@ curves can share one axes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import matplotlib as mpl
 import numpy as np
@@ -21,10 +22,14 @@ if TYPE_CHECKING:
     from rlkit.envs.gridworld import GridWorld
 
 __all__ = [
+    "TrainingHistory",
     "plot_convergence",
     "plot_gridworld_values",
+    "plot_history",
     "plot_learning_curve",
+    "plot_loss_curve",
     "plot_state_values",
+    "plot_training_curve",
 ]
 
 # Arrow (dx, dy) for N, E, S, W, with y up as on the slides.
@@ -221,4 +226,155 @@ def plot_learning_curve(
     axes.set_xlabel("episode")
     axes.set_ylabel("return")
     axes.legend()
+    return figure
+
+
+class TrainingHistory(Protocol):
+    """What the history plots read; :class:`rlkit.agents.dqn.DQNHistory` and
+    :class:`rlkit.agents.reinforce.ReinforceHistory` have it.
+    """  # noqa: D205
+
+    episode_returns: np.ndarray
+    episode_end_steps: np.ndarray
+    losses: np.ndarray
+    evaluations: Sequence[tuple[int, float, float, float]]
+
+
+def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    return np.convolve(values, np.ones(window) / window, mode="valid")
+
+
+def plot_training_curve(
+    history: TrainingHistory,
+    *,
+    window: int = 20,
+    label: str | None = None,
+    show_episodes: bool = True,
+    ax: Axes | None = None,
+) -> Figure:
+    """Learning curve over environment steps: training episodes and evaluation points.
+
+    Draws the return of each training episode at the step it ended (faint, exploration
+    included), their moving average over ``window`` episodes, and each evaluation's mean
+    return with a band of plus/minus one standard deviation. Call again with ``ax=`` and a
+    ``label`` to compare runs (e.g. the DQN ablations).
+
+    Args:
+        history: A training history (see :class:`TrainingHistory`).
+        window: Episodes in the moving average (>= 1).
+        label: Prefix of the legend entries.
+        show_episodes: Also draw the raw per-episode returns.
+        ax: Draw on this axes instead of a new figure.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> history = SimpleNamespace(
+        ...     episode_returns=np.arange(30.0), episode_end_steps=np.arange(30) * 10 + 10,
+        ...     losses=np.ones(5), evaluations=[(100, 20.0, 2.0, 0.1), (300, 40.0, 1.0, 0.3)])
+        >>> figure = plot_training_curve(history, window=10)
+        >>> [line.get_label() for line in figure.axes[0].lines]
+        ['episode return', 'moving average (10)', 'evaluation mean']
+
+    """
+    if window < 1:
+        raise ValueError(f"window must be >= 1; got {window}")
+    returns = np.asarray(history.episode_returns, dtype=np.float64)
+    steps = np.asarray(history.episode_end_steps, dtype=np.float64)
+    if returns.shape != steps.shape:
+        raise ValueError(
+            f"episode_returns {returns.shape} and episode_end_steps {steps.shape} differ"
+        )
+    figure, axes = _axes(ax, (7.0, 4.0))
+    prefix = f"{label}: " if label else ""
+    if show_episodes and returns.size:
+        axes.plot(steps, returns, alpha=0.25, linewidth=0.8, label=f"{prefix}episode return")
+    if returns.size >= window:
+        axes.plot(
+            steps[window - 1 :],
+            _moving_average(returns, window),
+            label=f"{prefix}moving average ({window})",
+        )
+    evaluations = np.asarray(history.evaluations, dtype=np.float64).reshape(-1, 4)
+    if evaluations.size:
+        eval_steps, means, stds = evaluations[:, 0], evaluations[:, 1], evaluations[:, 2]
+        (line,) = axes.plot(
+            eval_steps, means, marker="o", markersize=3, label=f"{prefix}evaluation mean"
+        )
+        axes.fill_between(
+            eval_steps, means - stds, means + stds, alpha=0.2, color=line.get_color()
+        )
+    axes.set_xlabel("environment steps")
+    axes.set_ylabel("return")
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="best", fontsize="small")
+    return figure
+
+
+def plot_loss_curve(
+    history: TrainingHistory,
+    *,
+    window: int = 100,
+    log_scale: bool = False,
+    label: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Loss of each update (faint) and its moving average over ``window`` updates.
+
+    DQN logs one loss per gradient step; REINFORCE one per batch (its surrogate loss is not a
+    measure of progress: it can fall while the return falls too).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> history = SimpleNamespace(losses=np.linspace(1.0, 0.1, 500))
+        >>> figure = plot_loss_curve(history, window=50, log_scale=True)
+        >>> figure.axes[0].get_yscale(), len(figure.axes[0].lines)
+        ('log', 2)
+
+    """
+    if window < 1:
+        raise ValueError(f"window must be >= 1; got {window}")
+    losses = np.asarray(history.losses, dtype=np.float64)
+    figure, axes = _axes(ax, (7.0, 4.0))
+    prefix = f"{label}: " if label else ""
+    updates = np.arange(1, losses.size + 1)
+    axes.plot(updates, losses, alpha=0.25, linewidth=0.8, label=f"{prefix}loss")
+    if losses.size >= window:
+        axes.plot(
+            updates[window - 1 :],
+            _moving_average(losses, window),
+            label=f"{prefix}moving average ({window})",
+        )
+    if log_scale:
+        axes.set_yscale("log")
+    axes.set_xlabel("update")
+    axes.set_ylabel("loss")
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="best", fontsize="small")
+    return figure
+
+
+def plot_history(
+    history: TrainingHistory, *, title: str | None = None, window: int = 20
+) -> Figure:
+    """Two panels: :func:`plot_training_curve` (left) and :func:`plot_loss_curve` (right).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> history = SimpleNamespace(
+        ...     episode_returns=np.ones(5), episode_end_steps=np.arange(1, 6),
+        ...     losses=np.ones(5), evaluations=[(5, 1.0, 0.0, 0.01)])
+        >>> len(plot_history(history, title="DQN").axes)
+        2
+
+    """
+    figure = Figure(figsize=(12.0, 4.0), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    plot_training_curve(history, window=window, ax=left)
+    losses = np.asarray(history.losses, dtype=np.float64)
+    positive = bool(losses.size) and bool(np.all(losses > 0))
+    plot_loss_curve(
+        history, window=max(1, min(100, losses.size // 10 or 1)), log_scale=positive, ax=right
+    )
+    if title is not None:
+        figure.suptitle(title)
     return figure

@@ -1,0 +1,543 @@
+r"""Deep Q-learning (DQN) with experience replay and a fixed Q-target network.
+
+The lecture's Algorithm 1 (Mnih et al., 2013/2015): act epsilon-greedily on
+:math:`Q_\theta`, store each transition in the replay memory :math:`\mathcal{D}`, and take
+gradient steps on minibatches :math:`\mathcal{B}` drawn from it,
+
+.. math::
+    \theta \leftarrow \theta - \eta \nabla_\theta \frac{1}{|\mathcal{B}|}
+    \sum_{(s,a,r,s') \in \mathcal{B}} \ell\big(y - Q_\theta(s, a)\big), \qquad
+    y = r + \gamma (1 - \text{terminated}) \max_{a'} Q_{\tilde\theta}(s', a'),
+
+where the target network :math:`\tilde\theta` is a copy of :math:`\theta` refreshed every
+:math:`C` gradient steps (the "fixed Q-target").
+
+Termination vs truncation: CartPole-v1 ends when the pole falls (``terminated``: the MDP is
+over, :math:`y = r`) or after 500 steps (``truncated``: a time limit outside the MDP; the
+target still bootstraps from :math:`s'`). Only ``terminated`` enters the mask.
+
+The math pieces are top-level functions with the glossary's names (:func:`epsilon_greedy_action`,
+:func:`td_target`, :func:`dqn_loss`, :func:`update_target`); :func:`train` takes a replacement
+for each, so a notebook can run this trainer on a student's own functions.
+
+Order of the file (Spinning Up's): settings, math pieces, history, then :func:`train` in the
+steps seed, env, model, buffer, losses, optimiser, update, loop.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from gymnasium import spaces
+from torch import nn
+from torch.nn import functional as F  # noqa: N812 (torch's convention)
+
+from rlkit.buffers import ReplayBuffer
+from rlkit.evaluation import EnvLike, EvalPoint, evaluate, make_env
+from rlkit.nets import QNetwork, torch_threads
+from rlkit.qlearning import epsilon_greedy
+from rlkit.schedules import linear_schedule
+from rlkit.seeding import seed_everything
+
+__all__ = [
+    "EVAL_SEED_OFFSET",
+    "DQNConfig",
+    "DQNHistory",
+    "dqn_loss",
+    "epsilon_greedy_action",
+    "td_target",
+    "train",
+    "update_target",
+]
+
+EVAL_SEED_OFFSET = 10_000
+"""Evaluation episodes of a run with seed ``s`` start from ``reset(seed=s + 10_000 + i)``."""
+
+
+# --------------------------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Settings of :func:`train`; the defaults solve CartPole-v1 on a laptop CPU.
+
+    The defaults are the lecture's DQN (replay memory, a target network copied every C
+    gradient steps, epsilon-greedy with the DQN paper's 1 -> 0.1 decay, one gradient step per
+    env step on average) with CPU-friendly choices: a 64x64 network, Adam, the Huber loss,
+    gradient norm clipping, and gradient steps in rounds of 256 after every 256 env steps.
+    On CartPole-v1 a greedy evaluation reaches 475+ within roughly 30k-45k env steps; as with
+    every DQN on CartPole the curve still dips now and then afterwards
+    (``benchmarks/bench_dqn.py`` measures both over seeds, next to Stable-Baselines3).
+
+    Example:
+        >>> DQNConfig().gamma, DQNConfig(use_target_network=False).use_replay
+        (0.99, True)
+
+    """
+
+    env_id: str = "CartPole-v1"
+    """Gymnasium id of an env with a Box observation and Discrete actions."""
+    total_steps: int = 50_000
+    """Budget of environment steps (CartPole-v1: usually solved within 10k to 30k)."""
+    gamma: float = 0.99
+    """Discount factor gamma in [0, 1]; 0.99 gives an effective horizon of ~100 steps."""
+    learning_rate: float = 5e-4
+    """Adam step size eta; typically 1e-4 (Atari) to 2.5e-3 (CartPole; faster, less stable)."""
+    hidden_sizes: tuple[int, ...] = (64, 64)
+    """Hidden widths of the Q-network (ReLU); 64x64 is plenty for CartPole."""
+    buffer_size: int = 100_000
+    """Replay memory capacity N; typically 10^4 to 10^6 transitions."""
+    batch_size: int = 64
+    """Minibatch size |B|; typically 32 to 256."""
+    learning_starts: int = 1_000
+    """Env steps of pure data collection before the first gradient step."""
+    train_freq: int = 256
+    """Env steps between two rounds of gradient steps (the DQN paper: 4; 1 = every step)."""
+    gradient_steps: int = 256
+    """Gradient steps per round. 256 every 256 env steps keeps the lecture's one update per
+    env step on average, in rounds that are cheaper on a CPU and steadier on CartPole."""
+    target_update_interval: int = 256
+    """C: gradient steps between two target-network updates (typically 100 to 10^4)."""
+    tau: float = 1.0
+    """Target update rate in (0, 1]: 1 copies (the lecture), < 1 is Polyak averaging."""
+    epsilon_start: float = 1.0
+    """Exploration rate at step 0 (1 = uniformly random actions)."""
+    epsilon_end: float = 0.1
+    """Exploration rate after the decay, 0.01 to 0.1 (the DQN paper: 0.1; keeps failures in
+    the replay memory, which keeps the learned policy from forgetting how to avoid them)."""
+    epsilon_decay_steps: int = 8_000
+    """Env steps over which epsilon decays linearly from start to end."""
+    max_grad_norm: float | None = 10.0
+    """Clip the global gradient norm to this (None: no clipping)."""
+    use_replay: bool = True
+    """Ablation: False trains on the latest transition only (a buffer of one, batch of one)."""
+    use_target_network: bool = True
+    """Ablation: False computes targets with the online network theta itself."""
+    eval_interval: int = 1_000
+    """Evaluate the greedy policy every this many env steps (0: only after training)."""
+    eval_episodes: int = 10
+    """Episodes per evaluation."""
+    target_return: float | None = None
+    """Stop early once an evaluation's mean return reaches this (None: use the budget)."""
+    torch_threads: int | None = 1
+    """torch CPU threads while training (1: fastest for tiny nets, and reproducible)."""
+
+    def __post_init__(self) -> None:
+        positive = (
+            "total_steps", "buffer_size", "batch_size", "train_freq", "gradient_steps",
+            "target_update_interval", "eval_episodes",
+        )  # fmt: skip
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
+        for name in ("learning_starts", "epsilon_decay_steps", "eval_interval"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must be in [0, 1]; got {self.gamma}")
+        if not 0.0 < self.tau <= 1.0:
+            raise ValueError(f"tau must be in (0, 1]; got {self.tau}")
+        for name in ("epsilon_start", "epsilon_end"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
+
+
+# --------------------------------------------------------------------------------------------
+# Math pieces (a notebook re-implements these with the same signatures)
+# --------------------------------------------------------------------------------------------
+
+
+def epsilon_greedy_action(
+    q_values: npt.ArrayLike | torch.Tensor, epsilon: float, rng: np.random.Generator
+) -> int | np.ndarray:
+    r"""Epsilon-greedy action(s) from :math:`Q(s, \cdot)`.
+
+    .. math:: a = \begin{cases} \text{uniform over } \mathcal{A} & \text{with probability }
+        \epsilon \\ \arg\max_a Q(s, a) & \text{otherwise} \end{cases}
+
+    so the greedy action is taken with probability :math:`1 - \epsilon + \epsilon / |\mathcal{A}|`.
+    Ties in the argmax are broken at random. One row is the tabular
+    :func:`rlkit.qlearning.epsilon_greedy`; a batch applies it to each row.
+
+    Args:
+        q_values: One row ``(A,)`` or a batch ``(B, A)`` (numpy or torch).
+        epsilon: Exploration probability in ``[0, 1]``.
+        rng: The generator every random choice comes from.
+
+    Returns:
+        An ``int`` for a row, an int64 array ``(B,)`` for a batch.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> epsilon_greedy_action(np.array([0.5, 2.0]), 0.0, rng)
+        1
+        >>> epsilon_greedy_action(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), 0.0, rng)
+        array([0, 1])
+
+    """
+    q = q_values.detach().cpu().numpy() if torch.is_tensor(q_values) else np.asarray(q_values)
+    if q.ndim == 1:
+        return epsilon_greedy(q, epsilon, rng)
+    if q.ndim != 2:
+        raise ValueError(f"q_values must be (A,) or (B, A); got shape {q.shape}")
+    return np.array([epsilon_greedy(row, epsilon, rng) for row in q], dtype=np.int64)
+
+
+def td_target(
+    rewards: torch.Tensor,
+    next_q_values: torch.Tensor,
+    terminated: torch.Tensor,
+    gamma: float,
+) -> torch.Tensor:
+    r"""Compute the TD target of a batch of transitions.
+
+    .. math:: y = r + \gamma (1 - \text{terminated}) \max_{a'} Q_{\tilde\theta}(s', a')
+
+    Pass ``terminated`` only: after a truncation (a time limit) the next state still has a
+    value, so the target bootstraps. Call it under ``torch.no_grad()`` (:func:`train` does):
+    the target is a constant of the loss.
+
+    Args:
+        rewards: ``r``, shape ``(B,)``.
+        next_q_values: :math:`Q_{\tilde\theta}(s', \cdot)` from the target network, ``(B, A)``.
+        terminated: 1/True where ``s'`` is terminal, shape ``(B,)`` (float or bool).
+        gamma: Discount factor in ``[0, 1]``.
+
+    Returns:
+        ``y``, shape ``(B,)``, the dtype of ``rewards``.
+
+    Example:
+        >>> rewards = torch.tensor([1.0, 1.0])
+        >>> next_q = torch.tensor([[2.0, 3.0], [2.0, 3.0]])
+        >>> td_target(rewards, next_q, torch.tensor([0.0, 1.0]), gamma=0.9)  # 1 + .9 * 3; 1
+        tensor([3.7000, 1.0000])
+
+    """
+    rewards = torch.as_tensor(rewards)
+    not_terminal = 1.0 - torch.as_tensor(terminated).to(rewards.dtype)  # bool-safe mask
+    return rewards + gamma * not_terminal * torch.as_tensor(next_q_values).max(dim=-1).values
+
+
+def dqn_loss(q_values: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    r"""Huber loss between :math:`Q_\theta(s, a)` of the taken actions and the targets ``y``.
+
+    .. math::
+        L(\theta) = \frac{1}{B} \sum_j \ell(y_j - Q_\theta(s_j, a_j)), \qquad
+        \ell(x) = \begin{cases} x^2/2 & |x| \le 1 \\ |x| - 1/2 & \text{otherwise} \end{cases}
+
+    Near the target this is the lecture's squared error :math:`(y - Q)^2` (halved); far from
+    it the gradient stays bounded by 1, which is the error clipping of Mnih et al. (2015) and
+    keeps the early, large TD errors from blowing up the step.
+
+    Args:
+        q_values: :math:`Q_\theta(s, \cdot)` of the online network, ``(B, A)``, with gradients.
+        actions: Actions taken, int64 ``(B,)``.
+        targets: ``y``, ``(B,)``, a constant (no gradient).
+
+    Returns:
+        A scalar tensor.
+
+    Example:
+        >>> q = torch.tensor([[1.0, 2.0], [0.0, 5.0]], requires_grad=True)
+        >>> dqn_loss(q, torch.tensor([1, 0]), torch.tensor([2.5, 3.0]))  # (.5 * .5^2 + 2.5) / 2
+        tensor(1.3125, grad_fn=<SmoothL1LossBackward0>)
+
+    """
+    index = torch.as_tensor(actions).long().unsqueeze(-1)
+    chosen = q_values.gather(-1, index).squeeze(-1)  # Q(s_j, a_j)
+    return F.smooth_l1_loss(chosen, torch.as_tensor(targets, dtype=chosen.dtype))
+
+
+@torch.no_grad()
+def update_target(online: nn.Module, target: nn.Module, tau: float = 1.0) -> None:
+    r"""Move the target network towards the online one: :math:`\tilde\theta \leftarrow
+    \tau \theta + (1 - \tau) \tilde\theta` (in place).
+
+    ``tau = 1`` copies (the lecture's "update every C steps"); a small ``tau`` every step is
+    Polyak averaging.
+
+    Example:
+        >>> online, target = nn.Linear(1, 1), nn.Linear(1, 1)
+        >>> update_target(online, target)
+        >>> torch.equal(online.weight, target.weight)
+        True
+
+    """  # noqa: D205
+    for param, target_param in zip(online.parameters(), target.parameters(), strict=True):
+        if tau == 1.0:
+            target_param.copy_(param)
+        else:
+            target_param.lerp_(param, tau)
+
+
+# --------------------------------------------------------------------------------------------
+# History
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class DQNHistory:
+    r"""What :func:`train` returns.
+
+    Attributes:
+        episode_returns: Undiscounted return of each finished training episode.
+        episode_lengths: Steps of each training episode.
+        episode_end_steps: Env steps taken when each episode ended (x axis of a curve).
+        epsilons: Exploration rate at the start of each episode.
+        losses: Loss of each gradient step.
+        evaluations: Greedy-policy evaluations ``(step, mean, std, train_seconds)``; the last
+            one is after training.
+        train_seconds: Wall time of training, evaluations excluded.
+        wall_seconds: Wall time of the whole call.
+        q_network: The trained online network :math:`Q_\theta`.
+        config: The settings used.
+        seed: The seed used.
+
+    """
+
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    episode_end_steps: np.ndarray
+    epsilons: np.ndarray
+    losses: np.ndarray
+    evaluations: tuple[EvalPoint, ...]
+    train_seconds: float
+    wall_seconds: float
+    q_network: QNetwork
+    config: DQNConfig
+    seed: int
+
+    @property
+    def final_evaluation(self) -> EvalPoint:
+        """The evaluation after training."""
+        return self.evaluations[-1]
+
+    def act(self, obs: npt.ArrayLike) -> int:
+        r"""Return the greedy action :math:`\arg\max_a Q_\theta(s, a)` for one observation."""
+        return _greedy_action(self.q_network, obs)
+
+
+def _greedy_action(q_network: nn.Module, obs: npt.ArrayLike) -> int:
+    with torch.no_grad():
+        return int(q_network(obs).argmax())
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+
+
+def train(
+    config: DQNConfig = DQNConfig(),  # noqa: B008 (frozen, so a safe default)
+    *,
+    seed: int,
+    td_target_fn: Callable[..., torch.Tensor] = td_target,
+    loss_fn: Callable[..., torch.Tensor] = dqn_loss,
+    policy_fn: Callable[..., Any] = epsilon_greedy_action,
+    update_target_fn: Callable[..., None] = update_target,
+    env: EnvLike | None = None,
+    progress: bool = False,
+) -> DQNHistory:
+    """Train a Q-network with DQN and return its history.
+
+    Args:
+        config: Hyperparameters and ablation switches.
+        seed: Seeds torch (network initialisation), the numpy Generator (exploration and
+            minibatches), the env's first reset and the evaluations: same seed, same history.
+        td_target_fn: Same signature as :func:`td_target`.
+        loss_fn: Same signature as :func:`dqn_loss`.
+        policy_fn: Same signature as :func:`epsilon_greedy_action`; it receives one numpy row
+            ``Q(s, .)``.
+        update_target_fn: Same signature as :func:`update_target`.
+        env: An env id or factory to use instead of ``config.env_id``.
+        progress: Show a tqdm progress bar over env steps.
+
+    Returns:
+        A :class:`DQNHistory`.
+
+    Example:
+        >>> config = DQNConfig(total_steps=300, learning_starts=100, train_freq=1,
+        ...                    gradient_steps=1, eval_episodes=2)
+        >>> history = train(config, seed=0)
+        >>> len(history.losses), history.evaluations[-1].step  # updates at steps 100..300
+        (201, 300)
+
+    """
+    with torch_threads(config.torch_threads):
+        return _train(
+            config, seed, td_target_fn, loss_fn, policy_fn, update_target_fn, env, progress
+        )
+
+
+def _train(
+    config: DQNConfig,
+    seed: int,
+    td_target_fn: Callable[..., torch.Tensor],
+    loss_fn: Callable[..., torch.Tensor],
+    policy_fn: Callable[..., Any],
+    update_target_fn: Callable[..., None],
+    env_like: EnvLike | None,
+    progress: bool,
+) -> DQNHistory:
+    start_time = time.perf_counter()
+
+    # 1. Seed: torch's global generator (initial weights), one numpy Generator for the rest.
+    rng = seed_everything(seed)
+
+    # 2. Env
+    env_spec = config.env_id if env_like is None else env_like
+    env = make_env(env_spec)
+    if not isinstance(env.observation_space, spaces.Box) or not isinstance(
+        env.action_space, spaces.Discrete
+    ):
+        raise ValueError(
+            "DQN needs a Box observation space and a Discrete action space; got "
+            f"{env.observation_space} and {env.action_space}"
+        )
+    env.action_space.seed(seed)
+    obs_shape = env.observation_space.shape
+    obs_dim, n_actions = int(np.prod(obs_shape)), int(env.action_space.n)
+
+    # 3. Model: the online network theta and the target network theta~ (a frozen copy).
+    q_network = QNetwork(obs_dim, n_actions, config.hidden_sizes)
+    if config.use_target_network:
+        target_network = copy.deepcopy(q_network).requires_grad_(False)
+    else:
+        target_network = q_network  # ablation: targets move with every step
+
+    # 4. Buffer: without replay, a memory of one transition and a minibatch of one.
+    buffer = ReplayBuffer(config.buffer_size if config.use_replay else 1, obs_shape)
+    batch_size = config.batch_size if config.use_replay else 1
+    epsilon_at = linear_schedule(
+        config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps
+    )
+
+    # 5. Losses
+    def compute_loss(batch: Any) -> torch.Tensor:
+        # CRUCIAL: the target y is a constant; no gradient may flow into it (and so into
+        # theta~, or into theta through the target when use_target_network=False).
+        with torch.no_grad():
+            next_q_values = target_network(batch.next_obs)
+            targets = td_target_fn(batch.rewards, next_q_values, batch.terminated, config.gamma)
+        # The mask uses batch.terminated only: batch.truncated (time limit) must bootstrap.
+        return loss_fn(q_network(batch.obs), batch.actions, targets)
+
+    # 6. Optimiser (fused: one kernel for all parameters, ~30% faster on tiny CPU nets)
+    optimizer = torch.optim.Adam(q_network.parameters(), lr=config.learning_rate, fused=True)
+
+    # 7. Update: one gradient step on a minibatch from the replay memory.
+    def update() -> float:
+        batch = buffer.sample(batch_size, rng).to_torch()
+        loss = compute_loss(batch)
+        optimizer.zero_grad()
+        loss.backward()
+        if config.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm)
+        optimizer.step()
+        return float(loss.detach())
+
+    # 8. Loop
+    eval_seed = seed + EVAL_SEED_OFFSET
+    returns: list[float] = []
+    lengths: list[int] = []
+    end_steps: list[int] = []
+    epsilons: list[float] = []
+    losses: list[float] = []
+    evaluations: list[EvalPoint] = []
+    eval_seconds = 0.0
+
+    def run_evaluation(step: int) -> EvalPoint:
+        nonlocal eval_seconds
+        t0 = time.perf_counter()
+        result = evaluate(
+            env_spec,
+            lambda o: _greedy_action(q_network, o),
+            n_episodes=config.eval_episodes,
+            seed=eval_seed,
+        )
+        eval_seconds += time.perf_counter() - t0
+        point = EvalPoint(
+            step, result.mean, result.std, time.perf_counter() - start_time - eval_seconds
+        )
+        evaluations.append(point)
+        return point
+
+    bar: Any = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config.total_steps, desc="DQN", unit="step", mininterval=0.5)
+
+    obs, _ = env.reset(seed=seed)
+    episode_return, episode_length = 0.0, 0
+    epsilons.append(epsilon_at(0))
+    n_updates = 0
+    step = 0
+    try:
+        while step < config.total_steps:
+            epsilon = epsilon_at(step)
+            with torch.no_grad():
+                q_row = q_network(obs).numpy()
+            action = policy_fn(q_row, epsilon, rng)
+            next_obs, reward, terminated, truncated, _ = env.step(action)
+            # Store next_obs as the env returned it, also at a time limit (bootstrap from it).
+            buffer.add(obs, action, float(reward), next_obs, terminated, truncated)
+            obs = next_obs
+            episode_return += float(reward)
+            episode_length += 1
+            step += 1
+            if terminated or truncated:
+                returns.append(episode_return)
+                lengths.append(episode_length)
+                end_steps.append(step)
+                epsilons.append(epsilon_at(step))
+                obs, _ = env.reset()
+                episode_return, episode_length = 0.0, 0
+
+            if step >= config.learning_starts and step % config.train_freq == 0:
+                for _ in range(config.gradient_steps):
+                    losses.append(update())
+                    n_updates += 1
+                    sync = n_updates % config.target_update_interval == 0
+                    if config.use_target_network and sync:  # the fixed Q-target, every C steps
+                        update_target_fn(q_network, target_network, config.tau)
+
+            last = step == config.total_steps
+            if (config.eval_interval and step % config.eval_interval == 0) or last:
+                point = run_evaluation(step)
+                if bar is not None:
+                    bar.set_postfix(eval=f"{point.mean:.1f}", epsilon=f"{epsilon:.3f}")
+                if config.target_return is not None and point.mean >= config.target_return:
+                    break
+            if bar is not None:
+                bar.update(1)
+    finally:
+        env.close()
+        if bar is not None:
+            bar.close()
+
+    wall = time.perf_counter() - start_time
+    return DQNHistory(
+        episode_returns=np.array(returns, dtype=np.float64),
+        episode_lengths=np.array(lengths, dtype=np.int64),
+        episode_end_steps=np.array(end_steps, dtype=np.int64),
+        epsilons=np.array(epsilons[: len(returns)], dtype=np.float64),
+        losses=np.array(losses, dtype=np.float64),
+        evaluations=tuple(evaluations),
+        train_seconds=wall - eval_seconds,
+        wall_seconds=wall,
+        q_network=q_network,
+        config=config,
+        seed=seed,
+    )
