@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check", help="a student's self-check of one notebook (visible cases only)",
-        description="Run a notebook top to bottom like the grader does, with the visible "
+        description="Run a notebook top to bottom in a local kernel, with the visible "
                     "cases only, and report each check cell's points and failure hint.",
     )
     check.add_argument("notebook", type=Path, metavar="NOTEBOOK", help="the .ipynb to check")

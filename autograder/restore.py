@@ -56,11 +56,6 @@ class Restored:
     notes: list[str] = field(default_factory=list)
     """what was put back, for the log and the feedback."""
 
-    @property
-    def code_cells(self) -> int:
-        """How many of the student's code cells run."""
-        return sum(s.kind == "cell" for s in self.steps)
-
 
 def _nbgrader(cell: Any) -> dict[str, Any] | None:
     meta = cell.get("metadata") if isinstance(cell, dict) else None
@@ -143,7 +138,7 @@ def restore(submitted: NotebookNode, release: NotebookNode) -> Restored:
     nb.metadata = copy.deepcopy(release.metadata)
     if _kernel(submitted) != _kernel(release):
         notes.append("the kernelspec was changed: the release's is used")
-    return Restored(nb, _steps(nb, graded), _answers(nb, graded, release), notes)
+    return Restored(nb, _steps(nb, graded), _answers(nb, graded), notes)
 
 
 def _unique_ids(cells: list[NotebookNode]) -> None:
@@ -189,8 +184,7 @@ def _steps(nb: NotebookNode, graded: dict[str, GradedCell]) -> list[Step]:
     return steps
 
 
-def _answers(nb: NotebookNode, graded: dict[str, GradedCell],
-             release: NotebookNode) -> dict[str, str]:
+def _answers(nb: NotebookNode, graded: dict[str, GradedCell]) -> dict[str, str]:
     answers = {}
     for cell in nb.cells:
         gid = _grade_id(cell)

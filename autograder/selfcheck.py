@@ -1,9 +1,12 @@
 """A student's self-check: run a notebook and report what each check cell would earn.
 
-The notebook runs top to bottom in the same kernel the grader uses, with only the visible cases
-(``NBGRADER_EXECUTION`` unset; with ``skip_slow`` it is ``validate``, which skips the training
-demos guarded by ``is_nbgrader()`` but still runs no hidden case). A check cell earns what
-nbgrader would give it from the same outputs (``determine_grade`` after the same stderr filter).
+The notebook runs top to bottom in a local Jupyter kernel (this Python, the course on the path),
+check cells included, with only the visible cases (``NBGRADER_EXECUTION`` unset; with
+``skip_slow`` it is ``validate``, which skips the training demos guarded by ``is_nbgrader()``
+but still runs no hidden case). It is the student's own tool on their own machine, so it runs
+in the student's process like the in-notebook ``check()``; the grader never does (see
+:mod:`autograder.grading`), but it judges with the same code, so a check that passes here
+fails there only on a hidden case. A check cell earns its points when it raises no error.
 """
 
 from __future__ import annotations
