@@ -442,20 +442,24 @@ class Sandbox:
         for etc in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts",
                     "alternatives", "mime.types"):
             cmd += ["--ro-bind-try", f"/etc/{etc}", f"/etc/{etc}"]
+        # The fresh /tmp comes BEFORE the binds: a checkout or venv that lives under /tmp (a CI
+        # clone, say) is bound on top of it instead of being hidden by it.
+        quarter = max(lim.scratch_mb // 4, 8) * _MiB
+        cmd += ["--proc", "/proc", "--dev", "/dev",
+                "--perms", "0777", "--size", str(lim.scratch_mb * _MiB), "--tmpfs", SCRATCH,
+                "--perms", "1777", "--size", str(quarter), "--tmpfs", "/tmp",
+                "--perms", "1777", "--size", str(quarter), "--tmpfs", "/dev/shm"]
+        mounted = {Path("/tmp"), Path("/dev/shm"), Path(SCRATCH)}
         for parent in _ancestors(binds):  # bwrap would create them 0700: nobody could pass
-            if not any(parent == b or parent.is_relative_to(b) for b in binds):
+            if parent not in mounted and not any(parent == b or parent.is_relative_to(b)
+                                                 for b in binds):
                 cmd += ["--perms", "0755", "--dir", str(parent)]
         for path in binds:
             cmd += ["--ro-bind", str(path), str(path)]
         hidden = _package_dir("autograder") / "sample_class"
         if hidden.is_dir():
             cmd += ["--tmpfs", str(hidden)]
-        quarter = max(lim.scratch_mb // 4, 8) * _MiB
-        cmd += ["--proc", "/proc", "--dev", "/dev",
-                "--perms", "0777", "--size", str(lim.scratch_mb * _MiB), "--tmpfs", SCRATCH,
-                "--perms", "1777", "--size", str(quarter), "--tmpfs", "/tmp",
-                "--perms", "1777", "--size", str(quarter), "--tmpfs", "/dev/shm",
-                "--chdir", SCRATCH]
+        cmd += ["--chdir", SCRATCH]
         if self.caps.root:
             return [*cmd, "--", *self._setpriv(), *argv]
         return [*cmd, "--", *argv]
