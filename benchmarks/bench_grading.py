@@ -101,7 +101,11 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--timeout", type=int, default=60, help="time limit per step (s)")
+    parser.add_argument("--workers", default="1,2", help="worker counts to time the class with")
+    parser.add_argument("--skip-per-notebook", action="store_true",
+                        help="only time the class")
     args = parser.parse_args()
+    worker_counts = [int(w) for w in args.workers.split(",")]
     settings = GradingSettings(timeout=args.timeout)
     assignments = buildable_assignments()
     releases = release_notebooks(assignments)
@@ -111,21 +115,22 @@ def main() -> None:
     print(f"sandbox: {sandboxed.describe()}\n")
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp_name:
         tmp = Path(tmp_name)
-        boxed = per_notebook(assignments, releases, sandboxed, settings, args.repeat, tmp)
-        bare = per_notebook(assignments, releases, plain, settings, args.repeat, tmp)
-        print("seconds per notebook submission (a correct one, graded alone, median of "
-              f"{args.repeat}):")
-        print(f"  {'notebook':<14} {'sandboxed':>10} {'unsandboxed':>12} {'overhead':>9}")
-        for a in assignments:
-            print(f"  {a.id:<14} {boxed[a.id]:>9.2f}s {bare[a.id]:>11.2f}s "
-                  f"{boxed[a.id] - bare[a.id]:>+8.2f}s")
-        mean_boxed = statistics.mean(boxed.values())
-        print(f"  {'mean':<14} {mean_boxed:>9.2f}s {statistics.mean(bare.values()):>11.2f}s\n")
+        if not args.skip_per_notebook:
+            boxed = per_notebook(assignments, releases, sandboxed, settings, args.repeat, tmp)
+            bare = per_notebook(assignments, releases, plain, settings, args.repeat, tmp)
+            print("seconds per notebook submission (a correct one, graded alone, median of "
+                  f"{args.repeat}):")
+            print(f"  {'notebook':<14} {'sandboxed':>10} {'unsandboxed':>12} {'overhead':>9}")
+            for a in assignments:
+                print(f"  {a.id:<14} {boxed[a.id]:>9.2f}s {bare[a.id]:>11.2f}s "
+                      f"{boxed[a.id] - bare[a.id]:>+8.2f}s")
+            print(f"  {'mean':<14} {statistics.mean(boxed.values()):>9.2f}s "
+                  f"{statistics.mean(bare.values()):>11.2f}s\n")
 
         subs = generate_class(tmp / "class", assignments, releases, args.students)
         n = args.students * len(assignments)
         walls = {}
-        for workers in (1, 2):
+        for workers in worker_counts:
             start = time.perf_counter()
             result = grade(subs, tmp / f"out-{workers}", settings=settings, workers=workers,
                            sandbox=sandboxed, log=_quiet)
@@ -134,12 +139,14 @@ def main() -> None:
                   f"{workers} worker(s): {walls[workers]:7.1f} s wall "
                   f"({walls[workers] / n:.2f} s per submission; "
                   f"setup {result.setup_seconds:.1f} s)")
-        csvs = [(tmp / f"out-{w}" / "grades.csv").read_text() for w in (1, 2)]
-        print(f"grades.csv identical with 1 and 2 workers: {csvs[0] == csvs[1]}")
-        per = (walls[2] - result.setup_seconds) / n
+        csvs = {(tmp / f"out-{w}" / "grades.csv").read_text() for w in worker_counts}
+        if len(worker_counts) > 1:
+            print(f"grades.csv identical with {args.workers} workers: {len(csvs) == 1}")
+        most = max(worker_counts)
+        per = (walls[most] - result.setup_seconds) / n
         full = 100 * FULL_COURSE
         print(f"\nextrapolation: 100 students x {FULL_COURSE} notebooks = {full} submissions "
-              f"at {per:.2f} s each with 2 workers: {full * per / 60:.1f} min "
+              f"at {per:.2f} s each with {most} workers: {full * per / 60:.1f} min "
               f"(+ setup; measured on the notebooks above)")
 
 
