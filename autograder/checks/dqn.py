@@ -504,7 +504,7 @@ def _bug_update_aliases(online, target, tau=1.0):
 def _bug_update_rebinds(online, target, tau=1.0):
     import copy
 
-    target = copy.deepcopy(online)  # rebinds the local name only
+    target = copy.deepcopy(online)  # noqa: F841 (the bug: rebinds the local name only)
     return None
 
 
