@@ -199,3 +199,26 @@ def test_evaluate_with_a_factory_and_max_steps():
     assert result.lengths.tolist() == [5, 5]
     with pytest.raises(ValueError, match="n_episodes"):
         evaluate("CartPole-v1", lambda obs: 0, n_episodes=0, seed=0)
+
+
+@pytest.mark.parametrize("max_steps", [None, 40])
+def test_batched_evaluate_runs_the_same_episodes(max_steps):
+    def policy(obs):
+        return int(obs[2] > 0)
+
+    def batch_policy(observations):
+        assert observations.shape[1:] == (4,)
+        return (observations[:, 2] > 0).astype(np.int64)
+
+    one_by_one = evaluate("CartPole-v1", policy, n_episodes=6, seed=5, max_steps=max_steps)
+    side_by_side = evaluate(
+        "CartPole-v1", batch_policy, n_episodes=6, seed=5, max_steps=max_steps, batched=True
+    )
+    np.testing.assert_array_equal(one_by_one.returns, side_by_side.returns)
+    np.testing.assert_array_equal(one_by_one.lengths, side_by_side.lengths)
+    assert len(set(one_by_one.lengths.tolist())) > 1  # episodes of different lengths
+
+
+def test_batched_evaluate_rejects_a_policy_that_is_not_batched():
+    with pytest.raises(ValueError, match="one action per observation"):
+        evaluate("CartPole-v1", lambda obs: 0, n_episodes=3, seed=0, batched=True)

@@ -428,6 +428,7 @@ def _train(
             lambda o: policy.act(o, sampler, deterministic=config.eval_deterministic),
             n_episodes=config.eval_episodes,
             seed=eval_seed,
+            batched=True,  # all episodes side by side: one forward pass per step
         )
         eval_seconds += time.perf_counter() - t0
         point = EvalPoint(
