@@ -135,11 +135,6 @@ def decode_output(item: Any) -> Any:
         return Unreadable("output", "garbled")
 
 
-def _not_defined(name: str, function: str) -> str:
-    return (f"{name}: the function `{function}` is not defined. Did you rename or delete it, "
-            "or does its cell fail? Keep the name and signature from the notebook.")
-
-
 @dataclass(frozen=True)
 class _SpecOutcome:
     points: float
@@ -151,17 +146,17 @@ class _SpecOutcome:
 def _judge_spec(session: Session, name: str, job: Job) -> _SpecOutcome:
     """Ask the runner for one check's outputs and judge them (raises SessionEnded)."""
     from autograder.checks import get_spec
+    from autograder.checks.core import missing_function_message
 
     spec = get_spec(name)
     timeout = job.settings.timeout
     reply = session.request("check", timeout, f"check {name}", spec=name, seed=job.seed)
     status = reply.get("status")
-    if status == "undefined":
-        message = _not_defined(name, spec.function)
-        return _SpecOutcome(0, FAILED, message, message)
-    if status == "not_callable":
-        message = (f"{name}: `{spec.function}` should be a function, got "
-                   f"{str(reply.get('type'))[:80]}")
+    if status in ("undefined", "not_callable"):
+        function = reply.get("function")  # from the sandbox: only a name the spec knows
+        function = function if function in spec.functions else spec.functions[0]
+        found = None if status == "undefined" else str(reply.get("type"))
+        message = missing_function_message(name, function, found)
         return _SpecOutcome(0, FAILED, message, message)
     if status == "timeout":
         message = (f"timeout: {name} ran longer than the {timeout} s time limit of a check "

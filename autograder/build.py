@@ -310,11 +310,12 @@ class _Builder:
                 spec = self.spec_lookup(name)
             except KeyError as exc:
                 raise BuildError(f"{where}: {exc.args[0]}") from None
-            if spec.function not in self.functions:
-                raise BuildError(
-                    f"{where}: check {name!r} grades `{spec.function}`, but no earlier "
-                    "\"solution\" cell defines it"
-                )
+            for function in spec.functions:
+                if function not in self.functions:
+                    raise BuildError(
+                        f"{where}: check {name!r} grades `{function}`, but no earlier "
+                        "\"solution\" cell defines it"
+                    )
             points += spec.points
         return _nbgrader_meta(_grade_id(check_grade_id(names), where), grade=True,
                               solution=False, locked=True, points=points)

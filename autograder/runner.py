@@ -106,12 +106,15 @@ class Runner:
     def check(self, message: dict[str, Any]) -> dict[str, Any]:
         """Call the checked function on every case of a check; return the outputs."""
         self.last = None
+        from autograder.checks.core import MissingFunction
+
         spec = load_spec(str(message["spec"]))
-        fn = self.shell.user_ns.get(spec.function)
-        if fn is None:
-            return {"status": "undefined"}
-        if not callable(fn):
-            return {"status": "not_callable", "type": type(fn).__name__}
+        try:
+            fn = spec.student_functions(self.shell.user_ns)
+        except MissingFunction as exc:
+            if exc.found_type is None:
+                return {"status": "undefined", "function": exc.function}
+            return {"status": "not_callable", "function": exc.function, "type": exc.found_type}
         cases = spec.cases(grading=True, seed=int(message["seed"]))
         self.last = (cases, fn)
         return {"status": "ok", "cases": [c.name for c in cases],

@@ -79,7 +79,7 @@ def graded_functions(assignment: Assignment) -> list[str]:
     """Return the student functions some check cell grades, in notebook order."""
     from autograder.checks import get_spec
 
-    checked = {get_spec(name).function for c in assignment.cells for name in c.specs}
+    checked = {f for c in assignment.cells for name in c.specs for f in get_spec(name).functions}
     return [c.function for c in assignment.cells
             if c.kind == "solution" and c.function in checked]
 
@@ -87,7 +87,7 @@ def graded_functions(assignment: Assignment) -> list[str]:
 def _specs_of(function: str) -> list[CheckSpec]:
     from autograder.checks import all_specs
 
-    return [spec for spec in all_specs() if spec.function == function]
+    return [spec for spec in all_specs() if spec.function == function]  # its own checks
 
 
 def bug_source(bug_fn: Callable[..., Any], function: str) -> str | None:
@@ -190,7 +190,7 @@ def _check_points(cell: GradedCell, broken: set[str]) -> float:
     from autograder.checks import get_spec
 
     return float(sum(get_spec(s).points for s in cell.specs
-                     if get_spec(s).function not in broken))
+                     if not broken.intersection(get_spec(s).functions)))
 
 
 def expected_score(assignment: Assignment, plan: StudentPlan) -> float:

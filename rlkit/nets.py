@@ -41,6 +41,8 @@ def mlp(
     sizes: Sequence[int],
     activation: type[nn.Module] = nn.Tanh,
     output_activation: type[nn.Module] | None = None,
+    *,
+    layer_norm: bool = False,
 ) -> nn.Sequential:
     """Build a fully connected network ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
 
@@ -51,6 +53,8 @@ def mlp(
         sizes: Layer widths, input first; at least two entries.
         activation: Class of the hidden activation, e.g. ``nn.Tanh`` or ``nn.ReLU``.
         output_activation: Class of the output activation, or None for a linear output.
+        layer_norm: Put an ``nn.LayerNorm`` after every hidden ``Linear`` (before the
+            activation).
 
     Returns:
         An ``nn.Sequential``.
@@ -74,6 +78,8 @@ def mlp(
         layers.append(nn.Linear(int(sizes[i]), int(sizes[i + 1])))
         last = i == len(sizes) - 2
         if not last:
+            if layer_norm:
+                layers.append(nn.LayerNorm(int(sizes[i + 1])))
             layers.append(activation())
         elif output_activation is not None:
             layers.append(output_activation())
@@ -99,6 +105,10 @@ class QNetwork(nn.Module):
         n_actions: Number of discrete actions ``A``.
         hidden_sizes: Widths of the hidden layers; CartPole needs no more than ``(64, 64)``.
         activation: Hidden activation class (ReLU is the DQN paper's choice).
+        layer_norm: Normalise every hidden layer (``nn.LayerNorm`` before the activation).
+            It keeps the features, and so :math:`Q_\theta`, bounded: TD learning with a
+            network and bootstrapped targets then does not drift into overestimated values,
+            which makes DQN much steadier (Ball et al., 2023; Gallici et al., 2024).
 
     Example:
         >>> _ = torch.manual_seed(0)
@@ -116,11 +126,15 @@ class QNetwork(nn.Module):
         n_actions: int,
         hidden_sizes: Sequence[int] = (64, 64),
         activation: type[nn.Module] = nn.ReLU,
+        *,
+        layer_norm: bool = False,
     ) -> None:
         super().__init__()
         self.obs_dim = int(obs_dim)
         self.n_actions = int(n_actions)
-        self.net = mlp([self.obs_dim, *hidden_sizes, self.n_actions], activation)
+        self.net = mlp(
+            [self.obs_dim, *hidden_sizes, self.n_actions], activation, layer_norm=layer_norm
+        )
 
     def forward(self, obs: npt.ArrayLike | torch.Tensor) -> torch.Tensor:
         """Q-values, shape ``(B, A)`` (or ``(A,)`` for one observation)."""

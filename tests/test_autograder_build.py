@@ -20,8 +20,8 @@ from autograder.build import (
 from autograder.paths import SOLUTIONS_DIR, source_files
 
 SPECS = {
-    "demo.double": SimpleNamespace(name="demo.double", function="double", points=2),
-    "demo.half": SimpleNamespace(name="demo.half", function="half", points=1),
+    "demo.double": SimpleNamespace(name="demo.double", functions=("double",), points=2),
+    "demo.half": SimpleNamespace(name="demo.half", functions=("half",), points=1),
 }
 
 

@@ -120,3 +120,57 @@ def test_grading_mode_follows_nbgrader_environment(monkeypatch):
     assert len(spec.cases(grading=is_grading())) > len(spec.cases(grading=False))
     monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
     assert not is_grading() and is_nbgrader()
+
+
+# ------------------------------------------------------------------ checks of several functions
+
+
+def _pair_spec(**kwargs) -> CheckSpec:
+    def run(fns):
+        return fns["double"](fns["inc"](np.arange(3.0)))
+
+    base = dict(
+        name="demo.pair", function=("inc", "double"), points=1,
+        reference={"inc": lambda x: x + 1, "double": lambda x: 2 * x},
+        visible_cases=lambda: [Case("double(inc([0, 1, 2]))", run=run)],
+        hint="Check inc and double one by one first.",
+    )  # fmt: skip
+    base.update(kwargs)
+    return CheckSpec(**base)
+
+
+def test_a_check_of_several_functions_gets_them_all_by_name():
+    spec = _pair_spec()
+    assert spec.functions == ("inc", "double")
+    found = spec.student_functions({"inc": abs, "double": round, "other": len})
+    assert found == {"inc": abs, "double": round}
+    assert run_check(spec, {"inc": lambda x: x + 1, "double": lambda x: x * 2.0}).passed
+    report = run_check(spec, {"inc": lambda x: x + 1, "double": lambda x: x + x + 1})
+    assert not report.passed and report.hint == spec.hint  # no bank: the spec's own hint
+
+
+@pytest.mark.parametrize(("namespace", "message"), [
+    ({"inc": abs}, "`double` is not defined"),
+    ({"inc": abs, "double": 3}, "`double` should be a function, got int"),
+])  # fmt: skip
+def test_a_check_of_several_functions_names_the_missing_one(namespace, message):
+    from autograder.checks.core import MissingFunction
+
+    with pytest.raises(MissingFunction, match=message):
+        _pair_spec().student_functions(namespace)
+
+
+def test_a_learning_check_is_not_rerun_and_gets_the_spec_hint():
+    calls = []
+
+    def run(fns):
+        calls.append(1)
+        return fns["double"](fns["inc"](np.arange(3.0)))
+
+    expected = np.array([2.0, 4.0, 6.0])
+    spec = _pair_spec(learning=True,
+                      visible_cases=lambda: [Case("learn", run=run, expected=expected)])
+    report = run_check(spec, {"inc": lambda x: x, "double": lambda x: 2 * x})
+    assert not report.passed
+    assert report.hint == spec.hint and report.bug is None
+    assert len(calls) == 1  # the failing case ran once, not twice

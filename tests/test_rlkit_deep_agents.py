@@ -180,12 +180,56 @@ def test_dqn_rejects_continuous_actions_and_bad_settings():
         dqn.DQNConfig(batch_size=0)
     with pytest.raises(ValueError, match="tau"):
         dqn.DQNConfig(tau=0.0)
+    with pytest.raises(ValueError, match="final_learning_rate"):
+        dqn.DQNConfig(final_learning_rate=-1e-3)
 
 
 def test_dqn_stops_at_target_return():
     config = dataclasses.replace(TINY_DQN, eval_interval=100, target_return=1.0)
     history = dqn.train(config, seed=0, env=Bandit)
     assert history.final_evaluation.mean >= 1.0 and history.final_evaluation.step < 1_500
+
+
+def test_dqn_runs_a_students_schedule_and_sampler():
+    sizes = []
+
+    def constant_epsilon(step, start, end, decay_steps):
+        assert (start, end, decay_steps) == (1.0, 0.05, 500)
+        return 0.3
+
+    def spy_sample(buffer, batch_size, rng):
+        sizes.append(batch_size)
+        return dqn.sample_batch(buffer, batch_size, rng)
+
+    config = dataclasses.replace(TINY_DQN, total_steps=300)
+    history = dqn.train(config, seed=0, env=Bandit, epsilon_fn=constant_epsilon,
+                        sample_fn=spy_sample)
+    assert set(history.epsilons) == {0.3}
+    assert len(sizes) == len(history.losses) and set(sizes) == {config.batch_size}
+
+
+@pytest.mark.parametrize("final", [0.0, None])
+def test_dqn_learning_rate_decays_to_the_final_rate(final):
+    """The round of updates at the last step runs with eta = final (0: nothing moves)."""
+    q_before_each_step: list[torch.Tensor] = []
+
+    def spy_loss(q_values, actions, targets):
+        q_before_each_step.append(q_values.detach().clone())  # the Bandit has one state
+        return dqn.dqn_loss(q_values, actions, targets)
+
+    config = dataclasses.replace(TINY_DQN, total_steps=400, train_freq=100, gradient_steps=3,
+                                 final_learning_rate=final)
+    dqn.train(config, seed=0, env=Bandit, loss_fn=spy_loss)
+    first_round, last_round = q_before_each_step[:3], q_before_each_step[-3:]
+    assert not all(torch.equal(first_round[0], q) for q in first_round)  # eta > 0 at first
+    assert all(torch.equal(last_round[0], q) for q in last_round) == (final == 0.0)
+
+
+def test_dqn_q_network_has_layer_norm_by_default():
+    layers = dqn.train(TINY_DQN, seed=0, env=Bandit).q_network.net
+    assert sum(isinstance(m, torch.nn.LayerNorm) for m in layers) == len(TINY_DQN.hidden_sizes)
+    plain = dqn.train(dataclasses.replace(TINY_DQN, layer_norm=False), seed=0, env=Bandit)
+    assert not any(isinstance(m, torch.nn.LayerNorm) for m in plain.q_network.net)
 
 
 # ------------------------------------------------------------------------------ REINFORCE, tier 2

@@ -77,14 +77,33 @@ class Bug:
     hint: str
 
 
+class MissingFunction(LookupError):
+    """A function a check needs is not defined in the notebook, or is not a function."""
+
+    def __init__(self, check: str, function: str, found: Any = None) -> None:
+        self.check, self.function = check, function
+        self.found_type = None if found is None else type(found).__name__
+        super().__init__(missing_function_message(check, function, self.found_type))
+
+
+def missing_function_message(check: str, function: str, found_type: str | None) -> str:
+    """What a student reads when ``function`` is missing (``found_type`` None) or not callable."""
+    if found_type is None:
+        return (f"{check}: the function `{function}` is not defined. Did you rename or delete "
+                "it, or does its cell fail? Keep the name and signature from the notebook.")
+    return f"{check}: `{function}` should be a function, got {found_type[:80]}"
+
+
 @dataclass(frozen=True)
 class CheckSpec:
     """Everything about grading one student function."""
 
     name: str
     """``<notebook topic>.<function>``, e.g. ``"bellman.q_from_v"``."""
-    function: str
-    """the name the student's function has in the notebook."""
+    function: str | tuple[str, ...]
+    """the name the student's function has in the notebook; several names for a check of
+    several functions together (a learning run of a whole agent): its cases, reference and
+    bugs then take a dict ``{name: function}``."""
     points: int
     reference: Callable
     visible_cases: Callable[[], Sequence[Case]]
@@ -98,10 +117,34 @@ class CheckSpec:
     """shown when a case fails and no known bug matches."""
     diagnose: Comparator | None = None
     """how a student's output is matched with a known bug's (default: ``compare``)."""
+    learning: bool = False
+    """a learning run (DESIGN.md section 5, layer 3): the trainer seeds everything, so a failing
+    case is not run again, and the bugs are broken agents that must fail, not matched one by
+    one (each would cost a training run): a failure gets ``hint``."""
 
     def __post_init__(self) -> None:
         if self.compare is None:
             object.__setattr__(self, "compare", allclose())
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """The names of the student functions this check calls."""
+        return (self.function,) if isinstance(self.function, str) else tuple(self.function)
+
+    def student_functions(self, namespace: Mapping[str, Any]) -> Any:
+        """The student's function from ``namespace`` (a dict of them for several).
+
+        Raises:
+            MissingFunction: if one is not defined or not callable.
+
+        """
+        found = {}
+        for function in self.functions:
+            fn = namespace.get(function)
+            if fn is None or not callable(fn):
+                raise MissingFunction(self.name, function, fn)
+            found[function] = fn
+        return found[self.function] if isinstance(self.function, str) else found
 
     def cases(self, *, grading: bool, seed: int | None = None) -> list[Case]:
         """The visible cases, plus the hidden ones when grading."""
@@ -402,7 +445,8 @@ class Judge:
                     CaseResult(case.name, "not implemented yet (it raises NotImplementedError)"))
                 continue
             if isinstance(got, Raised):
-                results.append(CaseResult(case.name, f"your function raised {got.error}"))
+                who = "your function" if len(spec.functions) == 1 else "one of your functions"
+                results.append(CaseResult(case.name, f"{who} raised {got.error}"))
             else:
                 try:
                     problem = (case.compare or spec.compare)(got, expected)
@@ -421,8 +465,10 @@ class Judge:
             hint = "Replace `raise NotImplementedError()` with your implementation."
         elif first_failure is not None:
             got = outputs[first_failure]
-            again = rerun(first_failure) if rerun is not None else got
-            if not _same(spec, cases[first_failure], got, again):
+            again = rerun(first_failure) if rerun is not None and not spec.learning else got
+            if spec.learning:
+                hint = spec.hint or None
+            elif not _same(spec, cases[first_failure], got, again):
                 hint = ("Your function gave different results on two runs with the same inputs: "
                         "draw all randomness from the given seed or `rng`.")
             else:
@@ -525,16 +571,12 @@ def check(name: str, fn: Callable | None = None) -> None:
     """
     spec = get_spec(name)
     if fn is None:
-        namespace = sys._getframe(1).f_globals
-        fn = namespace.get(spec.function)
-        if fn is None:
-            raise CheckFailed(
-                f"{name}: the function `{spec.function}` is not defined. Did you rename or delete "
-                "it, or not run its cell? Keep the name and signature from the notebook."
-            )
-    if not callable(fn):
-        raise CheckFailed(
-            f"{name}: `{spec.function}` should be a function, got {type(fn).__name__}")
+        try:
+            fn = spec.student_functions(sys._getframe(1).f_globals)
+        except MissingFunction as exc:
+            raise CheckFailed(str(exc)) from None
+    elif not callable(fn) and not isinstance(fn, Mapping):
+        raise CheckFailed(missing_function_message(name, str(spec.function), type(fn).__name__))
     report = run_check(spec, fn, grading=is_grading())
     if not report.passed:
         raise CheckFailed(report.summary())
@@ -549,6 +591,8 @@ __all__ = [
     "CheckFailed",
     "CheckReport",
     "CheckSpec",
+    "MissingFunction",
+    "missing_function_message",
     "all_specs",
     "allclose",
     "check",

@@ -85,7 +85,7 @@ LINEAR_EPSILON = CheckSpec(
     name="dqn.linear_epsilon",
     function="linear_epsilon",
     points=1,
-    reference=lambda step, start, end, decay_steps: LinearSchedule(start, end, decay_steps)(step),
+    reference=dqn.linear_epsilon,
     visible_cases=_epsilon_cases,
     hidden_cases=_epsilon_hidden,
     bugs=(
@@ -536,4 +536,89 @@ UPDATE_TARGET = CheckSpec(
     "target_p) (or target_p.lerp_(p, tau)).",
 )
 
-register(LINEAR_EPSILON, SAMPLE_BATCH, TD_TARGET, DQN_LOSS, UPDATE_TARGET)
+# --- the learning run: all five functions in rlkit's trainer
+
+#: the student's functions the learning run plugs into ``rlkit.agents.dqn.train``
+AGENT = ("linear_epsilon", "sample_batch", "td_target", "dqn_loss", "update_target")
+_TRAIN_KEYWORDS = {"linear_epsilon": "epsilon_fn", "sample_batch": "sample_fn",
+                   "td_target": "td_target_fn", "dqn_loss": "loss_fn",
+                   "update_target": "update_target_fn"}
+REFERENCE_AGENT = {"linear_epsilon": dqn.linear_epsilon, "sample_batch": dqn.sample_batch,
+                   "td_target": dqn.td_target, "dqn_loss": dqn.dqn_loss,
+                   "update_target": dqn.update_target}
+#: DQN on CartPole-v1 from LEARN_SEEDS, LEARN_STEPS env steps each (:func:`learn_config`);
+#: the greedy returns (5 episodes), capped at LEARN_CAP, must have a mean minus std of
+#: LEARN_THRESHOLD or more (with two seeds: the smaller capped return). An untrained network
+#: scores 8-10; the reference scored 105-500 on each of the seeds 0-9, and the six broken agents
+#: below 9-20 on seeds 0 and 1 (``tests/test_learning_checks.py``). Some bugs do not stop a
+#: short run from learning (a reward masked at terminal steps, sampling only the newest
+#: transitions): their own checks catch them.
+LEARN_SEEDS = (0, 1)
+LEARN_STEPS = 5_000
+LEARN_CAP = 100.0
+LEARN_THRESHOLD = 50.0
+
+
+def learn_config() -> dqn.DQNConfig:
+    """The learning run's settings: the defaults, on a short budget with half the updates."""
+    return dqn.DQNConfig(total_steps=LEARN_STEPS, learning_starts=500, epsilon_decay_steps=2_000,
+                         gradient_steps=32, target_update_interval=32, eval_interval=0,
+                         eval_episodes=5)
+
+
+def learning_run(agent: dict[str, Any], seed: int) -> float:
+    """The final greedy evaluation of DQN on CartPole-v1 with ``agent``'s functions."""
+    config = learn_config()
+    pieces = {_TRAIN_KEYWORDS[name]: fn for name, fn in agent.items()}
+    return dqn.train(config, seed=seed, **pieces).final_evaluation.mean
+
+
+def _learning_metric(agent: dict[str, Any]) -> float:
+    """Capped mean minus std of the final greedy return over LEARN_SEEDS."""
+    capped = np.minimum([learning_run(agent, seed) for seed in LEARN_SEEDS], LEARN_CAP)
+    return float(capped.mean() - capped.std())
+
+
+def _learned(got: Any, expected: Any) -> str | None:
+    if not isinstance(got, float) or not got >= expected:  # NaN fails too
+        return (f"after {LEARN_STEPS} env steps the greedy return (capped at {LEARN_CAP:g}), "
+                f"mean minus std over seeds {list(LEARN_SEEDS)}, is {got!r}: it must reach "
+                f"{expected:g} (an untrained network gets 8-10)")
+    return None
+
+
+def _learning_cases() -> list[Case]:
+    return [Case(f"learning: DQN on CartPole-v1 with your five functions, {LEARN_STEPS} env "
+                 f"steps from each of the seeds {list(LEARN_SEEDS)}",
+                 run=_learning_metric, expected=LEARN_THRESHOLD, compare=_learned)]
+
+
+def _broken(name: str, bug: Bug) -> Bug:
+    """The reference agent with one function replaced by a known bug of it."""
+    return Bug(f"{name}:{bug.name}", {**REFERENCE_AGENT, name: bug.fn}, bug.hint)
+
+
+def _bank_bug(spec: CheckSpec, bug: str) -> Bug:
+    return next(b for b in spec.bugs if b.name == bug)
+
+
+LEARNS = CheckSpec(
+    name="dqn.learns",
+    function=AGENT,
+    points=3,
+    reference=REFERENCE_AGENT,
+    visible_cases=_learning_cases,
+    learning=True,
+    bugs=tuple(_broken(spec.function, _bank_bug(spec, bug)) for spec, bug in (
+        (SAMPLE_BATCH, "whole_capacity"),
+        (TD_TARGET, "no_terminal_mask"),
+        (TD_TARGET, "argmax_not_max"),
+        (DQN_LOSS, "max_action"),
+        (UPDATE_TARGET, "reversed"),
+        (UPDATE_TARGET, "rebinds_local_name"),
+    )),
+    hint="Your functions together do not learn CartPole. Make each of the five checks above "
+    "pass first; if they do, run the training cell and look at the loss and the returns.",
+)
+
+register(LINEAR_EPSILON, SAMPLE_BATCH, TD_TARGET, DQN_LOSS, UPDATE_TARGET, LEARNS)
