@@ -217,26 +217,46 @@ check("dqn.learns")
 # %% [markdown]
 # ## 7. Why each trick is there: ablations
 #
-# Same budget, same seed, one trick removed at a time: **no replay** (learn from the latest
-# transition only) and **no target network** (targets from $\theta$ itself). Each curve is one
-# seed, so read trends, not single wiggles; with several seeds the picture is the same.
+# Same budget, same seed, one trick removed at a time from the lecture's DQN: **no replay**
+# (learn from the latest transition only) and **no target network** (targets from $\theta$
+# itself). A fourth curve adds what `rlkit`'s defaults add to the lecture's DQN: a
+# **LayerNorm** in each hidden layer (`DQNConfig(layer_norm=True)`), which keeps the features,
+# and so $Q_\theta$, bounded. Each curve is one seed, so read trends, not single wiggles.
+#
+# The right panel shows why. The true values are at most $\sum_t \gamma^t = 1/(1-\gamma) = 100$
+# (one point per step, $\gamma = 0.99$). The max in the target picks whichever action's value is
+# overestimated, the next target inherits that error, and so on: the learned
+# $Q_\theta(s_\text{upright}, \cdot)$ drifts above 100: slowly with a target network, without
+# bound without one.
 
 # %% tags=["slow"]
 if not is_nbgrader():
     budget = dict(total_steps=20_000, eval_interval=2_000, eval_episodes=5)
     variants = {
-        "DQN": dqn.DQNConfig(**budget),
-        "no replay": dqn.DQNConfig(**budget, use_replay=False),
-        "no target network": dqn.DQNConfig(**budget, use_target_network=False),
+        "lecture DQN": dqn.DQNConfig(**budget, layer_norm=False),
+        "no replay": dqn.DQNConfig(**budget, layer_norm=False, use_replay=False),
+        "no target network": dqn.DQNConfig(**budget, layer_norm=False, use_target_network=False),
+        "DQN + LayerNorm (rlkit)": dqn.DQNConfig(**budget),
     }
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for label, variant in variants.items():
+    upright = torch.zeros(4)  # cart centred, pole upright, at rest
+    fig, (curves, values) = plt.subplots(1, 2, figsize=(12, 4))
+    for i, (label, variant) in enumerate(variants.items()):
         run = dqn.train(variant, seed=1, **my_pieces)
         steps = [point.step for point in run.evaluations]
-        ax.plot(steps, [point.mean for point in run.evaluations], "o-", label=label)
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("evaluation return (mean of 5 episodes)")
-    ax.legend()
+        curves.plot(steps, [point.mean for point in run.evaluations], "o-", label=label)
+        with torch.no_grad():
+            q_upright = run.q_network(upright).max().item()
+        values.bar(i, q_upright, label=label, color=f"C{i}")
+        print(f"{label:>24}: final evaluation {run.final_evaluation.mean:5.0f}, "
+              f"max_a Q(upright, a) = {q_upright:.4g}")
+    curves.set_xlabel("environment steps")
+    curves.set_ylabel("evaluation return (mean of 5 episodes)")
+    curves.legend()
+    values.axhline(100, color="gray", linestyle=":", label="1 / (1 - gamma) = 100")
+    values.set_yscale("log")
+    values.set_xticks([])
+    values.set_ylabel(r"$\max_a Q_\theta(s_\mathrm{upright}, a)$ after training")
+    values.legend(fontsize="small")
     plt.show()
 
 # %% [markdown]
@@ -262,17 +282,19 @@ if not is_nbgrader():
 # %% [markdown]
 # **Question 2 (3 points).** Describe what the ablation figure shows for *no replay* and for
 # *no target network*, and explain each effect with the lecture's arguments (correlated samples;
-# non-stationary targets). Would you expect the same ranking on every seed?
+# non-stationary targets; the right panel). Would you expect the same ranking on every seed?
 
 # %% [markdown] tags=["written"] grade_id="written_ablations" points=3
 # ### BEGIN SOLUTION
 # *Model answer.* Without replay, each update uses one fresh, highly correlated transition: the
 # network chases the current part of the trajectory, forgets earlier states, and learns slowly
 # and unstably (it usually stays far below 475 within the budget). Without a target network the
-# target moves with every gradient step, so errors feed back into the targets; learning may
-# still progress on CartPole but is less stable (oscillating or collapsing evaluations). Single
-# seeds are noisy, so the exact ranking can change between seeds; conclusions need several
-# seeds.
+# target moves with every gradient step, so errors feed back into the targets: the values
+# diverge (far above the bound 1/(1 - gamma) = 100, right panel) and the greedy policy is
+# useless, or at best oscillates. With a target network the overestimation is bounded for C
+# steps at a time but still accumulates slowly (values above 100), which is why the lecture's
+# DQN can collapse after learning; LayerNorm keeps the values near 100. Single seeds are noisy,
+# so the exact ranking can change between seeds; conclusions need several seeds.
 #
 # *Rubric (3 points).* 1 point: correct description of both curves relative to full DQN.
 # 1 point: replay breaks correlations / reuses data (i.i.d.-like minibatches). 1 point: the
