@@ -104,6 +104,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker counts to time the class with")
     parser.add_argument("--skip-per-notebook", action="store_true",
                         help="only time the class")
+    parser.add_argument("--skip-class", action="store_true",
+                        help="only time one submission per notebook")
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
     settings = GradingSettings(timeout=args.timeout)
@@ -127,6 +129,8 @@ def main() -> None:
             print(f"  {'mean':<14} {statistics.mean(boxed.values()):>9.2f}s "
                   f"{statistics.mean(bare.values()):>11.2f}s\n")
 
+        if args.skip_class:
+            return
         subs = generate_class(tmp / "class", assignments, releases, args.students)
         n = args.students * len(assignments)
         walls = {}
