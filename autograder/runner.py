@@ -105,9 +105,9 @@ class Runner:
 
     def check(self, message: dict[str, Any]) -> dict[str, Any]:
         """Call the checked function on every case of a check; return the outputs."""
-        self.last = None
         from autograder.checks.core import MissingFunction
 
+        self.last = None
         spec = load_spec(str(message["spec"]))
         try:
             fn = spec.student_functions(self.shell.user_ns)

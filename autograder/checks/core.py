@@ -463,12 +463,12 @@ class Judge:
         bug: Bug | None = None
         if not_implemented:
             hint = "Replace `raise NotImplementedError()` with your implementation."
+        elif first_failure is not None and spec.learning:
+            hint = spec.hint or None  # neither run again nor matched with the broken agents
         elif first_failure is not None:
             got = outputs[first_failure]
-            again = rerun(first_failure) if rerun is not None and not spec.learning else got
-            if spec.learning:
-                hint = spec.hint or None
-            elif not _same(spec, cases[first_failure], got, again):
+            again = rerun(first_failure) if rerun is not None else got
+            if not _same(spec, cases[first_failure], got, again):
                 hint = ("Your function gave different results on two runs with the same inputs: "
                         "draw all randomness from the given seed or `rng`.")
             else:
