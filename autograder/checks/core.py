@@ -214,6 +214,41 @@ def allclose(*, rtol: float = 1e-6, atol: float = 1e-8, integer: bool = False) -
     return compare
 
 
+# --- learning runs (layer 3)
+
+
+def learning_case(
+    name: str,
+    final_return: Callable[[Any, int], float],
+    *,
+    seeds: Sequence[int],
+    cap: float,
+    threshold: float,
+    steps: int,
+    untrained: str,
+) -> Case:
+    """A seeded learning run over ``seeds``, passed by mean - std of the capped returns.
+
+    The final greedy returns, capped at ``cap``, must have a mean minus std of ``threshold``
+    or more. ``final_return(fn, seed)`` trains with the student's ``fn`` for ``steps`` env
+    steps and returns the final evaluation's mean; ``untrained`` says what an untrained
+    policy scores.
+    """
+
+    def metric(fn: Any) -> float:
+        capped = np.minimum([final_return(fn, seed) for seed in seeds], cap)
+        return float(capped.mean() - capped.std())
+
+    def learned(got: Any, expected: Any) -> str | None:
+        if not isinstance(got, float) or not got >= expected:  # NaN fails too
+            return (f"after {steps} env steps the greedy return (capped at {cap:g}), mean minus "
+                    f"std over seeds {list(seeds)}, is {got!r}: it must reach {expected:g} "
+                    f"({untrained})")
+        return None
+
+    return Case(name, run=metric, expected=threshold, compare=learned)
+
+
 # --- running
 
 
@@ -603,6 +638,7 @@ __all__ = [
     "is_nbgrader",
     "Judge",
     "judge",
+    "learning_case",
     "Raised",
     "register",
     "run_check",

@@ -27,7 +27,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.checks.core import Bug, Case, CheckSpec, Comparator, allclose, register
+from autograder.checks.core import (
+    Bug,
+    Case,
+    CheckSpec,
+    Comparator,
+    allclose,
+    learning_case,
+    register,
+)
 from rlkit import policy_gradient as pg
 from rlkit.mdp import TabularMDP, random_mdp
 from rlkit.sampling import Trajectory
@@ -964,22 +972,10 @@ def _learn_config() -> Any:
                            eval_interval=0, eval_episodes=5)
 
 
-def _learning_metric(fn: Callable) -> float:
-    """Capped mean minus std of the final greedy return over LEARN_SEEDS."""
+def _final_return(fn: Callable, seed: int) -> float:
     from rlkit.agents.reinforce import train
 
-    finals = np.array([train(_learn_config(), seed=seed, loss_fn=fn).final_evaluation.mean
-                       for seed in LEARN_SEEDS])
-    capped = np.minimum(finals, LEARN_CAP)
-    return float(capped.mean() - capped.std())
-
-
-def _learned(got: Any, expected: Any) -> str | None:
-    if not isinstance(got, float) or not got >= expected:  # NaN fails too
-        return (f"after {_learn_config().total_steps} steps the greedy return (capped at "
-                f"{LEARN_CAP:g}), mean minus std over seeds {list(LEARN_SEEDS)}, is {got!r}: "
-                f"it must reach {expected:g} (an untrained policy gets 9-20)")
-    return None
+    return train(_learn_config(), seed=seed, loss_fn=fn).final_evaluation.mean
 
 
 def _loss_case(name: str, log_probs: Sequence[float], weights: Sequence[float],
@@ -1011,9 +1007,11 @@ def _loss_cases() -> list[Case]:
                    list(-rng.exponential(size=8)), list(rng.normal(size=8)), torch.float64),
         _loss_case("the weights (G_t - V_phi(s_t)) require grad: they must get none",
                    list(-rng.exponential(size=5)), list(rng.normal(2.0, 1.0, size=5))),
-        Case(f"learning: REINFORCE on CartPole-v1 with your loss, {_learn_config().total_steps} "
-             f"steps x {len(LEARN_SEEDS)} seeds (a few seconds)",
-             run=_learning_metric, expected=LEARN_THRESHOLD, compare=_learned),
+        learning_case(f"learning: REINFORCE on CartPole-v1 with your loss, "
+                      f"{_learn_config().total_steps} steps x {len(LEARN_SEEDS)} seeds (a few "
+                      "seconds)", _final_return, seeds=LEARN_SEEDS, cap=LEARN_CAP,
+                      threshold=LEARN_THRESHOLD, steps=_learn_config().total_steps,
+                      untrained="an untrained policy gets 9-20"),
     ]
 
 
