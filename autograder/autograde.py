@@ -235,6 +235,19 @@ def _written(job: Job, restored: Restored) -> dict[str, CellGrade]:
     return out
 
 
+def withheld_build(steps: list[Step]) -> Path | None:
+    """The redacted rlkit the notebook of ``steps`` runs against (None: nothing withheld).
+
+    Its checks' references are not in it (:mod:`autograder.withhold`); built once per process.
+    """
+    from autograder.checks import get_spec
+    from autograder.withhold import notebook_withheld, redacted_rlkit
+
+    names = notebook_withheld(get_spec(name) for step in steps if step.kind == "check"
+                              for name in step.specs)
+    return redacted_rlkit(names) if names else None
+
+
 #: a notebook's whole run may take at most this many step time limits (plus start-up).
 BUDGET_STEPS = 10
 
@@ -281,7 +294,8 @@ def _grade_notebook(job: Job, start: float) -> NotebookResult:
     result.notes, result.restored = restored.notes, restored.nb
     points = {c.grade_id: c.points or 0 for c in graded_cells(job.release)}
     checks: dict[str, CellGrade] = {}
-    session = Session(job.sandbox, job.seed, notebook_budget(job.settings, len(restored.steps)))
+    sandbox = job.sandbox.withholding(withheld_build(restored.steps))
+    session = Session(sandbox, job.seed, notebook_budget(job.settings, len(restored.steps)))
     ended: SessionEnded | None = None
     try:
         try:

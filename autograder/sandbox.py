@@ -31,6 +31,7 @@ and the cgroups when there are any, but sees the whole file system with the grad
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import itertools
 import os
@@ -384,6 +385,19 @@ class Sandbox:
         self.drop_privileges = drop_privileges and not self.isolate and os.geteuid() == 0
         """unsandboxed, but still run as ``nobody`` (root only)."""
         self.packages = [_package_dir("rlkit"), _package_dir("autograder")]
+        self.rlkit_build: Path | None = None
+        """a redacted build of rlkit seen in place of the real one (:mod:`autograder.withhold`)."""
+
+    def withholding(self, rlkit_build: Path | None) -> Sandbox:
+        """This sandbox, with ``rlkit_build`` mounted over the real rlkit (None: unchanged).
+
+        Unsandboxed, the build comes first on ``PYTHONPATH`` instead of being mounted.
+        """
+        if rlkit_build is None:
+            return self
+        other = copy.copy(self)
+        other.rlkit_build = Path(rlkit_build)
+        return other
 
     @property
     def cgroups(self) -> CgroupSupport | None:
@@ -406,7 +420,10 @@ class Sandbox:
         home = SCRATCH if self.isolate or scratch is None else str(scratch)
         tmp = "/tmp" if self.isolate or scratch is None else str(scratch / "tmp")
         bindir = str(Path(sys.executable).parent)
-        python_path = os.pathsep.join(dict.fromkeys(str(p.parent) for p in self.packages))
+        parents = [str(p.parent) for p in self.packages]
+        if self.rlkit_build is not None and not self.isolate:
+            parents.insert(0, str(self.rlkit_build.parent))
+        python_path = os.pathsep.join(dict.fromkeys(parents))
         return {
             "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
             "HOME": home, "TMPDIR": tmp, "USER": "student", "LOGNAME": "student",
@@ -456,6 +473,8 @@ class Sandbox:
                 cmd += ["--perms", "0755", "--dir", str(parent)]
         for path in binds:
             cmd += ["--ro-bind", str(path), str(path)]
+        if self.rlkit_build is not None:  # on top of the real one, which is then out of sight
+            cmd += ["--ro-bind", str(self.rlkit_build), str(self.packages[0])]
         hidden = _package_dir("autograder") / "sample_class"
         if hidden.is_dir():
             cmd += ["--tmpfs", str(hidden)]

@@ -246,7 +246,9 @@ check("mdps.evaluate_policy_exact")
 
 # %% [markdown]
 # Your solver drives rlkit's plotting: here are $V^\pi$ of the good policy and of the uniform
-# random policy. Then $Q^\pi$ comes from one look-ahead, and your `v_from_q` closes the loop.
+# random policy. Then $Q^\pi(s, a) = r(s, a) + \gamma \sum_{s'} P(s' \mid s, a) V^\pi(s')$
+# comes from one look-ahead with your `expected_rewards` (no future after a terminal $s'$,
+# where $V^\pi = 0$), and your `v_from_q` closes the loop.
 
 # %%
 one_hot = np.eye(mdp.n_actions)[good]
@@ -257,7 +259,7 @@ plotting.plot_gridworld_values(gw, v_good, good, title="V^pi, the good policy", 
 plotting.plot_gridworld_values(gw, v_uniform, title="V^pi, the uniform policy", ax=axes[1])
 plt.show()
 
-q_good = dp.q_from_v(mdp, v_good)
+q_good = expected_rewards(mdp) + mdp.gamma * mdp.P @ v_good
 print("V^pi = E_a[Q^pi] holds:", np.allclose(v_from_q(q_good, one_hot), v_good))
 
 # %% [markdown]

@@ -41,6 +41,36 @@ class CheckFailed(AssertionError):
 
 
 @dataclass(frozen=True)
+class Deferred:
+    """A value computed only where a case is judged, never where the student's code runs.
+
+    A case's ``expected`` (or a comparator's bound) often comes from the reference, or from an
+    exact computation the submission does not need. The submission's sandbox builds the same
+    cases to call the student's function on, but the references of its notebook are withheld
+    there (:mod:`autograder.withhold`): anything derived from them is given as
+    ``Deferred(lambda: ...)`` and computed in the grader's process only (once per judge).
+    """
+
+    compute: Callable[[], Any]
+
+
+def deferred_compare(make: Callable[[], Comparator]) -> Comparator:
+    """A comparator built on first use (e.g. a statistical bound from the reference's moments).
+
+    Comparators run only in the judge, so the reference they need is never called inside the
+    submission's sandbox.
+    """
+    built: list[Comparator] = []
+
+    def compare(got: Any, expected: Any) -> str | None:
+        if not built:
+            built.append(make())
+        return built[0](got, expected)
+
+    return compare
+
+
+@dataclass(frozen=True)
 class Case:
     """One input on which the student's function is compared with the reference.
 
@@ -56,6 +86,7 @@ class Case:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     run: Callable[[Callable], Any] | None = None
     expected: Any = None
+    """the exact value to compare with, or a :class:`Deferred` that computes it."""
     compare: Comparator | None = None
     """this case's own comparison (e.g. a statistical bound), instead of the spec's"""
 
@@ -121,6 +152,13 @@ class CheckSpec:
     """a learning run (DESIGN.md section 5, layer 3): the trainer seeds everything, so a failing
     case is not run again, and the bugs are broken agents that must fail, not matched one by
     one (each would cost a training run): a failure gets ``hint``."""
+    withhold: tuple[str, ...] = ()
+    """rlkit's own implementations of this function (dotted names, e.g. ``rlkit.dp.q_from_v``,
+    ``rlkit.buffers.ReplayBuffer.sample``), unreachable from the notebook's code while it is
+    graded (:mod:`autograder.withhold`); by default the reference when it is rlkit's."""
+    uses: tuple[str, ...] = ()
+    """rlkit helpers the notebook tells the student's function to use (never withheld in the
+    same notebook)."""
 
     def __post_init__(self) -> None:
         if self.compare is None:
@@ -308,6 +346,29 @@ class CheckReport:
         return "\n".join(lines)
 
 
+def withheld_problem(spec: CheckSpec, error: str) -> str | None:
+    """What to tell a student whose function raised rlkit's withheld-reference error, or None.
+
+    ``error`` is a :class:`Raised` error line (``WithheldError: rlkit's own `NAME` is ...``).
+    """
+    from rlkit._withheld import MARKER
+
+    head = f"WithheldError: {MARKER} `"
+    if not error.startswith(head):
+        return None
+    name = error[len(head):].split("`", 1)[0]
+    from autograder.withhold import topic_specs, withheld_names
+
+    owner = next((s for s in topic_specs(spec.name) if name in withheld_names(s)), None)
+    what = ("the function this check asks you to write" if owner is spec
+            else "rlkit's own version of a function this notebook asks you to write")
+    if owner is not None and owner.function in spec.functions and len(spec.functions) > 1:
+        who = f"`{owner.function}`"  # a learning check: the function whose reference it is
+    else:
+        who = " / ".join(f"`{f}`" for f in spec.functions)
+    return f"{who} calls `{name}`, {what}: write it yourself (it earns no points)"
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
@@ -472,6 +533,7 @@ class Judge:
         order: list[int] = []  # the cases to match with known bugs, first failure first
         first_failure: int | None = None
         not_implemented = False
+        withheld: str | None = None
         for i, (case, got) in enumerate(zip(cases, outputs, strict=True)):
             expected = self.expected(i)
             if got is NOT_IMPLEMENTED:
@@ -481,7 +543,10 @@ class Judge:
                 continue
             if isinstance(got, Raised):
                 who = "your function" if len(spec.functions) == 1 else "one of your functions"
-                results.append(CaseResult(case.name, f"{who} raised {got.error}"))
+                delegated = withheld_problem(spec, got.error)
+                if delegated and withheld is None:
+                    withheld = delegated
+                results.append(CaseResult(case.name, delegated or f"{who} raised {got.error}"))
             else:
                 try:
                     problem = (case.compare or spec.compare)(got, expected)
@@ -498,6 +563,9 @@ class Judge:
         bug: Bug | None = None
         if not_implemented:
             hint = "Replace `raise NotImplementedError()` with your implementation."
+        elif withheld is not None:
+            hint = ("rlkit's own functions are there for the trainers and demos, not as "
+                    "answers: they are not available while your notebook is graded.")
         elif first_failure is not None and spec.learning:
             hint = spec.hint or None  # neither run again nor matched with the broken agents
         elif first_failure is not None:
@@ -514,7 +582,10 @@ class Judge:
 
 
 def expected_output(spec: CheckSpec, case: Case) -> Any:
-    """What a case must give: its ``expected``, or the reference's output on it."""
+    """What a case must give: its ``expected`` (computed if :class:`Deferred`), or the
+    reference's output on it."""
+    if isinstance(case.expected, Deferred):
+        return case.expected.compute()
     return case.expected if case.expected is not None else case.call(spec.reference)
 
 
@@ -529,15 +600,24 @@ def judge(
 
 
 def run_check(
-    spec: CheckSpec, fn: Callable, *, grading: bool = False, seed: int | None = None
+    spec: CheckSpec, fn: Callable, *, grading: bool = False, seed: int | None = None,
+    watch: bool = False,
 ) -> CheckReport:
     """Run ``fn`` on the spec's cases and compare with the reference, case by case.
 
     When a case fails, the student's outputs are matched with the known bugs' to pick the
     hint, and the failing case is run a second time: a function that gives different results
     on identical inputs is told to draw its randomness from the given seed or generator.
+    With ``watch`` (the notebook's ``check()``; not for learning checks), a call of rlkit's own
+    version of a function this notebook grades, made while ``fn`` runs, fails the case as it
+    would fail when graded (:class:`autograder.withhold.CallWatch`).
     """
     checker = Judge.for_spec(spec, grading=grading, seed=seed)
+    if watch and not spec.learning:
+        from autograder.withhold import CallWatch, notebook_withheld, topic_specs
+
+        calls = CallWatch(notebook_withheld(topic_specs(spec.name)))
+        fn = calls.wrap(fn) if calls else fn
     outputs = [call_case(case, fn) for case in checker.cases]
     return checker(outputs, rerun=lambda i: call_case(checker.cases[i], fn))
 
@@ -612,7 +692,7 @@ def check(name: str, fn: Callable | None = None) -> None:
             raise CheckFailed(str(exc)) from None
     elif not callable(fn) and not isinstance(fn, Mapping):
         raise CheckFailed(missing_function_message(name, str(spec.function), type(fn).__name__))
-    report = run_check(spec, fn, grading=is_grading())
+    report = run_check(spec, fn, grading=is_grading(), watch=True)
     if not report.passed:
         raise CheckFailed(report.summary())
     print(report.summary())
@@ -626,11 +706,13 @@ __all__ = [
     "CheckFailed",
     "CheckReport",
     "CheckSpec",
+    "Deferred",
     "MissingFunction",
     "missing_function_message",
     "all_specs",
     "allclose",
     "check",
+    "deferred_compare",
     "describe",
     "get_spec",
     "grading_seed",
@@ -643,6 +725,7 @@ __all__ = [
     "register",
     "run_check",
     "type_name",
+    "withheld_problem",
     "Unreadable",
     "call_case",
     "expected_output",

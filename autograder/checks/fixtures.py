@@ -1,4 +1,11 @@
-"""Inputs shared by the check specs: the lecture's GridWorld and random MDPs and policies."""
+"""Inputs shared by the check specs: the lecture's GridWorld and random MDPs and policies.
+
+Inputs are built inside the submission's sandbox too, where the references of the notebook
+being graded are withheld (:mod:`autograder.withhold`), so no input here may come from one of
+them: V* of the lecture's worlds is the exact value of their known optimal policies (exact
+policy evaluation is notebook 01's, never withheld with notebook 02's Bellman backups;
+``tests/test_withhold.py`` checks the policies are optimal).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from functools import cache
 
 import numpy as np
 
-from rlkit import GridWorld, TabularMDP
+from rlkit import GridWorld, TabularMDP, dp
 from rlkit.mdp import random_mdp
 
 
@@ -48,3 +55,21 @@ def values(rng: np.random.Generator, mdp: TabularMDP, scale: float = 1.0) -> np.
     bootstrap), so the checks feed such vectors on purpose.
     """
     return rng.normal(0.0, scale, size=mdp.n_states)
+
+
+#: an optimal policy of the lecture's GridWorld (noise 0.2, gamma 0.9) by living reward.
+LECTURE_OPTIMAL_POLICIES = {
+    0.0: (1, 1, 1, 0, 0, 0, 0, 0, 3, 0, 3, 0),
+    -2.0: (1, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0),
+}
+
+
+def lecture_v_star(living_reward: float = 0.0) -> np.ndarray:
+    """V* of the lecture's GridWorld: the exact value of its optimal policy."""
+    policy = np.array(LECTURE_OPTIMAL_POLICIES[living_reward])
+    return dp.policy_evaluation_exact(lecture_mdp(living_reward=living_reward), policy)
+
+
+def first_sweep(mdp: TabularMDP) -> np.ndarray:
+    """V_1 = max_a r(s, a) (0 at terminal states): value iteration's first sweep from V_0 = 0."""
+    return np.where(mdp.terminal, 0.0, mdp.expected_rewards.max(axis=1))

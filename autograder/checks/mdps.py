@@ -11,7 +11,15 @@ import gymnasium as gym
 import numpy as np
 
 from autograder.checks import fixtures
-from autograder.checks.core import Bug, Case, CheckSpec, allclose, register
+from autograder.checks.core import (
+    Bug,
+    Case,
+    CheckSpec,
+    Deferred,
+    allclose,
+    deferred_compare,
+    register,
+)
 from rlkit import dp, sampling
 from rlkit.mdp import TabularMDP
 
@@ -68,6 +76,7 @@ DISCOUNTED_RETURN = CheckSpec(
     function="discounted_return",
     points=1,
     reference=sampling.discounted_return,
+    withhold=("rlkit.sampling.discounted_return", "rlkit.sampling.discounted_returns"),
     visible_cases=_return_cases,
     hidden_cases=_return_hidden,
     bugs=(
@@ -229,6 +238,7 @@ EXPECTED_REWARDS = CheckSpec(
     function="expected_rewards",
     points=1,
     reference=_expected_rewards_ref,
+    withhold=("rlkit.mdp.TabularMDP.expected_rewards",),
     visible_cases=_expected_rewards_cases,
     hidden_cases=_expected_rewards_hidden,
     bugs=(
@@ -439,15 +449,16 @@ def _return_std(mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:
 
 def _mc_case(name: str, mdp: TabularMDP, policy: np.ndarray, state: int, n: int,
              seed: int) -> Case:
-    exact = dp.policy_evaluation_exact(mdp, policy)[state]
+    # The exact value and the bound are computed by the judge only (Deferred): the exact
+    # evaluation is this notebook's own graded function, withheld in the submission's sandbox.
     # 5 standard errors (plus a little for the 1000-step cut-off): the reference passes
     # with probability > 1 - 1e-6, a biased estimator does not.
-    bound = 5.0 * _return_std(mdp, policy)[state] / np.sqrt(n) + 1e-3
     return Case(
         name,
         run=lambda fn: fn(mdp, policy, state, n, np.random.default_rng(seed)),
-        expected=exact,
-        compare=allclose(rtol=0.0, atol=bound),
+        expected=Deferred(lambda: dp.policy_evaluation_exact(mdp, policy)[state]),
+        compare=deferred_compare(lambda: allclose(
+            rtol=0.0, atol=5.0 * _return_std(mdp, policy)[state] / np.sqrt(n) + 1e-3)),
     )
 
 

@@ -1,0 +1,116 @@
+"""Submissions that hand every graded function to rlkit's own implementation of it.
+
+:func:`delegating_notebook` fills each solution cell of a release notebook with a one-line body
+that calls rlkit's reference (``return rlkit.dp.q_from_v(mdp, values)``, ...): nothing written,
+and before the integrity fix it scored 38 of the 57 autograded points of notebooks 01-04.
+:data:`ROUTES` are the other ways a student could reach the reference at run time, each applied
+to one function of notebook 02; the grader must give each of them 0 on that check and a message
+naming the reference.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+#: function -> the body that delegates it to rlkit (the release's parameter names).
+DELEGATES = {
+    # 01 MDPs
+    "run_episode": "return rlkit.sampling.run_episode(env, policy, seed)",
+    "expected_rewards": "return mdp.expected_rewards",
+    "trajectory_probability":
+        "return rlkit.sampling.trajectory_probability(mdp, states, actions, policy)",
+    "discounted_return": "return rlkit.sampling.discounted_return(rewards, gamma)",
+    "v_from_q": "return rlkit.dp.v_from_q(q_values, policy)",
+    "evaluate_policy_exact": "return rlkit.dp.policy_evaluation_exact(mdp, policy)",
+    "monte_carlo_value":
+        "return rlkit.sampling.monte_carlo_value(mdp, policy, state, n_episodes, rng)",
+    # 02 Bellman
+    "q_from_v": "return rlkit.dp.q_from_v(mdp, values)",
+    "value_iteration_step": "return rlkit.dp.bellman_optimality_backup(mdp, values)",
+    "greedy_policy": "return rlkit.dp.greedy_policy(mdp, values)",
+    "policy_evaluation_step": "return rlkit.dp.bellman_expectation_backup(mdp, values, policy)",
+    "policy_iteration": "r = rlkit.dp.policy_iteration(mdp)\n    return r.policy, r.values",
+    "q_value_iteration_step": "return rlkit.dp.q_backup(mdp, q_values)",
+    "epsilon_greedy": "return rlkit.qlearning.epsilon_greedy(q_row, epsilon, rng)",
+    "q_learning_update": "return rlkit.qlearning.q_learning_update(q_values, state, action, "
+                         "reward, next_state, terminated, alpha, gamma)",
+    # 03 DQN
+    "linear_epsilon": "return rlkit.agents.dqn.linear_epsilon(step, start, end, decay_steps)",
+    "sample_batch": "return buffer.sample(batch_size, rng)",
+    "td_target": "return rlkit.agents.dqn.td_target(rewards, next_q_values, terminated, gamma)",
+    "dqn_loss": "return rlkit.agents.dqn.dqn_loss(q_values, actions, targets)",
+    "update_target": "return rlkit.agents.dqn.update_target(online, target, tau)",
+    # 04 REINFORCE
+    "grad_log_softmax": "return rlkit.policy_gradient.grad_log_softmax(theta, action)",
+    "score_function_gradient":
+        "return rlkit.policy_gradient.score_function_gradient(theta, f, samples)",
+    "grad_log_softmax_linear":
+        "return rlkit.policy_gradient.grad_log_softmax_linear(theta, features, action)",
+    "reinforce_gradient": "return rlkit.policy_gradient.reinforce_gradient(theta, episodes)",
+    "reward_to_go": "return rlkit.agents.reinforce.reward_to_go(rewards, gamma)",
+    "reward_to_go_gradient":
+        "return rlkit.policy_gradient.reward_to_go_gradient(theta, episodes)",
+    "baseline_gradient":
+        "return rlkit.policy_gradient.baseline_gradient(theta, episodes, baseline)",
+    "reinforce_loss": "return rlkit.agents.reinforce.reinforce_loss(log_probs, weights)",
+}
+
+#: the imports every delegating body needs, put in a cell at the top.
+IMPORTS = ("import importlib, types\nimport rlkit, rlkit.dp, rlkit.sampling, rlkit.qlearning\n"
+           "import rlkit.agents.dqn, rlkit.agents.reinforce, rlkit.policy_gradient\n")
+
+#: route -> (a cell put at the top, the body of ``q_from_v``): other ways to reach
+#: ``rlkit.dp.q_from_v`` at run time.
+ROUTES = {
+    "alias": ("from rlkit.dp import q_from_v as _qv\n", "return _qv(mdp, values)"),
+    "getattr": ("", 'return getattr(importlib.import_module("rlkit." + "dp"), "q_" + "from_v")'
+                    "(mdp, values)"),
+    "reload": ("", "return importlib.reload(rlkit.dp).q_from_v(mdp, values)"),
+    "exec_file": ("", "ns = {}\n    exec(compile(open(rlkit.dp.__file__).read(), "
+                      "rlkit.dp.__file__, 'exec'), ns)\n    return ns['q_from_v'](mdp, values)"),
+    "copied_before": ("_saved = types.FunctionType(rlkit.dp.q_from_v.__code__, "
+                      "rlkit.dp.q_from_v.__globals__)\n", "return _saved(mdp, values)"),
+    "via_other_module": ("", "return rlkit.dp.bellman_optimality_backup.__globals__"
+                             "['q_from_v'](mdp, values)"),
+}
+
+STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+
+
+def _with_imports(nb: dict, top: str) -> dict:
+    first_code = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+    nb["cells"].insert(first_code + 1, {"cell_type": "code", "execution_count": None,
+                                        "metadata": {}, "outputs": [],
+                                        "source": IMPORTS + top})
+    return nb
+
+
+def _cells_defining(nb: dict, names) -> list[tuple[dict, str]]:
+    found = []
+    for cell in nb["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        match = re.search(r"^def (\w+)\(", source, re.M)
+        if cell["cell_type"] == "code" and match and match.group(1) in names:
+            found.append((cell, match.group(1)))
+    return found
+
+
+def delegating_notebook(release: Path) -> dict:
+    """The release notebook with every graded function handed to rlkit's own."""
+    nb = json.loads(release.read_text())
+    for cell, name in _cells_defining(nb, DELEGATES):
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        cell["source"] = source.replace(STUB, "    " + DELEGATES[name])
+    return _with_imports(nb, "")
+
+
+def route_notebook(honest: Path, route: str) -> dict:
+    """An honest notebook 02 whose ``q_from_v`` (only) reaches rlkit's by ``route``."""
+    top, body = ROUTES[route]
+    nb = copy.deepcopy(json.loads(honest.read_text()))
+    for cell, _ in _cells_defining(nb, {"q_from_v"}):
+        cell["source"] = f"def q_from_v(mdp, values):\n    {body}\n"
+    return _with_imports(nb, top)
