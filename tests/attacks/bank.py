@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from attacks.delegation import ROUTES, route_notebook
+
 
 @dataclass(frozen=True)
 class Attack:
@@ -341,6 +343,11 @@ except OSError as exc:
     Attack("corrupt_json", transform=_corrupt_json, reason="corrupt notebook: not valid JSON"),
     Attack("huge_notebook", transform=_huge, reason="more than the 20 MiB"),
     Attack("json_bomb", transform=_json_bomb, reason="corrupt notebook"),
+    # an honest notebook whose q_from_v hands the work to rlkit's own, by each route there is
+    *(Attack(f"delegates_{route}", transform=lambda nb, r=route: route_notebook(nb, r),
+             base="alice", reason="`q_from_v` calls `rlkit.dp.q_from_v`, the function this "
+                                  "check asks you to write")
+      for route in ROUTES),
 ]
 
 

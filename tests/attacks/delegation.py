@@ -2,10 +2,10 @@
 
 :func:`delegating_notebook` fills each solution cell of a release notebook with a one-line body
 that calls rlkit's reference (``return rlkit.dp.q_from_v(mdp, values)``, ...): nothing written,
-and before the integrity fix it scored 38 of the 57 autograded points of notebooks 01-04.
+and before the integrity fix it scored 53 of the 57 autograded points of notebooks 01-04.
 :data:`ROUTES` are the other ways a student could reach the reference at run time, each applied
-to one function of notebook 02; the grader must give each of them 0 on that check and a message
-naming the reference.
+to ``q_from_v`` of an honest notebook 02 (``tests/attacks/bank.py`` grades them with the
+attacks); the grader must give each of them 0 on that check and a message naming the reference.
 """
 
 from __future__ import annotations
@@ -107,10 +107,10 @@ def delegating_notebook(release: Path) -> dict:
     return _with_imports(nb, "")
 
 
-def route_notebook(honest: Path, route: str) -> dict:
-    """An honest notebook 02 whose ``q_from_v`` (only) reaches rlkit's by ``route``."""
+def route_notebook(honest: dict, route: str) -> dict:
+    """An honest notebook 02 (JSON) whose ``q_from_v`` (only) reaches rlkit's by ``route``."""
     top, body = ROUTES[route]
-    nb = copy.deepcopy(json.loads(honest.read_text()))
+    nb = copy.deepcopy(honest)
     for cell, _ in _cells_defining(nb, {"q_from_v"}):
         cell["source"] = f"def q_from_v(mdp, values):\n    {body}\n"
     return _with_imports(nb, top)
