@@ -121,7 +121,7 @@ def judge_for(name: str, seed: int) -> Any:
 def decode_output(item: Any) -> Any:
     """One output of the runner's reply as the judge takes it (plain data only)."""
     from autograder import wire
-    from autograder.checks.core import NOT_IMPLEMENTED, Raised, Unreadable
+    from autograder.checks.core import NOT_IMPLEMENTED, Problem, Raised, Unreadable
 
     if not isinstance(item, dict):
         return Unreadable("output", "garbled")
@@ -129,10 +129,24 @@ def decode_output(item: Any) -> Any:
         return NOT_IMPLEMENTED
     if "raised" in item:
         return Raised(str(item["raised"])[:1000])
+    if "problem" in item:
+        return Problem(str(item["problem"])[:1000])
     try:
         return wire.decode(item["v"])
     except Exception:  # noqa: BLE001 - garbled or forged data is a wrong output
         return Unreadable("output", "garbled")
+
+
+def decode_inputs(item: Any) -> Any:
+    """The record of an output's arguments before and after the call (None when absent)."""
+    from autograder import wire
+
+    if not isinstance(item, dict) or "in" not in item:
+        return None
+    try:
+        return wire.decode(item["in"])
+    except Exception:  # noqa: BLE001 - garbled: no in-place verdict either way
+        return None
 
 
 @dataclass(frozen=True)
@@ -172,6 +186,7 @@ def _judge_spec(session: Session, name: str, job: Job) -> _SpecOutcome:
                    "(was the autograder's code changed from the notebook?)")
         return _SpecOutcome(0, ERROR, message, message)
     decoded = [decode_output(item) for item in outputs]
+    inputs = [decode_inputs(item) for item in outputs]
 
     def rerun(i: int) -> Any:
         try:
@@ -180,7 +195,7 @@ def _judge_spec(session: Session, name: str, job: Job) -> _SpecOutcome:
             return decoded[i]
         return decode_output(again.get("output")) if again.get("status") == "ok" else decoded[i]
 
-    report = checker(decoded, rerun)
+    report = checker(decoded, rerun, inputs)
     if report.passed:
         return _SpecOutcome(spec.points, OK, "", report.summary())
     summary = report.summary()

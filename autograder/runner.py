@@ -12,7 +12,8 @@ printing cannot fake a reply):
     look the spec's function up in the notebook's namespace and call it on every case
     (visible and hidden, drawn from the grader's seed); the reply holds the case names and
     each output as plain data (:mod:`autograder.wire`), a raised error's first line, or
-    "not implemented". The check cells themselves never run.
+    "not implemented", and the arguments of the function's first call before and after it
+    (the grader tests that they did not change). The check cells themselves never run.
 ``{"op": "rerun", "case": I}``
     call the function on case I of the last check once more (the grader's determinism test).
 ``{"op": "reap"}``
@@ -117,8 +118,9 @@ class Runner:
             return {"status": "not_callable", "function": exc.function, "type": exc.found_type}
         cases = spec.cases(grading=True, seed=int(message["seed"]))
         self.last = (cases, fn)
+        record = spec.records_inputs
         return {"status": "ok", "cases": [c.name for c in cases],
-                "outputs": [_output(case, fn) for case in cases]}
+                "outputs": [_output(case, fn, record) for case in cases]}
 
     def reap(self, message: dict[str, Any]) -> dict[str, Any]:
         """Kill every other process of the sandbox's PID namespace; say how many were left."""
@@ -156,21 +158,39 @@ def load_spec(name: str) -> Any:
     return spec if spec is not None else core.get_spec(name)
 
 
-def _output(case: Any, fn: Any) -> dict[str, Any]:
-    """Call ``fn`` on one case and encode what it gave as plain data."""
-    from autograder import wire
-    from autograder.checks.core import NOT_IMPLEMENTED, Raised, call_case
+def _output(case: Any, fn: Any, record: bool = False) -> dict[str, Any]:
+    """Call ``fn`` on one case and encode what it gave as plain data.
 
+    With ``record``, the reply also holds the arguments of the function's first call as they
+    were before and after it (``"in"``), for the grader's in-place test.
+    """
+    from autograder import wire
+    from autograder.checks.core import Raised, call_case
+
+    inputs: list | None = [] if record else None
     try:
-        got = call_case(case, fn)
+        got = call_case(case, fn, inputs)
     except StepTimeout:
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit and the like: the case raised
         got = Raised(_first_line(exc))
+    reply = encode_output(got)
+    if inputs and "v" in reply:
+        reply["in"] = wire.encode(inputs[0])
+    return reply
+
+
+def encode_output(got: Any) -> dict[str, Any]:
+    """What :func:`~autograder.checks.core.call_case` gave, as a reply's plain data."""
+    from autograder import wire
+    from autograder.checks.core import NOT_IMPLEMENTED, Problem, Raised
+
     if got is NOT_IMPLEMENTED:
         return {"ni": True}
     if isinstance(got, Raised):
         return {"raised": str(got.error)[:1000]}
+    if isinstance(got, Problem):
+        return {"problem": str(got.text)[:1000]}
     return {"v": wire.encode(got)}
 
 

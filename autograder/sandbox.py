@@ -389,7 +389,7 @@ class Sandbox:
         """a redacted build of rlkit seen in place of the real one (:mod:`autograder.withhold`)."""
 
     def withholding(self, rlkit_build: Path | None) -> Sandbox:
-        """This sandbox, with ``rlkit_build`` mounted over the real rlkit (None: unchanged).
+        """A copy of the sandbox with ``rlkit_build`` mounted over rlkit (None: this one).
 
         Unsandboxed, the build comes first on ``PYTHONPATH`` instead of being mounted.
         """

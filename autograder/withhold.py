@@ -199,7 +199,7 @@ def build_redacted(names: Iterable[str], dest: Path) -> Path:
         out = target / path.relative_to(real)
         out.write_text(_redact_source(path.read_text(encoding="utf-8"), targets, str(path)),
                        encoding="utf-8")
-    for root, dirs, files in os.walk(dest):  # readable by the sandbox's unprivileged user
+    for root, _, files in os.walk(dest):  # readable by the sandbox's unprivileged user
         os.chmod(root, 0o755)
         for f in files:
             os.chmod(os.path.join(root, f), 0o644)

@@ -13,7 +13,7 @@ from autograder import wire
 from autograder.autograde import decode_output
 from autograder.checks import all_specs
 from autograder.checks.core import NOT_IMPLEMENTED, Judge, Raised, Unreadable, call_case
-from autograder.runner import _output
+from autograder.runner import _output, encode_output
 
 
 def roundtrip(value):
@@ -116,11 +116,7 @@ def _wired(output):
 
 
 def _encoded(output):
-    if output is NOT_IMPLEMENTED:
-        return {"ni": True}
-    if isinstance(output, Raised):
-        return {"raised": output.error}
-    return {"v": wire.encode(output)}
+    return encode_output(output)
 
 
 @pytest.mark.slow

@@ -129,7 +129,8 @@ def test_every_check_builds_its_cases_where_the_references_are_withheld(topic):
 
 
 SELF_CHECK_ROUTES = {
-    "plain": "import rlkit.dp\ndef q_from_v(mdp, values):\n    return rlkit.dp.q_from_v(mdp, values)",
+    "plain": "import rlkit.dp\ndef q_from_v(mdp, values):\n"
+             "    return rlkit.dp.q_from_v(mdp, values)",
     "alias": "from rlkit.dp import q_from_v as _q\ndef q_from_v(mdp, values):\n"
              "    return _q(mdp, values)",
     "getattr": "import importlib\ndef q_from_v(mdp, values):\n    return getattr("
@@ -224,4 +225,5 @@ def test_a_submission_that_delegates_everything_to_rlkit_earns_nothing(tmp_path)
         assert "calls `rlkit." in row["reason"], row
     html = (tmp_path / "out" / "feedback" / "delegator" / "02_bellman"
             / "02_bellman.html").read_text()
-    assert "`q_from_v` calls `rlkit.dp.q_from_v`, the function this check asks you to write" in html
+    assert ("`q_from_v` calls `rlkit.dp.q_from_v`, the function this check asks you to write"
+            in html)

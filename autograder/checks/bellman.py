@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import fixtures
-from autograder.checks.core import Bug, Case, CheckSpec, Deferred, allclose, register
+from autograder.checks.core import (
+    Bug,
+    Case,
+    CaseProblem,
+    CheckSpec,
+    Deferred,
+    allclose,
+    register,
+)
 from rlkit import dp, qlearning
 from rlkit.mdp import TabularMDP
 
@@ -329,7 +337,8 @@ def _pi_run(mdp: TabularMDP) -> Case:
         policy, values = fn(mdp)
         policy = np.asarray(policy)
         if policy.shape != (mdp.n_states,):
-            raise ValueError(f"the policy should have shape ({mdp.n_states},), got {policy.shape}")
+            raise CaseProblem(f"the policy should have shape ({mdp.n_states},), got "
+                              f"{policy.shape}")
         return np.stack([dp.policy_evaluation_exact(mdp, policy.astype(int)),
                          np.asarray(values, dtype=float)])
 
@@ -542,7 +551,7 @@ def _eps_case(name: str, q_row: list[float], epsilon: float, seed: int) -> Case:
             action = fn(q.copy(), epsilon, rng)
             if not (np.ndim(action) == 0 and float(action) == int(action)
                     and 0 <= int(action) < len(q)):
-                raise ValueError(f"returned {action!r}; expected an action index 0..{len(q) - 1}")
+                raise CaseProblem(f"returned {action!r}; expected an action index 0..{len(q) - 1}")
             counts[int(action)] += 1
         return counts / _N_DRAWS
 

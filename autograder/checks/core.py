@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from autograder.checks.inputs import InputRecorder, changed_arguments, in_place_problem
+
 #: the grader's default seed for hidden cases; ``RLKIT_GRADING_SEED`` overrides it.
 DEFAULT_GRADING_SEED = 20261121
 
@@ -159,6 +161,14 @@ class CheckSpec:
     uses: tuple[str, ...] = ()
     """rlkit helpers the notebook tells the student's function to use (never withheld in the
     same notebook)."""
+    in_place: bool = False
+    """True when changing an argument is the point (``update_target``); otherwise a function
+    that changes one of its inputs fails the case (:mod:`autograder.checks.inputs`)."""
+
+    @property
+    def records_inputs(self) -> bool:
+        """Whether the cases record the function's arguments before and after its call."""
+        return not (self.in_place or self.learning or len(self.functions) > 1)
 
     def __post_init__(self) -> None:
         if self.compare is None:
@@ -374,6 +384,22 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+class CaseProblem(Exception):
+    """Raised by a case's own ``run`` when the output is wrong in a way no comparison shows.
+
+    E.g. the fields of a sampled batch that do not line up, or a loss that is not a scalar.
+    Its message is the case's problem as the student reads it: the student's function did
+    not raise (the grader's own check did), so it is never reported as "your function raised".
+    """
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Stands for "the case's own check found this" (a :class:`CaseProblem`) as an output."""
+
+    text: str
+
+
 @dataclass(frozen=True)
 class Raised:
     """Stands for "the function raised this" (its first line) in place of an output."""
@@ -422,18 +448,26 @@ def type_name(value: Any) -> str:
     return value.type_name if isinstance(value, Unreadable) else type(value).__name__
 
 
-def call_case(case: Case, fn: Callable) -> Any:
+def call_case(case: Case, fn: Callable, inputs: list | None = None) -> Any:
     """``case.call(fn)``: the output, a :class:`Raised`, or :data:`NOT_IMPLEMENTED`.
 
+    With ``inputs`` (a list), the first call of ``fn`` in the case is recorded
+    (:class:`~autograder.checks.inputs.InputRecorder`) and its record, or None, appended.
     Only ``Exception`` is caught; ``KeyboardInterrupt``, ``SystemExit`` and the like go on.
     """
+    recorder = InputRecorder(fn) if inputs is not None else None
     try:
         with np.errstate(all="ignore"):
-            return case.call(fn)
+            return case.call(recorder or fn)
     except NotImplementedError:
         return NOT_IMPLEMENTED
+    except CaseProblem as problem:
+        return Problem(str(problem))
     except Exception as exc:  # noqa: BLE001 - a raised error is an outcome to report
         return Raised(_first_line(exc))
+    finally:
+        if recorder is not None and inputs is not None:
+            inputs.append(recorder.record)
 
 
 def _call(case: Case, fn: Callable) -> Any:
@@ -450,8 +484,8 @@ def _call(case: Case, fn: Callable) -> Any:
 def _same(spec: CheckSpec, case: Case, got: Any, out: Any) -> bool:
     if got is NOT_IMPLEMENTED or out is NOT_IMPLEMENTED:
         return False
-    if isinstance(got, Raised) or isinstance(out, Raised):
-        return isinstance(got, Raised) and isinstance(out, Raised) and got.error == out.error
+    if isinstance(got, Raised | Problem) or isinstance(out, Raised | Problem):
+        return type(got) is type(out) and got == out
     try:
         return (spec.diagnose or case.compare or spec.compare)(got, out) is None
     except Exception:  # noqa: BLE001 - incomparable outputs do not match
@@ -515,7 +549,8 @@ class Judge:
         return None if best is None else best[1]
 
     def __call__(
-        self, outputs: Sequence[Any], rerun: Callable[[int], Any] | None = None
+        self, outputs: Sequence[Any], rerun: Callable[[int], Any] | None = None,
+        inputs: Sequence[Any] | None = None,
     ) -> CheckReport:
         """Compare what a student's function gave on each case with the reference.
 
@@ -524,6 +559,9 @@ class Judge:
                 value, a :class:`Raised`, or :data:`NOT_IMPLEMENTED`).
             rerun: gives the function's output on case ``i`` once more; used on the first
                 failing case to tell a function that ignores its seed. None skips that test.
+            inputs: per case, the record of the function's arguments before and after its
+                first call (:func:`call_case`), or None; a changed argument fails the case
+                unless the spec is ``in_place``.
 
         """
         spec, cases = self.spec, self.cases
@@ -534,6 +572,7 @@ class Judge:
         first_failure: int | None = None
         not_implemented = False
         withheld: str | None = None
+        mutated: str | None = None
         for i, (case, got) in enumerate(zip(cases, outputs, strict=True)):
             expected = self.expected(i)
             if got is NOT_IMPLEMENTED:
@@ -547,6 +586,8 @@ class Judge:
                 if delegated and withheld is None:
                     withheld = delegated
                 results.append(CaseResult(case.name, delegated or f"{who} raised {got.error}"))
+            elif isinstance(got, Problem):
+                results.append(CaseResult(case.name, got.text))
             else:
                 try:
                     problem = (case.compare or spec.compare)(got, expected)
@@ -554,6 +595,11 @@ class Judge:
                     problem = f"the output could not be compared ({_first_line(exc)})"
                 results.append(CaseResult(case.name, problem, expected if problem else None,
                                           got if problem else None))
+            changed = (changed_arguments(inputs[i]) if inputs is not None and i < len(inputs)
+                       and spec.records_inputs else [])
+            if changed and not isinstance(got, Raised):
+                mutated = mutated or in_place_problem(spec.functions[0], changed)
+                results[-1] = CaseResult(case.name, mutated)  # the root cause, whatever came out
             if results[-1].problem and first_failure is None:
                 first_failure = i
                 order.insert(0, i)
@@ -566,6 +612,10 @@ class Judge:
         elif withheld is not None:
             hint = ("rlkit's own functions are there for the trainers and demos, not as "
                     "answers: they are not available while your notebook is graded.")
+        elif mutated is not None and first_failure is not None and (
+                results[first_failure].problem == mutated):
+            hint = ("The notebook's demos call your function again on the same data: writing "
+                    "into an argument changes what the caller holds.")
         elif first_failure is not None and spec.learning:
             hint = spec.hint or None  # neither run again nor matched with the broken agents
         elif first_failure is not None:
@@ -582,8 +632,7 @@ class Judge:
 
 
 def expected_output(spec: CheckSpec, case: Case) -> Any:
-    """What a case must give: its ``expected`` (computed if :class:`Deferred`), or the
-    reference's output on it."""
+    """What a case must give: its ``expected`` (computed if Deferred), or the reference's."""
     if isinstance(case.expected, Deferred):
         return case.expected.compute()
     return case.expected if case.expected is not None else case.call(spec.reference)
@@ -594,9 +643,10 @@ def judge(
     cases: Sequence[Case],
     outputs: Sequence[Any],
     rerun: Callable[[int], Any] | None = None,
+    inputs: Sequence[Any] | None = None,
 ) -> CheckReport:
     """Judge a function's ``outputs`` on ``cases`` (see :class:`Judge`)."""
-    return Judge(spec, cases)(outputs, rerun)
+    return Judge(spec, cases)(outputs, rerun, inputs)
 
 
 def run_check(
@@ -618,8 +668,11 @@ def run_check(
 
         calls = CallWatch(notebook_withheld(topic_specs(spec.name)))
         fn = calls.wrap(fn) if calls else fn
-    outputs = [call_case(case, fn) for case in checker.cases]
-    return checker(outputs, rerun=lambda i: call_case(checker.cases[i], fn))
+    for i in range(len(checker.cases)):  # before fn runs: it might write into a case's data
+        checker.expected(i)
+    inputs: list | None = [] if spec.records_inputs else None
+    outputs = [call_case(case, fn, inputs) for case in checker.cases]
+    return checker(outputs, rerun=lambda i: call_case(checker.cases[i], fn), inputs=inputs)
 
 
 # --- the notebook API
@@ -701,7 +754,9 @@ def check(name: str, fn: Callable | None = None) -> None:
 __all__ = [
     "NOT_IMPLEMENTED",
     "Bug",
+    "Problem",
     "Case",
+    "CaseProblem",
     "CaseResult",
     "CheckFailed",
     "CheckReport",

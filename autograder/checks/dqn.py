@@ -17,6 +17,7 @@ from torch import nn
 from autograder.checks.core import (
     Bug,
     Case,
+    CaseProblem,
     CheckSpec,
     Comparator,
     allclose,
@@ -133,14 +134,14 @@ def _sample_frequencies(fn, capacity: int, n_added: int, batch_size: int, seed: 
         batch = fn(buffer, batch_size, rng)
         ids = np.asarray(batch.obs)[:, 0].astype(int)
         if len(ids) != batch_size:
-            raise ValueError(f"the batch has {len(ids)} transitions; expected {batch_size}")
+            raise CaseProblem(f"the batch has {len(ids)} transitions; expected {batch_size}")
         aligned = (np.array_equal(np.asarray(batch.actions), ids)
                    and np.array_equal(np.asarray(batch.rewards), ids)
                    and np.array_equal(np.asarray(batch.next_obs)[:, 0], ids + 1)
                    and np.array_equal(np.asarray(batch.terminated), ids % 3 == 0)
                    and np.array_equal(np.asarray(batch.truncated), ids % 5 == 0))
         if not aligned:
-            raise ValueError("the fields of one sampled transition come from different "
+            raise CaseProblem("the fields of one sampled transition come from different "
                              "transitions: draw one index array and use it for every field")
         np.add.at(counts, ids % capacity, 1)
     return counts / counts.sum()
@@ -354,7 +355,7 @@ def _loss_run(q, actions, targets):
         loss = fn(q_values, torch.tensor(actions, dtype=torch.int64), raw_targets * 1.0)
         if not torch.is_tensor(loss) or loss.ndim != 0:
             shape = tuple(loss.shape) if torch.is_tensor(loss) else type(loss).__name__
-            raise ValueError(f"the loss must be a scalar tensor (mean over the batch); got "
+            raise CaseProblem(f"the loss must be a scalar tensor (mean over the batch); got "
                              f"{shape}")
         loss.backward()
         reached = raw_targets.grad is not None and bool(raw_targets.grad.abs().sum() > 0)
@@ -464,7 +465,7 @@ def _update_run(seed: int, tau: float | None):
         online, target = _nets(seed)
         result = fn(online, target) if tau is None else fn(online, target, tau)
         if result is not None and result is not target:
-            raise ValueError("update the target network IN PLACE (return nothing): the trainer "
+            raise CaseProblem("update the target network IN PLACE (return nothing): the trainer "
                              "keeps using the module it passed in")
         online_before = _flat(online)
         target_after = _flat(target)
@@ -524,6 +525,7 @@ UPDATE_TARGET = CheckSpec(
     function="update_target",
     points=2,
     reference=dqn.update_target,
+    in_place=True,  # updating the target network's parameters in place is the point
     visible_cases=_update_cases,
     hidden_cases=_update_hidden,
     compare=fields(allclose(rtol=1e-5, atol=1e-6)),

@@ -14,6 +14,7 @@ from autograder.checks import fixtures
 from autograder.checks.core import (
     Bug,
     Case,
+    CaseProblem,
     CheckSpec,
     Deferred,
     allclose,
@@ -594,7 +595,7 @@ def _episode_case(name: str, policy: np.ndarray, seed: int, max_episode_steps: i
         envs = [_episode_env(max_episode_steps, noise) for _ in range(2)]
         first, _ = (np.asarray(fn(env, policy, seed), dtype=float) for env in envs)
         if envs[0].visited != envs[1].visited:
-            raise ValueError("two runs with the same seed gave different episodes: "
+            raise CaseProblem("two runs with the same seed gave different episodes: "
                              "reset the env with env.reset(seed=seed)")
         return first
 

@@ -30,6 +30,7 @@ import torch
 from autograder.checks.core import (
     Bug,
     Case,
+    CaseProblem,
     CheckSpec,
     Comparator,
     Deferred,
@@ -193,7 +194,7 @@ def _score_exact_case(name: str, theta: np.ndarray, f: np.ndarray) -> Case:
         for x in range(len(theta)):
             estimate = np.asarray(fn(theta.copy(), f.copy(), np.array([x])), dtype=np.float64)
             if estimate.shape != theta.shape:
-                raise ValueError(f"returned shape {estimate.shape}; expected {theta.shape}")
+                raise CaseProblem(f"returned shape {estimate.shape}; expected {theta.shape}")
             total += probs[x] * estimate
         return total
 
@@ -1013,9 +1014,9 @@ def _loss_case(name: str, log_probs: Sequence[float], weights: Sequence[float],
         w = torch.tensor(weights, dtype=dtype, requires_grad=True)  # e.g. G_t - V_phi(s_t)
         loss = fn(lp, w)
         if not torch.is_tensor(loss) or loss.ndim != 0:
-            raise ValueError(f"return a scalar (0-dim) torch tensor; got {loss!r}")
+            raise CaseProblem(f"return a scalar (0-dim) torch tensor; got {loss!r}")
         if not loss.requires_grad:
-            raise ValueError("the loss has no gradient: compute it from log_probs with torch "
+            raise CaseProblem("the loss has no gradient: compute it from log_probs with torch "
                              "operations (no .item(), .numpy() or .detach() of log_probs)")
         loss.backward()
         w_grad = np.zeros(len(weights)) if w.grad is None else w.grad.double().numpy()
