@@ -279,7 +279,7 @@ def grade(
     sandbox = sandbox or make_sandbox(settings, unsandboxed)
     log(f"student code runs {sandbox.describe()}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("feedback", "logs"):
+    for name in ("feedback", "logs", "similarity"):
         shutil.rmtree(out_dir / name, ignore_errors=True)
     db_url = db_url or default_db_url(out_dir)
     chosen = load_assignments(solutions_dir, assignments)
@@ -313,4 +313,25 @@ def grade(
     out = GradeResult(rows, out_dir, db_url, setup_seconds, seconds, sandbox.describe(),
                       time.perf_counter() - start)
     write_csv(rows, out.csv_path)
+    similarity_section(submissions_dir, out_dir / "similarity", releases, settings, log)
     return out
+
+
+def similarity_section(submissions_dir: Path, out_dir: Path, releases: dict[str, Any],
+                       settings: GradingSettings, log: Log) -> None:
+    """Write the class's similarity report (:mod:`autograder.similarity`) into ``out_dir``.
+
+    It reports and never changes a grade: a failure is logged and the grading run still ends
+    normally.
+    """
+    from autograder import similarity
+
+    try:
+        report = similarity.analyse(submissions_dir, releases,
+                                    max_bytes=int(settings.max_notebook_mb * 2**20))
+        written = similarity.write(report, out_dir)
+    except Exception as exc:  # noqa: BLE001 - a report must never cost the grades
+        log(f"warning: no similarity report ({type(exc).__name__}: {exc}); "
+            "the grades are unaffected")
+        return
+    log(f"similarity report: {written.html} and {written.csv.name}: {report.summary()}")
