@@ -29,10 +29,11 @@ winnowing window > 1 would pick different fingerprints in each run; the window i
 k-gram kept), so the fingerprint *sets* and all scores are reproducible; (b) its boilerplate
 removal (``np.intersect1d(..., assume_unique=True)`` on hashes that repeat) can drop
 fingerprints that are not boilerplate, so the stub's fingerprints are subtracted here;
-(c) :func:`~copydetect.compare_files` costs about 0.5 ms a pair, 70 s for the 138,600 pairs of a
-class of 100 on notebooks 01-04 (quadratic in the class size), so the scores are computed for all
-pairs at once, one sparse product per function, and ``compare_files`` only gives the highlighted
-slices of the pairs the HTML shows.
+(c) :func:`~copydetect.compare_files` costs 0.13-0.35 ms a pair here, 14-39 s for the 112,140
+pairs of a class of 100 on notebooks 01-04 (``benchmarks/bench_similarity.py``; the whole report
+takes about 12 s), and the number of pairs grows with the square of the class, so the scores are
+computed for all pairs at once, one sparse product per function, and ``compare_files`` only
+gives the highlighted slices of the pairs the HTML shows.
 
 What similarity does NOT prove: that anybody copied. Short functions have few ways to be
 written (``np.argmax(q, axis=1)``), students follow the same lecture, hints and docstrings, and
@@ -226,44 +227,52 @@ def is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return all(_is_stub_statement(s) for s in node.body)
 
 
-def _python_cells(nb: NotebookNode) -> Iterable[tuple[int, str | None, str]]:
-    """(cell number, the cell as Python or None, why not) for each code cell."""
-    from IPython.core.inputtransformer2 import TransformerManager
+def _parse_cell(source: str) -> tuple[str, ast.Module]:
+    """The cell as Python and its AST; IPython's magics are translated when plain Python fails.
 
-    transformer = TransformerManager()
-    for number, cell in enumerate(nb.cells, 1):
-        if cell.cell_type != "code":
-            continue
-        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-        if len(source) > MAX_CELL_CHARS:
-            yield number, None, f"{len(source):,} characters, not read"
-            continue
+    Raises:
+        SyntaxError: not Python, even with the magics translated.
+        ValueError, RecursionError, MemoryError: the cell cannot be parsed (null bytes, too
+            deeply nested, ...).
+
+    """
+    try:
+        return source, ast.parse(source)
+    except SyntaxError:
+        from IPython.core.inputtransformer2 import TransformerManager
+
         try:
-            yield number, transformer.transform_cell(source), ""
-        except Exception as exc:  # noqa: BLE001 - hostile input: skip the cell, say why
-            yield number, None, f"not readable ({type(exc).__name__})"
+            python = TransformerManager().transform_cell(source)
+        except Exception:  # noqa: BLE001 - hostile input: report the plain syntax error
+            python = source
+        return python, ast.parse(python)
 
 
 def function_defs(nb: NotebookNode, names: Iterable[str]
                   ) -> tuple[dict[str, tuple[str, ast.FunctionDef]], list[str]]:
     """The last top-level ``def`` of each of ``names`` in the code cells, and notes.
 
+    Only the cells with a ``def`` in them are parsed (no other cell can define a function).
+
     Returns:
-        name -> (its source as written, its AST), and one note per cell that was skipped.
+        name -> (its source as written, its AST), and one note per such cell that was skipped.
 
     """
     wanted, found, notes = set(names), {}, []
-    for number, python, problem in _python_cells(nb):
-        if python is None:
-            notes.append(f"cell {number}: {problem}")
+    for number, cell in enumerate(nb.cells, 1):
+        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        if cell.cell_type != "code" or "def" not in source:
+            continue
+        if len(source) > MAX_CELL_CHARS:
+            notes.append(f"cell {number}: {len(source):,} characters, not read")
             continue
         try:
-            tree = ast.parse(python)
+            python, tree = _parse_cell(source)
         except SyntaxError as exc:
             notes.append(f"cell {number}: syntax error (line {exc.lineno}), not read")
             continue
         except (ValueError, RecursionError, MemoryError) as exc:
-            notes.append(f"cell {number}: not parsed ({type(exc).__name__})")
+            notes.append(f"cell {number}: not parsed ({type(exc).__name__}: {exc})"[:200])
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in wanted:
@@ -289,12 +298,19 @@ class Version:
     """the fingerprints compared: those of the stub removed."""
 
 
-def fingerprint(owner: str, source: str, code: str, boilerplate: frozenset = frozenset()
-                ) -> Version:
-    """Fingerprint normalised ``code`` with copydetect (window 1: see the module docstring)."""
+def fingerprint(owner: str, source: str, code: str, boilerplate: frozenset = frozenset(),
+                cache: dict[str, Any] | None = None) -> Version:
+    """Fingerprint normalised ``code`` with copydetect (window 1: see the module docstring).
+
+    ``cache`` (normalised code -> fingerprint) saves fingerprinting the same code twice.
+    """
     from copydetect import CodeFingerprint
 
-    fp = CodeFingerprint(f"{owner}.py", K, 1, fp=io.StringIO(code), language="python")
+    fp = None if cache is None else cache.get(code)
+    if fp is None:
+        fp = CodeFingerprint("code.py", K, 1, fp=io.StringIO(code), language="python")
+        if cache is not None:
+            cache[code] = fp
     return Version(owner, source, code, fp, frozenset(fp.hashes) - boilerplate)
 
 
@@ -341,15 +357,17 @@ def match_all(spec: str, versions: Sequence[Version], others: Sequence[Version] 
     matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)),
                                shape=(len(both), max(len(column), 1)))
     common = (matrix @ matrix.T).toarray()
-    sizes = np.diag(common).astype(float)
+    sizes = np.maximum(np.diag(common), 1)
     n = len(versions)
-    pairs = ([(i, j) for i in range(n) for j in range(i + 1, n)] if others is None
-             else [(i, n + j) for i in range(n) for j in range(len(others))])
-    out = []
-    for i, j in pairs:
-        share_a, share_b = common[i, j] / sizes[i], common[i, j] / sizes[j]
-        out.append(Match(spec, both[i].owner, both[j].owner, round((share_a + share_b) / 2, 4),
-                         round(share_a, 4), round(share_b, 4), int(min(sizes[i], sizes[j]))))
+    i, j = (np.triu_indices(n, 1) if others is None else
+            (np.repeat(np.arange(n), len(both) - n), np.tile(np.arange(n, len(both)), n)))
+    share_a = np.round(common[i, j] / sizes[i], 4)
+    share_b = np.round(common[i, j] / sizes[j], 4)
+    mean = np.round((share_a + share_b) / 2, 4)
+    size = np.minimum(sizes[i], sizes[j])
+    out = [Match(spec, both[a].owner, both[b].owner, *values)
+           for a, b, *values in zip(i.tolist(), j.tolist(), mean.tolist(), share_a.tolist(),
+                                    share_b.tolist(), size.tolist(), strict=True)]
     return sorted(out, key=_sort_key)
 
 
@@ -419,8 +437,9 @@ def graded_targets(releases: Mapping[str, NotebookNode]) -> tuple[list[Target], 
     return targets, notes
 
 
-def _student_versions(target: Target, student: str, found: Mapping[str, tuple[str, Any]],
-                      boilerplate: frozenset, notes: list[str]) -> Version | None:
+def _student_version(target: Target, student: str, found: Mapping[str, tuple[str, Any]],
+                     boilerplate: frozenset, notes: list[str], cache: dict[str, Any]
+                     ) -> Version | None:
     if target.function not in found:
         return None
     source, node = found[target.function]
@@ -437,7 +456,7 @@ def _student_versions(target: Target, student: str, found: Mapping[str, tuple[st
         return None
     if code == target.stub:
         return None
-    version = fingerprint(student, source, code, boilerplate)
+    version = fingerprint(student, source, code, boilerplate, cache)
     if not version.hashes:
         notes.append(f"{where}: shorter than one fingerprint ({K} characters once "
                      "normalised), not compared")
@@ -465,6 +484,7 @@ def analyse(submissions_dir: Path, releases: Mapping[str, NotebookNode], *,
         by_assignment.setdefault(target.assignment, []).append(target)
     versions: dict[str, dict[str, Version]] = {t.spec: {} for t in targets}
     boilerplate = {t.spec: _stub_hashes(t.stub) for t in targets}
+    cache: dict[str, Any] = {}
     for assignment, chosen in by_assignment.items():
         for student in students:
             submission = load_submission(submissions_dir, student, assignment, assignment,
@@ -476,8 +496,8 @@ def analyse(submissions_dir: Path, releases: Mapping[str, NotebookNode], *,
             found, cell_notes = function_defs(submission.nb, {t.function for t in chosen})
             notes += [f"{student}/{assignment}: {n}" for n in cell_notes]
             for target in chosen:
-                version = _student_versions(target, student, found, boilerplate[target.spec],
-                                            notes)
+                version = _student_version(target, student, found, boilerplate[target.spec],
+                                           notes, cache)
                 if version is not None:
                     versions[target.spec][student] = version
     references = {t.spec: [fingerprint(name, code, code, boilerplate[t.spec])
@@ -570,25 +590,48 @@ def _match_table(matches: Sequence[Match], anchors: Sequence[str], head: tuple[s
             f"{rows}</table>")
 
 
+def _shown(matches: Sequence[Match], top: int) -> list[Match]:
+    """The first ``top`` matches that share anything (0 % says nothing worth a look)."""
+    return [m for m in matches[:top] if m.similarity > 0]
+
+
+def _overview(report: Report) -> str:
+    """One row per function: how many were compared, the most alike pair, the closest to rlkit."""
+    def best(matches: Sequence[Match], anchor: str) -> str:
+        if not matches or matches[0].similarity == 0:
+            return "<td></td>"
+        m = matches[0]
+        return f'<td><a href="#{anchor}">{m.similarity:.0%}</a> {_e(m.a)} ~ {_e(m.b)}</td>'
+
+    rows = "".join(
+        f'<tr><td><a href="#f{n}">{_e(t.spec)}</a></td><td>{len(report.versions[t.spec])}</td>'
+        f"{best(report.pairs[t.spec], f'f{n}-p0')}{best(report.closest[t.spec], f'f{n}-r0')}"
+        "</tr>" for n, t in enumerate(report.targets))
+    return ("<table><tr><th>function</th><th>compared</th><th>most alike pair</th>"
+            f"<th>closest to rlkit</th></tr>{rows}</table>")
+
+
 def render_html(report: Report, top: int = DEFAULT_TOP) -> str:
     """The report page: per function, the top pairs and the students closest to rlkit."""
     parts = ["<!DOCTYPE html>", '<html><head><meta charset="utf-8">',
              f"<title>Similarity report</title><style>{_STYLE}</style></head><body>",
              "<h1>Similarity report</h1>", f"<p>{_e(_CAVEAT)}</p>",
-             f"<p>{_e(report.summary())}</p>"]
+             f"<p>{_e(report.summary())}</p>", _overview(report)]
     for n, target in enumerate(report.targets):
         versions = report.versions[target.spec]
         refs = {r.owner: r for r in report.references[target.spec]}
-        pairs, closest = report.pairs[target.spec][:top], report.closest[target.spec][:top]
+        pairs, closest = (_shown(report.pairs[target.spec], top),
+                          _shown(report.closest[target.spec], top))
         names = ", ".join(name for name, _ in target.references) or "none"
-        parts.append(f"<h2>{_e(target.spec)} <small>({_e(target.assignment)}: "
+        parts.append(f'<h2 id="f{n}">{_e(target.spec)} <small>({_e(target.assignment)}: '
                      f"{len(versions)} students compared; reference: {_e(names)})</small></h2>")
         if not versions:
             continue
         pair_ids = [f"f{n}-p{i}" for i in range(len(pairs))]
         ref_ids = [f"f{n}-r{i}" for i in range(len(closest))]
-        parts += [f"<h3>Most alike pairs (top {len(pairs)} of {len(report.pairs[target.spec])})"
-                  "</h3>", _match_table(pairs, pair_ids, ("student a", "student b"))]
+        parts += [f"<h3>Most alike pairs ({len(pairs)} shown of "
+                  f"{len(report.pairs[target.spec])})</h3>",
+                  _match_table(pairs, pair_ids, ("student a", "student b"))]
         if closest:
             parts += [f"<h3>Closest to rlkit's own code (top {len(closest)})</h3>",
                       _match_table(closest, ref_ids, ("student", "rlkit"))]
