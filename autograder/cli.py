@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "hint); error (reason starts with timeout:, memory: or crash: when the "
                     "notebook's process was stopped); manual (a written answer to grade by "
                     "hand, score empty); blank (a written answer left empty); missing (no "
-                    "usable notebook: absent, corrupt or too large).",
+                    "usable notebook: absent, corrupt, too large, or a symbolic link). Then "
+                    "writes the similarity report (see similarity) into DIR/similarity/.",
     )
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                        help="directory of <student>/<assignment>/<notebook>.ipynb")
