@@ -16,8 +16,9 @@
   ``gradescope.json`` (assignment, time limit, seed, visibility). No ``solutions/``: the zip
   never holds a model answer.
 
-A notebook in the upload that is a symbolic link (or lies in a linked folder) is not read: the
-submission scores 0 and the results say why (:func:`autograder.submissions.read_nofollow`).
+A notebook in the upload that is a symbolic link is not read: the submission scores 0 and the
+results say why (:func:`autograder.submissions.read_nofollow`); folders that are links are not
+searched.
 
 Gradescope runs each submission in a container of its own; if bubblewrap cannot build its box
 inside that container (Docker usually forbids it), the runner still runs in its own process as
