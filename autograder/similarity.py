@@ -7,8 +7,8 @@ specs the notebook's check cells name; a learning check of several functions is 
 functions are checked one by one):
 
 1. takes the student's source of that function: the last top-level ``def`` of that name in the
-   notebook's code cells, as Python would run them (a cell that is not Python, e.g. with a
-   syntax error, is skipped with a note; IPython magics are translated first);
+   notebook's code cells, as Python would run them (IPython magics are translated; a cell that
+   is still not Python, e.g. with a syntax error, is skipped with a note);
 2. normalises it: docstrings dropped, and ``ast.unparse`` drops comments and formatting;
    copydetect's filter then maps every name to one letter (``V``, ``F`` for the function's),
    keeps keywords, operators, literals and builtins, and drops whitespace;
