@@ -238,6 +238,9 @@ def _grade(args: argparse.Namespace) -> int:
     print(format_table(result.rows))
     print(f"\ngrades: {result.csv_path}\ngradebook: {result.db_url}\n"
           f"feedback: {result.out_dir / 'feedback'}")
+    report = result.out_dir / "similarity" / "index.html"
+    if report.is_file():
+        print(f"similarity: {report}")
     return 0
 
 
