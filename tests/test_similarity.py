@@ -181,3 +181,15 @@ def test_withheld_names_win_over_the_reference():
     assert names == ["rlkit.buffers.ReplayBuffer.sample", "rlkit.dp.q_from_v"]
     with pytest.raises(LookupError, match="no attribute"):
         similarity.reference_functions(SimpleNamespace(withhold=("rlkit.dp.nope",)))
+
+
+def test_a_failing_report_never_stops_grading(tmp_path):
+    from autograder.course import GradingSettings
+    from autograder.grading import similarity_section
+
+    lines = []
+    similarity_section(tmp_path / "no such class", tmp_path / "similarity",
+                       similarity.releases_from(NOTEBOOKS_DIR, ["02_bellman"]),
+                       GradingSettings(), lines.append)
+    assert len(lines) == 1 and lines[0].startswith("warning: no similarity report")
+    assert "the grades are unaffected" in lines[0]
