@@ -390,12 +390,12 @@ class Report:
     seconds: float = 0.0
 
     def top_pairs(self, n: int = 3) -> list[Match]:
-        """The ``n`` most alike pairs over all functions."""
-        return sorted((m for ms in self.pairs.values() for m in ms), key=_sort_key)[:n]
+        """The ``n`` most alike pairs over all functions (those sharing anything)."""
+        return _top(self.pairs, n)
 
     def top_reference(self, n: int = 3) -> list[Match]:
         """The ``n`` students closest to rlkit's own code, over all functions."""
-        return sorted((m for ms in self.closest.values() for m in ms), key=_sort_key)[:n]
+        return _top(self.closest, n)
 
     def summary(self, n: int = 3) -> str:
         """One line: the most alike pairs and the closest to rlkit."""
@@ -407,6 +407,11 @@ class Report:
         compared = sum(len(v) for v in self.versions.values())
         return (f"{compared} function versions compared in {self.seconds:.1f} s; most alike: "
                 f"{pairs}; closest to rlkit: {refs}")
+
+
+def _top(matches: Mapping[str, list[Match]], n: int) -> list[Match]:
+    found = sorted((m for ms in matches.values() for m in ms[:n]), key=_sort_key)
+    return [m for m in found[:n] if m.similarity > 0]
 
 
 def graded_targets(releases: Mapping[str, NotebookNode]) -> tuple[list[Target], list[str]]:
