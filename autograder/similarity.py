@@ -29,11 +29,11 @@ winnowing window > 1 would pick different fingerprints in each run; the window i
 k-gram kept), so the fingerprint *sets* and all scores are reproducible; (b) its boilerplate
 removal (``np.intersect1d(..., assume_unique=True)`` on hashes that repeat) can drop
 fingerprints that are not boilerplate, so the stub's fingerprints are subtracted here;
-(c) :func:`~copydetect.compare_files` costs 0.13-0.35 ms a pair here, 14-39 s for the 112,140
+(c) :func:`~copydetect.compare_files` costs 0.13-0.36 ms a pair here, 14-41 s for the 112,140
 pairs of a class of 100 on notebooks 01-04 (``benchmarks/bench_similarity.py``; the whole report
-takes about 12 s), and the number of pairs grows with the square of the class, so the scores are
-computed for all pairs at once, one sparse product per function, and ``compare_files`` only
-gives the highlighted slices of the pairs the HTML shows.
+takes about 9 s of CPU), and the number of pairs grows with the square of the class, so the
+scores are computed for all pairs at once, one sparse product per function, and
+``compare_files`` only gives the highlighted slices of the pairs the HTML shows.
 
 What similarity does NOT prove: that anybody copied. Short functions have few ways to be
 written (``np.argmax(q, axis=1)``), students follow the same lecture, hints and docstrings, and
