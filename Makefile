@@ -33,6 +33,7 @@ release: setup
 bench: setup
 	$(PY) benchmarks/bench_value_iteration.py
 	$(PY) benchmarks/bench_grading.py
+	$(PY) benchmarks/bench_similarity.py
 
 lint: setup
 	$(VENV)/bin/ruff check rlkit autograder tests benchmarks

@@ -233,6 +233,12 @@ def _zero(job: Job, status: str, reason: str) -> list[CellGrade]:
             for c in graded_cells(job.release) if c.kind in (CHECK_TAG, WRITTEN_TAG)]
 
 
+def missing_result(job: Job, reason: str) -> NotebookResult:
+    """The result of a notebook that could not be used at all: every cell 0, ``missing``."""
+    return NotebookResult(job.student, job.assignment, job.notebook,
+                          _zero(job, MISSING, reason), MISSING, reason)
+
+
 def _written(job: Job, restored: Restored) -> dict[str, CellGrade]:
     out = {}
     for cell in graded_cells(job.release):
@@ -299,12 +305,11 @@ def grade_notebook(job: Job) -> NotebookResult:
 def _grade_notebook(job: Job, start: float) -> NotebookResult:
     max_bytes = int(job.settings.max_notebook_mb * 2**20)
     submission = load_submission(job.path, job.student, job.assignment, job.notebook, max_bytes)
-    result = NotebookResult(job.student, job.assignment, job.notebook, [])
     if submission.nb is None:
-        result.status, result.reason = MISSING, submission.problem or "no submission"
-        result.cells = _zero(job, MISSING, result.reason)
+        result = missing_result(job, submission.problem or "no submission")
         result.seconds = time.perf_counter() - start
         return result
+    result = NotebookResult(job.student, job.assignment, job.notebook, [])
     restored = restore(submission.nb, job.release)
     result.notes, result.restored = restored.notes, restored.nb
     points = {c.grade_id: c.points or 0 for c in graded_cells(job.release)}

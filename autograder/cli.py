@@ -24,6 +24,7 @@ nbgrader failure outside any single submission.
 typical cycle:
   python -m autograder release                      # solutions/*.py -> notebooks/*.ipynb
   python -m autograder grade SUBMISSIONS --out grading/ --workers 2
+  python -m autograder similarity SUBMISSIONS --out similarity/  # copies across the class
   python -m autograder check notebooks/01_mdps.ipynb  # a student's self-check
   python -m autograder gradescope --out autograder.zip # grade on Gradescope instead
   python -m autograder demo                          # all of it on the bundled sample class
@@ -110,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "hint); error (reason starts with timeout:, memory: or crash: when the "
                     "notebook's process was stopped); manual (a written answer to grade by "
                     "hand, score empty); blank (a written answer left empty); missing (no "
-                    "usable notebook: absent, corrupt or too large).",
+                    "usable notebook: absent, corrupt, too large, or a symbolic link). Then "
+                    "writes the similarity report (see similarity) into DIR/similarity/.",
     )
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                        help="directory of <student>/<assignment>/<notebook>.ipynb")
@@ -127,6 +129,32 @@ def build_parser() -> argparse.ArgumentParser:
                        help="grade only these assignment ids, comma-separated (default: all)")
     _add_solutions(grade)
     _add_grading_options(grade)
+
+    similarity = commands.add_parser(
+        "similarity", help="per graded function, the students whose code is most alike",
+        description="Compare every graded function across a class: the pairs of students "
+                    "whose code is most alike once names, comments, docstrings and "
+                    "formatting are normalised, and each student's similarity to rlkit's "
+                    "own implementation of the function. Writes DIR/index.html (the pairs "
+                    "ranked, the two versions side by side) and DIR/similarity.csv. Notebooks "
+                    "are read like grade reads them (size cap, no symbolic links); functions "
+                    "left as the release stub are not compared. It reports; it never changes "
+                    "a grade, and similarity alone does not prove copying (grade writes the "
+                    "same report into its OUT/similarity/).",
+    )
+    similarity.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
+                            help="directory of <student>/<assignment>/<notebook>.ipynb")
+    similarity.add_argument("--out", type=Path, default=Path("similarity"), metavar="DIR",
+                            help="output directory (default ./similarity)")
+    similarity.add_argument("--assignments", type=_assignment_list, metavar="A,B",
+                            help="compare only these assignment ids (default: every release "
+                                 "notebook)")
+    similarity.add_argument("--release", type=Path, default=NOTEBOOKS_DIR, metavar="DIR",
+                            help="the student release <assignment>.ipynb (default: the repo's "
+                                 "notebooks/)")
+    similarity.add_argument("--top", type=_positive_int, default=10, metavar="N",
+                            help="pairs and students closest to rlkit shown per function in "
+                                 "the HTML (default 10; the CSV has every pair)")
 
     check = commands.add_parser(
         "check", help="a student's self-check of one notebook (visible cases only)",
@@ -210,6 +238,29 @@ def _grade(args: argparse.Namespace) -> int:
     print(format_table(result.rows))
     print(f"\ngrades: {result.csv_path}\ngradebook: {result.db_url}\n"
           f"feedback: {result.out_dir / 'feedback'}")
+    report = result.out_dir / "similarity" / "index.html"
+    if report.is_file():
+        print(f"similarity: {report}")
+    return 0
+
+
+def _similarity(args: argparse.Namespace) -> int:
+    from autograder import similarity
+
+    if not args.submissions.is_dir():
+        raise FileNotFoundError(f"no submissions directory {args.submissions}")
+    releases = similarity.releases_from(args.release, args.assignments)
+    report = similarity.analyse(args.submissions, releases,
+                                max_bytes=int(GradingSettings().max_notebook_mb * 2**20))
+    written = similarity.write(report, args.out, args.top)
+    for title, matches in (("most alike pairs", report.top_pairs(args.top)),
+                           ("closest to rlkit's own code", report.top_reference(args.top))):
+        print(f"{title}:")
+        for m in matches:
+            print(f"  {m.similarity:>5.0%}  {m.spec:<34} {m.a} ~ {m.b}")
+    print(f"\n{report.summary()}\nreport: {written.html}\ncsv: {written.csv}")
+    if report.notes:
+        print(f"notes: {len(report.notes)} (in the report)")
     return 0
 
 
@@ -291,7 +342,7 @@ def _gradescope_run(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"release": _release, "grade": _grade, "check": _check,
+_COMMANDS = {"release": _release, "grade": _grade, "similarity": _similarity, "check": _check,
              "sample-class": _sample_class, "demo": _demo, "gradescope": _gradescope,
              "gradescope-run": _gradescope_run}
 

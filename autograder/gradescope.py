@@ -16,6 +16,10 @@
   ``gradescope.json`` (assignment, time limit, seed, visibility). No ``solutions/``: the zip
   never holds a model answer.
 
+A notebook in the upload that is a symbolic link is not read: the submission scores 0 and the
+results say why (:func:`autograder.submissions.read_nofollow`); folders that are links are not
+searched.
+
 Gradescope runs each submission in a container of its own; if bubblewrap cannot build its box
 inside that container (Docker usually forbids it), the runner still runs in its own process as
 ``nobody`` and is judged from outside, and the results say so.
@@ -24,7 +28,7 @@ inside that container (Docker usually forbids it), the runner still runs in its 
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -103,22 +107,32 @@ def build_zip(assignment: str, out: Path, *, solutions_dir: Path = SOLUTIONS_DIR
     return out
 
 
-def _find_notebook(submission: Path, assignment: str) -> Path | None:
-    named = submission / f"{assignment}.ipynb"
-    if named.is_file():
-        return named
-    found = sorted(submission.rglob("*.ipynb"))
-    return found[0] if found else None
+def _find_notebook(submission: Path, assignment: str) -> tuple[str, ...] | None:
+    """The path below ``submission`` of the notebook to grade (a link included: it is refused).
+
+    ``<assignment>.ipynb`` if there is one, else the first ``*.ipynb`` found (folders that are
+    symbolic links are not searched).
+    """
+    named = f"{assignment}.ipynb"
+    if os.path.lexists(submission / named):
+        return (named,)
+    found = []
+    for folder, dirs, files in os.walk(submission):  # never descends into a linked folder
+        dirs.sort()
+        rel = Path(folder).relative_to(submission).parts
+        found += [(*rel, name) for name in sorted(files) if name.endswith(".ipynb")]
+    return min(found) if found else None
 
 
 def run_autograder(root: Path) -> Path:
     """Grade ``root/submission`` and write ``root/results/results.json`` (Gradescope layout)."""
     import nbformat
 
-    from autograder.autograde import Job, grade_notebook
+    from autograder.autograde import Job, grade_notebook, missing_result
     from autograder.course import GradingSettings
     from autograder.grading import make_sandbox
     from autograder.sandbox import Sandbox, SandboxUnavailable, can_drop_privileges
+    from autograder.submissions import read_nofollow
 
     root = Path(root)
     source = root / "source"
@@ -138,12 +152,20 @@ def run_autograder(root: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
         target = Path(tmp) / "student" / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
-        found = _find_notebook(root / "submission", assignment)
-        if found is not None:
-            shutil.copyfile(found, target)
         job = Job("student", assignment, assignment, Path(tmp), release, settings,
                   int(config["seed"]), sandbox)
-        result = grade_notebook(job)
+        found = _find_notebook(root / "submission", assignment)
+        refused = None
+        if found is not None:
+            try:  # the upload's links are not followed (see autograder.submissions)
+                target.write_bytes(read_nofollow(
+                    root / "submission", found,
+                    max_bytes=int(settings.max_notebook_mb * 2**20)))
+            except FileNotFoundError:
+                pass
+            except ValueError as exc:  # a link, not a regular file, too large
+                refused = str(exc)
+        result = grade_notebook(job) if refused is None else missing_result(job, refused)
     results = results_json(result, config.get("visibility", "visible"), notes)
     path = root / "results" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -50,7 +50,12 @@ from autograder.pipeline import (
 )
 from autograder.report import MANUAL, GradeRow, Total, totals, write_csv
 from autograder.sandbox import Capabilities, Sandbox, detect, require
-from autograder.submissions import find_students, ignored_entries, submission_path
+from autograder.submissions import (
+    find_students,
+    ignored_entries,
+    read_nofollow,
+    submission_parts,
+)
 
 Log = Callable[[str], None]
 
@@ -157,17 +162,24 @@ def _write_files(course: Course, out_dir: Path, submissions_dir: Path, assignmen
     student = result.student
     feedback.write(result, out_dir / "feedback" / student / assignment.id
                    / f"{assignment.notebook}.html")
-    source = submission_path(submissions_dir, student, assignment.id, assignment.notebook)
-    if source.is_file() and result.restored is not None:
-        target = course.path("submitted", student, assignment.id, assignment.notebook)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    log = [f"{student} / {assignment.id}: {result.score:g}/{result.max_score:g} "
+           f"({result.seconds:.1f} s)"]
+    if result.restored is not None:
+        # read again as grading read it: a link swapped in since then is not followed
+        try:
+            data = read_nofollow(submissions_dir, submission_parts(
+                student, assignment.id, assignment.notebook),
+                max_bytes=int(course.settings.max_notebook_mb * 2**20))
+        except (OSError, ValueError) as exc:
+            log.append(f"note: the submitted file was not copied to course/submitted ({exc})")
+        else:
+            target = course.path("submitted", student, assignment.id, assignment.notebook)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         annotated = _annotated(result)
         if annotated is not None:
             write_notebook(annotated, course.path("autograded", student, assignment.id,
                                                   assignment.notebook))
-    log = [f"{student} / {assignment.id}: {result.score:g}/{result.max_score:g} "
-           f"({result.seconds:.1f} s)"]
     if result.status:
         log.append(f"not graded: {result.reason}")
     if result.ended:
@@ -267,7 +279,7 @@ def grade(
     sandbox = sandbox or make_sandbox(settings, unsandboxed)
     log(f"student code runs {sandbox.describe()}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("feedback", "logs"):
+    for name in ("feedback", "logs", "similarity"):
         shutil.rmtree(out_dir / name, ignore_errors=True)
     db_url = db_url or default_db_url(out_dir)
     chosen = load_assignments(solutions_dir, assignments)
@@ -301,4 +313,25 @@ def grade(
     out = GradeResult(rows, out_dir, db_url, setup_seconds, seconds, sandbox.describe(),
                       time.perf_counter() - start)
     write_csv(rows, out.csv_path)
+    similarity_section(submissions_dir, out_dir / "similarity", releases, settings, log)
     return out
+
+
+def similarity_section(submissions_dir: Path, out_dir: Path, releases: dict[str, Any],
+                       settings: GradingSettings, log: Log) -> None:
+    """Write the class's similarity report (:mod:`autograder.similarity`) into ``out_dir``.
+
+    It reports and never changes a grade: a failure is logged and the grading run still ends
+    normally.
+    """
+    from autograder import similarity
+
+    try:
+        report = similarity.analyse(submissions_dir, releases,
+                                    max_bytes=int(settings.max_notebook_mb * 2**20))
+        written = similarity.write(report, out_dir)
+    except Exception as exc:  # noqa: BLE001 - a report must never cost the grades
+        log(f"warning: no similarity report ({type(exc).__name__}: {exc}); "
+            "the grades are unaffected")
+        return
+    log(f"similarity report: {written.html} and {written.csv.name}: {report.summary()}")

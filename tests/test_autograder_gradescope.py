@@ -65,3 +65,23 @@ def test_run_autograder_writes_results_json(zip_path, tmp_path):
     assert failed and all("hint:" in t["output"] and "expected:" in t["output"] for t in failed)
     assert results["score"] == sum(t["score"] for t in tests) == 9
     assert "graded by hand" in results["output"]
+
+
+@pytest.mark.parametrize("where", [(f"{EDGE_ASSIGNMENT}.ipynb",), ("work", "my_work.ipynb")],
+                         ids=["named", "nested"])
+def test_run_autograder_refuses_a_linked_notebook(zip_path, tmp_path, where):
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(tmp_path / "source")
+    outside = tmp_path / "someone_else.ipynb"  # full marks, if it were read
+    shutil.copyfile(SAMPLE_CLASS_DIR / "alice" / EDGE_ASSIGNMENT / f"{EDGE_ASSIGNMENT}.ipynb",
+                    outside)
+    link = tmp_path.joinpath("submission", *where)
+    link.parent.mkdir(parents=True)
+    link.symlink_to(outside)
+    proc = run_cli("gradescope-run", "--root", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["score"] == 0 and results["tests"]
+    assert all(t["status"] == "failed" for t in results["tests"])
+    assert f"{'/'.join(where)} is a symbolic link" in results["output"]
+    assert "submit the notebook file itself" in results["tests"][0]["output"]
