@@ -72,6 +72,7 @@ class ValueIterationResult:
     ``policy`` and ``q_values`` are computed on first use, with rlkit's own
     :func:`greedy_policy` and :func:`q_from_v`: value iteration with a student's backup needs
     neither (and while notebook 02 is graded, rlkit's are withheld).
+
     """
 
     values: FloatArray
