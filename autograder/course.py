@@ -110,13 +110,14 @@ def write_kernelspec(data_dir: Path, seed: int | None = None) -> Path:
     return kernel_dir
 
 
-def write_if_changed(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` unless it already holds exactly that (parents created)."""
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` unless it already holds exactly that; True if it wrote."""
     path = Path(path)
-    if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return path
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
 
 
 @contextmanager
@@ -229,6 +230,8 @@ class Course:
         self.db_url = db_url
         self.settings = settings
         self._api: Any = None
+        self.config_changed = True
+        """False when :meth:`open` found the configuration as it would write it."""
 
     @classmethod
     def open(cls, root: Path, db_url: str, settings: GradingSettings | None = None) -> Course:
@@ -239,7 +242,8 @@ class Course:
         """
         course = cls(root, db_url, settings or GradingSettings())
         course.root.mkdir(parents=True, exist_ok=True)
-        write_if_changed(course.config_file, config_text(course.root, db_url, course.settings))
+        course.config_changed = write_if_changed(
+            course.config_file, config_text(course.root, db_url, course.settings))
         write_kernelspec(course.data_dir, course.settings.seed)
         return course
 
@@ -298,12 +302,15 @@ class Course:
         """True when ``nb`` is already this course's source, released and in the gradebook.
 
         Then ``generate_assignment`` has nothing to do (and would only delete and rewrite
-        ``release/<assignment>`` under a running formgrader).
+        ``release/<assignment>`` under a running formgrader). A changed configuration (e.g.
+        the solution stubs) makes every assignment count as not generated.
         """
         from nbgrader.api import Gradebook, MissingEntry
 
         source = self.path("source", None, assignment, notebook)
-        if not (source.is_file() and self.path("release", None, assignment, notebook).is_file()
+        released = self.path("release", None, assignment, notebook)
+        if self.config_changed or not (
+                source.is_file() and released.is_file()
                 and source.read_text(encoding="utf-8") == notebook_text(nb)):
             return False
         with self.environment(), Gradebook(self.db_url) as gb:

@@ -114,6 +114,9 @@ def test_reopening_a_course_keeps_its_files_and_rewrites_its_config(tmp_path):
     again = Course.open(tmp_path / "course", "sqlite:///other.db", GradingSettings(timeout=9))
     assert (course.root / "autograded").is_dir() and course.root.stat().st_ino == inode
     assert load_config(again.config_file).CourseDirectory.db_url == "sqlite:///other.db"
+    assert course.config_changed and again.config_changed  # assignments get regenerated
+    same = Course.open(tmp_path / "course", "sqlite:///other.db", GradingSettings(timeout=9))
+    assert not same.config_changed
 
 
 def test_stderr_in_a_passing_test_cell_keeps_its_points():
