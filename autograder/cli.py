@@ -1,4 +1,4 @@
-"""``python -m autograder``: release, grade, self-check, and the whole cycle on a sample class."""
+"""``python -m autograder``: release, grade, feedback, formgrader, self-check, and a demo."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ typical cycle:
   python -m autograder release                      # solutions/*.py -> notebooks/*.ipynb
   python -m autograder grade SUBMISSIONS --out grading/ --workers 2
   python -m autograder similarity SUBMISSIONS --out similarity/  # copies across the class
+  python -m autograder formgrader grading/           # grade the written answers by hand
+  python -m autograder feedback grading/             # hand grades -> feedback, CSVs
   python -m autograder check notebooks/01_mdps.ipynb  # a student's self-check
   python -m autograder gradescope --out autograder.zip # grade on Gradescope instead
   python -m autograder demo                          # all of it on the bundled sample class
@@ -67,6 +69,13 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
                              "sandbox (it needs bubblewrap and writable cgroups: run as root)")
 
 
+def _add_late(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--late", type=Path, metavar="FILE",
+                        help="late policy (TOML: due dates and the penalty per assignment, "
+                             "see README); kept as DIR/late.toml and used by later runs "
+                             "(default: the kept one; none: no due date, no penalty)")
+
+
 def _add_solutions(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--solutions", type=Path, default=SOLUTIONS_DIR, metavar="DIR",
@@ -102,10 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "grader calls the student's functions there and judges their outputs in "
                     "its own process, so student code never judges itself. Writes "
                     "DIR/grades.csv (one row per graded cell: student, assignment, notebook, "
-                    "grade_id, score, max_score, status, reason), the nbgrader gradebook, "
-                    "DIR/feedback/<student>/<assignment>/<notebook>.html, DIR/logs/ and "
-                    "nbgrader's course directory DIR/course (for formgrader); prints the "
-                    "gradebook table. A bad submission (corrupt or huge file, exception, "
+                    "grade_id, score, max_score, status, reason, late_penalty), the nbgrader "
+                    "gradebook, DIR/feedback/<student>/<assignment>/<notebook>.html, "
+                    "DIR/exports/ (canvas.csv, checks_long.csv), DIR/logs/ and nbgrader's "
+                    "course directory DIR/course (for formgrader); prints the gradebook "
+                    "table. Incremental: a run into a DIR that holds a graded class replaces "
+                    "what it grades and keeps the rest (other assignments, students absent "
+                    "from SUBMISSIONS, a student's assignments absent from their directory); "
+                    "grades.csv and the exports are rebuilt from the gradebook. "
+                    "A bad submission (corrupt or huge file, exception, "
                     "hang, memory or fork bomb, exit) scores 0 on its own cells and the batch "
                     "goes on. Statuses: ok; failed (a check failed: reason = case, problem, "
                     "hint); error (reason starts with timeout:, memory: or crash: when the "
@@ -117,8 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                        help="directory of <student>/<assignment>/<notebook>.ipynb")
     grade.add_argument("--out", type=Path, required=True, metavar="DIR",
-                       help="output directory (created; the gradebook in it is kept across "
-                            "runs, everything else is regenerated)")
+                       help="output directory (created; a later run into it replaces what it "
+                            "regrades and keeps the rest)")
     grade.add_argument("--db", metavar="URL",
                        help="gradebook SQLAlchemy URL (default sqlite:///DIR/gradebook.db)")
     _add_timeout(grade, DEFAULT_TIMEOUT)
@@ -127,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "the checks' built-in grading seed)")
     grade.add_argument("--assignments", type=_assignment_list, metavar="A,B",
                        help="grade only these assignment ids, comma-separated (default: all)")
+    _add_late(grade)
     _add_solutions(grade)
     _add_grading_options(grade)
 
@@ -155,6 +170,34 @@ def build_parser() -> argparse.ArgumentParser:
     similarity.add_argument("--top", type=_positive_int, default=10, metavar="N",
                             help="pairs and students closest to rlkit shown per function in "
                                  "the HTML (default 10; the CSV has every pair)")
+
+    fb = commands.add_parser(
+        "feedback", help="rebuild feedback and grades.csv from the gradebook (after hand grading)",
+        description="Rebuild DIR/feedback/, DIR/grades.csv and DIR/exports/ from the gradebook "
+                    "and the results `grade` stored, without running any student code: the "
+                    "manual scores and comments given in formgrader, a changed late policy "
+                    "or a granted extension reach the students' feedback.",
+    )
+    fb.add_argument("out", type=Path, metavar="DIR", help="the output directory of `grade`")
+    fb.add_argument("--db", metavar="URL",
+                    help="gradebook SQLAlchemy URL (default: the course's, DIR/course/"
+                         "nbgrader_config.py)")
+    _add_late(fb)
+
+    fg = commands.add_parser(
+        "formgrader", help="nbgrader's formgrader on a graded course (manual grading)",
+        description="Start JupyterLab in DIR/course with nbgrader's formgrader (nbgrader 0.9 "
+                    "has no `nbgrader formgrader` command) and print its address: grade the "
+                    "written answers under Manual Grading (or JupyterLab's Nbgrader > "
+                    "Formgrader), then run `feedback DIR`. Do not press Autograde there: it "
+                    "runs nbgrader's own autograde, which executes student code unsandboxed.",
+    )
+    fg.add_argument("out", type=Path, metavar="DIR", help="the output directory of `grade`")
+    fg.add_argument("--ip", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1: this machine only)")
+    fg.add_argument("--port", type=_positive_int, default=8888, help="port (default 8888)")
+    fg.add_argument("--token", help="the access token (default: a random one, printed)")
+    fg.add_argument("--browser", action="store_true", help="open a browser on it")
 
     check = commands.add_parser(
         "check", help="a student's self-check of one notebook (visible cases only)",
@@ -234,10 +277,9 @@ def _grade(args: argparse.Namespace) -> int:
                                limits=Limits(memory_mb=args.memory))
     result = grade(args.submissions, args.out, db_url=args.db, settings=settings,
                    assignments=args.assignments, solutions_dir=args.solutions,
-                   workers=args.workers, unsandboxed=args.unsandboxed)
+                   workers=args.workers, unsandboxed=args.unsandboxed, late_policy=args.late)
     print(format_table(result.rows))
-    print(f"\ngrades: {result.csv_path}\ngradebook: {result.db_url}\n"
-          f"feedback: {result.out_dir / 'feedback'}")
+    _print_outputs(result.out_dir, result.db_url)
     report = result.out_dir / "similarity" / "index.html"
     if report.is_file():
         print(f"similarity: {report}")
@@ -262,6 +304,29 @@ def _similarity(args: argparse.Namespace) -> int:
     if report.notes:
         print(f"notes: {len(report.notes)} (in the report)")
     return 0
+
+
+def _print_outputs(out: Path, db_url: str) -> None:
+    print(f"\ngrades: {out / 'grades.csv'}\ngradebook: {db_url}\n"
+          f"feedback: {out / 'feedback'}\nexports: {out / 'exports'}")
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from autograder.outputs import rebuild
+    from autograder.report import format_table
+
+    published, db_url = rebuild(args.out, db_url=args.db, late_policy=args.late)
+    print(format_table(published.rows))
+    print(f"\n{len(published.feedback)} feedback page(s) rebuilt from the gradebook")
+    _print_outputs(args.out.resolve(), db_url)
+    return 0
+
+
+def _formgrader(args: argparse.Namespace) -> int:
+    from autograder.formgrader import run
+
+    run(args.out, ip=args.ip, port=args.port, token=args.token, open_browser=args.browser)
+    return 0  # not reached: run() replaces this process with the server
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -342,7 +407,8 @@ def _gradescope_run(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"release": _release, "grade": _grade, "similarity": _similarity, "check": _check,
+_COMMANDS = {"release": _release, "grade": _grade, "similarity": _similarity,
+             "feedback": _feedback, "formgrader": _formgrader, "check": _check,
              "sample-class": _sample_class, "demo": _demo, "gradescope": _gradescope,
              "gradescope-run": _gradescope_run}
 

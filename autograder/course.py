@@ -3,10 +3,14 @@
 nbgrader generates the assignments (and records them in the gradebook) and keeps the gradebook;
 it never executes student code (see :mod:`autograder.grading`). The grader writes each
 submission under ``submitted/`` and its restored, annotated copy under ``autograded/``, so that
-``nbgrader formgrader`` can show them for manual grading of the written answers.
+nbgrader's formgrader (:mod:`autograder.formgrader`) can show them for manual grading of the
+written answers.
 
-The course is rebuilt from scratch on every run, so that nothing from an earlier run leaks
-into this one; only the gradebook (any SQLAlchemy URL) persists. The course directory holds:
+The course directory is kept across runs and updated in place, never deleted: a formgrader may
+be serving it while the grader regrades one assignment, and a server whose directory vanishes
+answers 500. Each run rewrites the configuration and the kernelspec (when they changed),
+regenerates only the assignments whose source changed, and replaces the files of the
+submissions it grades. The course directory holds:
 
 * ``nbgrader_config.py``: written by :func:`config_text`, the single place where nbgrader is
   configured (solution stubs, cell overwriting, the kernel of the self-check);
@@ -15,15 +19,15 @@ into this one; only the gradebook (any SQLAlchemy URL) persists. The course dire
   ``autograder``, and with the grader's seed for the hidden cases;
 * nbgrader's usual ``source/``, ``release/``, ``submitted/``, ``autograded/``, ``feedback/``.
 
-An instructor can open the course with ``nbgrader formgrader`` (run from the course directory)
-to grade the written answers by hand; the gradebook keeps manual grades across re-runs.
+An instructor opens the course with ``python -m autograder formgrader DIR`` (JupyterLab in the
+course directory, then Nbgrader > Formgrader) to grade the written answers by hand; the
+gradebook keeps manual grades across re-runs.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import warnings
 from collections.abc import Iterator
@@ -34,7 +38,7 @@ from typing import Any
 
 from nbformat import NotebookNode
 
-from autograder.build import write_notebook
+from autograder.build import notebook_text, write_notebook
 from autograder.paths import REPO_ROOT
 from autograder.sandbox import Limits
 
@@ -102,9 +106,18 @@ def write_kernelspec(data_dir: Path, seed: int | None = None) -> Path:
         "metadata": {"debugger": False, "supported_encryption": ["curve"]},
     }
     kernel_dir = Path(data_dir) / "kernels" / KERNEL_NAME
-    kernel_dir.mkdir(parents=True, exist_ok=True)
-    (kernel_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    write_if_changed(kernel_dir / "kernel.json", json.dumps(spec, indent=1))
     return kernel_dir
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` unless it already holds exactly that; True if it wrote."""
+    path = Path(path)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
 
 
 @contextmanager
@@ -150,7 +163,7 @@ def jupyter_environment(data_dir: Path, **extra: str | None) -> Iterator[None]:
 def config_text(root: Path, db_url: str, settings: GradingSettings) -> str:
     """Return a course's ``nbgrader_config.py``: every nbgrader setting the pipeline relies on."""
     lines = [
-        "# Written by autograder.course; regenerated on every run, do not edit.",
+        "# Written by autograder.course; rewritten by every grading run, do not edit.",
         "c = get_config()  # noqa: F821",
         f"c.CourseDirectory.root = {str(root)!r}",
         f"c.CourseDirectory.db_url = {db_url!r}",
@@ -188,6 +201,27 @@ def load_config(config_file: Path) -> Any:
 # ----------------------------------------------------------------------------- course
 
 
+def graded_course(out_dir: Path) -> Path:
+    """``out_dir/course``, checked to be the course directory ``grade`` wrote.
+
+    Raises:
+        FileNotFoundError: there is no graded course in ``out_dir`` (says what to run first).
+
+    """
+    root = Path(out_dir).resolve() / "course"
+    if not (root / "nbgrader_config.py").is_file():
+        raise FileNotFoundError(f"no graded course in {out_dir} (no course/nbgrader_config.py):"
+                                f" run `python -m autograder grade SUBMISSIONS --out {out_dir}` "
+                                "first")
+    return root
+
+
+def course_db_url(root: Path) -> str:
+    """The gradebook URL a course directory's ``nbgrader_config.py`` names."""
+    return str(load_config(Path(root) / "nbgrader_config.py").CourseDirectory.db_url)
+
+
+
 class Course:
     """An nbgrader course directory with its gradebook, driven through ``NbGraderAPI``."""
 
@@ -196,17 +230,20 @@ class Course:
         self.db_url = db_url
         self.settings = settings
         self._api: Any = None
+        self.config_changed = True
+        """False when :meth:`open` found the configuration as it would write it."""
 
     @classmethod
-    def create(cls, root: Path, db_url: str, settings: GradingSettings | None = None) -> Course:
-        """Wipe ``root`` and lay out a fresh course (config and kernelspec) there."""
+    def open(cls, root: Path, db_url: str, settings: GradingSettings | None = None) -> Course:
+        """Lay out the course at ``root`` (created if missing), keeping what is there.
+
+        The config and the kernelspec are rewritten for ``db_url`` and ``settings``; nothing
+        is deleted (see the module docstring).
+        """
         course = cls(root, db_url, settings or GradingSettings())
-        if course.root.exists():
-            shutil.rmtree(course.root)
-        course.root.mkdir(parents=True)
-        course.config_file.write_text(
-            config_text(course.root, db_url, course.settings), encoding="utf-8"
-        )
+        course.root.mkdir(parents=True, exist_ok=True)
+        course.config_changed = write_if_changed(
+            course.config_file, config_text(course.root, db_url, course.settings))
         write_kernelspec(course.data_dir, course.settings.seed)
         return course
 
@@ -260,6 +297,28 @@ class Course:
         """Run ``generate_assignment`` (records the assignment in the gradebook too)."""
         self._run("generate_assignment", assignment)
         return self.root / "release" / assignment
+
+    def is_generated(self, assignment: str, notebook: str, nb: NotebookNode) -> bool:
+        """True when ``nb`` is already this course's source, released and in the gradebook.
+
+        Then ``generate_assignment`` has nothing to do (and would only delete and rewrite
+        ``release/<assignment>`` under a running formgrader). A changed configuration (e.g.
+        the solution stubs) makes every assignment count as not generated.
+        """
+        from nbgrader.api import Gradebook, MissingEntry
+
+        source = self.path("source", None, assignment, notebook)
+        released = self.path("release", None, assignment, notebook)
+        if self.config_changed or not (
+                source.is_file() and released.is_file()
+                and source.read_text(encoding="utf-8") == notebook_text(nb)):
+            return False
+        with self.environment(), Gradebook(self.db_url) as gb:
+            try:
+                gb.find_notebook(notebook, assignment)
+            except MissingEntry:
+                return False
+        return True
 
     def _run(self, step: str, *args: str) -> None:
         with self.environment():

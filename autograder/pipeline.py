@@ -66,11 +66,22 @@ def load_assignments(
     return [Assignment(a, paths[a], build_source(paths[a])) for a in sorted(set(wanted))]
 
 
-def generate_assignments(course: Course, assignments: Sequence[Assignment]) -> None:
-    """Put the sources into ``course`` and run ``generate_assignment`` on each."""
+def generate_assignments(course: Course, assignments: Sequence[Assignment], *,
+                         only_changed: bool = False) -> list[str]:
+    """Put the sources into ``course`` and run ``generate_assignment`` on each.
+
+    With ``only_changed``, an assignment the course already holds unchanged (see
+    :meth:`Course.is_generated`) is left as it is. Returns the ids generated.
+    """
+    generated = []
     for assignment in assignments:
+        if only_changed and course.is_generated(assignment.id, assignment.notebook,
+                                                assignment.nb):
+            continue
         course.add_source(assignment.id, assignment.notebook, assignment.nb)
         course.generate_assignment(assignment.id)
+        generated.append(assignment.id)
+    return generated
 
 
 def released_notebook(course: Course, assignment: Assignment) -> NotebookNode:
@@ -82,7 +93,7 @@ def released_notebook(course: Course, assignment: Assignment) -> NotebookNode:
 def release_notebooks(assignments: Sequence[Assignment]) -> dict[str, NotebookNode]:
     """Return the student version of each assignment, generated in a throw-away course."""
     with tempfile.TemporaryDirectory(prefix="autograder-release-") as tmp:
-        course = Course.create(Path(tmp) / "course", f"sqlite:///{Path(tmp) / 'release.db'}",
+        course = Course.open(Path(tmp) / "course", f"sqlite:///{Path(tmp) / 'release.db'}",
                                GradingSettings())
         generate_assignments(course, assignments)
         return {a.id: released_notebook(course, a) for a in assignments}

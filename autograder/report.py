@@ -1,7 +1,8 @@
 """What a graded cell earned and why: the rows of ``grades.csv`` and the gradebook table.
 
-The score comes from the gradebook; the *reason* comes from the grader's judgement (the failing
-case, problem and hint of a check, or why the notebook's process stopped). The self-check reads
+The score comes from the gradebook (:class:`Mark`: the autograde, or the grader's manual score
+from formgrader, which wins); the *reason* comes from the grader's judgement (the failing case,
+problem and hint of a check, or why the notebook's process stopped). The self-check reads
 reasons from a cell's error output instead (:func:`cell_failure`).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from nbformat import NotebookNode
@@ -36,26 +37,69 @@ class GradeRow:
     max_score: float
     status: str
     reason: str = ""
+    late_penalty: float = 0.0
+    """points this cell loses to the late penalty (its share of the submission's penalty:
+    the penalty is a share of the points earned, so each cell loses that share of its score)."""
+
+    @property
+    def net_score(self) -> float:
+        """The score after the late penalty (0 while waiting for manual grading)."""
+        return (self.score or 0.0) - self.late_penalty
 
 
 CSV_FIELDS = tuple(f.name for f in fields(GradeRow))
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A graded cell as the gradebook holds it: what formgrader shows and edits."""
+
+    auto_score: float | None = None
+    manual_score: float | None = None
+    """the grader's score; when set it replaces the autograde (as in nbgrader)."""
+    extra_credit: float | None = None
+    comment: str = ""
+    """the grader's comment on the cell ("" for none)."""
+    max_score: float = 0.0
+
+    @property
+    def score(self) -> float | None:
+        """The score as nbgrader's ``Grade.score``: manual over auto, plus extra credit.
+
+        None when neither is set (a written answer waiting for manual grading).
+        """
+        base = self.manual_score if self.manual_score is not None else self.auto_score
+        return None if base is None else base + (self.extra_credit or 0.0)
+
+    @property
+    def overridden(self) -> bool:
+        """True when the grader set a score that differs from the autograde."""
+        return (self.manual_score is not None and self.auto_score is not None
+                and self.manual_score != self.auto_score)
+
+    def override_note(self) -> str:
+        """``autograded 0, set by hand to 2`` when :attr:`overridden`, else ``""``."""
+        if not self.overridden:
+            return ""
+        return f"autograded {self.auto_score:g}, set by hand to {self.manual_score:g}"
 
 
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def write_csv(rows: Iterable[GradeRow], path: Path) -> Path:
-    """Write ``rows`` (already in their final order) as ``grades.csv``."""
+def write_csv(rows: Iterable[GradeRow], path: Path,
+              columns: Sequence[str] = CSV_FIELDS) -> Path:
+    """Write ``rows`` (already in their final order) as ``grades.csv``, or only ``columns``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(CSV_FIELDS)
+        writer.writerow(columns)
         for row in rows:
-            values = list(astuple(row))
-            values[4], values[5] = _number(row.score), _number(row.max_score)
-            writer.writerow(values)
+            values = asdict(row)
+            writer.writerow(_number(values[c]) if isinstance(values[c], float | int | None)
+                            else values[c] for c in columns)
     return path
 
 
@@ -114,9 +158,12 @@ class Total:
     """One student's total on one assignment."""
 
     score: float
+    """the points earned, after the late penalty."""
     max_score: float
     pending: bool
     """True while some written answer waits for manual grading."""
+    late_penalty: float = 0.0
+    """the points the late penalty took off (already out of ``score``)."""
 
     def __str__(self) -> str:
         return f"{self.score:g}/{self.max_score:g}{'*' if self.pending else ''}"
@@ -128,8 +175,8 @@ def totals(rows: Iterable[GradeRow]) -> dict[tuple[str, str], Total]:
     for row in rows:
         key = (row.student, row.assignment)
         old = out.get(key, Total(0.0, 0.0, False))
-        out[key] = Total(old.score + (row.score or 0.0), old.max_score + row.max_score,
-                         old.pending or row.score is None)
+        out[key] = Total(old.score + row.net_score, old.max_score + row.max_score,
+                         old.pending or row.score is None, old.late_penalty + row.late_penalty)
     return out
 
 
@@ -151,5 +198,6 @@ def format_table(rows: Sequence[GradeRow]) -> str:
              for r in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     if any(t.pending for t in by_key.values()):
-        lines.append("* written answers still to be graded by hand (nbgrader formgrader)")
+        lines.append("* written answers still to be graded by hand "
+                     "(python -m autograder formgrader DIR)")
     return "\n".join(lines)

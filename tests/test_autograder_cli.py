@@ -20,14 +20,23 @@ def test_help_documents_every_command_and_option(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     text = capsys.readouterr().out
-    for command in ("release", "grade", "check", "sample-class", "demo", "gradescope",
-                    "exit codes"):
+    for command in ("release", "grade", "feedback", "formgrader", "check", "sample-class",
+                    "demo", "gradescope", "exit codes"):
         assert command in text
     with pytest.raises(SystemExit):
         main(["grade", "--help"])
     text = capsys.readouterr().out
     for option in ("--out", "--db", "--timeout", "--seed", "--assignments", "--solutions",
-                   "--workers", "--memory", "--unsandboxed"):
+                   "--workers", "--memory", "--unsandboxed", "--late"):
+        assert option in text
+    with pytest.raises(SystemExit):
+        main(["feedback", "--help"])
+    text = capsys.readouterr().out
+    assert "without running any student code" in text and "--db" in text and "--late" in text
+    with pytest.raises(SystemExit):
+        main(["formgrader", "--help"])
+    text = capsys.readouterr().out
+    for option in ("--ip", "--port", "--token", "--browser"):
         assert option in text
 
 

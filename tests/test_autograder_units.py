@@ -96,7 +96,7 @@ def test_the_table_totals_students_by_assignment():
 
 def test_the_course_config_sets_what_grading_relies_on(tmp_path):
     settings = GradingSettings(timeout=7, seed=3)
-    course = Course.create(tmp_path / "course", "sqlite:///gb.db", settings)
+    course = Course.open(tmp_path / "course", "sqlite:///gb.db", settings)
     config = load_config(course.config_file)
     assert config.Execute.timeout == 7 and config.Execute.kernel_name == KERNEL_NAME
     assert config.IgnorePattern.pattern and config.OverwriteCells.add_missing_cells
@@ -107,11 +107,16 @@ def test_the_course_config_sets_what_grading_relies_on(tmp_path):
     assert spec["argv"][0] == sys.executable and spec["env"]["RLKIT_GRADING_SEED"] == "3"
 
 
-def test_recreating_a_course_wipes_the_old_one(tmp_path):
-    course = Course.create(tmp_path / "course", "sqlite:///gb.db")
+def test_reopening_a_course_keeps_its_files_and_rewrites_its_config(tmp_path):
+    course = Course.open(tmp_path / "course", "sqlite:///gb.db")
     (course.root / "autograded").mkdir()
-    Course.create(tmp_path / "course", "sqlite:///gb.db")
-    assert not (course.root / "autograded").exists()
+    inode = course.root.stat().st_ino
+    again = Course.open(tmp_path / "course", "sqlite:///other.db", GradingSettings(timeout=9))
+    assert (course.root / "autograded").is_dir() and course.root.stat().st_ino == inode
+    assert load_config(again.config_file).CourseDirectory.db_url == "sqlite:///other.db"
+    assert course.config_changed and again.config_changed  # assignments get regenerated
+    same = Course.open(tmp_path / "course", "sqlite:///other.db", GradingSettings(timeout=9))
+    assert not same.config_changed
 
 
 def test_stderr_in_a_passing_test_cell_keeps_its_points():
