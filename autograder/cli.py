@@ -334,11 +334,12 @@ def _check(args: argparse.Namespace) -> int:
     from autograder.submissions import InvalidNotebook
 
     try:
-        reports = self_check(args.notebook, args.timeout, args.skip_slow)
+        result = self_check(args.notebook, args.timeout, args.skip_slow)
     except (InvalidNotebook, FileNotFoundError) as exc:
         print(f"cannot check {args.notebook}: {exc}", file=sys.stderr)
         return 2
-    print(format_report(args.notebook, reports, args.skip_slow))
+    reports = result.reports
+    print(format_report(args.notebook, reports, args.skip_slow, result.cell_errors))
     return 0 if all(r.points is None or r.points == r.max_points for r in reports) else 1
 
 

@@ -109,24 +109,52 @@ def grade_cells(nb: NotebookNode, timeout: int = DEFAULT_TIMEOUT) -> list[CellRe
     return reports
 
 
+@dataclass(frozen=True)
+class SelfCheck:
+    """A self-check's outcome: the graded cells, and the student's cells that did not finish."""
+
+    reports: list[CellReport]
+    cell_errors: list[str]
+    """one line per ungraded code cell that raised or was cut at the time limit."""
+
+
+def cell_errors(nb: NotebookNode, timeout: int = DEFAULT_TIMEOUT) -> list[str]:
+    """``cell N: reason`` for every executed code cell, not a graded one, that failed."""
+    from nbgrader.utils import is_grade
+
+    out = []
+    for number, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code" or is_grade(cell):
+            continue
+        failure = cell_failure(cell, timeout)
+        if failure is not None:
+            out.append(f"cell {number}: {failure[1]}")
+    return out
+
+
 def self_check(path: Path, timeout: int = DEFAULT_TIMEOUT,
-               skip_slow: bool = False) -> list[CellReport]:
+               skip_slow: bool = False) -> SelfCheck:
     """Load, run and score a student's notebook.
 
     Raises:
         InvalidNotebook: the file is not a readable notebook.
 
     """
-    nb = load_notebook(path)
-    return grade_cells(execute(nb, Path(path).resolve().parent, timeout, skip_slow), timeout)
+    nb = execute(load_notebook(path), Path(path).resolve().parent, timeout, skip_slow)
+    return SelfCheck(grade_cells(nb, timeout), cell_errors(nb, timeout))
 
 
 def _indent(text: str, prefix: str = "      ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def format_report(path: Path, reports: list[CellReport], skip_slow: bool = False) -> str:
-    """Return the self-check report: a line per graded cell, failures in full, the total."""
+def format_report(path: Path, reports: list[CellReport], skip_slow: bool = False,
+                  errors: list[str] | None = None) -> str:
+    """Return the self-check report: a line per graded cell, failures in full, the total.
+
+    ``errors`` (:func:`cell_errors`) are listed after the total: a demo that raised or was
+    interrupted at the time limit earns nothing and costs nothing, but its output is missing.
+    """
     scope = "visible cases only" + (", training demos skipped" if skip_slow else "")
     lines = [f"Self-check of {path} ({scope}; the grader also runs hidden cases)", ""]
     width = max([len(r.grade_id) for r in reports] + [10])
@@ -143,4 +171,8 @@ def format_report(path: Path, reports: list[CellReport], skip_slow: bool = False
               + (f" (+{manual:g} points of written answers graded by hand)" if manual else "")]
     if not reports:
         lines.insert(2, "  (this notebook has no graded cells)")
+    if errors:
+        lines += ["", f"{len(errors)} of your other cells did not finish (no points depend on "
+                      "them, but what they show is missing):"]
+        lines += [f"  {e}" for e in errors]
     return "\n".join(lines)

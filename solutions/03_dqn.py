@@ -179,8 +179,8 @@ check("dqn.update_target")
 # ## 6. Your DQN on CartPole-v1
 #
 # `dqn.train` is the lecture's Algorithm 1 (seed, env, network, replay memory, loss, optimiser,
-# update, loop; read `rlkit/agents/dqn.py`, it is one page). It accepts a replacement for each
-# math piece; here it runs **yours**. `target_return=475` stops training at the first
+# update, loop; `help(dqn.train)` and `help(dqn.DQNConfig)` list its settings). It accepts a
+# replacement for each math piece; here it runs **yours**. `target_return=475` stops training at the first
 # evaluation (10 greedy episodes) with mean return ≥ 475; CartPole's maximum is 500.
 # (Training cells are skipped while grading.)
 

@@ -81,6 +81,20 @@ def test_self_check_reports_the_failing_case_and_hint(capsys):
     assert "FAILED" in out and "case:" in out and "hint:" in out
 
 
+def test_self_check_says_which_of_the_other_cells_errored_or_were_cut(tmp_path, capsys):
+    nb = nbformat.read(sample("alice"), as_version=4)
+    first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    nb.cells.insert(first + 1, nbformat.v4.new_code_cell("import time\ntime.sleep(60)"))
+    nb.cells.insert(first + 1, nbformat.v4.new_code_cell("raise ValueError('my demo broke')"))
+    path = tmp_path / "02_bellman.ipynb"
+    nbformat.write(nb, path)
+    main(["check", str(path), "--timeout", "5", "--skip-slow"])
+    out = capsys.readouterr().out
+    assert "of your other cells did not finish" in out, out
+    assert f"cell {first + 2}: ValueError: my demo broke" in out
+    assert f"cell {first + 3}: CellTimeoutError: interrupted at the 5 s" in out
+
+
 def test_self_check_of_a_corrupt_notebook(capsys):
     assert main(["check", str(sample("frank", "01_mdps"))]) == 2
     assert "corrupt notebook: not valid JSON" in capsys.readouterr().err
