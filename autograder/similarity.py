@@ -45,14 +45,11 @@ from __future__ import annotations
 
 import ast
 import csv
-import functools
 import html
-import importlib
 import inspect
 import io
 import textwrap
 import time
-import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,98 +94,19 @@ class Target:
     """(dotted name, normalised source) of rlkit's own implementation(s)."""
 
 
-def resolve_dotted(name: str) -> Any:
-    """The object a dotted name such as ``rlkit.buffers.ReplayBuffer.sample`` names.
-
-    Raises:
-        LookupError: no module prefix imports, or an attribute is missing.
-
-    """
-    parts = name.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        for attr in parts[cut:]:
-            obj = inspect.getattr_static(obj, attr, None)
-            if obj is None:
-                raise LookupError(f"{name}: no attribute {attr!r}")
-        return _function_of(obj)
-    raise LookupError(f"{name}: no module to import")
-
-
-def _dotted_name(fn: Any) -> str:
-    return f"{fn.__module__}.{fn.__qualname__}"
-
-
-def _in_rlkit(obj: Any) -> bool:
-    return inspect.isfunction(obj) and obj.__module__.split(".")[0] == "rlkit"
-
-
-def _lookup(node: ast.expr, scope: Mapping[str, Any]) -> Any:
-    if isinstance(node, ast.Name):
-        return scope.get(node.id)
-    if isinstance(node, ast.Attribute):
-        base = _lookup(node.value, scope)
-        obj = None if base is None else inspect.getattr_static(base, node.attr, None)
-        return _function_of(obj)
-    return None
-
-
-def _function_of(obj: Any) -> Any:
-    """The function behind a property, cached property, static or class method."""
-    if isinstance(obj, (staticmethod, classmethod)):
-        return obj.__func__
-    if isinstance(obj, property):
-        return obj.fget
-    return obj.func if isinstance(obj, functools.cached_property) else obj
-
-
-def wrapped_rlkit_function(fn: Callable) -> Callable | None:
-    """The one rlkit function a thin wrapper (in ``autograder/checks``) hands the work to.
-
-    The wrapper's names are looked up in its module, its own imports and its parameters'
-    annotations (``buffer: ReplayBuffer`` makes ``buffer.sample`` ``ReplayBuffer.sample``).
-    None when it uses no rlkit function or several (it is then an implementation of its own).
-    """
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-        hints = typing.get_type_hints(fn)
-    except Exception:  # noqa: BLE001 - no source or unresolvable hints: not a thin wrapper
-        return None
-    scope: dict[str, Any] = {**fn.__globals__, **hints}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                scope[alias.asname or alias.name] = getattr(
-                    importlib.import_module(node.module), alias.name, None)
-    found = {}
-    for node in ast.walk(tree):
-        obj = _lookup(node, scope) if isinstance(node, (ast.Name, ast.Attribute)) else None
-        if _in_rlkit(obj):
-            found[_dotted_name(obj)] = obj
-    return next(iter(found.values())) if len(found) == 1 else None
-
-
 def reference_functions(spec: Any) -> list[tuple[str, Callable]]:
-    """The own implementation(s) in rlkit of a spec's function, with their dotted names.
+    """Rlkit's own implementation(s) of a spec's function, with their dotted names.
 
-    The spec's ``withhold`` names when it has them (``"rlkit.dp.q_from_v"``); otherwise its
-    ``reference`` if rlkit defines it, or the rlkit function a thin wrapper of the checks hands
-    the work to (:func:`wrapped_rlkit_function`), or else the reference itself.
+    The functions the grader withholds for it (:func:`autograder.withhold.withheld_names`:
+    its ``withhold`` names, or its reference when that is rlkit's).
 
     Raises:
         LookupError: a ``withhold`` name names nothing.
 
     """
-    names = tuple(getattr(spec, "withhold", ()) or ())
-    if names:
-        return [(name, resolve_dotted(name)) for name in names]
-    reference = spec.reference
-    if not _in_rlkit(reference):
-        reference = wrapped_rlkit_function(reference) or reference
-    return [(_dotted_name(reference), reference)] if inspect.isfunction(reference) else []
+    from autograder.withhold import function_of, withheld_names
+
+    return [(name, function_of(name)) for name in withheld_names(spec)]
 
 
 # ----------------------------------------------------------------------------- normalising

@@ -125,8 +125,8 @@ def resolve(name: str) -> Any:
     raise LookupError(f"withheld function {name!r} does not exist")
 
 
-def code_of(name: str) -> CodeType:
-    """The code object of the function ``name`` (a property's getter, a method's function)."""
+def function_of(name: str) -> Callable:
+    """The Python function ``name`` stands for (a property's getter, a method's function)."""
     obj = resolve(name)
     if isinstance(obj, property):
         obj = obj.fget
@@ -134,8 +134,12 @@ def code_of(name: str) -> CodeType:
         obj = obj.func
     if isinstance(obj, staticmethod | classmethod):
         obj = obj.__func__
-    obj = inspect.unwrap(obj)
-    code = getattr(obj, "__code__", None)
+    return inspect.unwrap(obj)
+
+
+def code_of(name: str) -> CodeType:
+    """The code object of the function ``name`` (see :func:`function_of`)."""
+    code = getattr(function_of(name), "__code__", None)
     if not isinstance(code, CodeType):
         raise TypeError(f"withheld {name!r} is not a Python function")
     return code
@@ -285,6 +289,7 @@ __all__ = [
     "WithheldError",
     "build_redacted",
     "code_of",
+    "function_of",
     "notebook_withheld",
     "qualified_name",
     "redacted_rlkit",

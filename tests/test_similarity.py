@@ -162,24 +162,23 @@ def test_release_stubs_are_recognised(source, stub):
 
 
 @pytest.mark.parametrize(("spec", "expected"), [
-    ("bellman.q_from_v", "rlkit.dp.q_from_v"),
-    ("dqn.td_target", "rlkit.agents.dqn.td_target"),  # a thin wrapper in the checks
-    ("dqn.sample_batch", "rlkit.buffers.ReplayBuffer.sample"),  # via the annotation
-    ("mdps.expected_rewards", "rlkit.mdp.TabularMDP.expected_rewards"),  # a cached property
-    ("reinforce.reward_to_go", "rlkit.agents.reinforce.reward_to_go"),  # a local import
+    ("bellman.q_from_v", ["rlkit.dp.q_from_v"]),
+    ("dqn.td_target", ["rlkit.agents.dqn.td_target"]),  # a thin wrapper in the checks
+    ("dqn.sample_batch", ["rlkit.agents.dqn.sample_batch", "rlkit.buffers.ReplayBuffer.sample"]),
+    ("mdps.expected_rewards", ["rlkit.mdp.TabularMDP.expected_rewards"]),  # a cached property
+    ("reinforce.reward_to_go", ["rlkit.agents.reinforce.reward_to_go",
+                                "rlkit.sampling.discounted_returns"]),
 ])
 def test_the_reference_is_rlkit_s_own_function(spec, expected):
-    assert [name for name, _ in similarity.reference_functions(get_spec(spec))] == [expected]
+    found = similarity.reference_functions(get_spec(spec))
+    assert [name for name, _ in found] == expected  # what the grader withholds
+    assert all(callable(fn) for _, fn in found)
 
 
-def test_withheld_names_win_over_the_reference():
+def test_a_withhold_name_that_names_nothing_is_an_error():
     from types import SimpleNamespace
 
-    spec = SimpleNamespace(withhold=("rlkit.buffers.ReplayBuffer.sample", "rlkit.dp.q_from_v"),
-                           reference=len)
-    names = [name for name, _ in similarity.reference_functions(spec)]
-    assert names == ["rlkit.buffers.ReplayBuffer.sample", "rlkit.dp.q_from_v"]
-    with pytest.raises(LookupError, match="no attribute"):
+    with pytest.raises(LookupError):
         similarity.reference_functions(SimpleNamespace(withhold=("rlkit.dp.nope",)))
 
 
