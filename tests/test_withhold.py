@@ -114,6 +114,28 @@ def test_the_redacted_build_holds_no_body_of_a_withheld_function():
 
 
 @pytest.mark.parametrize("topic", TOPICS)
+def test_no_bank_bug_calls_a_withheld_reference(topic):
+    # a bank bug stands for a student's code: one that called rlkit's withheld function would
+    # meet that error when graded, and never be matched to its hint
+    out = _run_redacted(topic, """
+        import json, sys
+        from autograder.checks.core import Raised, call_case
+        from autograder.withhold import topic_specs
+        hit = []
+        for spec in topic_specs(sys.argv[1] + ".x"):
+            if spec.learning:
+                continue
+            case = spec.cases(grading=False)[0]
+            for bug in spec.bugs:
+                got = call_case(case, bug.fn)
+                if isinstance(got, Raised) and got.error.startswith("WithheldError"):
+                    hit.append(f"{spec.name}:{bug.name}")
+        print(json.dumps(hit))
+    """)
+    assert out == []
+
+
+@pytest.mark.parametrize("topic", TOPICS)
 def test_every_check_builds_its_cases_where_the_references_are_withheld(topic):
     out = _run_redacted(topic, """
         import json, sys

@@ -496,11 +496,15 @@ def _bug_mc_undiscounted(mdp, policy, state, n_episodes, rng):
     return total / n_episodes
 
 
-def _bug_mc_starts_from_mu(mdp, policy, state, n_episodes, rng):
-    from rlkit.sampling import discounted_return, sample_trajectory
+# The bugs discount by hand, as a student would: rlkit's discounted_return is withheld while
+# notebook 01 is graded.
 
-    returns = [discounted_return(sample_trajectory(mdp, policy, rng).rewards, mdp.gamma)
-               for _ in range(n_episodes)]
+
+def _bug_mc_starts_from_mu(mdp, policy, state, n_episodes, rng):
+    from rlkit.sampling import sample_trajectory
+
+    returns = [np.polynomial.polynomial.polyval(mdp.gamma, sample_trajectory(
+        mdp, policy, rng).rewards) for _ in range(n_episodes)]
     return float(np.mean(returns))
 
 
@@ -513,19 +517,20 @@ def _bug_mc_first_reward(mdp, policy, state, n_episodes, rng):
 
 
 def _bug_mc_sum_not_mean(mdp, policy, state, n_episodes, rng):
-    from rlkit.sampling import discounted_return, sample_trajectory
+    from rlkit.sampling import sample_trajectory
 
-    return float(sum(
-        discounted_return(sample_trajectory(mdp, policy, rng, start_state=state).rewards,
-                          mdp.gamma)
-        for _ in range(n_episodes)))
+    total = 0.0
+    for _ in range(n_episodes):
+        rewards = sample_trajectory(mdp, policy, rng, start_state=state).rewards
+        total += sum(mdp.gamma**t * r for t, r in enumerate(rewards))
+    return float(total)
 
 
 def _bug_mc_one_episode(mdp, policy, state, n_episodes, rng):
-    from rlkit.sampling import discounted_return, sample_trajectory
+    from rlkit.sampling import sample_trajectory
 
     rewards = sample_trajectory(mdp, policy, rng, start_state=state).rewards
-    return float(discounted_return(rewards, mdp.gamma))
+    return float(sum(mdp.gamma**t * r for t, r in enumerate(rewards)))
 
 
 MONTE_CARLO_VALUE = CheckSpec(
