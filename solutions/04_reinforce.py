@@ -597,8 +597,8 @@ if not is_nbgrader():
     final = history.final_evaluation
     print(f"greedy return {final.mean:.1f} +- {final.std:.1f} after {final.step} steps "
           f"({history.train_seconds:.1f} s of training)")
-    display(plotting.plot_history(history, title="REINFORCE on CartPole-v1: your loss and "
-                                                 "reward-to-go"))
+    plotting.plot_history(history, title="REINFORCE on CartPole-v1: your loss and reward-to-go")
+    plt.show()
 
 # %% [markdown]
 # Your trained agent (an animation of one greedy episode):

@@ -14,10 +14,10 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 import tqdm.auto  # noqa: E402
+from test_rlkit_deep_agents import TINY_DQN, TINY_REINFORCE, Bandit  # noqa: E402
 from tqdm.notebook import tqdm as notebook_tqdm  # noqa: E402
 
 from rlkit.agents import dqn, reinforce  # noqa: E402
-from test_rlkit_deep_agents import TINY_DQN, TINY_REINFORCE, Bandit  # noqa: E402
 
 
 @pytest.fixture
