@@ -624,7 +624,7 @@ if not is_nbgrader():
                                           eval_episodes=3, weighting=weighting,
                                           baseline=baseline)
         runs = [reinforce.train(short, seed=seed, reward_to_go_fn=reward_to_go,
-                                loss_fn=reinforce_loss) for seed in (0, 1)]
+                                loss_fn=reinforce_loss, progress=True) for seed in (0, 1)]
         n = min(len(r.evaluations) for r in runs)
         steps = np.mean([[e.step for e in r.evaluations[:n]] for r in runs], axis=0)
         means = np.mean([[e.mean for e in r.evaluations[:n]] for r in runs], axis=0)

@@ -124,17 +124,18 @@ def browser(tmp_path_factory, class_graded):
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, browser, assignments) -> Iterator[str]:
+def lab(tmp_path_factory, browser) -> Iterator[str]:
     """JupyterLab as ``make lab`` starts it, on a copy of the release; yields its base URL.
 
     The solved ``02_bellman`` sits next to the release as ``solved.ipynb``.
     """
+    from autograder.pipeline import load_assignments
     from autograder.sample_class import solved_notebook
 
     root = tmp_path_factory.mktemp("lab")
     for notebook in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):
         shutil.copyfile(notebook, root / notebook.name)
-    assignment = next(a for a in assignments if a.id == NOTEBOOK)
+    (assignment,) = load_assignments(only=[NOTEBOOK])
     release = nbformat.read(root / f"{NOTEBOOK}.ipynb", as_version=4)
     nbformat.write(solved_notebook(assignment, release), root / "solved.ipynb")
     port = free_port()
@@ -168,8 +169,8 @@ def open_notebook(browser, base: str, name: str):
     page = browser.new_page()
     page.set_default_timeout(WAIT_MS)
     page.goto(f"{base}/lab/tree/{name}?token={TOKEN}")
-    page.wait_for_function(f"window.jupyterapp && {_PANEL} && {_PANEL}.content && {_PANEL}.context "
-                           f"&& {_PANEL}.context.path.endsWith('{name}')")
+    page.wait_for_function(f"window.jupyterapp && {_PANEL} && {_PANEL}.content "
+                           f"&& {_PANEL}.context && {_PANEL}.context.path.endsWith('{name}')")
     page.wait_for_function(f"{_PANEL}.sessionContext.session?.kernel?.status === 'idle'")
     return page
 
@@ -227,6 +228,10 @@ def test_a_check_shows_its_report_in_the_browser(browser, lab):
         assert page.evaluate(f"{_PANEL}.context.model.dirty") is False, "opened as modified"
         body = page.inner_text("body")
         assert "Error fetching courses" not in body and "exchange" not in body.lower()
+        assert page.locator(".jp-MenuBar").get_by_text("Nbgrader").count() == 0
+        assert page.get_by_text("Validate", exact=True).count() >= 1  # nbgrader's button stays
+        # the course-bound server extensions are off too
+        assert page.request.get(f"{lab}/formgrader?token={TOKEN}").status == 404
         setup = page.evaluate(f"() => {_PANEL}.content.widgets.findIndex("
                               "c => c.model.sharedModel.getSource().includes('import rlkit'))")
         run_cell(page, setup)
