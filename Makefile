@@ -28,8 +28,10 @@ test: setup
 test-slow: setup
 	$(PY) -m pytest $(PYTEST_ARGS) -m slow
 
+# the student's lab: nbgrader's course and assignment lists, formgrader and create-assignment are
+# off (jupyter/student/), since a student's machine has no course and no exchange
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter/student" $(VENV)/bin/jupyter lab notebooks/
 
 release: setup
 	$(PY) -m autograder release

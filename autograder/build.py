@@ -23,6 +23,7 @@ manager, so an answer can never travel back into a student copy.
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -45,6 +46,21 @@ MARKER_TAGS = (SOLUTION_TAG, CHECK_TAG, WRITTEN_TAG)
 #: nbgrader's metadata schema version written into every graded cell.
 SCHEMA_VERSION = 3
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+
+def language_info() -> dict[str, Any]:
+    """The notebook's ``language_info``: exactly what this Python's ipykernel reports.
+
+    JupyterLab writes the kernel's ``language_info`` into the notebook when the kernel starts,
+    and a notebook whose metadata it changes opens as modified. With the kernel's own (this
+    interpreter's version included) it opens clean in the course's environment; a student on
+    another Python micro version still sees it modified once (JupyterLab records the version).
+    """
+    from ipykernel.ipkernel import IPythonKernel
+
+    return copy.deepcopy(dict(IPythonKernel.language_info))
+
 
 #: cell metadata only jupytext uses (layout of the text file), dropped from the notebook.
 _JUPYTEXT_CELL_KEYS = frozenset(
@@ -363,7 +379,7 @@ def build_notebook(
     cells = [builder.cell(i, cell) for i, cell in enumerate(source.cells)]
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.nbformat_minor = 5
-    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": language_info()}
     _validate(nb, origin)
     return nb
 

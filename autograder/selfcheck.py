@@ -6,7 +6,10 @@ check cells included, with only the visible cases (``NBGRADER_EXECUTION`` unset;
 but still runs no hidden case). It is the student's own tool on their own machine, so it runs
 in the student's process like the in-notebook ``check()``; the grader never does (see
 :mod:`autograder.grading`), but it judges with the same code, so a check that passes here
-fails there only on a hidden case. A check cell earns its points when it raises no error.
+fails there only on a hidden case. In a kernel a failed ``check()`` does not raise (so that
+Run All reaches every check): it displays its outcome as :data:`~autograder.checks.CHECK_MIME`
+data, which is what scores a check cell here; a cell without it (e.g. under ``validate``, where
+``check()`` raises as nbgrader expects) earns its points when it raises no error.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from autograder.checks import CHECK_MIME
 from autograder.course import (
     DEFAULT_STDERR_PATTERN,
     DEFAULT_TIMEOUT,
@@ -73,6 +77,16 @@ def execute(nb: NotebookNode, cwd: Path, timeout: int = DEFAULT_TIMEOUT,
     return nb
 
 
+def _check_outcome(cell: NotebookNode) -> tuple[dict, str] | None:
+    """The outcome ``check()`` displayed in ``cell`` and its readable report, if it did."""
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if output.get("output_type") == "display_data" and CHECK_MIME in data:
+            report = str(data.get("text/plain", ""))
+            return dict(data[CHECK_MIME]), report.replace("\x1b[0;31mCheckFailed\x1b[0m: ", "")
+    return None
+
+
 def _failure_message(cell: NotebookNode, timeout: int) -> str:
     for output in cell.get("outputs", []):
         if output.get("output_type") != "error":
@@ -97,6 +111,13 @@ def grade_cells(nb: NotebookNode, timeout: int = DEFAULT_TIMEOUT) -> list[CellRe
         max_points = float(cell.metadata.nbgrader["points"])
         if cell.cell_type != "code":
             reports.append(CellReport(grade_id, None, max_points, MANUAL))
+            continue
+        outcome = _check_outcome(cell)
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if outcome is not None and not errors:
+            passed = bool(outcome[0].get("passed"))
+            reports.append(CellReport(grade_id, max_points if passed else 0.0, max_points,
+                                      OK if passed else FAILED, "" if passed else outcome[1]))
             continue
         points, _ = determine_grade(cell)
         if points == max_points:

@@ -1,9 +1,10 @@
 """Figures for value functions, convergence, learning curves and deep-RL training histories.
 
 Every function returns a ``matplotlib.figure.Figure`` and never calls ``plt.show()``. Without
-``ax`` a new Figure is built with the object API (no pyplot state, safe under the Agg backend
-in tests and CI); with ``ax`` the plot is drawn there and ``ax.figure`` is returned, so several
-curves can share one axes.
+``ax`` a new figure is opened through pyplot, so that Jupyter's inline backend shows it at the
+end of the cell (and ``plt.show()`` shows it, as the notebooks write); a standalone ``Figure``
+would never appear. Close figures you do not show with ``plt.close(figure)``. With ``ax`` the
+plot is drawn there and ``ax.figure`` is returned, so several curves can share one axes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
 import numpy as np
 import numpy.typing as npt
 from matplotlib.figure import Figure
@@ -43,8 +45,13 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
         except TypeError:
             root = ax.figure
         return root, ax  # type: ignore[return-value]
-    figure = Figure(figsize=figsize, layout="constrained")
+    figure = _new_figure(figsize)
     return figure, figure.add_subplot()
+
+
+def _new_figure(figsize: tuple[float, float]) -> Figure:
+    """A figure pyplot knows about: the inline backend displays it when the cell ends."""
+    return plt.figure(figsize=figsize, layout="constrained")
 
 
 def plot_gridworld_values(
@@ -367,7 +374,7 @@ def plot_history(
         2
 
     """
-    figure = Figure(figsize=(12.0, 4.0), layout="constrained")
+    figure = _new_figure((12.0, 4.0))
     left, right = figure.subplots(1, 2)
     plot_training_curve(history, window=window, ax=left)
     losses = np.asarray(history.losses, dtype=np.float64)

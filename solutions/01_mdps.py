@@ -121,7 +121,8 @@ for seed in range(6):
 mdp = gw.mdp
 print("S =", mdp.n_states, " A =", mdp.n_actions, " gamma =", mdp.gamma)
 s11 = gw.state_index((1, 1))
-print("P(. | (1,1), N) =", {gw.coords[t]: p for t, p in enumerate(mdp.P[s11, 0]) if p > 0})
+print("P(. | (1,1), N) =",
+      {gw.coords[t]: float(p) for t, p in enumerate(mdp.P[s11, 0]) if p > 0})
 
 # %% [markdown]
 # The lecture often writes the reward as $r(s, a)$. It is the expected reward of the

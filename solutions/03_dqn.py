@@ -241,7 +241,7 @@ if not is_nbgrader():
     upright = torch.zeros(4)  # cart centred, pole upright, at rest
     fig, (curves, values) = plt.subplots(1, 2, figsize=(12, 4))
     for i, (label, variant) in enumerate(variants.items()):
-        run = dqn.train(variant, seed=1, **my_pieces)
+        run = dqn.train(variant, seed=1, progress=True, **my_pieces)
         steps = [point.step for point in run.evaluations]
         curves.plot(steps, [point.mean for point in run.evaluations], "o-", label=label)
         with torch.no_grad():

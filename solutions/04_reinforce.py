@@ -597,8 +597,8 @@ if not is_nbgrader():
     final = history.final_evaluation
     print(f"greedy return {final.mean:.1f} +- {final.std:.1f} after {final.step} steps "
           f"({history.train_seconds:.1f} s of training)")
-    display(plotting.plot_history(history, title="REINFORCE on CartPole-v1: your loss and "
-                                                 "reward-to-go"))
+    plotting.plot_history(history, title="REINFORCE on CartPole-v1: your loss and reward-to-go")
+    plt.show()
 
 # %% [markdown]
 # Your trained agent (an animation of one greedy episode):
@@ -624,7 +624,7 @@ if not is_nbgrader():
                                           eval_episodes=3, weighting=weighting,
                                           baseline=baseline)
         runs = [reinforce.train(short, seed=seed, reward_to_go_fn=reward_to_go,
-                                loss_fn=reinforce_loss) for seed in (0, 1)]
+                                loss_fn=reinforce_loss, progress=True) for seed in (0, 1)]
         n = min(len(r.evaluations) for r in runs)
         steps = np.mean([[e.step for e in r.evaluations[:n]] for r in runs], axis=0)
         means = np.mean([[e.mean for e in r.evaluations[:n]] for r in runs], axis=0)

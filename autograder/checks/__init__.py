@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 from autograder.checks.core import (
+    CHECK_MIME,
     Bug,
     Case,
     CheckFailed,
@@ -35,6 +36,7 @@ def load_all() -> None:
 __all__ = [
     "Bug",
     "Case",
+    "CHECK_MIME",
     "CheckFailed",
     "CheckReport",
     "CheckSpec",

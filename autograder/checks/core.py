@@ -7,8 +7,9 @@ points, and a bank of *known bugs*. When a case fails, the student's output is c
 output of every known bug on that case; a match names the bug and prints its hint. The same bank
 is what ``tests/test_bug_bank.py`` runs to prove every typical bug loses its points.
 
-In a notebook, a failed check raises :class:`CheckFailed` and a passed one prints one line: that
-is the student's interactive self-check. The grader does not run check cells at all: it calls
+In a notebook, a check shows its report: one line when it passed, the failing case with its
+hint when not (it raises :class:`CheckFailed` only under nbgrader, see :func:`check`): that is
+the student's interactive self-check. The grader does not run check cells at all: it calls
 the student's function on the cases inside the submission's sandboxed process, reads the
 outputs back as plain data and judges them itself with :func:`judge`, the same code
 :func:`run_check` uses for the self-check.
@@ -223,7 +224,8 @@ def describe(value: Any, max_chars: int = 400) -> str:
         text = np.array2string(arr, precision=4, suppress_small=True, threshold=40)
         text = f"{text}  (shape {arr.shape}, dtype {arr.dtype})"
     else:
-        text = repr(value)
+        with np.printoptions(legacy="1.25"):  # numpy scalars as numbers: 0.29, not np.float64(0.29)
+            text = repr(value)
     return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
 
 
@@ -724,17 +726,26 @@ def all_specs() -> list[CheckSpec]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
+#: the MIME type of a check cell's outcome: ``{"name", "passed", "points", "max_points"}``.
+#: :func:`check` displays it next to the readable report, and ``python -m autograder check``
+#: (:mod:`autograder.selfcheck`) scores a check cell by it.
+CHECK_MIME = "application/vnd.rlkit.check+json"
+
+
 def check(name: str, fn: Callable | None = None) -> None:
-    """Run the check ``name`` on the student's function and print the report.
+    """Run the check ``name`` on the student's function and show the report.
 
     With ``fn`` omitted, the function is looked up by the spec's function name in the calling
     notebook's namespace, so a renamed or deleted function gets a message saying so.
 
-    It returns nothing, so the cell has no ``execute_result`` that nbgrader could read as a
-    partial score.
+    In a student's kernel a failed check does not raise: it displays its report (red, with the
+    hint) and the outcome as :data:`CHECK_MIME` data, so that "Run All" goes on to the other
+    cells and shows every check's report. Under nbgrader (``NBGRADER_EXECUTION`` set, e.g. the
+    Validate button) it raises, since nbgrader scores a test cell by whether it raised. It
+    returns nothing, so the cell has no ``execute_result`` nbgrader could read as a score.
 
     Raises:
-        CheckFailed: if any case fails (so that nbgrader scores the test cell 0).
+        CheckFailed: if any case fails under nbgrader or outside an IPython kernel.
 
     """
     spec = get_spec(name)
@@ -742,13 +753,32 @@ def check(name: str, fn: Callable | None = None) -> None:
         try:
             fn = spec.student_functions(sys._getframe(1).f_globals)
         except MissingFunction as exc:
-            raise CheckFailed(str(exc)) from None
+            _outcome(spec, False, str(exc))
+            return
     elif not callable(fn) and not isinstance(fn, Mapping):
-        raise CheckFailed(missing_function_message(name, str(spec.function), type(fn).__name__))
+        message = missing_function_message(name, str(spec.function), type(fn).__name__)
+        _outcome(spec, False, message)
+        return
     report = run_check(spec, fn, grading=is_grading(), watch=True)
-    if not report.passed:
-        raise CheckFailed(report.summary())
-    print(report.summary())
+    _outcome(spec, report.passed, report.summary())
+
+
+def _outcome(spec: CheckSpec, passed: bool, text: str) -> None:
+    """Show a check's report in a kernel, else raise :class:`CheckFailed` (see :func:`check`)."""
+    from IPython import get_ipython
+
+    in_kernel = get_ipython() is not None
+    if not passed and (is_nbgrader() or not in_kernel):
+        raise CheckFailed(text)
+    if not in_kernel:  # a script or a test: print the one-line success
+        print(text)
+        return
+    from IPython.display import display
+
+    shown = text if passed else f"\x1b[0;31mCheckFailed\x1b[0m: {text}"
+    outcome = {"name": spec.name, "passed": passed, "points": spec.points if passed else 0,
+               "max_points": spec.points}
+    display({"text/plain": shown, CHECK_MIME: outcome}, raw=True)
 
 
 __all__ = [
@@ -758,6 +788,7 @@ __all__ = [
     "Case",
     "CaseProblem",
     "CaseResult",
+    "CHECK_MIME",
     "CheckFailed",
     "CheckReport",
     "CheckSpec",

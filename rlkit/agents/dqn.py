@@ -42,6 +42,7 @@ from torch.nn import functional as F  # noqa: N812 (torch's convention)
 from rlkit.buffers import Batch, ReplayBuffer
 from rlkit.evaluation import EnvLike, EvalPoint, evaluate, make_env
 from rlkit.nets import QNetwork, torch_threads
+from rlkit.progress import finish_at_target
 from rlkit.qlearning import epsilon_greedy
 from rlkit.schedules import linear_schedule
 from rlkit.seeding import seed_everything
@@ -595,6 +596,7 @@ def _train(
                 if bar is not None:
                     bar.set_postfix(eval=f"{point.mean:.1f}", epsilon=f"{epsilon:.3f}")
                 if config.target_return is not None and point.mean >= config.target_return:
+                    finish_at_target(bar, step)
                     break
             if bar is not None:
                 bar.update(1)

@@ -43,6 +43,7 @@ from gymnasium import spaces
 
 from rlkit.evaluation import EnvLike, EvalPoint, evaluate, make_env
 from rlkit.nets import CategoricalPolicy, as_obs_tensor, mlp, torch_threads
+from rlkit.progress import finish_at_target
 from rlkit.sampling import discounted_returns
 from rlkit.seeding import seed_everything
 
@@ -497,6 +498,7 @@ def _train(
                 if bar is not None:
                     bar.set_postfix(eval=f"{point.mean:.1f}")
                 if config.target_return is not None and point.mean >= config.target_return:
+                    finish_at_target(bar, step)
                     break
     finally:
         env.close()

@@ -1,0 +1,66 @@
+"""A training run that stops at its target ends its notebook progress bar green, not red.
+
+tqdm's notebook bar turns red ("danger") when it is closed short of its total, which is what an
+early stop at the target return looked like. The trainers' ``tqdm.auto`` bar is replaced by the
+notebook bar (ipywidgets renders nothing here, but the bar keeps its style) and read after the
+run; the interrupted run keeps its red bar.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+import tqdm.auto  # noqa: E402
+from test_rlkit_deep_agents import TINY_DQN, TINY_REINFORCE, Bandit  # noqa: E402
+from tqdm.notebook import tqdm as notebook_tqdm  # noqa: E402
+
+from rlkit.agents import dqn, reinforce  # noqa: E402
+
+
+@pytest.fixture
+def bars(monkeypatch) -> list[notebook_tqdm]:
+    made: list[notebook_tqdm] = []
+
+    class Recorded(notebook_tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
+    return made
+
+
+def style(bar: notebook_tqdm) -> str:
+    return bar.container.children[1].bar_style
+
+
+def test_dqn_bar_ends_green_when_the_target_stops_it_early(bars):
+    config = dataclasses.replace(TINY_DQN, eval_interval=100, target_return=1.0)
+    history = dqn.train(config, seed=0, env=Bandit, progress=True)
+    assert history.final_evaluation.step < config.total_steps  # it did stop early
+    (bar,) = bars
+    assert (bar.n, bar.total) == (history.final_evaluation.step,) * 2
+    assert style(bar) == "success"
+
+
+def test_reinforce_bar_ends_green_when_the_target_stops_it_early(bars):
+    config = dataclasses.replace(TINY_REINFORCE, eval_interval=200, target_return=0.9)
+    history = reinforce.train(config, seed=0, env=Bandit, progress=True)
+    assert history.final_evaluation.step < config.total_steps
+    (bar,) = bars
+    assert bar.n == bar.total == history.final_evaluation.step
+    assert style(bar) == "success"
+
+
+def test_an_interrupted_run_still_ends_red(bars):
+    def interrupt(step, start, end, decay_steps):
+        if step == 50:
+            raise KeyboardInterrupt
+        return 1.0
+
+    with pytest.raises(KeyboardInterrupt):
+        dqn.train(TINY_DQN, seed=0, env=Bandit, progress=True, epsilon_fn=interrupt)
+    assert style(bars[0]) == "danger"

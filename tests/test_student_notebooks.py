@@ -1,0 +1,179 @@
+"""The student's notebooks, executed: every promised figure appears, Run All reaches every check.
+
+Figures: each notebook, filled with the reference (as the sample class builds alice's), runs in
+a real kernel with ``NBGRADER_EXECUTION=validate``, which skips the training demos (the cells
+under ``if not is_nbgrader()``: 01's Monte Carlo error plot, 02's Q-learning curves, 03's DQN
+history, CartPole animation and ablation, 04's variance figures, REINFORCE history, animation
+and comparison). Every other cell that calls ``plt.show()`` must show exactly one image, and no
+other cell any. The plots of the skipped cells (``plot_history``, ``plot_training_curve``, ...)
+are covered by running each :mod:`rlkit.plotting` helper as the notebooks call it in a kernel.
+No printed output may show a numpy scalar's repr (``np.float64(0.8)``).
+
+Run All: in a kernel a failing ``check()`` shows its report and does not raise, so the
+self-check (``python -m autograder check``, which runs the notebook without ``validate``) sees
+every check: a release fails all of them, a solved notebook passes all, one bug fails its own.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import REPO_ROOT, TEST_TIMEOUT
+
+from autograder.pipeline import Assignment
+from autograder.report import FAILED, OK
+from autograder.sample_class import bug_source, solved_notebook
+from autograder.selfcheck import execute, format_report, self_check
+
+NUMPY_REPR = re.compile(r"\bnp\.(float|int|uint|bool|complex)\w*\(")
+
+
+def release(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(REPO_ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+
+
+def assignment_of(assignments, name: str) -> Assignment:
+    return next(a for a in assignments if a.id == name)
+
+
+def _images(cell) -> int:
+    return sum("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+
+
+def _text(cell) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append(output.get("text", ""))
+        parts.append(str(output.get("data", {}).get("text/plain", "")))
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("name", ["01_mdps", "02_bellman", "03_dqn", "04_reinforce"])
+def test_every_promised_figure_appears(name, assignments, tmp_path):
+    nb = solved_notebook(assignment_of(assignments, name), release(name))
+    executed = execute(nb, tmp_path, timeout=300, skip_slow=True)
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    errors = [(c.source[:60], o.get("ename")) for c in code for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors
+    shown = {i: _images(c) for i, c in enumerate(code)}
+    promised = {i for i, c in enumerate(code)
+                if "plt.show()" in c.source and "is_nbgrader()" not in c.source}
+    assert {i: shown[i] for i in promised} == dict.fromkeys(promised, 1), [
+        code[i].source[:80] for i in promised if shown[i] != 1]
+    assert {i: n for i, n in shown.items() if i not in promised and n} == {}
+    leaks = [_text(c)[:200] for c in code if NUMPY_REPR.search(_text(c))]
+    assert not leaks
+
+
+#: every plotting helper, called as the notebooks do: ``fig = plotting.plot_...; plt.show()``.
+HELPERS = """
+import matplotlib.pyplot as plt
+import numpy as np
+from types import SimpleNamespace
+from rlkit import GridWorld, plotting
+history = SimpleNamespace(episode_returns=np.arange(30.0), episode_end_steps=np.arange(30) + 1,
+                          losses=np.linspace(1.0, 0.1, 50), evaluations=[(10, 1.0, 0.5, 0.1)])
+world = GridWorld()
+calls = [
+    lambda: plotting.plot_gridworld_values(world, np.zeros(world.n_states)),
+    lambda: plotting.plot_state_values(np.arange(4.0), shape=(2, 2)),
+    lambda: plotting.plot_state_values(np.arange(4.0)),
+    lambda: plotting.plot_convergence(0.9 ** np.arange(1, 20)),
+    lambda: plotting.plot_learning_curve(np.arange(40.0)),
+    lambda: plotting.plot_training_curve(history),
+    lambda: plotting.plot_loss_curve(history),
+    lambda: plotting.plot_history(history, title="DQN"),
+]
+"""
+
+
+def test_every_plotting_helper_shows_its_figure_in_a_kernel(tmp_path):
+    n = HELPERS.count("lambda:")
+    cells = [nbformat.v4.new_code_cell(HELPERS)] + [
+        nbformat.v4.new_code_cell(f"fig = calls[{i}]()\nplt.show()") for i in range(n)] + [
+        nbformat.v4.new_code_cell("fig = calls[-1]()\ntype(fig).__name__")]
+    executed = execute(nbformat.v4.new_notebook(cells=cells), tmp_path, timeout=120)
+    assert [_images(c) for c in executed.cells[1:-1]] == [1] * n
+    last = executed.cells[-1]  # the returned Figure API is kept, and it is shown once
+    assert _images(last) == 1 and "'Figure'" in _text(last)
+
+
+# ---------------------------------------------------------------------------- the self-check
+
+SELF_CHECKED = "01_mdps"
+
+
+def _self_check(nb: nbformat.NotebookNode, tmp_path: Path):
+    path = tmp_path / f"{SELF_CHECKED}.ipynb"
+    nbformat.write(nb, path)
+    return path, self_check(path, timeout=TEST_TIMEOUT)
+
+
+def _checks(assignment: Assignment) -> dict[str, float]:
+    return {c.grade_id: c.points for c in assignment.cells if c.kind == "check"}
+
+
+def test_self_check_of_a_release_reports_every_check_failed(assignments, tmp_path):
+    assignment = assignment_of(assignments, SELF_CHECKED)
+    path, reports = _self_check(release(SELF_CHECKED), tmp_path)
+    checks = {r.grade_id: r for r in reports if r.grade_id in _checks(assignment)}
+    assert set(checks) == set(_checks(assignment))  # every check, not just the first
+    assert {r.status for r in checks.values()} == {FAILED}
+    assert all(r.points == 0 and r.message.startswith("\u2717") for r in checks.values())
+    text = format_report(path, reports)
+    assert f"Total: 0/{assignment.autograded_points:g} autograded points" in text
+    assert text.count("FAILED") == len(checks)
+
+
+def test_self_check_of_a_solved_notebook_is_full_marks(assignments, tmp_path):
+    assignment = assignment_of(assignments, SELF_CHECKED)
+    path, reports = _self_check(solved_notebook(assignment, release(SELF_CHECKED)), tmp_path)
+    checks = [r for r in reports if r.grade_id in _checks(assignment)]
+    assert len(checks) == len(_checks(assignment))
+    assert all(r.status == OK and r.points == r.max_points for r in checks)
+    total = assignment.autograded_points
+    assert f"Total: {total:g}/{total:g} autograded points" in format_report(path, reports)
+
+
+def test_self_check_with_one_bug_fails_only_its_check(assignments, tmp_path):
+    from autograder.checks import get_spec
+
+    assignment = assignment_of(assignments, SELF_CHECKED)
+    spec = get_spec("mdps.discounted_return")
+    bug = next(b for b in spec.bugs if bug_source(b.fn, spec.function))
+    nb = solved_notebook(assignment, release(SELF_CHECKED))
+    cell = next(c for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == spec.function)
+    cell.source = bug_source(bug.fn, spec.function)
+    path, reports = _self_check(nb, tmp_path)
+    failed = {r.grade_id: r for r in reports if r.status != OK and r.points is not None}
+    own = next(c.grade_id for c in assignment.cells if c.kind == "check" and spec.name in c.specs)
+    assert own in failed and "hint:" in failed[own].message and failed[own].points == 0
+    earned = sum(r.points or 0 for r in reports)
+    assert earned == assignment.autograded_points - sum(r.max_points for r in failed.values())
+    assert len(failed) < len(_checks(assignment))  # the other checks still ran and passed
+
+
+# ---------------------------------------------------------------------------- progress
+
+TRAINERS = {("dqn", "train"), ("reinforce", "train"), ("qlearning", "q_learning")}
+
+
+@pytest.mark.parametrize("source", sorted((REPO_ROOT / "solutions").glob("*.py")),
+                         ids=lambda p: p.stem)
+def test_every_training_run_of_a_notebook_shows_progress(source):
+    """Each call of a trainer in a notebook passes ``progress=True``: long cells show a bar."""
+    import ast
+
+    calls = [node for node in ast.walk(ast.parse(source.read_text()))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and isinstance(node.func.value, ast.Name)
+             and (node.func.value.id, node.func.attr) in TRAINERS]
+    silent = [node.lineno for node in calls
+              if not any(k.arg == "progress" and getattr(k.value, "value", None) is True
+                         for k in node.keywords)]
+    assert not silent, f"{source.name}: trainer calls without progress=True at lines {silent}"
