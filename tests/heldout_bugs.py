@@ -361,8 +361,7 @@ def policy_evaluation_step_no_terminal_zero(mdp, values, policy):
 
 
 def policy_evaluation_step_sum_over_states(mdp, values, policy):
-    return np.where(mdp.terminal, 0.0, np.sum(policy * _qv(mdp, values), axis=0)[
-        : mdp.n_states] if mdp.n_actions >= mdp.n_states else np.sum(policy * _qv(mdp, values)))
+    return np.sum(policy * _qv(mdp, values))
 
 
 def policy_evaluation_step_no_gamma(mdp, values, policy):
@@ -672,8 +671,9 @@ def grad_log_softmax_int_theta(theta, action):
     z = np.asarray(theta)
     p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
     g = np.zeros_like(z)
-    g[action] = 1
-    return g - p
+    g[:] = -p
+    g[action] += 1
+    return g
 
 
 def score_function_gradient_sum(theta, f, samples):
@@ -932,14 +932,14 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("stops only when terminated", run_episode_only_terminated, ("truncated",)),
         ("acts on the first observation", run_episode_first_obs, ("observation",)),
         ("drops the final reward", run_episode_append_before_check, ("last",)),
-        ("casts rewards to int", run_episode_int_rewards, ("whole numbers",)),
+        ("casts rewards to int", run_episode_int_rewards, ("truncat",)),
     ],
     "mdps.expected_rewards": [
         ("plain mean over s'", expected_rewards_plain_mean, ("probabilit",)),
         ("sums over actions", expected_rewards_first_axis, ("axis",)),
         ("sums R over s' without P", expected_rewards_sum_R, ("P(s'|s,a)",)),
         ("no return", expected_rewards_no_return, ("None",)),
-        ("integer table", expected_rewards_int, ("whole numbers",)),
+        ("integer table", expected_rewards_int, ("truncat",)),
     ],
     "mdps.trajectory_probability": [
         ("no mu", trajectory_probability_no_mu, ("mu(s_0)",)),
@@ -954,7 +954,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
          ("later rewards",)),
         ("returns the discounted terms", discounted_return_terms, ("single number",)),
         ("skips the last reward", discounted_return_skips_last, ("last",)),
-        ("int()", discounted_return_int, ("whole numbers",)),
+        ("int()", discounted_return_int, ("truncat",)),
         ("no return", discounted_return_no_return, ("None",)),
     ],
     "mdps.v_from_q": [
@@ -982,7 +982,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("bootstraps terminals", q_from_v_uses_terminal_values, ("terminal",)),
         ("V of the current state", q_from_v_expected_rewards_plus_v, ("next state",)),
         ("zeroes terminal rows", q_from_v_masks_current_state, ("terminal",)),
-        ("int table", q_from_v_int_table, ("whole numbers",)),
+        ("int table", q_from_v_int_table, ("truncat",)),
     ],
     "bellman.value_iteration_step": [
         ("mean over actions", value_iteration_step_mean, ("max",)),
@@ -992,7 +992,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("returns Q", value_iteration_step_keeps_q, ("shape",)),
     ],
     "bellman.greedy_policy": [
-        ("flat argmax", greedy_policy_argmax_flat, ("single number",)),
+        ("flat argmax", greedy_policy_argmax_flat, ("axis",)),
         ("ignores rewards", greedy_policy_argmax_v_next, ("reward",)),
         ("no gamma", greedy_policy_no_gamma, ("gamma",)),
         ("returns max values", greedy_policy_max_values, ("indices",)),
@@ -1027,7 +1027,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
     ],
     "bellman.q_learning_update": [
         ("ignores terminated", q_learning_update_terminated_ignored, ("terminated",)),
-        ("integer table", q_learning_update_int_table, ("whole numbers",)),
+        ("integer table", q_learning_update_int_table, ("truncat",)),
         ("mean of the next row", q_learning_update_sarsa_like, ("max",)),
         ("alpha on the target only", q_learning_update_alpha_on_target, ("alpha",)),
         ("returns the entry", q_learning_update_returns_entry, ("table",)),
@@ -1072,7 +1072,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("probs minus one-hot", grad_log_softmax_probs_minus_onehot, ("sign",)),
         ("one-hot only", grad_log_softmax_onehot, ("softmax",)),
         ("component a only", grad_log_softmax_only_action, ("j != a",)),
-        ("integer logits", grad_log_softmax_int_theta, ("whole numbers",)),
+        ("integer logits", grad_log_softmax_int_theta, ("truncat",)),
     ],
     "reinforce.score_function_gradient": [
         ("sum not mean", score_function_gradient_sum, ("average",)),
@@ -1098,7 +1098,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
     "reinforce.reward_to_go": [
         ("excludes r_t", reward_to_go_shifted, ("includes r_t",)),
         ("forward cumsum", reward_to_go_forward_cumsum, ("end",)),
-        ("int array", reward_to_go_int_array, ("whole numbers",)),
+        ("int array", reward_to_go_int_array, ("truncat",)),
         ("gamma^t' discount", reward_to_go_gamma_power_t, ("gamma^(t' - t)",)),
         ("no return", reward_to_go_no_return, ("None",)),
         ("gamma on r_t too", reward_to_go_extra_gamma, ("gamma",)),

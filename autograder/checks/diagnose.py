@@ -117,7 +117,9 @@ def _returned_input(got: np.ndarray, exp: np.ndarray, case: Case) -> str | None:
     for position, arg in enumerate(case.args):
         if hasattr(arg, "shape") or isinstance(arg, list | tuple):
             arr = _numeric(arg)
-            if arr is not None and arr.size > 0 and _close(got, arr) and not _close(exp, arr):
+            if arr is None or arr.size < 2 or np.all(arr == arr.flat[0]):
+                continue  # a constant input (all zeros) says nothing about where got came from
+            if _close(got, arr) and not _close(exp, arr):
                 return (f"Your function returned its input (argument {position + 1}) "
                         "unchanged: compute a new value from it and return that.")
     return None
@@ -178,13 +180,22 @@ def _factor(got: np.ndarray, exp: np.ndarray, case: Case) -> str | None:
             if np.isclose(c, gamma**-power, rtol=1e-4):
                 return (f"Every value is {c:.4g} times the expected one (1 / gamma^{power}): "
                         "a discount factor gamma is missing somewhere.")
-    if abs(c) >= 1.5 and np.isclose(c, round(c), rtol=1e-6):
-        return (f"Every value is {round(c)} times the expected one: you summed where a mean "
-                f"is taken, or counted each term {round(c)} times.")
-    if abs(c) < 1 and np.isclose(1 / c, round(1 / c), rtol=1e-6):
-        return (f"Every value is 1/{round(1 / c)} of the expected one: you divided by a "
-                "count (a mean) where a sum is taken, or by the wrong count.")
-    return f"Every value is {c:.4g} times the expected one: a constant factor is wrong."
+    return (f"Every value is {c:.4g} times the expected one: a constant factor is wrong (a "
+            "count you divide by, a sum where a mean is taken, or a weight).")
+
+
+def _missing_term(got: np.ndarray, exp: np.ndarray, case: Case) -> str | None:
+    for arg in case.args:
+        arr = _numeric(arg) if hasattr(arg, "shape") or isinstance(arg, list) else None
+        if arr is None or arr.shape != exp.shape or not np.any(arr):
+            continue
+        if _close(got + arr, exp):
+            return ("Each entry t lacks the input's own entry t: a sum from step t on "
+                    "includes its own term (the reward r_t of that step).")
+        if _close(got - arr, exp):
+            return ("Each entry t counts the input's own entry t twice (the reward r_t of "
+                    "that step is added once).")
+    return None
 
 
 def _offset(got: np.ndarray, exp: np.ndarray, case: Case) -> str | None:
@@ -200,7 +211,8 @@ def _offset(got: np.ndarray, exp: np.ndarray, case: Case) -> str | None:
 
 #: the patterns, most specific first
 PATTERNS: tuple[Diagnosis, ...] = (
-    _shape, _nan, _truncated, _returned_input, _terminal, _sign, _shift, _factor, _offset,
+    _shape, _nan, _truncated, _returned_input, _terminal, _sign, _shift, _missing_term,
+    _factor, _offset,
 )
 
 
