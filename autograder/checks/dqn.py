@@ -245,13 +245,6 @@ def _bug_sample_next_row(buffer, batch_size, rng):
                  buffer.obs[following], buffer.terminated[index], buffer.truncated[index])
 
 
-def _bug_sample_consecutive(buffer, batch_size, rng):
-    start = int(rng.integers(0, len(buffer)))
-    index = (start + np.arange(batch_size)) % len(buffer)
-    return Batch(buffer.obs[index], buffer.actions[index], buffer.rewards[index],
-                 buffer.next_obs[index], buffer.terminated[index], buffer.truncated[index])
-
-
 SAMPLE_BATCH = CheckSpec(
     name="dqn.sample_batch",
     function="sample_batch",
@@ -280,9 +273,6 @@ SAMPLE_BATCH = CheckSpec(
         Bug("next_row_as_next_obs", _bug_sample_next_row,
             "s' of transition i is buffer.next_obs[i]; buffer.obs[i + 1] is another "
             "transition (and after an episode's end, another episode)."),
-        Bug("consecutive_rows", _bug_sample_consecutive,
-            "A window of consecutive rows is strongly correlated: draw each of the batch_size "
-            "indices independently (with replacement)."),
     ),
     hint="Compared are how often each stored transition is drawn over 2000 batches with the "
     "uniform distribution over the filled slots; use rng.integers(0, len(buffer), batch_size).",

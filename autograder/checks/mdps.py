@@ -532,8 +532,10 @@ def _mc_cases() -> list[Case]:
         _mc_case("a random 'small' MDP, 3000 episodes", small,
                  fixtures.stochastic_policy(rng, small.n_states, small.n_actions),
                  int(np.flatnonzero(~small.terminal)[0]), 3000, 3),
-        _mc_case("a single episode (the mean of one return), run twice with the same seed",
-                 mdp, policy, gw.state_index((1, 1)), 1, 4, twice=True),
+        _mc_case("a single episode (the mean of one return)", mdp, policy,
+                 gw.state_index((1, 1)), 1, 4),
+        _mc_case("20 episodes, run twice with generators of the same seed", mdp, policy,
+                 gw.state_index((1, 1)), 20, 5, twice=True),
     ]
 
 
