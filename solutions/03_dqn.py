@@ -54,12 +54,16 @@ torch.set_num_threads(1)  # tiny networks: one thread is fastest, and reproducib
 # from `start` to `end` over `decay_steps` environment steps and then keeps it at `end`:
 # $$\epsilon(t) = \epsilon_\text{start} + (\epsilon_\text{end} - \epsilon_\text{start})
 #   \min\!\left(1, \frac{t}{T_\text{decay}}\right).$$
+# With `decay_steps = 0` there is no decay: $\epsilon$ is `end` from step 0 on (do not divide by
+# zero). The schedule may also rise (`start < end`); the formula covers it.
 
 # %% tags=["solution"]
 def linear_epsilon(step, start, end, decay_steps):
     """Return epsilon at env step `step`: linear from start to end over decay_steps, then end."""
     ### BEGIN SOLUTION
-    return start + (end - start) * min(1.0, step / decay_steps)
+    if step >= decay_steps:
+        return end
+    return start + (end - start) * step / decay_steps
     ### END SOLUTION
 
 

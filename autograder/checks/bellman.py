@@ -30,6 +30,8 @@ def _mdp_value_cases(seed: int) -> list[Case]:
     lecture = fixtures.lecture_mdp()
     det = fixtures.lecture_mdp(noise=0.0, gamma=1.0)
     small = fixtures.small_mdp(rng, gamma=0.5)
+    living = fixtures.lecture_mdp(living_reward=-0.04)
+    rewarding = fixtures.rewarding_terminal_mdp()
     return [
         Case("GridWorld (0.8/0.1/0.1, gamma 0.9), V = 0: the first sweep",
              (lecture, np.zeros(lecture.n_states))),
@@ -39,6 +41,10 @@ def _mdp_value_cases(seed: int) -> list[Case]:
              (det, fixtures.values(rng, det))),
         Case("a random 'small' MDP (gamma 0.5) with a random V",
              (small, fixtures.values(rng, small))),
+        Case("GridWorld with the lecture's living reward -0.04, V = V_1",
+             (living, fixtures.first_sweep(living))),
+        Case("terminal states whose own transitions carry a reward (never earned), a random V",
+             (rewarding, fixtures.values(rng, rewarding))),
     ]
 
 
@@ -83,6 +89,11 @@ def _bug_q_max_over_next(mdp, values):
     return np.where(mdp.P > 0, target, -np.inf).max(axis=2)
 
 
+def _bug_q_current_state_value(mdp, values):
+    v = np.where(mdp.terminal, 0.0, values)
+    return np.einsum("sat,sat->sa", mdp.P, mdp.R) + mdp.gamma * v[:, None]
+
+
 Q_FROM_V = CheckSpec(
     name="bellman.q_from_v",
     function="q_from_v",
@@ -102,6 +113,9 @@ Q_FROM_V = CheckSpec(
             "Sum over the next state s' (the last axis of P[s, a, s'])."),
         Bug("max_over_next_state", _bug_q_max_over_next,
             "The environment chooses s', not the agent: take the expectation, not a max."),
+        Bug("current_state_value", _bug_q_current_state_value,
+            "The future value is that of the next state s', weighted by P(s'|s,a): V(s') "
+            "inside the sum, not V(s) of the current state."),
     ),
     hint="Q(s,a) = sum_{s'} P(s'|s,a) [R(s,a,s') + gamma (1 - terminal[s']) V(s')].",
 )
@@ -220,6 +234,11 @@ def _bug_greedy_best_next_state(mdp, values):
     return np.where(mdp.P > 0, v[None, None, :], -np.inf).max(axis=2).argmax(axis=1)
 
 
+def _bug_greedy_ignores_reward(mdp, values):
+    v = np.where(mdp.terminal, 0.0, values)
+    return np.argmax(np.einsum("sat,t->sa", mdp.P, v), axis=1)
+
+
 GREEDY_POLICY = CheckSpec(
     name="bellman.greedy_policy",
     function="greedy_policy",
@@ -241,6 +260,9 @@ GREEDY_POLICY = CheckSpec(
             "Return the ACTION indices (argmax), not the best values (max)."),
         Bug("best_reachable_state", _bug_greedy_best_next_state,
             "Weight the next states by their probabilities and add the rewards: compute Q."),
+        Bug("ignores_reward", _bug_greedy_ignores_reward,
+            "The look-ahead adds the reward of the move: argmax_a sum_s' P(s'|s,a) [R(s,a,s') "
+            "+ gamma V(s')], not the values alone."),
     ),
     hint="pi(s) = argmax_a sum_{s'} P(s'|s,a) [R(s,a,s') + gamma V(s')]; ties go to the lowest "
     "action index (np.argmax does that).",
@@ -569,6 +591,12 @@ def _eps_case(name: str, q_row: list[float], epsilon: float, seed: int) -> Case:
                     and 0 <= int(action) < len(q)):
                 raise CaseProblem(f"returned {action!r}; expected an action index 0..{len(q) - 1}")
             counts[int(action)] += 1
+        twice = [[fn(q.copy(), epsilon, np.random.default_rng(seed)) for _ in range(20)]
+                 for _ in range(2)]
+        if twice[0] != twice[1]:
+            raise CaseProblem("two runs with generators of the same seed chose different "
+                              "actions: draw all randomness from the given `rng`, not "
+                              "np.random or random")
         return counts / _N_DRAWS
 
     return Case(name, run=run, expected=_eps_probabilities(q, epsilon))
@@ -624,6 +652,19 @@ def _bug_eps_always_random(q_row, epsilon, rng):
     return int(rng.integers(len(q_row)))
 
 
+def _bug_eps_excludes_last(q_row, epsilon, rng):
+    if rng.random() < epsilon:
+        return int(rng.integers(len(q_row) - 1))
+    best = np.flatnonzero(q_row == q_row.max())
+    return int(rng.choice(best))
+
+
+def _bug_eps_returns_value(q_row, epsilon, rng):
+    if rng.random() < epsilon:
+        return float(q_row[rng.integers(len(q_row))])
+    return float(q_row.max())
+
+
 EPSILON_GREEDY = CheckSpec(
     name="bellman.epsilon_greedy",
     function="epsilon_greedy",
@@ -646,6 +687,11 @@ EPSILON_GREEDY = CheckSpec(
             "picks the first)."),
         Bug("always_random", _bug_eps_always_random,
             "Only explore with probability epsilon; otherwise act greedily."),
+        Bug("excludes_last_action", _bug_eps_excludes_last,
+            "rng.integers(0, n) already excludes n: rng.integers(len(q_row) - 1) never "
+            "explores the last action; use rng.integers(len(q_row))."),
+        Bug("returns_value", _bug_eps_returns_value,
+            "Return the action index (an int in 0..|A|-1), not its Q-value."),
     ),
     hint="Compared are the frequencies of each action over 4000 draws with the exact "
     "probabilities epsilon/|A| + (1 - epsilon)/|best| for the best actions. Use `rng`.",

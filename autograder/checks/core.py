@@ -229,9 +229,34 @@ def describe(value: Any, max_chars: int = 400) -> str:
     return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
 
 
+#: the relative tolerance of a float32 (or float16) output: float32 carries ~7 digits, and a
+#: correct sum of a few hundred float32 terms is off by ~1e-5 relative.
+FLOAT32_RTOL = 1e-4
+
+
+def tolerances(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float,
+               ) -> tuple[float, float]:
+    """The ``(rtol, atol)`` an output is compared with, relative to the values' magnitude.
+
+    A float32 output (or lower) gets at least :data:`FLOAT32_RTOL`; and ``atol`` grows to
+    ``rtol * max|expected|``, so that an entry near 0 in an array of large values may carry the
+    rounding error of the large ones (a sum that cancels). An exact comparison (``rtol`` 0)
+    keeps its tolerances: it is a statistical bound or a seeded exact sample.
+    """
+    if rtol <= 0:
+        return rtol, atol
+    if got.dtype.kind == "f" and got.dtype.itemsize < 8:
+        rtol = max(rtol, FLOAT32_RTOL)
+    finite = np.abs(expected[np.isfinite(expected)]) if expected.size else np.zeros(0)
+    scale = float(finite.max()) if finite.size else 0.0
+    return rtol, max(atol, rtol * scale)
+
+
 def allclose(*, rtol: float = 1e-6, atol: float = 1e-8, integer: bool = False) -> Comparator:
     """Compare numbers or arrays: same shape, finite where expected is, and close.
 
+    Close is relative to the values' magnitude, with the precision of the output's dtype
+    (:func:`tolerances`): a correct float32 implementation passes wherever float64 does.
     With ``integer=True`` the values must also be whole numbers (e.g. an action index or a
     deterministic policy), and are compared exactly.
     """
@@ -256,7 +281,9 @@ def allclose(*, rtol: float = 1e-6, atol: float = 1e-8, integer: bool = False) -
             return None
         if np.any(np.isnan(arr) & ~np.isnan(exp)):
             return "the result contains NaN"
-        if not np.allclose(arr, exp, rtol=rtol, atol=atol, equal_nan=True):
+        exp_f = exp.astype(float) if exp.dtype.kind in "biuf" else exp
+        r, a = tolerances(arr, exp_f, rtol, atol)
+        if not np.allclose(arr, exp, rtol=r, atol=a, equal_nan=True):
             err = np.max(np.abs(arr.astype(float) - exp.astype(float)))
             return f"values differ (largest absolute difference {err:.3g})"
         return None
@@ -621,14 +648,21 @@ class Judge:
         elif first_failure is not None and spec.learning:
             hint = spec.hint or None  # neither run again nor matched with the broken agents
         elif first_failure is not None:
+            from autograder.checks import diagnose
+
             got = outputs[first_failure]
-            again = rerun(first_failure) if rerun is not None else got
-            if not _same(spec, cases[first_failure], got, again):
+            expected = self.expected(first_failure)
+            again = (got if rerun is None or diagnose.returned_none(got, expected)
+                     else rerun(first_failure))
+            if not diagnose.returned_none(got, expected) and not _same(
+                    spec, cases[first_failure], got, again):
                 hint = ("Your function gave different results on two runs with the same inputs: "
                         "draw all randomness from the given seed or `rng`.")
             else:
                 bug = self.diagnose(order, outputs)
-                hint = bug.hint if bug is not None else (spec.hint or None)
+                how = diagnose.explain(cases[first_failure], got, expected)
+                hint = bug.hint if bug is not None else (
+                    " ".join(text for text in (how, spec.hint) if text) or None)
         return CheckReport(spec.name, spec.points, tuple(results), hint,
                            bug.name if bug is not None else None)
 
@@ -797,6 +831,8 @@ __all__ = [
     "missing_function_message",
     "all_specs",
     "allclose",
+    "FLOAT32_RTOL",
+    "tolerances",
     "check",
     "deferred_compare",
     "describe",

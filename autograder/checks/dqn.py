@@ -60,6 +60,8 @@ def _epsilon_cases() -> list[Case]:
         _epsilon_case(1.0, 0.1, 10, [0, 1, 5, 10, 11]),
         _epsilon_case(0.5, 0.5, 100, [0, 50, 200]),
         _epsilon_case(1.0, 0.0, 3, [0, 1, 2, 3, 4]),
+        _epsilon_case(0.1, 1.0, 10, [0, 5, 10, 20]),  # a schedule may rise
+        _epsilon_case(1.0, 0.05, 0, [0, 1, 7]),  # no decay: `end` from step 0
     ]
 
 
@@ -90,6 +92,12 @@ def _bug_eps_off_by_one(step, start, end, decay_steps):
     return start + (end - start) * min(1.0, step / (decay_steps + 1))
 
 
+def _bug_eps_max_clamp(step, start, end, decay_steps):
+    if decay_steps == 0:
+        return end
+    return max(end, start + (end - start) * step / decay_steps)
+
+
 LINEAR_EPSILON = CheckSpec(
     name="dqn.linear_epsilon",
     function="linear_epsilon",
@@ -107,6 +115,10 @@ LINEAR_EPSILON = CheckSpec(
             "The schedule is linear: start + (end - start) * min(1, step / decay_steps)."),
         Bug("off_by_one", _bug_eps_off_by_one,
             "Epsilon reaches `end` exactly at step == decay_steps."),
+        Bug("clamps_with_max", _bug_eps_max_clamp,
+            "max(end, ...) clamps only a falling schedule: a schedule that rises (start < "
+            "end) passes `end` and keeps going; clamp the fraction instead, min(1, step / "
+            "decay_steps)."),
     ),
     hint="epsilon(t) = start + (end - start) * min(1, t / decay_steps).",
 )
@@ -219,6 +231,20 @@ def _sample_reference(buffer: ReplayBuffer, batch_size: int, rng: np.random.Gene
     return buffer.sample(batch_size, rng)
 
 
+def _bug_sample_merges_done(buffer, batch_size, rng):
+    index = rng.integers(0, len(buffer), size=batch_size)
+    done = buffer.terminated[index] | buffer.truncated[index]
+    return Batch(buffer.obs[index], buffer.actions[index], buffer.rewards[index],
+                 buffer.next_obs[index], done, buffer.truncated[index])
+
+
+def _bug_sample_next_row(buffer, batch_size, rng):
+    index = rng.integers(0, len(buffer), size=batch_size)
+    following = np.minimum(index + 1, len(buffer) - 1)
+    return Batch(buffer.obs[index], buffer.actions[index], buffer.rewards[index],
+                 buffer.obs[following], buffer.terminated[index], buffer.truncated[index])
+
+
 SAMPLE_BATCH = CheckSpec(
     name="dqn.sample_batch",
     function="sample_batch",
@@ -241,6 +267,12 @@ SAMPLE_BATCH = CheckSpec(
             "rng.integers(0, n) already excludes n: use len(buffer), not len(buffer) - 1."),
         Bug("first_slots", _bug_sample_first_slots,
             "Every transition in the batch should be an independent uniform draw."),
+        Bug("merges_done", _bug_sample_merges_done,
+            "Keep `terminated` and `truncated` apart: the batch's terminated field is "
+            "buffer.terminated (a time-out, truncated, is not the end of the MDP)."),
+        Bug("next_row_as_next_obs", _bug_sample_next_row,
+            "s' of transition i is buffer.next_obs[i]; buffer.obs[i + 1] is another "
+            "transition (and after an episode's end, another episode)."),
     ),
     hint="Compared are how often each stored transition is drawn over 2000 batches with the "
     "uniform distribution over the filled slots; use rng.integers(0, len(buffer), batch_size).",
@@ -419,6 +451,16 @@ def _bug_loss_no_detach(q_values, actions, targets):
     return F.smooth_l1_loss(chosen, targets)
 
 
+def _bug_loss_absolute(q_values, actions, targets):
+    chosen = q_values.gather(1, actions.unsqueeze(1)).squeeze(1)
+    return (chosen - targets.detach()).abs().mean()
+
+
+def _bug_loss_half_squared(q_values, actions, targets):
+    chosen = q_values.gather(1, actions.unsqueeze(1)).squeeze(1)
+    return 0.5 * ((chosen - targets.detach()) ** 2).mean()
+
+
 DQN_LOSS = CheckSpec(
     name="dqn.dqn_loss",
     function="dqn_loss",
@@ -441,6 +483,12 @@ DQN_LOSS = CheckSpec(
             "Only the taken action's Q-value has a target; pick it with gather."),
         Bug("no_detach", _bug_loss_no_detach,
             "Detach the targets inside the loss: the gradient must not reach them."),
+        Bug("absolute_error", _bug_loss_absolute,
+            "That is the mean absolute error: the Huber loss is quadratic (x^2 / 2) for |x| "
+            "<= 1 and linear only beyond; use F.smooth_l1_loss."),
+        Bug("half_squared", _bug_loss_half_squared,
+            "Half the squared error is the Huber loss only for |x| <= 1: beyond it the Huber "
+            "loss is linear, |x| - 1/2 (F.smooth_l1_loss)."),
     ),
     hint="loss = F.smooth_l1_loss(Q(s, a) for the taken a, targets.detach()); compared are the "
     "loss, its gradient with respect to the Q-values, and whether a gradient reaches the targets.",
@@ -520,6 +568,12 @@ def _bug_update_rebinds(online, target, tau=1.0):
     return None
 
 
+def _bug_update_first_only(online, target, tau=1.0):
+    with torch.no_grad():
+        param, target_param = next(zip(online.parameters(), target.parameters(), strict=True))
+        target_param.copy_(tau * param + (1 - tau) * target_param)
+
+
 UPDATE_TARGET = CheckSpec(
     name="dqn.update_target",
     function="update_target",
@@ -544,6 +598,9 @@ UPDATE_TARGET = CheckSpec(
         Bug("rebinds_local_name", _bug_update_rebinds,
             "Assigning `target = ...` inside the function changes nothing outside it: update the "
             "target's parameters in place."),
+        Bug("first_parameter_only", _bug_update_first_only,
+            "Update every parameter pair (loop over zip(online.parameters(), "
+            "target.parameters())), not only the first one."),
     ),
     hint="Under torch.no_grad(), for each parameter pair: target_p.copy_(tau * p + (1 - tau) * "
     "target_p) (or target_p.lerp_(p, tau)).",

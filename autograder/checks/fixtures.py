@@ -9,6 +9,7 @@ policy evaluation is notebook 01's, never withheld with notebook 02's Bellman ba
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 
 import numpy as np
@@ -36,6 +37,19 @@ def small_mdp(
     n_actions = int(rng.integers(2, 5))
     gamma = float(rng.uniform(0.5, 0.95)) if gamma is None else gamma
     return random_mdp(n_states, n_actions, gamma=gamma, rng=rng, n_terminal=n_terminal)
+
+
+def rewarding_terminal_mdp(seed: int = 7) -> TabularMDP:
+    """A random MDP (gamma 0.8) whose terminal states' own transitions carry rewards.
+
+    Those rewards are never earned (an episode ends on entering a terminal state): a backup or
+    an evaluation must give V = 0 there whatever ``R`` holds in their rows.
+    """
+    rng = np.random.default_rng(seed)
+    mdp = small_mdp(rng, gamma=0.8, n_terminal=2)
+    rewards = np.array(mdp.R, dtype=float)
+    rewards[mdp.terminal] = rng.uniform(1.0, 3.0, size=rewards[mdp.terminal].shape)
+    return dataclasses.replace(mdp, R=rewards)
 
 
 def stochastic_policy(rng: np.random.Generator, n_states: int, n_actions: int) -> np.ndarray:

@@ -35,6 +35,8 @@ def _return_cases() -> list[Case]:
         Case("rewards [3, -1, 2], gamma 0 (only r_0 counts)", ([3.0, -1.0, 2.0], 0.0)),
         Case("rewards [3, -1, 2], gamma 1 (plain sum)", ([3.0, -1.0, 2.0], 1.0)),
         Case("an empty episode", ([], 0.9)),
+        Case("the lecture's living reward: [-0.04, -0.04, 1], gamma 0.9",
+             ([-0.04, -0.04, 1.0], 0.9)),
         Case("20 rewards as a numpy array, gamma 0.95",
              (np.linspace(-1.0, 2.0, 20), 0.95)),
     ]
@@ -72,6 +74,11 @@ def _bug_discount_once(rewards, gamma):
     return float(gamma * np.sum(rewards))
 
 
+def _bug_return_drops_last(rewards, gamma):
+    rewards = np.asarray(rewards, dtype=float)[:-1]
+    return float(np.sum(gamma ** np.arange(len(rewards)) * rewards))
+
+
 DISCOUNTED_RETURN = CheckSpec(
     name="mdps.discounted_return",
     function="discounted_return",
@@ -92,6 +99,9 @@ DISCOUNTED_RETURN = CheckSpec(
         Bug("discount_once", _bug_discount_once,
             "Each reward gets its own power gamma^t; multiplying the sum by gamma once is not "
             "it."),
+        Bug("drops_last_reward", _bug_return_drops_last,
+            "Every reward counts, the last one r_{T-1} included: sum over all T steps "
+            "(range(len(rewards)))."),
     ),
     hint="G_0 = r_0 + gamma r_1 + gamma^2 r_2 + ...; an empty episode has return 0.",
 )
@@ -344,6 +354,8 @@ def _evaluate_cases() -> list[Case]:
     rng = np.random.default_rng(31)
     small = fixtures.small_mdp(rng)
     uniform_mdp = fixtures.lecture_mdp()
+    living = fixtures.lecture_mdp(living_reward=-0.04)
+    rewarding = fixtures.rewarding_terminal_mdp()
     return [
         Case("GridWorld, a good deterministic policy (one-hot rows)", _east_policy()),
         Case("GridWorld with deterministic moves and gamma = 1 (terminal states matter)",
@@ -352,6 +364,11 @@ def _evaluate_cases() -> list[Case]:
              (uniform_mdp, np.full((uniform_mdp.n_states, 4), 0.25))),
         Case("a random 'small' MDP with terminal states and a stochastic policy",
              (small, fixtures.stochastic_policy(rng, small.n_states, small.n_actions))),
+        Case("GridWorld with the lecture's living reward -0.04, the uniform policy",
+             (living, np.full((living.n_states, 4), 0.25))),
+        Case("terminal states whose own transitions carry a reward (never earned)",
+             (rewarding, fixtures.stochastic_policy(rng, rewarding.n_states,
+                                                    rewarding.n_actions))),
     ]
 
 
@@ -406,6 +423,29 @@ def _bug_eval_unweighted_rewards(mdp, policy):
     return v
 
 
+def _bug_eval_immediate_reward(mdp, policy):
+    r_pi = np.einsum("sa,sat,sat->s", policy, mdp.P, mdp.R)
+    return np.where(mdp.terminal, 0.0, r_pi)
+
+
+def _bug_eval_plus_sign(mdp, policy):
+    keep = ~mdp.terminal
+    p_pi = np.einsum("sa,sat->st", policy, mdp.P)[np.ix_(keep, keep)]
+    r_pi = np.einsum("sa,sat,sat->s", policy, mdp.P, mdp.R)[keep]
+    values = np.zeros(mdp.n_states)
+    values[keep] = np.linalg.solve(np.eye(keep.sum()) + mdp.gamma * p_pi, r_pi)
+    return values
+
+
+def _bug_eval_few_sweeps(mdp, policy):
+    r_pi = np.einsum("sa,sat,sat->s", policy, mdp.P, mdp.R)
+    p_pi = np.einsum("sa,sat->st", policy, mdp.P)
+    values = np.zeros(mdp.n_states)
+    for _ in range(20):
+        values = np.where(mdp.terminal, 0.0, r_pi + mdp.gamma * p_pi @ values)
+    return values
+
+
 EVALUATE_POLICY_EXACT = CheckSpec(
     name="mdps.evaluate_policy_exact",
     function="evaluate_policy_exact",
@@ -425,6 +465,15 @@ EVALUATE_POLICY_EXACT = CheckSpec(
             "r_pi + gamma P_pi r_pi is only a two-step look-ahead; solve the linear system."),
         Bug("unweighted_rewards", _bug_eval_unweighted_rewards,
             "r_pi(s) = sum_a pi(a|s) sum_s' P(s'|s,a) R(s,a,s'): weight R by P."),
+        Bug("immediate_reward_only", _bug_eval_immediate_reward,
+            "V^pi is not the immediate reward r_pi alone: it adds the discounted future gamma "
+            "P_pi V^pi; solve the linear system."),
+        Bug("plus_sign", _bug_eval_plus_sign,
+            "The sign is minus: V = r_pi + gamma P_pi V gives (I - gamma P_pi) V = r_pi, not "
+            "(I + gamma P_pi)."),
+        Bug("few_sweeps", _bug_eval_few_sweeps,
+            "A fixed number of backups only approximates V^pi: solve the linear system "
+            "exactly (np.linalg.solve)."),
     ),
     hint="V^pi = (I - gamma P_pi)^{-1} r_pi over the non-terminal states, V = 0 at terminals.",
 )
@@ -449,14 +498,21 @@ def _return_std(mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:
 
 
 def _mc_case(name: str, mdp: TabularMDP, policy: np.ndarray, state: int, n: int,
-             seed: int) -> Case:
+             seed: int, twice: bool = False) -> Case:
     # The exact value and the bound are computed by the judge only (Deferred): the exact
     # evaluation is this notebook's own graded function, withheld in the submission's sandbox.
     # 5 standard errors (plus a little for the 1000-step cut-off): the reference passes
     # with probability > 1 - 1e-6, a biased estimator does not.
+    def run(fn):
+        first = fn(mdp, policy, state, n, np.random.default_rng(seed))
+        if twice and fn(mdp, policy, state, n, np.random.default_rng(seed)) != first:
+            raise CaseProblem("two runs with generators of the same seed gave different "
+                              "estimates: draw every episode from the given `rng`")
+        return first
+
     return Case(
         name,
-        run=lambda fn: fn(mdp, policy, state, n, np.random.default_rng(seed)),
+        run=run,
         expected=Deferred(lambda: dp.policy_evaluation_exact(mdp, policy)[state]),
         compare=deferred_compare(lambda: allclose(
             rtol=0.0, atol=5.0 * _return_std(mdp, policy)[state] / np.sqrt(n) + 1e-3)),
@@ -476,6 +532,10 @@ def _mc_cases() -> list[Case]:
         _mc_case("a random 'small' MDP, 3000 episodes", small,
                  fixtures.stochastic_policy(rng, small.n_states, small.n_actions),
                  int(np.flatnonzero(~small.terminal)[0]), 3000, 3),
+        _mc_case("a single episode (the mean of one return)", mdp, policy,
+                 gw.state_index((1, 1)), 1, 4),
+        _mc_case("20 episodes, run twice with generators of the same seed", mdp, policy,
+                 gw.state_index((1, 1)), 20, 5, twice=True),
     ]
 
 
@@ -533,6 +593,27 @@ def _bug_mc_one_episode(mdp, policy, state, n_episodes, rng):
     return float(sum(mdp.gamma**t * r for t, r in enumerate(rewards)))
 
 
+def _bug_mc_mean_over_steps(mdp, policy, state, n_episodes, rng):
+    from rlkit.sampling import sample_trajectory
+
+    total, steps = 0.0, 0
+    for _ in range(n_episodes):
+        rewards = sample_trajectory(mdp, policy, rng, start_state=state).rewards
+        total += float(np.sum(mdp.gamma ** np.arange(len(rewards)) * rewards))
+        steps += len(rewards)
+    return total / steps
+
+
+def _bug_mc_last_episode(mdp, policy, state, n_episodes, rng):
+    from rlkit.sampling import sample_trajectory
+
+    g = 0.0
+    for _ in range(n_episodes):
+        rewards = sample_trajectory(mdp, policy, rng, start_state=state).rewards
+        g = float(np.sum(mdp.gamma ** np.arange(len(rewards)) * rewards))
+    return g
+
+
 MONTE_CARLO_VALUE = CheckSpec(
     name="mdps.monte_carlo_value",
     function="monte_carlo_value",
@@ -552,6 +633,12 @@ MONTE_CARLO_VALUE = CheckSpec(
             "Divide by the number of episodes: the estimate is the sample MEAN of returns."),
         Bug("one_episode", _bug_mc_one_episode,
             "One episode is a very noisy estimate: average over all n_episodes."),
+        Bug("mean_over_steps", _bug_mc_mean_over_steps,
+            "Divide by the number of episodes, not by the number of steps: the estimate is "
+            "the mean of one return per episode."),
+        Bug("last_episode", _bug_mc_last_episode,
+            "You kept only the last episode's return: average the returns of all n_episodes "
+            "episodes."),
     ),
     hint="The estimate must be within 5 standard errors of the exact V^pi(state) (the case's "
     "'expected'). Use the given rng for all sampling.",
@@ -587,17 +674,19 @@ class StrictEpisodes(gym.Wrapper):
         return obs, reward, terminated, truncated, info
 
 
-def _episode_env(max_episode_steps: int, noise: float = 0.2) -> StrictEpisodes:
+def _episode_env(max_episode_steps: int, noise: float = 0.2,
+                 living_reward: float = 0.0) -> StrictEpisodes:
     return StrictEpisodes(gym.make("rlkit/GridWorld-v0", noise=noise,
+                                   living_reward=living_reward,
                                    max_episode_steps=max_episode_steps))
 
 
 def _episode_case(name: str, policy: np.ndarray, seed: int, max_episode_steps: int = 100,
-                  noise: float = 0.2) -> Case:
+                  noise: float = 0.2, living_reward: float = 0.0) -> Case:
     def run(fn):
         # Two runs with the same seed on fresh envs must visit the same states: an episode
         # that ignores the seed would otherwise pass now and then by luck.
-        envs = [_episode_env(max_episode_steps, noise) for _ in range(2)]
+        envs = [_episode_env(max_episode_steps, noise, living_reward) for _ in range(2)]
         first, _ = (np.asarray(fn(env, policy, seed), dtype=float) for env in envs)
         if envs[0].visited != envs[1].visited:
             raise CaseProblem("two runs with the same seed gave different episodes: "
@@ -624,6 +713,8 @@ def _episode_cases() -> list[Case]:
                       good_actions, 0, noise=0.0),
         _episode_case("a policy that never reaches an exit, time limit 15 (truncation)",
                       stuck, 1, max_episode_steps=15),
+        _episode_case("the lecture's living reward -0.04 on every move, the good policy",
+                      good_actions, 4, living_reward=-0.04),
     ]
 
 

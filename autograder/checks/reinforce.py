@@ -105,6 +105,7 @@ def _grad_log_softmax_cases() -> list[Case]:
              (rng.normal(size=5), np.int64(3))),
         Case("huge logits [1000, 0, -1000], action 1 (exp(1000) overflows)",
              (np.array([1000.0, 0.0, -1000.0]), 1)),
+        Case("integer logits [1, 2, 0] (an int array), action 1", (np.array([1, 2, 0]), 1)),
     ]
 
 
@@ -163,8 +164,8 @@ GRAD_LOG_SOFTMAX = CheckSpec(
             "The log-normaliser -ln sum_x' exp(theta_x') depends on every theta_j too: "
             "subtract its gradient, the probabilities softmax(theta)."),
         Bug("wrong_sign", _bug_gls_wrong_sign,
-            "d/dtheta_j ln softmax(theta)_a = 1[j = a] - softmax(theta)_j: one-hot MINUS "
-            "probabilities."),
+            "Your sign is flipped: d/dtheta_j ln softmax(theta)_a = 1[j = a] - "
+            "softmax(theta)_j, one-hot MINUS probabilities."),
         Bug("grad_of_probability", _bug_gls_grad_of_probability,
             "That is the gradient of the probability P(a); the score is the gradient of its "
             "LOG: divide by P(a), which leaves e_a - softmax(theta)."),
@@ -377,7 +378,8 @@ GRAD_LOG_SOFTMAX_LINEAR = CheckSpec(
             "Differentiate the log-normaliser too: subtract E_{a' ~ pi}[phi(s, a')] = "
             "pi @ features."),
         Bug("wrong_sign", _bug_lin_wrong_sign,
-            "phi(s, a) MINUS the expected feature vector, not the other way round."),
+            "Your sign is flipped: phi(s, a) MINUS the expected feature vector, not the other "
+            "way round."),
         Bug("uniform_mean", _bug_lin_uniform_mean,
             "The expectation is under the policy: weight each phi(s, a') by pi(a'|s), not "
             "equally."),
@@ -592,6 +594,18 @@ def _bug_rg_wrong_sign(theta, episodes):
     return grad / len(episodes)
 
 
+def _bug_rg_reward_to_go(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for episode in episodes:
+        to_go = np.cumsum(np.asarray(episode.rewards, dtype=float)[::-1])[::-1]
+        for h, (s, a) in enumerate(zip(episode.states[:-1], episode.actions, strict=True)):
+            z = theta[s] - theta[s].max()
+            score = -np.exp(z) / np.exp(z).sum()
+            score[a] += 1.0
+            grad[s] += score * to_go[h]
+    return grad / len(episodes)
+
+
 REINFORCE_GRADIENT = CheckSpec(
     name="reinforce.reinforce_gradient",
     function="reinforce_gradient",
@@ -622,6 +636,9 @@ REINFORCE_GRADIENT = CheckSpec(
         Bug("wrong_sign", _bug_rg_wrong_sign,
             "The estimate of grad J is + sum_h grad ln pi(a_h|s_h) R(tau): your sign is flipped "
             "(a loss is minus this, the gradient itself is not)."),
+        Bug("reward_to_go_weights", _bug_rg_reward_to_go,
+            "That is the reward-to-go estimator (section 4); this one weights every step by "
+            "the whole return R(tau) = sum_t r_t."),
     ),
     hint="g = 1/N sum_i (sum_h grad ln pi(a_h|s_h)) R(tau_i); row s_h of grad ln pi(a_h|s_h) "
     "is e_{a_h} - softmax(theta[s_h]), the other rows 0.",
@@ -638,6 +655,8 @@ def _rtg_cases() -> list[Case]:
         Case("a single-step episode [5], gamma 0.9", (np.array([5.0]), 0.9)),
         Case("rewards [0, 0, 1], gamma 0.9 (a sparse reward)", (np.array([0.0, 0.0, 1.0]), 0.9)),
         Case("500 rewards of 1 (a perfect CartPole episode), gamma 0.99", (np.ones(500), 0.99)),
+        Case("the lecture's living reward: [-0.04, -0.04, 1], gamma 0.9",
+             (np.array([-0.04, -0.04, 1.0]), 0.9)),
     ]
 
 

@@ -1,0 +1,1127 @@
+"""A held-out corpus of plausible buggy implementations, written from the docstrings alone.
+
+None of these is copied from a check's bank (``autograder/checks/*.py``): they are how a student
+reading the notebook's text gets each function wrong, written independently to measure how many
+bugs the checks catch and how many hints name the mistake (``tests/test_heldout_bugs.py``,
+``benchmarks/heldout_hints.py``). ``HELDOUT[spec name]`` lists ``(label, function, keywords)``:
+a hint names the bug when it contains every keyword (case-insensitive).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+
+from rlkit import dp, sampling
+from rlkit.buffers import Batch
+
+
+def _softmax(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def _score(theta_row, action):
+    g = -_softmax(theta_row)
+    g[action] += 1.0
+    return g
+
+
+def _rtg(rewards, gamma=1.0):
+    out = np.zeros(len(rewards))
+    future = 0.0
+    for t in reversed(range(len(rewards))):
+        future = rewards[t] + gamma * future
+        out[t] = future
+    return out
+
+
+def _qv(mdp, values):
+    future = np.where(mdp.terminal, 0.0, values)
+    return np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * future[None, None, :])
+
+
+# --- 01 MDPs
+
+
+def run_episode_reset_unseeded(env, policy, seed):
+    obs, _ = env.reset()
+    rewards = []
+    done = False
+    while not done:
+        obs, r, term, trunc, _ = env.step(int(policy[obs]))
+        rewards.append(r)
+        done = term or trunc
+    return np.array(rewards)
+
+
+def run_episode_only_terminated(env, policy, seed):
+    obs, _ = env.reset(seed=seed)
+    rewards = []
+    while True:
+        obs, r, term, trunc, _ = env.step(int(policy[obs]))
+        rewards.append(r)
+        if term:
+            return np.array(rewards)
+        if len(rewards) > 2000:
+            return np.array(rewards)
+
+
+def run_episode_first_obs(env, policy, seed):
+    first, _ = env.reset(seed=seed)
+    rewards = []
+    while True:
+        _, r, term, trunc, _ = env.step(int(policy[first]))
+        rewards.append(r)
+        if term or trunc:
+            return np.array(rewards)
+
+
+def run_episode_append_before_check(env, policy, seed):
+    obs, _ = env.reset(seed=seed)
+    rewards = []
+    term = trunc = False
+    while not (term or trunc):
+        obs, r, term, trunc, _ = env.step(int(policy[obs]))
+        if not (term or trunc):
+            rewards.append(r)
+    return np.array(rewards)
+
+
+def run_episode_int_rewards(env, policy, seed):
+    obs, _ = env.reset(seed=seed)
+    rewards = []
+    while True:
+        obs, r, term, trunc, _ = env.step(int(policy[obs]))
+        rewards.append(int(r))
+        if term or trunc:
+            return np.array(rewards)
+
+
+def expected_rewards_plain_mean(mdp):
+    return mdp.R.mean(axis=2)
+
+
+def expected_rewards_first_axis(mdp):
+    return np.sum(mdp.P * mdp.R, axis=1)
+
+
+def expected_rewards_sum_R(mdp):
+    return mdp.R.sum(axis=2)
+
+
+def expected_rewards_no_return(mdp):
+    _ = np.einsum("sat,sat->sa", mdp.P, mdp.R)
+
+
+def expected_rewards_int(mdp):
+    out = np.zeros((mdp.n_states, mdp.n_actions), dtype=int)
+    for s in range(mdp.n_states):
+        for a in range(mdp.n_actions):
+            out[s, a] = np.dot(mdp.P[s, a], mdp.R[s, a])
+    return out
+
+
+def trajectory_probability_no_mu(mdp, states, actions, policy):
+    p = 1.0
+    for t, a in enumerate(actions):
+        p *= policy[states[t], a] * mdp.P[states[t], a, states[t + 1]]
+    return p
+
+
+def trajectory_probability_uniform_mu(mdp, states, actions, policy):
+    p = 1.0 / mdp.n_states
+    for t, a in enumerate(actions):
+        p *= policy[states[t], a] * mdp.P[states[t], a, states[t + 1]]
+    return p
+
+
+def trajectory_probability_next_state_policy(mdp, states, actions, policy):
+    p = mdp.mu[states[0]]
+    for t, a in enumerate(actions):
+        p *= policy[states[t + 1], a] * mdp.P[states[t], a, states[t + 1]]
+    return float(p)
+
+
+def trajectory_probability_only_env(mdp, states, actions, policy):
+    p = mdp.mu[states[0]]
+    for t, a in enumerate(actions):
+        p *= mdp.P[states[t], a, states[t + 1]]
+    return float(p)
+
+
+def trajectory_probability_log_sum(mdp, states, actions, policy):
+    logp = np.log(mdp.mu[states[0]])
+    for t, a in enumerate(actions):
+        logp += np.log(policy[states[t], a]) + np.log(mdp.P[states[t], a, states[t + 1]])
+    return float(logp)
+
+
+def discounted_return_forward_horner(rewards, gamma):
+    g = 0.0
+    for r in rewards:
+        g = gamma * g + r
+    return g
+
+
+def discounted_return_terms(rewards, gamma):
+    rewards = np.asarray(rewards, dtype=float)
+    return gamma ** np.arange(len(rewards)) * rewards
+
+
+def discounted_return_skips_last(rewards, gamma):
+    return float(sum(gamma**t * rewards[t] for t in range(len(rewards) - 1)))
+
+
+def discounted_return_int(rewards, gamma):
+    return int(sum(gamma**t * r for t, r in enumerate(rewards)))
+
+
+def discounted_return_no_return(rewards, gamma):
+    g = 0.0
+    for t, r in enumerate(rewards):
+        g += gamma**t * r
+
+
+def v_from_q_max(q_values, policy):
+    return np.max(q_values, axis=1)
+
+
+def v_from_q_matmul(q_values, policy):
+    return np.diag(q_values @ policy.T) if q_values.shape[0] != q_values.shape[1] else (
+        (q_values * policy).sum(axis=0))
+
+
+def v_from_q_axis0(q_values, policy):
+    return (q_values * policy).sum(axis=0)
+
+
+def v_from_q_mean(q_values, policy):
+    return (q_values * policy).mean(axis=1)
+
+
+def v_from_q_no_return(q_values, policy):
+    v = (q_values * policy).sum(axis=1)  # noqa: F841
+
+
+def evaluate_policy_exact_keep_terminals(mdp, policy):
+    p_pi = np.einsum("sa,sat->st", policy, mdp.P)
+    r_pi = np.einsum("sa,sat,sat->s", policy, mdp.P, mdp.R)
+    return np.linalg.lstsq(np.eye(mdp.n_states) - mdp.gamma * p_pi, r_pi, rcond=None)[0]
+
+
+def evaluate_policy_exact_no_gamma(mdp, policy):
+    keep = ~mdp.terminal
+    p_pi = np.einsum("sa,sat->st", policy, mdp.P)[np.ix_(keep, keep)]
+    r_pi = np.einsum("sa,sat,sat->s", policy, mdp.P, mdp.R)[keep]
+    v = np.zeros(mdp.n_states)
+    v[keep] = np.linalg.lstsq(np.eye(keep.sum()) - p_pi, r_pi, rcond=None)[0]
+    return v
+
+
+def evaluate_policy_exact_rewards_only(mdp, policy):
+    r_pi = np.einsum("sa,sat,sat->s", policy, mdp.P, mdp.R)
+    return np.where(mdp.terminal, 0.0, r_pi)
+
+
+def evaluate_policy_exact_plus(mdp, policy):
+    keep = ~mdp.terminal
+    p_pi = np.einsum("sa,sat->st", policy, mdp.P)[np.ix_(keep, keep)]
+    r_pi = np.einsum("sa,sat,sat->s", policy, mdp.P, mdp.R)[keep]
+    v = np.zeros(mdp.n_states)
+    v[keep] = np.linalg.solve(np.eye(keep.sum()) + mdp.gamma * p_pi, r_pi)
+    return v
+
+
+def evaluate_policy_exact_iterate_few(mdp, policy):
+    v = np.zeros(mdp.n_states)
+    for _ in range(10):
+        v = np.where(mdp.terminal, 0.0, np.sum(policy * _qv(mdp, v), axis=1))
+    return v
+
+
+def monte_carlo_value_plain_sum(mdp, policy, state, n_episodes, rng):
+    total = 0.0
+    for _ in range(n_episodes):
+        total += np.sum(sampling.sample_trajectory(mdp, policy, rng, start_state=state).rewards)
+    return total / n_episodes
+
+
+def monte_carlo_value_new_rng(mdp, policy, state, n_episodes, rng):
+    rng = np.random.default_rng()
+    rets = []
+    for _ in range(n_episodes):
+        r = sampling.sample_trajectory(mdp, policy, rng, start_state=state).rewards
+        rets.append(np.sum(mdp.gamma ** np.arange(len(r)) * r))
+    return float(np.mean(rets))
+
+
+def monte_carlo_value_divides_by_steps(mdp, policy, state, n_episodes, rng):
+    total, steps = 0.0, 0
+    for _ in range(n_episodes):
+        r = sampling.sample_trajectory(mdp, policy, rng, start_state=state).rewards
+        total += np.sum(mdp.gamma ** np.arange(len(r)) * r)
+        steps += len(r)
+    return total / steps
+
+
+def monte_carlo_value_last_return(mdp, policy, state, n_episodes, rng):
+    g = 0.0
+    for _ in range(n_episodes):
+        r = sampling.sample_trajectory(mdp, policy, rng, start_state=state).rewards
+        g = np.sum(mdp.gamma ** np.arange(len(r)) * r)
+    return float(g)
+
+
+# --- 02 Bellman
+
+
+def q_from_v_no_discount(mdp, values):
+    return np.einsum("sat,sat->sa", mdp.P, mdp.R + np.where(mdp.terminal, 0, values)[None, None])
+
+
+def q_from_v_uses_terminal_values(mdp, values):
+    return np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * values[None, None, :])
+
+
+def q_from_v_expected_rewards_plus_v(mdp, values):
+    r = np.einsum("sat,sat->sa", mdp.P, mdp.R)
+    return r + mdp.gamma * np.where(mdp.terminal, 0.0, values)[:, None]
+
+
+def q_from_v_masks_current_state(mdp, values):
+    q = np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * values[None, None, :])
+    return np.where(mdp.terminal[:, None], 0.0, q)
+
+
+def q_from_v_int_table(mdp, values):
+    q = np.zeros((mdp.n_states, mdp.n_actions), dtype=int)
+    future = np.where(mdp.terminal, 0.0, values)
+    for s in range(mdp.n_states):
+        for a in range(mdp.n_actions):
+            q[s, a] = np.sum(mdp.P[s, a] * (mdp.R[s, a] + mdp.gamma * future))
+    return q
+
+
+def value_iteration_step_mean(mdp, values):
+    return np.where(mdp.terminal, 0.0, _qv(mdp, values).mean(axis=1))
+
+
+def value_iteration_step_terminal_not_zeroed(mdp, values):
+    return _qv(mdp, values).max(axis=1)
+
+
+def value_iteration_step_bootstrap_terminal(mdp, values):
+    q = np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * values[None, None, :])
+    return np.where(mdp.terminal, 0.0, q.max(axis=1))
+
+
+def value_iteration_step_gauss_seidel(mdp, values):
+    v = values
+    for s in range(mdp.n_states):
+        v[s] = 0.0 if mdp.terminal[s] else _qv(mdp, v)[s].max()
+    return v
+
+
+def value_iteration_step_keeps_q(mdp, values):
+    return np.where(mdp.terminal[:, None], 0.0, _qv(mdp, values))
+
+
+def greedy_policy_argmax_flat(mdp, values):
+    return np.argmax(_qv(mdp, values))
+
+
+def greedy_policy_argmax_v_next(mdp, values):
+    return np.argmax(np.einsum("sat,t->sa", mdp.P, values), axis=1)
+
+
+def greedy_policy_no_gamma(mdp, values):
+    future = np.where(mdp.terminal, 0.0, values)
+    return np.argmax(np.einsum("sat,sat->sa", mdp.P, mdp.R + future[None, None]), axis=1)
+
+
+def greedy_policy_max_values(mdp, values):
+    return _qv(mdp, values).max(axis=1)
+
+
+def greedy_policy_last_tie(mdp, values):
+    q = _qv(mdp, values)
+    return q.shape[1] - 1 - np.argmax(q[:, ::-1], axis=1)
+
+
+def policy_evaluation_step_argmax_policy(mdp, values, policy):
+    q = _qv(mdp, values)
+    return np.where(mdp.terminal, 0.0, q[np.arange(mdp.n_states), policy.argmax(axis=1)])
+
+
+def policy_evaluation_step_no_terminal_zero(mdp, values, policy):
+    return np.sum(policy * _qv(mdp, values), axis=1)
+
+
+def policy_evaluation_step_sum_over_states(mdp, values, policy):
+    return np.sum(policy * _qv(mdp, values))
+
+
+def policy_evaluation_step_no_gamma(mdp, values, policy):
+    future = np.where(mdp.terminal, 0.0, values)
+    q = np.einsum("sat,sat->sa", mdp.P, mdp.R + future[None, None])
+    return np.where(mdp.terminal, 0.0, np.sum(policy * q, axis=1))
+
+
+def policy_evaluation_step_returns_q(mdp, values, policy):
+    return policy * _qv(mdp, values)
+
+
+def policy_iteration_fixed_rounds(mdp):
+    policy = np.zeros(mdp.n_states, dtype=int)
+    for _ in range(2):
+        values = dp.policy_evaluation_exact(mdp, policy)
+        policy = np.argmax(_qv(mdp, values), axis=1)
+    return policy, values
+
+
+def policy_iteration_returns_q(mdp):
+    policy = np.zeros(mdp.n_states, dtype=int)
+    while True:
+        values = dp.policy_evaluation_exact(mdp, policy)
+        new = np.argmax(_qv(mdp, values), axis=1)
+        if np.array_equal(new, policy):
+            return policy, _qv(mdp, values).max(axis=1) * 0 + values.mean()
+        policy = new
+
+
+def policy_iteration_swapped(mdp):
+    policy = np.zeros(mdp.n_states, dtype=int)
+    while True:
+        values = dp.policy_evaluation_exact(mdp, policy)
+        new = np.argmax(_qv(mdp, values), axis=1)
+        if np.array_equal(new, policy):
+            return values, policy
+        policy = new
+
+
+def policy_iteration_one_step_eval(mdp):
+    policy = np.zeros(mdp.n_states, dtype=int)
+    values = np.zeros(mdp.n_states)
+    for _ in range(100):
+        values = _qv(mdp, values)[np.arange(mdp.n_states), policy]
+        values = np.where(mdp.terminal, 0.0, values)
+        new = np.argmax(_qv(mdp, values), axis=1)
+        if np.array_equal(new, policy):
+            break
+        policy = new
+    return policy, values
+
+
+def q_value_iteration_step_no_mask(mdp, q_values):
+    best = q_values.max(axis=1)
+    return np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * best[None, None, :])
+
+
+def q_value_iteration_step_max_axis0(mdp, q_values):
+    best = q_values.max(axis=0)
+    if best.shape[0] != mdp.n_states:
+        best = np.resize(best, mdp.n_states)
+    return _qv(mdp, best)
+
+
+def q_value_iteration_step_no_gamma(mdp, q_values):
+    future = np.where(mdp.terminal, 0.0, q_values.max(axis=1))
+    return np.einsum("sat,sat->sa", mdp.P, mdp.R + future[None, None])
+
+
+def q_value_iteration_step_returns_v(mdp, q_values):
+    return _qv(mdp, q_values.max(axis=1)).max(axis=1)
+
+
+def q_value_iteration_step_policy_weighted(mdp, q_values):
+    probs = np.exp(q_values) / np.exp(q_values).sum(axis=1, keepdims=True)
+    return _qv(mdp, (probs * q_values).sum(axis=1))
+
+
+def epsilon_greedy_argmax_ties(q_row, epsilon, rng):
+    if rng.random() < epsilon:
+        return int(rng.integers(len(q_row)))
+    return int(np.argmax(q_row))
+
+
+def epsilon_greedy_uses_global_rng(q_row, epsilon, rng):
+    if np.random.random() < epsilon:
+        return int(np.random.randint(len(q_row)))
+    best = np.flatnonzero(q_row == np.max(q_row))
+    return int(rng.choice(best))
+
+
+def epsilon_greedy_wrong_comparison(q_row, epsilon, rng):
+    if rng.random() > epsilon:
+        return int(rng.integers(len(q_row)))
+    best = np.flatnonzero(q_row == np.max(q_row))
+    return int(rng.choice(best))
+
+
+def epsilon_greedy_excludes_last(q_row, epsilon, rng):
+    if rng.random() < epsilon:
+        return int(rng.integers(len(q_row) - 1))
+    best = np.flatnonzero(q_row == np.max(q_row))
+    return int(rng.choice(best))
+
+
+def epsilon_greedy_returns_value(q_row, epsilon, rng):
+    if rng.random() < epsilon:
+        return float(q_row[rng.integers(len(q_row))])
+    return float(np.max(q_row))
+
+
+def q_learning_update_terminated_ignored(q_values, state, action, reward, next_state,
+                                         terminated, alpha, gamma):
+    q = np.array(q_values, dtype=float)
+    q[state, action] += alpha * (reward + gamma * q[next_state].max() - q[state, action])
+    return q
+
+
+def q_learning_update_int_table(q_values, state, action, reward, next_state, terminated,
+                                alpha, gamma):
+    q = np.zeros_like(q_values, dtype=int) + np.asarray(q_values).astype(int)
+    target = reward + gamma * (1 - terminated) * q[next_state].max()
+    q[state, action] += alpha * (target - q[state, action])
+    return q
+
+
+def q_learning_update_sarsa_like(q_values, state, action, reward, next_state, terminated,
+                                 alpha, gamma):
+    q = np.array(q_values, dtype=float)
+    target = reward + gamma * (1 - terminated) * q[next_state].mean()
+    q[state, action] += alpha * (target - q[state, action])
+    return q
+
+
+def q_learning_update_alpha_on_target(q_values, state, action, reward, next_state, terminated,
+                                      alpha, gamma):
+    q = np.array(q_values, dtype=float)
+    q[state, action] = alpha * (reward + gamma * (1 - terminated) * q[next_state].max())
+    return q
+
+
+def q_learning_update_returns_entry(q_values, state, action, reward, next_state, terminated,
+                                    alpha, gamma):
+    q = np.array(q_values, dtype=float)
+    target = reward + gamma * (1 - terminated) * q[next_state].max()
+    return q[state, action] + alpha * (target - q[state, action])
+
+
+# --- 03 DQN
+
+
+def linear_epsilon_no_min(step, start, end, decay_steps):
+    return start - (start - end) * step / decay_steps
+
+
+def linear_epsilon_max_clamp(step, start, end, decay_steps):
+    return max(end, start - (start - end) * step / decay_steps)
+
+
+def linear_epsilon_wrong_slope(step, start, end, decay_steps):
+    return start + (end - start) * min(1.0, step / decay_steps) * start
+
+
+def linear_epsilon_returns_end_early(step, start, end, decay_steps):
+    return end if step >= decay_steps - 1 else start + (end - start) * step / decay_steps
+
+
+def linear_epsilon_from_end(step, start, end, decay_steps):
+    return end + (end - start) * min(1.0, step / decay_steps)
+
+
+def sample_batch_capacity(buffer, batch_size, rng):
+    i = rng.integers(0, buffer.capacity, size=batch_size)
+    return Batch(buffer.obs[i], buffer.actions[i], buffer.rewards[i], buffer.next_obs[i],
+                 buffer.terminated[i], buffer.truncated[i])
+
+
+def sample_batch_done_merged(buffer, batch_size, rng):
+    i = rng.integers(0, len(buffer), size=batch_size)
+    done = buffer.terminated[i] | buffer.truncated[i]
+    return Batch(buffer.obs[i], buffer.actions[i], buffer.rewards[i], buffer.next_obs[i],
+                 done, buffer.truncated[i])
+
+
+def sample_batch_next_obs_shifted(buffer, batch_size, rng):
+    i = rng.integers(0, len(buffer), size=batch_size)
+    j = np.minimum(i + 1, len(buffer) - 1)
+    return Batch(buffer.obs[i], buffer.actions[i], buffer.rewards[i], buffer.obs[j],
+                 buffer.terminated[i], buffer.truncated[i])
+
+
+def sample_batch_without_replacement_start(buffer, batch_size, rng):
+    start = int(rng.integers(0, max(1, len(buffer) - batch_size)))
+    i = np.arange(start, start + batch_size) % len(buffer)
+    return Batch(buffer.obs[i], buffer.actions[i], buffer.rewards[i], buffer.next_obs[i],
+                 buffer.terminated[i], buffer.truncated[i])
+
+
+def sample_batch_fixed_seed(buffer, batch_size, rng):
+    i = np.random.default_rng(0).integers(0, len(buffer), size=batch_size)
+    return Batch(buffer.obs[i], buffer.actions[i], buffer.rewards[i], buffer.next_obs[i],
+                 buffer.terminated[i], buffer.truncated[i])
+
+
+def td_target_truncated_too(rewards, next_q_values, terminated, gamma):
+    return (rewards + gamma * next_q_values.max(dim=1).values).detach()
+
+
+def td_target_keepdim(rewards, next_q_values, terminated, gamma):
+    best = next_q_values.max(dim=1, keepdim=True).values
+    return (rewards + gamma * (1 - terminated) * best).detach()
+
+
+def td_target_no_gamma(rewards, next_q_values, terminated, gamma):
+    return (rewards + (1 - terminated) * next_q_values.max(dim=1).values).detach()
+
+
+def td_target_min(rewards, next_q_values, terminated, gamma):
+    return (rewards + gamma * (1 - terminated) * next_q_values.min(dim=1).values).detach()
+
+
+def td_target_gamma_squared(rewards, next_q_values, terminated, gamma):
+    return (rewards + gamma * gamma * (1 - terminated) * next_q_values.max(dim=1).values).detach()
+
+
+def dqn_loss_mse(q_values, actions, targets):
+    chosen = q_values.gather(1, actions.unsqueeze(1)).squeeze(1)
+    return F.mse_loss(chosen, targets.detach())
+
+
+def dqn_loss_no_squeeze(q_values, actions, targets):
+    chosen = q_values.gather(1, actions.unsqueeze(1))
+    return F.smooth_l1_loss(chosen, targets.detach())
+
+
+def dqn_loss_l1(q_values, actions, targets):
+    chosen = q_values.gather(1, actions.unsqueeze(1)).squeeze(1)
+    return (chosen - targets.detach()).abs().mean()
+
+
+def dqn_loss_first_action(q_values, actions, targets):
+    return F.smooth_l1_loss(q_values[:, 0], targets.detach())
+
+
+def dqn_loss_half_mse(q_values, actions, targets):
+    chosen = q_values.gather(1, actions.unsqueeze(1)).squeeze(1)
+    return 0.5 * ((chosen - targets.detach()) ** 2).mean()
+
+
+def update_target_state_dict_reversed(online, target, tau=1.0):
+    online.load_state_dict(target.state_dict())
+
+
+def update_target_tau_swapped(online, target, tau=1.0):
+    with torch.no_grad():
+        for p, tp in zip(online.parameters(), target.parameters(), strict=True):
+            tp.copy_((1 - tau) * p + tau * tp)
+
+
+def update_target_copy_only(online, target, tau=1.0):
+    target.load_state_dict(online.state_dict())
+
+
+def update_target_add(online, target, tau=1.0):
+    with torch.no_grad():
+        for p, tp in zip(online.parameters(), target.parameters(), strict=True):
+            tp.add_(tau * p)
+
+
+def update_target_only_first(online, target, tau=1.0):
+    with torch.no_grad():
+        p, tp = next(zip(online.parameters(), target.parameters(), strict=True))
+        tp.copy_(tau * p + (1 - tau) * tp)
+
+
+# --- 04 REINFORCE
+
+
+def grad_log_softmax_no_shift_overflow(theta, action):
+    e = np.exp(np.asarray(theta, dtype=float))
+    g = -e / e.sum()
+    g[action] += 1.0
+    return g
+
+
+def grad_log_softmax_probs_minus_onehot(theta, action):
+    g = _softmax(theta)
+    g[action] -= 1.0
+    return g
+
+
+def grad_log_softmax_onehot(theta, action):
+    g = np.zeros(len(theta))
+    g[action] = 1.0
+    return g
+
+
+def grad_log_softmax_only_action(theta, action):
+    p = _softmax(theta)
+    g = np.zeros(len(theta))
+    g[action] = 1.0 - p[action]
+    return g
+
+
+def grad_log_softmax_int_theta(theta, action):
+    z = np.asarray(theta)
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    g = np.zeros_like(z)
+    g[:] = -p
+    g[action] += 1
+    return g
+
+
+def score_function_gradient_sum(theta, f, samples):
+    return np.sum([_score(theta, x) * f[x] for x in samples], axis=0)
+
+
+def score_function_gradient_onehot_only(theta, f, samples):
+    out = np.zeros(len(theta))
+    for x in samples:
+        out[x] += f[x]
+    return out / len(samples)
+
+
+def score_function_gradient_f_of_index(theta, f, samples):
+    return np.mean([_score(theta, x) * f[i % len(f)] for i, x in enumerate(samples)], axis=0)
+
+
+def score_function_gradient_negated(theta, f, samples):
+    return -np.mean([_score(theta, x) * f[x] for x in samples], axis=0)
+
+
+def score_function_gradient_expected_f(theta, f, samples):
+    p = _softmax(theta)
+    return np.mean([_score(theta, x) for x in samples], axis=0) * float(np.dot(p, f))
+
+
+def grad_log_softmax_linear_logits_score(theta, features, action):
+    features = np.asarray(features, dtype=float)
+    return _score(features @ theta, action)
+
+
+def grad_log_softmax_linear_mean_features(theta, features, action):
+    features = np.asarray(features, dtype=float)
+    return features[action] - features.mean(axis=0)
+
+
+def grad_log_softmax_linear_no_expectation(theta, features, action):
+    return np.asarray(features, dtype=float)[action]
+
+
+def grad_log_softmax_linear_flipped(theta, features, action):
+    features = np.asarray(features, dtype=float)
+    return _softmax(features @ theta) @ features - features[action]
+
+
+def grad_log_softmax_linear_theta_logits(theta, features, action):
+    features = np.asarray(features, dtype=float)
+    p = _softmax(features @ theta)
+    return features[action] - p[action] * features[action]
+
+
+def reinforce_gradient_final_reward(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            grad[s] += _score(theta[s], a) * ep.rewards[-1]
+    return grad / len(episodes)
+
+
+def reinforce_gradient_states_shift(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        total = np.sum(ep.rewards)
+        for s, a in zip(ep.states[1:], ep.actions, strict=True):
+            grad[s] += _score(theta[s], a) * total
+    return grad / len(episodes)
+
+
+def reinforce_gradient_no_average(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        total = np.sum(ep.rewards)
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            grad[s] += _score(theta[s], a) * total
+    return grad
+
+
+def reinforce_gradient_onehot(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        total = np.sum(ep.rewards)
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            grad[s, a] += total
+    return grad / len(episodes)
+
+
+def reinforce_gradient_rtg(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        g = _rtg(ep.rewards)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * g[h]
+    return grad / len(episodes)
+
+
+def reward_to_go_shifted(rewards, gamma):
+    out = np.zeros(len(rewards))
+    for t in range(len(rewards)):
+        out[t] = sum(gamma ** (k - t) * rewards[k] for k in range(t + 1, len(rewards)))
+    return out
+
+
+def reward_to_go_forward_cumsum(rewards, gamma):
+    return np.cumsum(rewards)
+
+
+def reward_to_go_int_array(rewards, gamma):
+    out = np.zeros(len(rewards), dtype=int)
+    future = 0
+    for t in reversed(range(len(rewards))):
+        future = rewards[t] + gamma * future
+        out[t] = future
+    return out
+
+
+def reward_to_go_gamma_power_t(rewards, gamma):
+    n = len(rewards)
+    return np.array([sum(gamma**k * rewards[k] for k in range(t, n)) for t in range(n)])
+
+
+def reward_to_go_no_return(rewards, gamma):
+    out = np.zeros(len(rewards))
+    future = 0.0
+    for t in reversed(range(len(rewards))):
+        future = rewards[t] + gamma * future
+        out[t] = future
+
+
+def reward_to_go_extra_gamma(rewards, gamma):
+    out = np.zeros(len(rewards))
+    future = 0.0
+    for t in reversed(range(len(rewards))):
+        future = gamma * (rewards[t] + future)
+        out[t] = future
+    return out
+
+
+def reward_to_go_gradient_total(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            grad[s] += _score(theta[s], a) * np.sum(ep.rewards)
+    return grad / len(episodes)
+
+
+def reward_to_go_gradient_excludes_current(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        g = _rtg(ep.rewards)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * (g[h] - ep.rewards[h])
+    return grad / len(episodes)
+
+
+def reward_to_go_gradient_steps_mean(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    steps = 0
+    for ep in episodes:
+        g = _rtg(ep.rewards)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * g[h]
+            steps += 1
+    return grad / steps
+
+
+def reward_to_go_gradient_discounted(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        g = _rtg(ep.rewards, 0.99)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * g[h]
+    return grad / len(episodes)
+
+
+def reward_to_go_gradient_negative(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        g = _rtg(ep.rewards)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] -= _score(theta[s], a) * g[h]
+    return grad / len(episodes)
+
+
+def baseline_gradient_added(theta, episodes, baseline):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        g = _rtg(ep.rewards)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * (g[h] + baseline[s])
+    return grad / len(episodes)
+
+
+def baseline_gradient_mean_baseline(theta, episodes, baseline):
+    grad = np.zeros_like(theta, dtype=float)
+    b = float(np.mean(baseline))
+    for ep in episodes:
+        g = _rtg(ep.rewards)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * (g[h] - b)
+    return grad / len(episodes)
+
+
+def baseline_gradient_baseline_by_step(theta, episodes, baseline):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        g = _rtg(ep.rewards)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * (g[h] - baseline[h % len(baseline)])
+    return grad / len(episodes)
+
+
+def baseline_gradient_total_return(theta, episodes, baseline):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        total = np.sum(ep.rewards)
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            grad[s] += _score(theta[s], a) * (total - baseline[s])
+    return grad / len(episodes)
+
+
+def baseline_gradient_subtract_once(theta, episodes, baseline):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        g = _rtg(ep.rewards)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * g[h]
+        grad[ep.states[0]] -= baseline[ep.states[0]] * 0 + _score(
+            theta[ep.states[0]], ep.actions[0]) * baseline[ep.states[0]]
+    return grad / len(episodes)
+
+
+def reinforce_loss_positive(log_probs, weights):
+    return (log_probs * weights.detach()).mean()
+
+
+def reinforce_loss_not_detached(log_probs, weights):
+    return -(log_probs * weights).mean()
+
+
+def reinforce_loss_sum(log_probs, weights):
+    return -(log_probs * weights.detach()).sum()
+
+
+def reinforce_loss_exp(log_probs, weights):
+    return -(log_probs.exp() * weights.detach()).mean()
+
+
+def reinforce_loss_not_scalar(log_probs, weights):
+    return -(log_probs * weights.detach())
+
+
+#: spec name -> (label, function, keywords its hint must contain to name the mistake)
+HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
+    "mdps.run_episode": [
+        ("reset without the seed", run_episode_reset_unseeded, ("seed",)),
+        ("stops only when terminated", run_episode_only_terminated, ("truncated",)),
+        ("acts on the first observation", run_episode_first_obs, ("observation",)),
+        ("drops the final reward", run_episode_append_before_check, ("last",)),
+        ("casts rewards to int", run_episode_int_rewards, ("truncat",)),
+    ],
+    "mdps.expected_rewards": [
+        ("plain mean over s'", expected_rewards_plain_mean, ("probabilit",)),
+        ("sums over actions", expected_rewards_first_axis, ("axis",)),
+        ("sums R over s' without P", expected_rewards_sum_R, ("P(s'|s,a)",)),
+        ("no return", expected_rewards_no_return, ("None",)),
+        ("integer table", expected_rewards_int, ("truncat",)),
+    ],
+    "mdps.trajectory_probability": [
+        ("no mu", trajectory_probability_no_mu, ("mu(s_0)",)),
+        ("uniform start", trajectory_probability_uniform_mu, ("mu(s_0)",)),
+        ("policy of the next state", trajectory_probability_next_state_policy,
+         ("pi(a_t", "s_t")),
+        ("environment only", trajectory_probability_only_env, ("policy",)),
+        ("log-probability", trajectory_probability_log_sum, ("logarithm",)),
+    ],
+    "mdps.discounted_return": [
+        ("forward Horner (reversed discount)", discounted_return_forward_horner,
+         ("later rewards",)),
+        ("returns the discounted terms", discounted_return_terms, ("single number",)),
+        ("skips the last reward", discounted_return_skips_last, ("last",)),
+        ("int()", discounted_return_int, ("truncat",)),
+        ("no return", discounted_return_no_return, ("None",)),
+    ],
+    "mdps.v_from_q": [
+        ("max over actions", v_from_q_max, ("max",)),
+        ("matrix product", v_from_q_matmul, ("axis",)),
+        ("sum over states", v_from_q_axis0, ("axis",)),
+        ("mean over actions", v_from_q_mean, ("1/",)),
+        ("no return", v_from_q_no_return, ("None",)),
+    ],
+    "mdps.evaluate_policy_exact": [
+        ("keeps terminal rows", evaluate_policy_exact_keep_terminals, ("terminal",)),
+        ("no gamma", evaluate_policy_exact_no_gamma, ("gamma",)),
+        ("rewards only", evaluate_policy_exact_rewards_only, ("linear system",)),
+        ("plus gamma P", evaluate_policy_exact_plus, ("sign",)),
+        ("ten sweeps", evaluate_policy_exact_iterate_few, ("linear system",)),
+    ],
+    "mdps.monte_carlo_value": [
+        ("undiscounted returns", monte_carlo_value_plain_sum, ("discount",)),
+        ("fresh generator", monte_carlo_value_new_rng, ("rng",)),
+        ("divides by steps", monte_carlo_value_divides_by_steps, ("episodes",)),
+        ("keeps the last return", monte_carlo_value_last_return, ("average",)),
+    ],
+    "bellman.q_from_v": [
+        ("no gamma", q_from_v_no_discount, ("gamma",)),
+        ("bootstraps terminals", q_from_v_uses_terminal_values, ("terminal",)),
+        ("V of the current state", q_from_v_expected_rewards_plus_v, ("next state",)),
+        ("zeroes terminal rows", q_from_v_masks_current_state, ("terminal",)),
+        ("int table", q_from_v_int_table, ("truncat",)),
+    ],
+    "bellman.value_iteration_step": [
+        ("mean over actions", value_iteration_step_mean, ("max",)),
+        ("terminals not zeroed", value_iteration_step_terminal_not_zeroed, ("terminal",)),
+        ("bootstraps terminals", value_iteration_step_bootstrap_terminal, ("terminal",)),
+        ("in place sweep", value_iteration_step_gauss_seidel, ("argument",)),
+        ("returns Q", value_iteration_step_keeps_q, ("shape",)),
+    ],
+    "bellman.greedy_policy": [
+        ("flat argmax", greedy_policy_argmax_flat, ("axis",)),
+        ("ignores rewards", greedy_policy_argmax_v_next, ("reward",)),
+        ("no gamma", greedy_policy_no_gamma, ("gamma",)),
+        ("returns max values", greedy_policy_max_values, ("indices",)),
+        ("last index on ties", greedy_policy_last_tie, ("lowest",)),
+    ],
+    "bellman.policy_evaluation_step": [
+        ("most likely action only", policy_evaluation_step_argmax_policy, ("pi(a|s)",)),
+        ("terminals not zeroed", policy_evaluation_step_no_terminal_zero, ("terminal",)),
+        ("sums everything", policy_evaluation_step_sum_over_states, ("axis",)),
+        ("no gamma", policy_evaluation_step_no_gamma, ("gamma",)),
+        ("returns pi * Q", policy_evaluation_step_returns_q, ("shape",)),
+    ],
+    "bellman.policy_iteration": [
+        ("two rounds only", policy_iteration_fixed_rounds, ("until the policy stops",)),
+        ("wrong values", policy_iteration_returns_q, ("values",)),
+        ("returns (values, policy)", policy_iteration_swapped, ("(policy, values)",)),
+        ("one-sweep evaluation", policy_iteration_one_step_eval, ("evaluate",)),
+    ],
+    "bellman.q_value_iteration_step": [
+        ("no terminal mask", q_value_iteration_step_no_mask, ("terminal",)),
+        ("max over states", q_value_iteration_step_max_axis0, ("axis 1",)),
+        ("no gamma", q_value_iteration_step_no_gamma, ("gamma",)),
+        ("returns V", q_value_iteration_step_returns_v, ("shape",)),
+        ("softmax-weighted", q_value_iteration_step_policy_weighted, ("max",)),
+    ],
+    "bellman.epsilon_greedy": [
+        ("argmax ties", epsilon_greedy_argmax_ties, ("ties",)),
+        ("global numpy rng", epsilon_greedy_uses_global_rng, ("rng",)),
+        ("comparison flipped", epsilon_greedy_wrong_comparison, ("probability epsilon",)),
+        ("never explores the last action", epsilon_greedy_excludes_last, ("excludes",)),
+        ("returns a Q-value", epsilon_greedy_returns_value, ("index",)),
+    ],
+    "bellman.q_learning_update": [
+        ("ignores terminated", q_learning_update_terminated_ignored, ("terminated",)),
+        ("integer table", q_learning_update_int_table, ("truncat",)),
+        ("mean of the next row", q_learning_update_sarsa_like, ("max",)),
+        ("alpha on the target only", q_learning_update_alpha_on_target, ("alpha",)),
+        ("returns the entry", q_learning_update_returns_entry, ("table",)),
+    ],
+    "dqn.linear_epsilon": [
+        ("no clamp", linear_epsilon_no_min, ("clamp",)),
+        ("max(end, ...) clamp", linear_epsilon_max_clamp, ("rise",)),
+        ("slope times start", linear_epsilon_wrong_slope, ("linear",)),
+        ("reaches end one step early", linear_epsilon_returns_end_early, ("step == decay_steps",)),
+        ("starts at end", linear_epsilon_from_end, ("starts at `start`",)),
+    ],
+    "dqn.sample_batch": [
+        ("whole capacity", sample_batch_capacity, ("filled",)),
+        ("terminated | truncated", sample_batch_done_merged, ("truncated",)),
+        ("next_obs from the next row", sample_batch_next_obs_shifted, ("next_obs",)),
+        ("a contiguous window", sample_batch_without_replacement_start, ("independent",)),
+        ("fixed seed", sample_batch_fixed_seed, ("rng",)),
+    ],
+    "dqn.td_target": [
+        ("no terminal mask", td_target_truncated_too, ("terminated",)),
+        ("keepdim broadcasting", td_target_keepdim, ("broadcast",)),
+        ("no gamma", td_target_no_gamma, ("gamma",)),
+        ("min over actions", td_target_min, ("max",)),
+        ("gamma twice", td_target_gamma_squared, ("gamma",)),
+    ],
+    "dqn.dqn_loss": [
+        ("MSE", dqn_loss_mse, ("huber",)),
+        ("no squeeze", dqn_loss_no_squeeze, ("broadcast",)),
+        ("L1", dqn_loss_l1, ("huber",)),
+        ("first action's Q", dqn_loss_first_action, ("taken",)),
+        ("half MSE", dqn_loss_half_mse, ("huber",)),
+    ],
+    "dqn.update_target": [
+        ("copies target into online", update_target_state_dict_reversed, ("target towards",)),
+        ("tau swapped", update_target_tau_swapped, ("tau weighs",)),
+        ("plain copy ignores tau", update_target_copy_only, ("tau < 1",)),
+        ("adds instead of mixing", update_target_add, ("tau",)),
+        ("first parameter only", update_target_only_first, ("every parameter",)),
+    ],
+    "reinforce.grad_log_softmax": [
+        ("softmax not shifted", grad_log_softmax_no_shift_overflow, ("max",)),
+        ("probs minus one-hot", grad_log_softmax_probs_minus_onehot, ("sign",)),
+        ("one-hot only", grad_log_softmax_onehot, ("softmax",)),
+        ("component a only", grad_log_softmax_only_action, ("j != a",)),
+        ("integer logits", grad_log_softmax_int_theta, ("truncat",)),
+    ],
+    "reinforce.score_function_gradient": [
+        ("sum not mean", score_function_gradient_sum, ("average",)),
+        ("one-hot scores", score_function_gradient_onehot_only, ("softmax",)),
+        ("f indexed by sample number", score_function_gradient_f_of_index, ("f(x_i)",)),
+        ("negated", score_function_gradient_negated, ("sign",)),
+        ("E[f] times mean score", score_function_gradient_expected_f, ("own f",)),
+    ],
+    "reinforce.grad_log_softmax_linear": [
+        ("logit score", grad_log_softmax_linear_logits_score, ("shape",)),
+        ("mean feature", grad_log_softmax_linear_mean_features, ("weight",)),
+        ("no expectation", grad_log_softmax_linear_no_expectation, ("subtract",)),
+        ("flipped", grad_log_softmax_linear_flipped, ("sign",)),
+        ("only phi(s,a) term", grad_log_softmax_linear_theta_logits, ("expect",)),
+    ],
+    "reinforce.reinforce_gradient": [
+        ("final reward", reinforce_gradient_final_reward, ("R(tau)",)),
+        ("states shifted", reinforce_gradient_states_shift, ("states[t]",)),
+        ("no average", reinforce_gradient_no_average, ("N",)),
+        ("one-hot score", reinforce_gradient_onehot, ("subtract",)),
+        ("reward-to-go weights", reinforce_gradient_rtg, ("R(tau)",)),
+    ],
+    "reinforce.reward_to_go": [
+        ("excludes r_t", reward_to_go_shifted, ("includes r_t",)),
+        ("forward cumsum", reward_to_go_forward_cumsum, ("end",)),
+        ("int array", reward_to_go_int_array, ("truncat",)),
+        ("gamma^t' discount", reward_to_go_gamma_power_t, ("gamma^(t' - t)",)),
+        ("no return", reward_to_go_no_return, ("None",)),
+        ("gamma on r_t too", reward_to_go_extra_gamma, ("gamma",)),
+    ],
+    "reinforce.reward_to_go_gradient": [
+        ("total return", reward_to_go_gradient_total, ("total",)),
+        ("excludes r_h", reward_to_go_gradient_excludes_current, ("r_h",)),
+        ("divides by steps", reward_to_go_gradient_steps_mean, ("episodes",)),
+        ("discounted 0.99", reward_to_go_gradient_discounted, ("gamma = 1",)),
+        ("negated", reward_to_go_gradient_negative, ("sign",)),
+    ],
+    "reinforce.baseline_gradient": [
+        ("adds the baseline", baseline_gradient_added, ("subtract",)),
+        ("mean baseline", baseline_gradient_mean_baseline, ("baseline[s_h]",)),
+        ("baseline by step", baseline_gradient_baseline_by_step, ("baseline[s_h]",)),
+        ("total return minus b", baseline_gradient_total_return, ("reward-to-go",)),
+        ("subtracts only at the start", baseline_gradient_subtract_once, ("each step",)),
+    ],
+    "reinforce.reinforce_loss": [
+        ("positive sign", reinforce_loss_positive, ("descend",)),
+        ("weights not detached", reinforce_loss_not_detached, ("detach",)),
+        ("sum", reinforce_loss_sum, ("average",)),
+        ("probabilities", reinforce_loss_exp, ("log",)),
+        ("per-step losses", reinforce_loss_not_scalar, ("scalar",)),
+    ],
+}
