@@ -224,7 +224,8 @@ def describe(value: Any, max_chars: int = 400) -> str:
         text = np.array2string(arr, precision=4, suppress_small=True, threshold=40)
         text = f"{text}  (shape {arr.shape}, dtype {arr.dtype})"
     else:
-        with np.printoptions(legacy="1.25"):  # numpy scalars as numbers: 0.29, not np.float64(0.29)
+        # numpy scalars as numbers: 0.29, not np.float64(0.29)
+        with np.printoptions(legacy="1.25"):
             text = repr(value)
     return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
 
