@@ -52,14 +52,17 @@ np.set_printoptions(precision=3, suppress=True)
 # ## 1. The one-step look-ahead
 #
 # Every backup in this lecture is built on the same look-ahead from a value vector $V$:
-# $$Q(s,a) = \sum_{s'} P(s' \mid s,a)\,\big[R(s,a,s') + \gamma\,(1 - \text{terminal}[s'])\,V(s')\big].$$
+# $$Q(s,a) = \sum_{s'} P(s' \mid s,a)\,\big[R(s,a,s') + \gamma\,(1 - \text{terminal}[s'])\,V(s')\big],$$
+# and $Q(s, \cdot) = 0$ at a terminal state $s$: the episode is over there, so nothing is
+# earned, whatever rewards its own transitions carry.
 
 # %% tags=["solution"]
 def q_from_v(mdp, values):
     """Return the (S, A) look-ahead Q[s, a] from a value vector V[s]."""
     ### BEGIN SOLUTION
     future = np.where(mdp.terminal, 0.0, values)
-    return np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * future[None, None, :])
+    q = np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * future[None, None, :])
+    return np.where(mdp.terminal[:, None], 0.0, q)
     ### END SOLUTION
 
 

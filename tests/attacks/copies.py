@@ -176,6 +176,8 @@ def q_from_v(mdp, values):
     S, A = mdp.n_states, mdp.n_actions
     q = np.zeros((S, A))
     for s in range(S):
+        if mdp.terminal[s]:
+            continue  # the episode is over: Q stays 0
         for a in range(A):
             for s2 in range(S):
                 future = 0.0 if mdp.terminal[s2] else values[s2]
@@ -186,8 +188,8 @@ def q_from_v(mdp, values):
 def q_from_v(mdp, values):
     """Return the (S, A) look-ahead Q[s, a] from a value vector V[s]."""
     v = np.where(mdp.terminal, 0, values)
-    out = np.empty(mdp.P.shape[:2])
-    for s in range(mdp.P.shape[0]):
+    out = np.zeros(mdp.P.shape[:2])
+    for s in np.flatnonzero(~np.asarray(mdp.terminal)):
         for a in range(mdp.P.shape[1]):
             out[s, a] = np.dot(mdp.P[s, a], mdp.R[s, a] + mdp.gamma * v)
     return out
@@ -197,14 +199,15 @@ def q_from_v(mdp, values):
     """Return the (S, A) look-ahead Q[s, a] from a value vector V[s]."""
     bootstrap = np.asarray(values, dtype=float) * (1 - np.asarray(mdp.terminal, dtype=float))
     expected_r = (mdp.P * mdp.R).sum(axis=2)
-    return expected_r + mdp.gamma * np.tensordot(mdp.P, bootstrap, axes=([2], [0]))
+    q = expected_r + mdp.gamma * np.tensordot(mdp.P, bootstrap, axes=([2], [0]))
+    return q * (1 - np.asarray(mdp.terminal, dtype=float))[:, None]
 ''',
     '''\
 def q_from_v(mdp, values):
     """Return the (S, A) look-ahead Q[s, a] from a value vector V[s]."""
     v_next = np.where(mdp.terminal, 0.0, values)  # no bootstrap from terminal states
     targets = mdp.R + mdp.gamma * v_next  # broadcast over s'
-    return (mdp.P * targets).sum(-1)
+    return np.where(mdp.terminal[:, None], 0.0, (mdp.P * targets).sum(-1))
 ''',
     '''\
 def q_from_v(mdp, values):
@@ -212,7 +215,8 @@ def q_from_v(mdp, values):
     future = np.array([0.0 if done else v for v, done in zip(values, mdp.terminal)])
     rows = []
     for s in range(mdp.n_states):
-        rows.append(mdp.gamma * (mdp.P[s] @ future) + np.sum(mdp.P[s] * mdp.R[s], axis=1))
+        row = mdp.gamma * (mdp.P[s] @ future) + np.sum(mdp.P[s] * mdp.R[s], axis=1)
+        rows.append(row * 0.0 if mdp.terminal[s] else row)
     return np.array(rows)
 ''',
     '''\
@@ -223,15 +227,17 @@ def q_from_v(mdp, values):
     # expected immediate reward, then the discounted value of s'
     reward_part = np.einsum("ijk,ijk->ij", mdp.P, mdp.R)
     value_part = np.einsum("ijk,k->ij", mdp.P, masked)
-    return reward_part + mdp.gamma * value_part
+    q = reward_part + mdp.gamma * value_part
+    q[np.asarray(mdp.terminal, bool)] = 0.0  # nothing happens in a terminal state
+    return q
 ''',
     '''\
 def q_from_v(mdp, values):
     """Return the (S, A) look-ahead Q[s, a] from a value vector V[s]."""
     g = mdp.gamma
     return np.array([
-        [sum(p * (r + g * (0.0 if mdp.terminal[j] else values[j]))
-             for j, (p, r) in enumerate(zip(mdp.P[s, a], mdp.R[s, a])))
+        [0.0 if mdp.terminal[s] else sum(p * (r + g * (0.0 if mdp.terminal[j] else values[j]))
+                                         for j, (p, r) in enumerate(zip(mdp.P[s, a], mdp.R[s, a])))
          for a in range(mdp.n_actions)]
         for s in range(mdp.n_states)])
 ''',
@@ -239,7 +245,8 @@ def q_from_v(mdp, values):
 def q_from_v(mdp, values):
     """Return the (S, A) look-ahead Q[s, a] from a value vector V[s]."""
     keep = ~np.asarray(mdp.terminal, dtype=bool)
-    return mdp.expected_rewards + mdp.gamma * (mdp.P @ (keep * np.asarray(values)))
+    q = mdp.expected_rewards + mdp.gamma * (mdp.P @ (keep * np.asarray(values)))
+    return keep[:, None] * q
 ''',
 ]
 
@@ -265,8 +272,11 @@ def q_from_v(mdp, values):
     )  # r(s, a)
     v_part = np.einsum('ijk,k->ij',
                        mdp.P, v)
-    return (r_part
-            + mdp.gamma * v_part)
+    out = (r_part
+           + mdp.gamma * v_part)
+    # and Q = 0 where the episode has ended
+    out[np.asarray(mdp.terminal, bool)] = 0.0
+    return out
 '''),
     "discounted_return": ("h4", '''\
 def discounted_return(rewards, gamma):
