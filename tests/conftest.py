@@ -18,7 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 #: the time limit per step: short, since the sample class's hanging student and the attacks
 #: cost it, but with room for honest notebooks when two test processes and their grading
 #: workers share two cores.
-TEST_TIMEOUT = 20
+TEST_TIMEOUT = 30
 #: the assignment the edge-case batch submits (the smaller notebook).
 EDGE_ASSIGNMENT = "02_bellman"
 #: set (by .ci/run) to fail, not skip, the tests that need a sandbox when there is none.
