@@ -11,8 +11,10 @@ from autograder.course import DEFAULT_TIMEOUT, GradingSettings
 from autograder.paths import NOTEBOOKS_DIR, SAMPLE_CLASS_DIR, SOLUTIONS_DIR
 from autograder.sandbox import Limits
 
-#: the demo's per-cell timeout: the sample class has a student whose function never returns.
-DEMO_TIMEOUT = 10
+#: the demo's per-step timeout: short, since the sample class has a student whose function
+#: never returns, but long enough for the learning checks (a few seconds each on a quiet
+#: machine, well over 10 on a busy one).
+DEMO_TIMEOUT = 30
 
 EPILOG = """\
 exit codes: 0 done (a batch that completed is a success even if students scored 0);
