@@ -216,7 +216,8 @@ def check_cell_after(page, index: int) -> int:
 CORRECT_Q_FROM_V = """\
 def q_from_v(mdp, values):
     future = np.where(mdp.terminal, 0.0, values)
-    return np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * future[None, None, :])
+    q = np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * future[None, None, :])
+    return np.where(mdp.terminal[:, None], 0.0, q)
 """
 #: a known bug of the bank: the discount is forgotten.
 WRONG_Q_FROM_V = CORRECT_Q_FROM_V.replace("mdp.gamma * ", "")

@@ -110,7 +110,7 @@ SELF_CHECKED = "01_mdps"
 def _self_check(nb: nbformat.NotebookNode, tmp_path: Path):
     path = tmp_path / f"{SELF_CHECKED}.ipynb"
     nbformat.write(nb, path)
-    return path, self_check(path, timeout=TEST_TIMEOUT)
+    return path, self_check(path, timeout=TEST_TIMEOUT).reports
 
 
 def _checks(assignment: Assignment) -> dict[str, float]:
