@@ -211,9 +211,12 @@ if not is_nbgrader():
 
 # %% [markdown]
 # **Graded: your agent learns.** The check below is a short learning run: DQN with your five
-# functions, from two seeds, for a fixed number of env steps each (about 5 s in all). It passes
-# when the greedy return is far above an untrained network's (8–10); the message says the
-# exact rule. If each function passed its own check, this one passes too.
+# functions, from two seeds. Every 500 env steps it evaluates the greedy policy on 5 episodes
+# of at most 100 steps, and a seed stops as soon as the pole stays up for all 100 (a correct
+# agent gets there within 1,500–4,000 steps: a few seconds in all). It passes when both seeds
+# get far above an untrained network's 8–10; the message says the exact rule. It was measured
+# on 54 correct agents that draw their random numbers in 54 different ways: if each of your
+# functions passed its own check, this one passes too.
 
 # %% tags=["check"]
 check("dqn.learns")
