@@ -175,3 +175,26 @@ def test_a_learning_check_is_not_rerun_and_gets_the_spec_hint():
     assert not report.passed
     assert report.hint == spec.hint and report.bug is None
     assert len(calls) == 1  # the failing case ran once, not twice
+
+
+def test_a_learning_case_is_neither_rerun_nor_run_on_the_bugs():
+    calls = []
+
+    def learning_run(fn):
+        calls.append(float(fn(1.0)))
+        return calls[-1]
+
+    learn = Case("learn", run=learning_run, expected=2.0, training=True,
+                 compare=lambda got, want: None if got == want else "did not learn")
+    bug = Bug("plus_one", lambda x: x + 1, "bug hint")
+    spec = CheckSpec(name="demo.double_with_learning", function="double", points=1,
+                     reference=lambda x: 2 * x, hint="spec hint", bugs=(bug,),
+                     visible_cases=lambda: [Case("x = 3", args=(3.0,)), learn])
+    student = lambda x: 3 * x  # noqa: E731
+    report = run_check(spec, student)
+    assert not report.passed and report.bug is None  # the first case fails; plus_one is not it
+    assert calls == [3.0]  # the learning run: once, for the student only (not for plus_one)
+    failing_only_there = lambda x: 2 * x if x != 1.0 else 0.0  # noqa: E731
+    report = run_check(spec, failing_only_there)
+    assert report.first_failure.case == "learn" and report.hint == "spec hint"
+    assert calls == [3.0, 0.0]  # and not again to test determinism

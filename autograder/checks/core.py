@@ -92,6 +92,9 @@ class Case:
     """the exact value to compare with, or a :class:`Deferred` that computes it."""
     compare: Comparator | None = None
     """this case's own comparison (e.g. a statistical bound), instead of the spec's"""
+    training: bool = False
+    """a learning run (:func:`learning_case`): seconds per call, so the judge never runs it
+    again, nor runs the known bugs on it to name a failure (the other cases name it)"""
 
     def call(self, fn: Callable) -> Any:
         """Run ``fn`` on a private copy of the inputs: mutating them harms nothing."""
@@ -332,7 +335,7 @@ def learning_case(
                     f"{list(seeds)}, is {got!r}: it must reach {expected:g} ({untrained})")
         return None
 
-    return Case(name, run=metric, expected=threshold, compare=learned)
+    return Case(name, run=metric, expected=threshold, compare=learned, training=True)
 
 
 def learning_rule(scores: Sequence[float], cap: float) -> float:
@@ -652,7 +655,7 @@ class Judge:
             if results[-1].problem and first_failure is None:
                 first_failure = i
                 order.insert(0, i)
-            else:
+            elif not (case.training or spec.learning):
                 order.append(i)
         hint: str | None = None
         bug: Bug | None = None
@@ -665,7 +668,7 @@ class Judge:
                 results[first_failure].problem == mutated):
             hint = ("The notebook's demos call your function again on the same data: writing "
                     "into an argument changes what the caller holds.")
-        elif first_failure is not None and spec.learning:
+        elif first_failure is not None and (spec.learning or cases[first_failure].training):
             hint = spec.hint or None  # neither run again nor matched with the broken agents
         elif first_failure is not None:
             from autograder.checks import diagnose
