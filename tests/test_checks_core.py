@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autograder.checks import CheckFailed, check, get_spec, run_check
 from autograder.checks.core import Bug, Case, CheckSpec, allclose
@@ -198,3 +200,14 @@ def test_a_learning_case_is_neither_rerun_nor_run_on_the_bugs():
     report = run_check(spec, failing_only_there)
     assert report.first_failure.case == "learn" and report.hint == "spec hint"
     assert calls == [3.0, 0.0]  # and not again to test determinism
+
+
+@given(st.lists(st.floats(0, 100), min_size=1, max_size=4), st.integers(0, 3))
+def test_best_rule_bounds_every_way_the_remaining_seeds_can_end(first, more):
+    from autograder.checks.core import best_rule, learning_rule
+
+    n_seeds = len(first) + more
+    bound = best_rule(first, n_seeds, cap=100.0)
+    rng = np.random.default_rng(len(first) * 10 + more)
+    for rest in [np.full(more, 100.0), np.zeros(more), *rng.uniform(0, 100, (50, more))]:
+        assert learning_rule([*first, *rest], 100.0) <= bound + 1e-9

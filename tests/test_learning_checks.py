@@ -74,9 +74,17 @@ def test_a_broken_dqn_agent_fails_clearly(bug):
     assert dqn_rule(bug.fn, seeds) < 0.5 * dqn_checks.LEARN_THRESHOLD, bug.name
 
 
-def test_a_broken_agent_fails_the_whole_check_with_the_spec_hint():
+def test_a_broken_agent_fails_the_whole_check_with_the_spec_hint(monkeypatch):
     bug = DQN_BROKEN[0]
+    seeds, train = [], dqn_checks.learning_run
+
+    def counted(agent, seed):
+        seeds.append(seed)
+        return train(agent, seed)
+
+    monkeypatch.setattr(dqn_checks, "learning_run", counted)
     report = run_check(dqn_checks.LEARNS, bug.fn, grading=True)
+    assert seeds == [dqn_checks.LEARN_SEEDS[0]]  # no second seed could have saved it
     assert not report.passed and report.score == 0, report.summary()
     assert report.hint == dqn_checks.LEARNS.hint  # no per-bug diagnosis: each is a training run
     assert "best greedy evaluation" in report.summary()
