@@ -280,13 +280,14 @@ ACTION_VALUES = CheckSpec(
             "The expected reward is sum_s' P(s'|s,a) R(s, a, s'): weight each reward by its "
             "transition probability."),
         Bug("one_step_too_many", _bug_av_one_step_too_many,
-            "Start from V_H = 0 (no step left): the last row Q_{H-1}(s, a) is the expected "
-            "reward of one step, and there are H rows."),
+            "Row h has H - h steps left: start from V_H = 0 (no step left), so that the last "
+            "row Q_{H-1}(s, a) is the expected reward of one step, and there are H rows."),
         Bug("returns_values", _bug_av_returns_values,
             "Return the action values Q_h(s, a), shape (H, S, A), not the state values V_h(s)."),
     ),
     hint="Backwards from V_H = 0: Q_h(s,a) = sum_s' P(s'|s,a) [R(s,a,s') + V_{h+1}(s')] (0 at "
-    "terminal states), V_h(s) = sum_a pi(a|s) Q_h(s,a); return Q, shape (H, S, A).",
+    "terminal states), V_h(s) = sum_a pi(a|s) Q_h(s,a) with pi(.|s) = softmax(theta[s]); row h "
+    "has H - h steps left; return Q, shape (H, S, A).",
 )
 
 # --- the three estimators: shared cases
@@ -507,7 +508,7 @@ ACTION_VALUE_GRADIENT = _estimator_spec(
             "flipped."),
     ),
     hint="g = 1/N sum_i sum_h grad ln pi(a_h|s_h) Q_h(s_h, a_h), with Q_h(s_h, a_h) = "
-    "q_values[h, s_h, a_h].",
+    "q_values[h, s_h, a_h] (row h of q_values is step h).",
 )
 
 # --- advantage_gradient (option 5)
@@ -596,8 +597,8 @@ ADVANTAGE_GRADIENT = _estimator_spec(
     previous=wt.action_value_gradient, previous_extra=lambda theta: (_tiny_pi(theta).q,),
     bugs=(
         Bug("sign_flipped", _bug_ag_sign,
-            "The advantage is A_h(s, a) = Q_h(s, a) - V_h(s): how much better the action is "
-            "than the policy's average, not V - Q."),
+            "Your sign is flipped: the advantage is A_h(s, a) = Q_h(s, a) - V_h(s), how much "
+            "better the action is than the policy's average, not V - Q."),
         Bug("plus_value", _bug_ag_plus,
             "SUBTRACT the state value: A = Q - V."),
         Bug("next_state_value", _bug_ag_next_state_value,
@@ -729,16 +730,17 @@ TD_RESIDUAL_GRADIENT = _estimator_spec(
             "s_{h+1} is visited at step h + 1: its value is values[h + 1, s_{h+1}], not "
             "values[h, s_{h+1}]."),
         Bug("sign_flipped", _bug_td_sign,
-            "The TD residual is r_h + V_{h+1}(s_{h+1}) - V_h(s_h) (the target minus the "
-            "current value), not its negative."),
+            "Your sign is flipped: the TD residual is r_h + V_{h+1}(s_{h+1}) - V_h(s_h) (the "
+            "target minus the current value), not its negative."),
         Bug("monte_carlo", _bug_td_monte_carlo,
             "That is the Monte Carlo advantage, reward-to-go minus V (option 3); the TD "
             "residual bootstraps: r_h + V_{h+1}(s_{h+1}) stands for the rest of the sum."),
         Bug("plus_value", _bug_td_plus_value,
             "SUBTRACT the value of the current state: r_h + V_{h+1}(s_{h+1}) - V_h(s_h)."),
     ),
-    hint="g = 1/N sum_i sum_h grad ln pi(a_h|s_h) (r_h + V_{h+1}(s_{h+1}) - V_h(s_h)), with "
-    "V_h(s) = values[h, s] and V = 0 after the episode's last step.",
+    hint="g = 1/N sum_i sum_h grad ln pi(a_h|s_h) (r_h + V_{h+1}(s_{h+1}) - V_h(s_h)), "
+    "undiscounted (the lecture's objective has no gamma), with V_h(s) = values[h, s] and V = 0 "
+    "after the episode's last step.",
 )
 
 
