@@ -240,7 +240,10 @@ check("actor_critic.advantage_gradient")
 
 # %% tags=["solution"]
 def td_residual_gradient(theta, episodes, values):
-    """Return 1/N sum_i sum_h grad ln pi(a_h|s_h) (r_h + V_{h+1}(s_{h+1}) - V_h(s_h)), (S, A)."""
+    """Return 1/N sum_i sum_h grad ln pi(a_h|s_h) delta_h (V = 0 after the end), an (S, A) array.
+
+    delta_h = r_h + V_{h+1}(s_{h+1}) - V_h(s_h) with V_h(s) = values[h, s].
+    """
     ### BEGIN SOLUTION
     grad = np.zeros_like(theta, dtype=float)
     for episode in episodes:
