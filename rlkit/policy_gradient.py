@@ -70,6 +70,7 @@ __all__ = [
     "tiny_mdp",
     "trajectory_log_probabilities",
     "trajectory_probabilities",
+    "weighted_scores",
 ]
 
 #: Steps after which an episode of :func:`tiny_mdp` has surely ended (it never needs more).
@@ -612,16 +613,32 @@ def sample_episodes(
 # --------------------------------------------------------------------------------------------
 
 
-def _weighted_scores(
+def weighted_scores(
     theta: npt.ArrayLike,
     episodes: Sequence[Trajectory],
     weights_of: Callable[[Trajectory], FloatArray],
 ) -> FloatArray:
     r"""Return :math:`\frac{1}{N} \sum_i \sum_h \nabla_\theta \ln \pi_\theta(a_h|s_h) \Psi_h`.
 
-    ``weights_of(episode)`` gives :math:`\Psi_0, \ldots, \Psi_{T-1}`. Row ``s_h`` of
-    :math:`\nabla \ln \pi_\theta(a_h|s_h)` is :math:`e_{a_h} - \pi_\theta(\cdot|s_h)`; the
-    other rows are 0.
+    The common form of every estimator here and in :mod:`rlkit.weightings`; only the weights
+    :math:`\Psi_h` differ. Row ``s_h`` of :math:`\nabla \ln \pi_\theta(a_h|s_h)` is
+    :math:`e_{a_h} - \pi_\theta(\cdot|s_h)`; the other rows are 0.
+
+    Args:
+        theta: Tabular logits, shape ``(S, A)``.
+        episodes: Trajectories sampled with :math:`\pi_\theta`.
+        weights_of: ``weights_of(episode)`` gives :math:`\Psi_0, \ldots, \Psi_{T-1}`.
+
+    Returns:
+        The estimate, shape ``(S, A)``.
+
+    Example:
+        >>> from rlkit.sampling import Trajectory
+        >>> episode = Trajectory(np.array([0, 1]), np.array([1]), np.array([2.0]), True)
+        >>> weighted_scores(np.zeros((2, 2)), [episode], lambda e: e.rewards)
+        array([[-1.,  1.],
+               [ 0.,  0.]])
+
     """
     theta = np.asarray(theta, dtype=np.float64)
     if len(episodes) == 0:
@@ -662,7 +679,7 @@ def reinforce_gradient(theta: npt.ArrayLike, episodes: Sequence[Trajectory]) -> 
                [ 0.,  0.]])
 
     """
-    return _weighted_scores(
+    return weighted_scores(
         theta, episodes, lambda e: np.full(len(e.actions), float(np.sum(e.rewards)))
     )
 
@@ -685,7 +702,7 @@ def reward_to_go_gradient(theta: npt.ArrayLike, episodes: Sequence[Trajectory]) 
                [ 0. ,  0. ]])
 
     """
-    return _weighted_scores(theta, episodes, lambda e: discounted_returns(e.rewards, 1.0))
+    return weighted_scores(theta, episodes, lambda e: discounted_returns(e.rewards, 1.0))
 
 
 def baseline_gradient(
@@ -717,7 +734,7 @@ def baseline_gradient(
 
     """
     b = np.asarray(baseline, dtype=np.float64)
-    return _weighted_scores(
+    return weighted_scores(
         theta,
         episodes,
         lambda e: discounted_returns(e.rewards, 1.0) - b[np.asarray(e.states)[: len(e.actions)]],

@@ -925,6 +925,191 @@ def reinforce_loss_not_scalar(log_probs, weights):
     return -(log_probs * weights.detach())
 
 
+# --- 05 actor-critic
+
+
+def _pi(theta):
+    z = np.asarray(theta, dtype=float)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def action_values_keeps_terminal_rows(mdp, theta, horizon):
+    q = np.zeros((horizon, mdp.n_states, mdp.n_actions))
+    v = np.zeros(mdp.n_states)
+    for h in range(horizon - 1, -1, -1):
+        q[h] = np.einsum("sat,sat->sa", mdp.P, mdp.R + np.where(mdp.terminal, 0.0, v))
+        v = (_pi(theta) * q[h]).sum(axis=1)
+    return q
+
+
+def action_values_infinite_horizon(mdp, theta, horizon):
+    values = dp.policy_evaluation_exact(mdp, _pi(theta))
+    return np.stack([_qv(mdp, values)] * horizon)
+
+
+def action_values_theta_as_probabilities(mdp, theta, horizon):
+    q = np.zeros((horizon, mdp.n_states, mdp.n_actions))
+    v = np.zeros(mdp.n_states)
+    for h in reversed(range(horizon)):
+        q[h] = _qv(mdp, v)
+        v = (np.asarray(theta) * q[h]).sum(axis=1)
+    return q
+
+
+def action_values_transposed(mdp, theta, horizon):
+    q = np.zeros((mdp.n_states, mdp.n_actions, horizon))
+    v = np.zeros(mdp.n_states)
+    for h in reversed(range(horizon)):
+        q[:, :, h] = _qv(mdp, v)
+        v = (_pi(theta) * q[:, :, h]).sum(axis=1)
+    return q
+
+
+def action_values_int_table(mdp, theta, horizon):
+    q = np.zeros((horizon, mdp.n_states, mdp.n_actions), dtype=int)
+    v = np.zeros(mdp.n_states)
+    for h in reversed(range(horizon)):
+        q[h] = _qv(mdp, v)
+        v = (_pi(theta) * q[h]).sum(axis=1)
+    return q
+
+
+def action_value_gradient_reward_to_go(theta, episodes, q_values):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        g = _rtg(ep.rewards)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * g[h]
+    return grad / len(episodes)
+
+
+def action_value_gradient_sum(theta, episodes, q_values):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * q_values[h, s, a]
+    return grad
+
+
+def action_value_gradient_negated(theta, episodes, q_values):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * -q_values[h, s, a]
+    return grad / len(episodes)
+
+
+def action_value_gradient_last_row(theta, episodes, q_values):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            grad[s] += _score(theta[s], a) * q_values[-1, s, a]
+    return grad / len(episodes)
+
+
+def action_value_gradient_policy_average(theta, episodes, q_values):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * float(_pi(theta)[s] @ q_values[h, s])
+    return grad / len(episodes)
+
+
+def advantage_gradient_own_values(theta, episodes, q_values, values):
+    own = np.einsum("sa,hsa->hs", _pi(theta), q_values)
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * (q_values[h, s, a] - own[h, s])
+    return grad / len(episodes)
+
+
+def advantage_gradient_negated(theta, episodes, q_values, values):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] -= _score(theta[s], a) * (q_values[h, s, a] - values[h, s])
+    return grad / len(episodes)
+
+
+def advantage_gradient_steps_mean(theta, episodes, q_values, values):
+    grad = np.zeros_like(theta, dtype=float)
+    steps = 0
+    for ep in episodes:
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * (q_values[h, s, a] - values[h, s])
+            steps += 1
+    return grad / steps
+
+
+def advantage_gradient_values_of_start(theta, episodes, q_values, values):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * (q_values[h, s, a] - values[h, ep.states[0]])
+    return grad / len(episodes)
+
+
+def advantage_gradient_forgets_values(theta, episodes, q_values, values):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * q_values[h, s, a]
+    return grad / len(episodes)
+
+
+def _td_heldout(theta, episodes, residual):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * residual(ep, h)
+    return grad / len(episodes)
+
+
+def td_residual_gradient_wraps_around(theta, episodes, values):
+    def residual(ep, h):
+        after = values[(h + 1) % len(values), ep.states[h + 1]]
+        return ep.rewards[h] + after - values[h, ep.states[h]]
+    return _td_heldout(theta, episodes, residual)
+
+
+def td_residual_gradient_terminal_flag(theta, episodes, values):
+    def residual(ep, h):
+        last = h == len(ep.actions) - 1
+        after = 0.0 if last and ep.terminated else values[h + 1, ep.states[h + 1]]
+        return ep.rewards[h] + after - values[h, ep.states[h]]
+    return _td_heldout(theta, episodes, residual)
+
+
+def td_residual_gradient_discounted(theta, episodes, values):
+    def residual(ep, h):
+        after = values[h + 1, ep.states[h + 1]] if h + 1 < len(ep.actions) else 0.0
+        return ep.rewards[h] + 0.99 * after - values[h, ep.states[h]]
+    return _td_heldout(theta, episodes, residual)
+
+
+def td_residual_gradient_no_baseline(theta, episodes, values):
+    def residual(ep, h):
+        after = values[h + 1, ep.states[h + 1]] if h + 1 < len(ep.actions) else 0.0
+        return ep.rewards[h] + after
+    return _td_heldout(theta, episodes, residual)
+
+
+def td_residual_gradient_value_row_h(theta, episodes, values):
+    def residual(ep, h):
+        after = values[h][ep.states[h + 1]] if h + 1 < len(ep.actions) else 0.0
+        return ep.rewards[h] + after - values[h][ep.states[h]]
+    return _td_heldout(theta, episodes, residual)
+
+
+def td_residual_gradient_negated(theta, episodes, values):
+    def residual(ep, h):
+        after = values[h + 1, ep.states[h + 1]] if h + 1 < len(ep.actions) else 0.0
+        return -(ep.rewards[h] + after - values[h, ep.states[h]])
+    return _td_heldout(theta, episodes, residual)
+
+
 #: spec name -> (label, function, keywords its hint must contain to name the mistake)
 HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
     "mdps.run_episode": [
@@ -1123,5 +1308,34 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("sum", reinforce_loss_sum, ("average",)),
         ("probabilities", reinforce_loss_exp, ("log",)),
         ("per-step losses", reinforce_loss_not_scalar, ("scalar",)),
+    ],
+    "actor_critic.action_values": [
+        ("terminal rows kept", action_values_keeps_terminal_rows, ("terminal",)),
+        ("infinite-horizon V tiled", action_values_infinite_horizon, ("steps left",)),
+        ("theta as probabilities", action_values_theta_as_probabilities, ("softmax",)),
+        ("(S, A, H) layout", action_values_transposed, ("shape",)),
+        ("integer table", action_values_int_table, ("truncat",)),
+    ],
+    "actor_critic.action_value_gradient": [
+        ("reward-to-go weights", action_value_gradient_reward_to_go, ("q_values[h, s_h, a_h]",)),
+        ("no average", action_value_gradient_sum, ("N",)),
+        ("negated", action_value_gradient_negated, ("sign",)),
+        ("last row of Q", action_value_gradient_last_row, ("row h",)),
+        ("policy average of Q", action_value_gradient_policy_average, ("TAKEN",)),
+    ],
+    "actor_critic.advantage_gradient": [
+        ("V recomputed from Q", advantage_gradient_own_values, ("values[h, s_h]",)),
+        ("negated", advantage_gradient_negated, ("sign",)),
+        ("divides by steps", advantage_gradient_steps_mean, ("episodes",)),
+        ("V of the start state", advantage_gradient_values_of_start, ("values[h, s_h]",)),
+        ("Q only", advantage_gradient_forgets_values, ("subtract",)),
+    ],
+    "actor_critic.td_residual_gradient": [
+        ("wraps around at the end", td_residual_gradient_wraps_around, ("last step",)),
+        ("zero only when terminated", td_residual_gradient_terminal_flag, ("last step",)),
+        ("discounted 0.99", td_residual_gradient_discounted, ("undiscounted",)),
+        ("no - V(s_h)", td_residual_gradient_no_baseline, ("- V_h(s_h)",)),
+        ("row h for s_{h+1}", td_residual_gradient_value_row_h, ("h + 1",)),
+        ("negated", td_residual_gradient_negated, ("sign",)),
     ],
 }

@@ -4,9 +4,10 @@ Figures: each notebook, filled with the reference (as the sample class builds al
 a real kernel with ``NBGRADER_EXECUTION=validate``, which skips the training demos (the cells
 under ``if not is_nbgrader()``: 01's Monte Carlo error plot, 02's Q-learning curves, 03's DQN
 history, CartPole animation and ablation, 04's variance figures, REINFORCE history, animation
-and comparison). Every other cell that calls ``plt.show()`` must show exactly one image, and no
-other cell any. The plots of the skipped cells (``plot_history``, ``plot_training_curve``, ...)
-are covered by running each :mod:`rlkit.plotting` helper as the notebooks call it in a kernel.
+and comparison, 05's sampled variances and gradient-ascent runs). Every other cell that calls
+``plt.show()`` must show exactly one image, and no other cell any. The plots of the skipped
+cells (``plot_history``, ``plot_training_curve``, ...) are covered by running each
+:mod:`rlkit.plotting` helper as the notebooks call it in a kernel.
 No printed output may show a numpy scalar's repr (``np.float64(0.8)``).
 
 Run All: in a kernel a failing ``check()`` shows its report and does not raise, so the
@@ -51,7 +52,8 @@ def _text(cell) -> str:
     return "".join(parts)
 
 
-@pytest.mark.parametrize("name", ["01_mdps", "02_bellman", "03_dqn", "04_reinforce"])
+@pytest.mark.parametrize("name", ["01_mdps", "02_bellman", "03_dqn", "04_reinforce",
+                                  "05_actor_critic"])
 def test_every_promised_figure_appears(name, assignments, tmp_path):
     nb = solved_notebook(assignment_of(assignments, name), release(name))
     executed = execute(nb, tmp_path, timeout=300, skip_slow=True)

@@ -412,16 +412,23 @@ def _exact_case(name: str, mdp: TabularMDP, horizon: int, theta: np.ndarray,
 
 def _sampled_case(name: str, reference: Callable, mdp: TabularMDP, horizon: int,
                   theta: np.ndarray, seed: int, extra: tuple = (),
-                  trajectories: list[Trajectory] | None = None) -> Case:
-    """One estimate from N_EPISODES sampled episodes, within 5 standard errors of the gradient."""
+                  trajectories: list[Trajectory] | None = None,
+                  episodes: list[Trajectory] | None = None) -> Case:
+    """One estimate from sampled episodes, within 5 standard errors of the exact gradient.
+
+    ``episodes`` (drawn with ``theta``) may be given; by default N_EPISODES are drawn from
+    ``seed``. The standard errors are the reference's for that many episodes.
+    """
     trajectories = trajectories or pg.enumerate_trajectories(mdp, horizon)
-    episodes = pg.sample_episodes(mdp, theta, N_EPISODES, np.random.default_rng(seed), horizon)
+    if episodes is None:
+        episodes = pg.sample_episodes(mdp, theta, N_EPISODES, np.random.default_rng(seed),
+                                      horizon)
+    n = len(episodes)
 
     def within() -> Comparator:  # the reference's moments: computed by the judge only
         moments = pg.exact_moments(mdp, theta, reference, horizon, *extra,
                                    trajectories=trajectories)
-        return _within_standard_errors(N_STANDARD_ERRORS * np.sqrt(moments.variance
-                                                                   / N_EPISODES) + 1e-9)
+        return _within_standard_errors(N_STANDARD_ERRORS * np.sqrt(moments.variance / n) + 1e-9)
 
     return Case(name, (theta, episodes, *extra),
                 expected=Deferred(lambda: pg.exact_gradient(mdp, theta, horizon, trajectories)),

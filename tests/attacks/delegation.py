@@ -56,11 +56,20 @@ DELEGATES = {
     "baseline_gradient":
         "return rlkit.policy_gradient.baseline_gradient(theta, episodes, baseline)",
     "reinforce_loss": "return rlkit.agents.reinforce.reinforce_loss(log_probs, weights)",
+    # 05 actor-critic
+    "action_values": "return rlkit.weightings.action_values(mdp, theta, horizon)",
+    "action_value_gradient":
+        "return rlkit.weightings.action_value_gradient(theta, episodes, q_values)",
+    "advantage_gradient":
+        "return rlkit.weightings.advantage_gradient(theta, episodes, q_values, values)",
+    "td_residual_gradient":
+        "return rlkit.weightings.td_residual_gradient(theta, episodes, values)",
 }
 
 #: the imports every delegating body needs, put in a cell at the top.
 IMPORTS = ("import importlib, types\nimport rlkit, rlkit.dp, rlkit.sampling, rlkit.qlearning\n"
-           "import rlkit.agents.dqn, rlkit.agents.reinforce, rlkit.policy_gradient\n")
+           "import rlkit.agents.dqn, rlkit.agents.reinforce, rlkit.policy_gradient\n"
+           "import rlkit.weightings\n")
 
 #: route -> (a cell put at the top, the body of ``q_from_v``): other ways to reach
 #: ``rlkit.dp.q_from_v`` at run time.
