@@ -8,7 +8,7 @@ It prints
   and unsandboxed (its own process only): the cost of the sandbox itself;
 * the wall time of ``python -m autograder grade`` (the same code path, gradebook, feedback and
   grades.csv included) on a generated class of ``--students`` students x every notebook, with
-  1 and with 2 workers, and the extrapolation to 100 students x 7 notebooks.
+  1 and with 2 workers, and the extrapolation to 100 students x 8 notebooks.
 
 The generated class mixes the sample class's kinds of student: 40 % reference solutions, 40 %
 known bugs from the bug banks (the diagnosis of a bug costs the grader extra), 10 % raising
@@ -36,8 +36,8 @@ from autograder.sandbox import Sandbox
 
 #: the kind of sample student each generated student copies, cycled.
 MIX = ("alice", "bob", "alice", "bob", "dave", "alice", "bob", "carol", "alice", "bob")
-#: the course's notebooks once complete.
-FULL_COURSE = 7
+#: the course's notebooks once complete (01-08).
+FULL_COURSE = 8
 
 
 def _quiet(_: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autograder.checks import CheckFailed, check, get_spec, run_check
 from autograder.checks.core import Bug, Case, CheckSpec, allclose
@@ -175,3 +177,37 @@ def test_a_learning_check_is_not_rerun_and_gets_the_spec_hint():
     assert not report.passed
     assert report.hint == spec.hint and report.bug is None
     assert len(calls) == 1  # the failing case ran once, not twice
+
+
+def test_a_learning_case_is_neither_rerun_nor_run_on_the_bugs():
+    calls = []
+
+    def learning_run(fn):
+        calls.append(float(fn(1.0)))
+        return calls[-1]
+
+    learn = Case("learn", run=learning_run, expected=2.0, training=True,
+                 compare=lambda got, want: None if got == want else "did not learn")
+    bug = Bug("plus_one", lambda x: x + 1, "bug hint")
+    spec = CheckSpec(name="demo.double_with_learning", function="double", points=1,
+                     reference=lambda x: 2 * x, hint="spec hint", bugs=(bug,),
+                     visible_cases=lambda: [Case("x = 3", args=(3.0,)), learn])
+    student = lambda x: 3 * x  # noqa: E731
+    report = run_check(spec, student)
+    assert not report.passed and report.bug is None  # the first case fails; plus_one is not it
+    assert calls == [3.0]  # the learning run: once, for the student only (not for plus_one)
+    failing_only_there = lambda x: 2 * x if x != 1.0 else 0.0  # noqa: E731
+    report = run_check(spec, failing_only_there)
+    assert report.first_failure.case == "learn" and report.hint == "spec hint"
+    assert calls == [3.0, 0.0]  # and not again to test determinism
+
+
+@given(st.lists(st.floats(0, 100), min_size=1, max_size=4), st.integers(0, 3))
+def test_best_rule_bounds_every_way_the_remaining_seeds_can_end(first, more):
+    from autograder.checks.core import best_rule, learning_rule
+
+    n_seeds = len(first) + more
+    bound = best_rule(first, n_seeds, cap=100.0)
+    rng = np.random.default_rng(len(first) * 10 + more)
+    for rest in [np.full(more, 100.0), np.zeros(more), *rng.uniform(0, 100, (50, more))]:
+        assert learning_rule([*first, *rest], 100.0) <= bound + 1e-9

@@ -145,6 +145,9 @@ class DQNConfig:
     """Evaluate the greedy policy every this many env steps (0: only after training)."""
     eval_episodes: int = 10
     """Episodes per evaluation."""
+    eval_max_steps: int | None = None
+    """Cap on the steps of an evaluation episode (None: the env's own time limit); a short
+    run only needs to show the pole balanced for this long, and a capped evaluation is cheap."""
     target_return: float | None = None
     """Stop early once an evaluation's mean return reaches this (None: use the budget)."""
     torch_threads: int | None = 1
@@ -161,6 +164,8 @@ class DQNConfig:
         for name in ("learning_starts", "epsilon_decay_steps", "eval_interval"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
+        if self.eval_max_steps is not None and self.eval_max_steps < 1:
+            raise ValueError(f"eval_max_steps must be >= 1 or None; got {self.eval_max_steps}")
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"gamma must be in [0, 1]; got {self.gamma}")
         if not 0.0 < self.tau <= 1.0:
@@ -539,6 +544,7 @@ def _train(
             lambda observations: _greedy_action(q_network, observations),
             n_episodes=config.eval_episodes,
             seed=eval_seed,
+            max_steps=config.eval_max_steps,
             batched=True,  # all episodes side by side: one forward pass per step
         )
         eval_seconds += time.perf_counter() - t0
