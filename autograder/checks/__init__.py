@@ -24,7 +24,7 @@ from autograder.checks.core import (
 )
 
 #: the spec modules, one per notebook topic.
-SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce")
+SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "a2c")
 
 
 def load_all() -> None:

@@ -150,6 +150,9 @@ class A2CConfig:
     """Evaluate after the first update at or past every multiple of this (0: only at the end)."""
     eval_episodes: int = 10
     """Episodes per evaluation."""
+    eval_max_steps: int | None = None
+    """Cap on the steps of an evaluation episode (None: the env's own time limit); a short
+    run only needs to show the pole balanced for this long, and a capped evaluation is cheap."""
     eval_deterministic: bool = True
     """Evaluate the most likely action / the mean (True) or sample from pi (False)."""
     target_return: float | None = None
@@ -163,6 +166,8 @@ class A2CConfig:
                 raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
         if self.eval_interval < 0:
             raise ValueError(f"eval_interval must be >= 0; got {self.eval_interval}")
+        if self.eval_max_steps is not None and self.eval_max_steps < 1:
+            raise ValueError(f"eval_max_steps must be >= 1 or None; got {self.eval_max_steps}")
         for name in ("gamma", "gae_lambda"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)}")
@@ -565,6 +570,7 @@ def _train(
             ),
             n_episodes=config.eval_episodes,
             seed=eval_seed,
+            max_steps=config.eval_max_steps,
             batched=True,  # all episodes side by side: one forward pass per step
         )
         eval_seconds += time.perf_counter() - t0
