@@ -43,11 +43,20 @@ def _rollout(rewards, values, next_values, terminated, truncated=None) -> dict[s
 
 
 def _random_rollout(rng: np.random.Generator, steps: int, n_envs: int) -> dict[str, np.ndarray]:
-    """Random rewards and values, episodes that end (either way) at random steps."""
+    """Random rewards and values, episodes that end (either way) at random steps.
+
+    As in every real rollout, ``next_values[t]`` is ``values[t + 1]`` while the episode goes
+    on (both are V of the same state): a correct GAE may read either (the lambda-return
+    recursion reads the first). Where an episode ends the next value is its own: V of the
+    final observation after a truncation, ignored after a termination.
+    """
     shape = (steps, n_envs)
     ends = rng.random(shape)
-    return _rollout(rng.normal(size=shape), rng.normal(size=shape), rng.normal(size=shape),
-                    ends < 0.15, (ends >= 0.15) & (ends < 0.25))
+    terminated, truncated = ends < 0.15, (ends >= 0.15) & (ends < 0.25)
+    values, next_values = rng.normal(size=shape), rng.normal(size=shape)
+    goes_on = ~(terminated | truncated)[:-1]
+    next_values[:-1] = np.where(goes_on, values[1:], next_values[:-1])
+    return _rollout(rng.normal(size=shape), values, next_values, terminated, truncated)
 
 
 def _lecture_rollout() -> dict[str, np.ndarray]:
@@ -249,6 +258,13 @@ def _bug_gae_no_terminal_mask(rewards, values, next_values, terminated, truncate
     return _backwards(deltas, keep, gamma * lam)
 
 
+def _bug_gae_no_minus_value(rewards, values, next_values, terminated, truncated, gamma, lam):
+    deltas = _deltas(rewards, np.zeros_like(np.asarray(values, dtype=float)), next_values,
+                     terminated, gamma)
+    keep = 1.0 - (np.asarray(terminated) | np.asarray(truncated))
+    return _backwards(deltas, keep, gamma * lam)
+
+
 def _bug_gae_returns(rewards, values, next_values, terminated, truncated, gamma, lam):
     deltas = _deltas(rewards, values, next_values, terminated, gamma)
     keep = 1.0 - (np.asarray(terminated) | np.asarray(truncated))
@@ -284,6 +300,9 @@ GAE = CheckSpec(
             "(the two are swapped)."),
         Bug("no_terminal_mask", _bug_gae_no_terminal_mask,
             "A terminated s_{t+1} has no future: its TD error is r_t - V(s_t), no bootstrap."),
+        Bug("no_minus_value", _bug_gae_no_minus_value,
+            "Each TD error subtracts the critic's prediction: delta_t = r_t + gamma V(s_{t+1}) "
+            "- V(s_t); without the - V(s_t) the advantages are not centred."),
         Bug("returns_not_advantages", _bug_gae_returns,
             "That is the lambda-return G_t = A_t + V(s_t), the critic's target; gae returns "
             "the advantages A_t themselves."),
@@ -378,6 +397,13 @@ def _bug_loss_actor_sign(log_probs, advantages, values, returns, entropy, value_
     return actor + value_coef * critic - entropy_coef * entropy.mean()
 
 
+def _bug_loss_probabilities(log_probs, advantages, values, returns, entropy, value_coef,
+                            entropy_coef):
+    actor = -(log_probs.exp() * advantages.detach()).mean()
+    critic = ((returns.detach() - values) ** 2).mean()
+    return actor + value_coef * critic - entropy_coef * entropy.mean()
+
+
 def _bug_loss_sum(log_probs, advantages, values, returns, entropy, value_coef, entropy_coef):
     actor = -(log_probs * advantages.detach()).sum()
     critic = ((returns.detach() - values) ** 2).sum()
@@ -421,6 +447,9 @@ A2C_LOSS = CheckSpec(
         Bug("actor_sign", _bug_loss_actor_sign,
             "Gradient DEscent on the loss must be ascent on the return: the actor term is "
             "-mean(log pi(a|s) A)."),
+        Bug("probabilities_not_log", _bug_loss_probabilities,
+            "Weigh the LOG-probabilities: the gradient of log pi(a|s) is the score of the "
+            "policy gradient theorem; exp(log_probs) is pi itself."),
         Bug("sum_not_mean", _bug_loss_sum,
             "Average over the batch (mean), do not sum: the step size would grow with the "
             "rollout's length."),
@@ -582,8 +611,10 @@ GAUSSIAN_LOG_PROB = CheckSpec(
 LEARNING_FAILS = (
     (GAE, "accumulated_forwards"),
     (GAE, "no_terminal_mask"),
+    (GAE, "no_minus_value"),
     (GAE, "returns_not_advantages"),
     (A2C_LOSS, "actor_sign"),
+    (A2C_LOSS, "probabilities_not_log"),
 )
 
 #: the student's functions the learning run plugs into ``rlkit.agents.a2c.train`` (CartPole's
