@@ -1,12 +1,13 @@
 """Learning checks: pass rate over correct variants, the broken agents' figures, and the cost.
 
-Run: ``python benchmarks/bench_learning_checks.py [--check dqn|reinforce|all]
+Run: ``python benchmarks/bench_learning_checks.py [--check dqn|reinforce|a2c|all]
 [--seed-groups 8] [--variants 0] [--json out.json]``.
 
-A learning check (``dqn.learns``; the learning case of ``reinforce.reinforce_loss``) must pass
-every correct implementation and fail every known broken agent. For each check this prints
+A learning check (``dqn.learns``, ``actor_critic.a2c_learns``; the learning case of
+``reinforce.reinforce_loss``) must pass every correct implementation and fail every known
+broken agent. For each check this prints
 
-* the correct variants of ``tests/variants_dqn.py`` / ``tests/variants_reinforce.py`` (for DQN,
+* the correct variants of ``tests/variants_{dqn,reinforce,a2c}.py`` (for DQN,
   one per sampling stream): how many pass, and the lowest rule values against the threshold;
 * the reference on ``--seed-groups`` other groups of seeds (another group of seeds is another
   draw of runs, as a variant is);
@@ -32,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.checks import a2c as a2c_checks
 from autograder.checks import dqn as dqn_checks
 from autograder.checks import reinforce as reinforce_checks
 from autograder.checks.core import best_evaluation, learning_rule
@@ -95,6 +97,17 @@ class Run:
     steps: list[int]
     cpu: float
     wall: float
+
+
+def a2c_check() -> LearningCheck:
+    """``actor_critic.a2c_learns`` with the (gae, a2c_loss) variants."""
+    variants = load_variants("variants_a2c")
+    return LearningCheck(
+        "actor_critic.a2c_learns", a2c_checks.learning_run, a2c_checks.LEARN_SEEDS,
+        a2c_checks.LEARN_CAP, a2c_checks.LEARN_THRESHOLD, a2c_checks.REFERENCE_AGENT,
+        lambda: [(variants.agent_name(a), a) for a in variants.agents()],
+        tuple((bug.name, bug.fn) for bug in a2c_checks.LEARNS.bugs),
+    )
 
 
 def timed(check: LearningCheck, fn: Any, seeds: Sequence[int]) -> Run:
@@ -163,15 +176,15 @@ def measure(check: LearningCheck, seed_groups: int, max_variants: int) -> dict[s
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", choices=("dqn", "reinforce", "all"), default="all")
+    parser.add_argument("--check", choices=("dqn", "reinforce", "a2c", "all"), default="all")
     parser.add_argument("--seed-groups", type=int, default=8,
                         help="other groups of seeds to run the reference on")
     parser.add_argument("--variants", type=int, default=0,
                         help="only the first N variants (0: all)")
     parser.add_argument("--json", type=Path, help="also write every score here")
     args = parser.parse_args()
-    checks = {"dqn": [dqn_check], "reinforce": [reinforce_check],
-              "all": [dqn_check, reinforce_check]}[args.check]
+    checks = {"dqn": [dqn_check], "reinforce": [reinforce_check], "a2c": [a2c_check],
+              "all": [dqn_check, reinforce_check, a2c_check]}[args.check]
     results = [measure(make(), args.seed_groups, args.variants) for make in checks]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

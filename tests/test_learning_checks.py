@@ -11,9 +11,11 @@ lose its points. ``benchmarks/bench_learning_checks.py`` prints the figures behi
 from __future__ import annotations
 
 import pytest
+import variants_a2c
 import variants_dqn
 import variants_reinforce
 
+from autograder.checks import a2c as a2c_checks
 from autograder.checks import all_specs, get_spec, run_check
 from autograder.checks import dqn as dqn_checks
 from autograder.checks import reinforce as reinforce_checks
@@ -37,9 +39,10 @@ def reinforce_rule(loss, seeds=reinforce_checks.LEARN_SEEDS) -> float:
     return learning_rule(scores, reinforce_checks.LEARN_CAP)
 
 
-def test_there_is_a_learning_check_of_the_whole_dqn_agent():
-    assert [spec.name for spec in LEARNING] == ["dqn.learns"]
+def test_there_is_a_learning_check_of_the_whole_dqn_agent_and_of_a2c():
+    assert sorted(spec.name for spec in LEARNING) == ["actor_critic.a2c_learns", "dqn.learns"]
     assert set(dqn_checks.LEARNS.functions) == set(dqn_checks.AGENT)
+    assert set(a2c_checks.LEARNS.functions) == set(a2c_checks.AGENT)
 
 
 @pytest.mark.parametrize("spec", LEARNING, ids=lambda s: s.name)
@@ -140,4 +143,44 @@ def test_every_correct_reinforce_loss_passes_its_whole_check():
         report = run_check(reinforce_checks.REINFORCE_LOSS, loss, grading=True)
         if not report.passed:
             failed[loss.__qualname__] = report.summary()
+    assert not failed, failed
+
+
+# ----------------------------------------------------------- A2C (notebook 05)
+
+
+def a2c_rule(agent: dict, seeds=a2c_checks.LEARN_SEEDS) -> float:
+    """``actor_critic.a2c_learns``'s rule value for ``agent``."""
+    scores = [best_evaluation(a2c_checks.learning_run(agent, seed)) for seed in seeds]
+    return learning_rule(scores, a2c_checks.LEARN_CAP)
+
+
+def test_the_a2c_rule_holds_with_a_margin_for_the_reference_on_other_seeds():
+    seeds = tuple(range(100, 100 + len(a2c_checks.LEARN_SEEDS)))
+    assert a2c_rule(a2c_checks.REFERENCE_AGENT, seeds) >= 1.2 * a2c_checks.LEARN_THRESHOLD
+
+
+@pytest.mark.parametrize("bug", a2c_checks.LEARNS.bugs, ids=lambda b: b.name)
+def test_a_broken_a2c_agent_fails_clearly(bug):
+    assert a2c_rule(bug.fn) < 0.75 * a2c_checks.LEARN_THRESHOLD, bug.name
+
+
+@pytest.mark.parametrize(("name", "functions"), [("gae", variants_a2c.GAES),
+                                                 ("a2c_loss", variants_a2c.LOSSES)])
+def test_every_correct_a2c_variant_passes_its_own_check(name, functions):
+    spec = get_spec(f"actor_critic.{name}")
+    for fn in functions:
+        report = run_check(spec, fn, grading=True)
+        assert report.passed, f"{fn.__name__}: {report.summary()}"
+
+
+@pytest.mark.slow
+def test_every_correct_a2c_agent_learns():
+    """A few minutes: 36 pairs of a correct gae and a correct loss, three seeds each."""
+    assert len(variants_a2c.agents()) >= 30
+    failed = {}
+    for agent in variants_a2c.agents():
+        report = run_check(a2c_checks.LEARNS, agent, grading=True)
+        if not report.passed:
+            failed[variants_a2c.agent_name(agent)] = report.summary()
     assert not failed, failed

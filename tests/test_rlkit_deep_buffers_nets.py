@@ -8,11 +8,21 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from torch.distributions import Categorical, Normal
+from torch.distributions import Categorical, Independent, Normal
 
 from rlkit.buffers import ReplayBuffer
 from rlkit.evaluation import evaluate
-from rlkit.nets import CategoricalPolicy, GaussianPolicy, QNetwork, mlp, torch_threads
+from rlkit.nets import (
+    CategoricalPolicy,
+    GaussianPolicy,
+    QNetwork,
+    ValueNetwork,
+    bound_log_std,
+    gaussian_entropy,
+    gaussian_log_prob,
+    mlp,
+    torch_threads,
+)
 
 # ------------------------------------------------------------------------------ buffer
 
@@ -153,7 +163,9 @@ def test_gaussian_policy_log_prob_sums_independent_dimensions():
     std = math.exp(-0.5)
     expected = Normal(policy(obs), std).log_prob(actions).sum(dim=-1)
     torch.testing.assert_close(policy.log_prob(obs, actions), expected)
-    assert policy.log_std.requires_grad and policy.log_std.shape == (2,)
+    _, log_std = policy.mean_and_log_std(obs)
+    assert log_std.requires_grad and log_std.shape == (2,)
+    assert policy.raw_log_std is not None and policy.raw_log_std.requires_grad
     sample = policy.act(np.zeros(3, dtype=np.float32), torch.Generator().manual_seed(0))
     again = policy.act(np.zeros(3, dtype=np.float32), torch.Generator().manual_seed(0))
     np.testing.assert_array_equal(sample, again)
@@ -161,6 +173,89 @@ def test_gaussian_policy_log_prob_sums_independent_dimensions():
         policy.act(np.zeros(3, dtype=np.float32), deterministic=True),
         policy(torch.zeros(3)).detach().numpy(),
     )
+
+
+@pytest.mark.parametrize("state_dependent_std", [False, True])
+def test_gaussian_log_prob_and_entropy_match_torch_distributions(state_dependent_std):
+    torch.manual_seed(1)
+    policy = GaussianPolicy(3, 2, hidden_sizes=(8,), log_std_init=-1.0,
+                            state_dependent_std=state_dependent_std)
+    with torch.no_grad():  # move log sigma away from its start, differently per state
+        for p in policy.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    obs, actions = torch.randn(7, 3), 3.0 * torch.randn(7, 2)
+    mean, log_std = policy.mean_and_log_std(obs)
+    assert log_std.shape == ((7, 2) if state_dependent_std else (2,))
+    reference = Independent(Normal(mean, log_std.exp().expand_as(mean)), 1)
+    tight = {"atol": 1e-6, "rtol": 1e-6}  # float32: |log-probs| up to ~100 here
+    torch.testing.assert_close(gaussian_log_prob(actions, mean, log_std),
+                               reference.log_prob(actions), **tight)
+    torch.testing.assert_close(policy.log_prob(obs, actions), reference.log_prob(actions),
+                               **tight)
+    torch.testing.assert_close(policy.entropy(obs), reference.entropy(), **tight)
+    double = [x.detach().double() for x in (actions, mean, log_std)]
+    torch.testing.assert_close(  # float64: the same to 1e-6 absolute
+        gaussian_log_prob(*double),
+        Independent(Normal(double[1], double[2].exp().expand_as(double[1])), 1).log_prob(
+            double[0]), atol=1e-6, rtol=0)
+    torch.testing.assert_close(policy.distribution(obs).entropy(), reference.entropy())
+
+
+def test_gaussian_log_prob_on_numpy_and_its_gradient():
+    rng = np.random.default_rng(0)
+    actions, mean, log_std = rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.normal(size=3)
+    reference = Normal(torch.tensor(mean), torch.tensor(log_std).exp()).log_prob(
+        torch.tensor(actions)).sum(-1).numpy()
+    out = gaussian_log_prob(actions, mean, log_std)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float64
+    np.testing.assert_allclose(out, reference, rtol=1e-12)
+    np.testing.assert_allclose(gaussian_entropy(np.zeros((2, 3))), [3 * 0.5 * math.log(
+        2 * math.pi * math.e)] * 2)
+    mu = torch.zeros(1, 1, requires_grad=True)
+    sigma_log = torch.zeros(1, requires_grad=True)
+    gaussian_log_prob(torch.tensor([[2.0]]), mu, sigma_log).backward()
+    assert mu.grad.item() == pytest.approx(2.0)  # (a - mu) / sigma^2
+    assert sigma_log.grad.item() == pytest.approx(2.0 ** 2 - 1)  # z^2 - 1
+
+
+def test_gaussian_log_prob_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="actions and mean must have the same shape"):
+        gaussian_log_prob(np.zeros((4, 2)), np.zeros((4, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="log_std must broadcast"):
+        gaussian_log_prob(np.zeros((4, 2)), np.zeros((4, 2)), np.zeros(3))
+
+
+def test_log_std_is_bounded_and_keeps_a_gradient_at_the_bounds():
+    raw = torch.tensor([-50.0, -3.0, 0.0, 3.0, 50.0], requires_grad=True)
+    bounded = bound_log_std(raw, -5.0, 2.0)
+    assert bounded.min() >= -5.0 and bounded.max() <= 2.0
+    bounded[1:4].sum().backward()
+    assert (raw.grad[1:4] > 0).all()
+    torch.manual_seed(0)
+    policy = GaussianPolicy(2, 1, hidden_sizes=(4,), log_std_bounds=(-2.0, 0.5))
+    with torch.no_grad():
+        policy.raw_log_std.fill_(1e3)  # as far as an optimiser could push it
+    _, log_std = policy.mean_and_log_std(torch.zeros(1, 2))
+    assert log_std.item() == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="log_std_init must lie inside"):
+        GaussianPolicy(2, 1, log_std_init=3.0)
+
+
+def test_gaussian_samples_are_not_clipped():
+    torch.manual_seed(0)
+    policy = GaussianPolicy(1, 1, hidden_sizes=(4,), log_std_init=1.5)  # sigma ~ 4.5
+    draws = policy.act(np.zeros((2000, 1), dtype=np.float32), torch.Generator().manual_seed(0))
+    assert np.abs(draws).max() > 5.0  # the policy's own draws; the env's box is not its business
+
+
+def test_categorical_entropy_and_value_network():
+    torch.manual_seed(0)
+    policy = CategoricalPolicy(4, 3, hidden_sizes=(8,))
+    obs = torch.randn(5, 4)
+    torch.testing.assert_close(policy.entropy(obs), Categorical(logits=policy(obs)).entropy(),
+                               atol=1e-6, rtol=0)
+    critic = ValueNetwork(4, hidden_sizes=(8,))
+    assert critic(obs).shape == (5,) and critic(obs).requires_grad
 
 
 def test_torch_threads_restores_the_setting():

@@ -1,7 +1,7 @@
 """Check specs for every graded student function, and the ``check`` a test cell calls.
 
-Each notebook topic has one module here (``mdps`` for notebook 01, ``bellman`` for 02, ...)
-that registers its specs on import. ``load_all`` imports them all.
+Each notebook topic has a module here (``mdps`` for notebook 01, ``bellman`` for 02, ...;
+two for 05) that registers its specs on import; a spec's name starts with its topic. ``load_all`` imports them all.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from autograder.checks.core import (
 )
 
 #: the spec modules, one per notebook topic.
-SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "actor_critic")
+#: (notebook 05 has two: ``actor_critic``, its weightings, and ``a2c``, its critic and A2C)
+SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "actor_critic", "a2c")
 
 
 def load_all() -> None:

@@ -235,12 +235,16 @@ def reinforce_loss(log_probs: torch.Tensor, weights: torch.Tensor) -> torch.Tens
 def value_loss(values: torch.Tensor, returns: torch.Tensor) -> torch.Tensor:
     r"""Regression of the baseline on the returns: :math:`\frac{1}{N}\sum_t (V_\phi(s_t) - G_t)^2`.
 
+    The returns are the regression's targets, constants (detached here): a target computed
+    from :math:`V_\phi` itself, such as A2C's :math:`\hat A_t + V_\phi(s_t)`, must not be
+    chased by the gradient.
+
     Example:
         >>> value_loss(torch.tensor([1.0, 2.0]), torch.tensor([2.0, 2.0]))
         tensor(0.5000)
 
     """
-    return ((values - torch.as_tensor(returns, dtype=values.dtype)) ** 2).mean()
+    return ((values - torch.as_tensor(returns, dtype=values.dtype).detach()) ** 2).mean()
 
 
 # --------------------------------------------------------------------------------------------

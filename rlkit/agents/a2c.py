@@ -1,0 +1,660 @@
+r"""A2C: the synchronous advantage actor-critic (Mnih et al., 2016) on Gymnasium vector envs.
+
+The lecture's actor-critic (lecture 002, "Training Actor-Critic"; lecture 001's option 6): an
+actor :math:`\pi_\theta(a|s)` and a critic :math:`V_\phi(s)` learn together from short
+rollouts of ``n_steps`` steps in ``n_envs`` envs side by side. After each rollout,
+
+.. math::
+    \hat A_t = \mathrm{GAE}_{\gamma,\lambda}(\delta), \quad
+    \delta_t = r_t + \gamma (1 - \text{terminated}_t) V_\phi(s_{t+1}) - V_\phi(s_t), \quad
+    G^\lambda_t = \hat A_t + V_\phi(s_t),
+
+    L(\theta, \phi) = \underbrace{-\frac1N \sum_t \log\pi_\theta(a_t|s_t) \hat A_t}_{\text{actor}}
+    + c_v \underbrace{\frac1N \sum_t \big(G^\lambda_t - V_\phi(s_t)\big)^2}_{\text{critic}}
+    - c_e \underbrace{\frac1N \sum_t H[\pi_\theta(\cdot|s_t)]}_{\text{exploration}}
+
+and one gradient step on :math:`L` (:func:`a2c_loss`). :math:`\lambda = 0` is the lecture's
+TD advantage actor-critic (actor weight :math:`\delta_t`, critic target
+:math:`y_t = r_t + \gamma V(s_{t+1})`); ``advantage="td_error"`` runs exactly that with
+:func:`~rlkit.advantages.td_errors`. Both :math:`\hat A` and :math:`G^\lambda` are constants of
+the loss: the actor must not push the critic, and the critic must not chase its own target.
+
+Discrete actions (CartPole-v1) use :class:`~rlkit.nets.CategoricalPolicy`; Box actions
+(Pendulum-v1) the lecture's Gaussian policy :math:`\mathcal{N}(a|\mu_\theta(s),
+\sigma_\theta(s))` (:class:`~rlkit.nets.GaussianPolicy`, log-prob
+:func:`~rlkit.nets.gaussian_log_prob`). A sampled action is clipped to the action box only on
+its way to the env; the log-prob is taken at the action pi drew.
+
+Vector envs and truncation: the envs run in a ``gymnasium.vector.SyncVectorEnv`` with
+``autoreset_mode=AutoresetMode.SAME_STEP``: a sub-env whose episode ends is reset within the
+same ``step``, which returns the *new* episode's first observation and puts the ended
+episode's last one in ``info["final_obs"]``. So every row of the rollout is a real transition,
+and the critic's :math:`V(s_{t+1})` of a truncated step (CartPole's 500-step limit, every
+Pendulum episode) is taken on ``final_obs``, never on the reset observation.
+``terminated`` and ``truncated`` stay apart down to :func:`~rlkit.advantages.gae`.
+
+Order of the file (Spinning Up's): settings, math pieces, history, then :func:`train` in the
+steps seed, env, model, buffer, losses, optimiser, update, loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from torch import nn
+
+from rlkit.advantages import critic_targets, gae, td_errors
+from rlkit.agents.reinforce import reinforce_loss, value_loss
+from rlkit.evaluation import EnvLike, EvalPoint, evaluate, make_env
+from rlkit.nets import (
+    CategoricalPolicy,
+    GaussianPolicy,
+    ValueNetwork,
+    gaussian_entropy,
+    gaussian_log_prob,
+    torch_threads,
+)
+from rlkit.progress import finish_at_target
+from rlkit.schedules import linear_schedule
+from rlkit.seeding import seed_everything
+
+__all__ = [
+    "EVAL_SEED_OFFSET",
+    "PRESETS",
+    "A2CConfig",
+    "A2CHistory",
+    "a2c_loss",
+    "critic_targets",
+    "default_config",
+    "gae",
+    "gaussian_log_prob",
+    "td_errors",
+    "train",
+]
+
+EVAL_SEED_OFFSET = 10_000
+"""Evaluation episodes of a run with seed ``s`` start from ``reset(seed=s + 10_000 + i)``."""
+
+Advantage = Literal["gae", "td_error"]
+Optimizer = Literal["adam", "rmsprop"]
+
+
+# --------------------------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class A2CConfig:
+    r"""Settings of :func:`train`; the defaults learn CartPole-v1 on a laptop CPU.
+
+    :func:`default_config` gives the settings tuned for an env (``PRESETS``: CartPole-v1 and
+    Pendulum-v1). ``benchmarks/bench_a2c.py`` compares them with Stable-Baselines3's A2C.
+
+    Example:
+        >>> A2CConfig().n_envs * A2CConfig().n_steps  # env steps per update
+        40
+
+    """
+
+    env_id: str = "CartPole-v1"
+    """Gymnasium id of an env with a Box observation and Discrete or Box actions."""
+    total_steps: int = 50_000
+    """Budget of environment steps, summed over the envs (the last rollout may pass it)."""
+    n_envs: int = 8
+    """Envs stepped side by side; more envs, less correlated samples (typically 4 to 16)."""
+    n_steps: int = 5
+    """Rollout length per env before each update (A2C: 5 to 20; the GAE sums reach this far)."""
+    gamma: float = 0.99
+    """Discount factor gamma in [0, 1]; 0.99 weighs the next ~100 rewards."""
+    gae_lambda: float = 1.0
+    """GAE's lambda in [0, 1]: 0 the TD error (biased by V), 1 the n-step return minus V."""
+    advantage: Advantage = "gae"
+    """A_t: "gae" (GAE(lambda)) or "td_error" (delta_t, the lecture's TD actor-critic)."""
+    learning_rate: float = 7e-4
+    """Step size of the actor and the critic at step 0; typically 1e-4 to 3e-3."""
+    final_learning_rate: float | None = 0.0
+    """The step size decays linearly to this over ``total_steps`` (None: constant); a decay
+    to 0 keeps the late updates from shaking a policy that has learned."""
+    optimizer: Optimizer = "rmsprop"
+    """"rmsprop" (the A2C paper's, alpha 0.99, eps 1e-5) or "adam" (eps 1e-5)."""
+    value_coef: float = 0.5
+    """c_v, weight of the critic's squared error in the loss (0.25 to 1)."""
+    entropy_coef: float = 0.0
+    """c_e, weight of the entropy bonus (0 to 0.01; more keeps pi exploring longer)."""
+    max_grad_norm: float | None = 0.5
+    """Clip the global gradient norm to this (None: no clipping); 0.5 as in A2C/PPO."""
+    normalize_advantages: bool = False
+    """Standardise the advantages of each rollout to mean 0, std 1 before the actor loss."""
+    reward_scale: float = 1.0
+    """The learner sees r * reward_scale (the history keeps the env's rewards); Pendulum's
+    rewards of -16..0 learn better at 0.1."""
+    hidden_sizes: tuple[int, ...] = (64, 64)
+    """Hidden widths of the actor pi_theta (tanh)."""
+    value_hidden_sizes: tuple[int, ...] = (64, 64)
+    """Hidden widths of the critic V_phi (tanh)."""
+    log_std_init: float = -0.5
+    """Box actions: initial log sigma of the Gaussian policy (-0.5: sigma ~ 0.6)."""
+    state_dependent_std: bool = False
+    """Box actions: log sigma_theta(s) from a head of the state instead of one parameter."""
+    eval_interval: int = 1_000
+    """Evaluate after the first update at or past every multiple of this (0: only at the end)."""
+    eval_episodes: int = 10
+    """Episodes per evaluation."""
+    eval_max_steps: int | None = None
+    """Cap on the steps of an evaluation episode (None: the env's own time limit); a short
+    run only needs to show the pole balanced for this long, and a capped evaluation is cheap."""
+    eval_deterministic: bool = True
+    """Evaluate the most likely action / the mean (True) or sample from pi (False)."""
+    target_return: float | None = None
+    """Stop early once an evaluation's mean return reaches this (None: use the budget)."""
+    torch_threads: int | None = 1
+    """torch CPU threads while training (1: fastest for tiny nets, and reproducible)."""
+
+    def __post_init__(self) -> None:
+        for name in ("total_steps", "n_envs", "n_steps", "eval_episodes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
+        if self.eval_interval < 0:
+            raise ValueError(f"eval_interval must be >= 0; got {self.eval_interval}")
+        if self.eval_max_steps is not None and self.eval_max_steps < 1:
+            raise ValueError(f"eval_max_steps must be >= 1 or None; got {self.eval_max_steps}")
+        for name in ("gamma", "gae_lambda"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)}")
+        if self.advantage not in ("gae", "td_error"):
+            raise ValueError(f"advantage must be 'gae' or 'td_error'; got {self.advantage!r}")
+        if self.optimizer not in ("adam", "rmsprop"):
+            raise ValueError(f"optimizer must be 'adam' or 'rmsprop'; got {self.optimizer!r}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
+        if self.final_learning_rate is not None and self.final_learning_rate < 0:
+            raise ValueError(f"final_learning_rate must be >= 0; got {self.final_learning_rate}")
+        for name in ("value_coef", "entropy_coef"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
+        if self.max_grad_norm is not None and self.max_grad_norm <= 0:
+            raise ValueError(f"max_grad_norm must be > 0 or None; got {self.max_grad_norm}")
+        if self.reward_scale <= 0:
+            raise ValueError(f"reward_scale must be > 0; got {self.reward_scale}")
+
+
+PRESETS: dict[str, A2CConfig] = {
+    "CartPole-v1": A2CConfig(),
+    "Pendulum-v1": A2CConfig(
+        env_id="Pendulum-v1",
+        total_steps=200_000,
+        n_steps=8,
+        gamma=0.9,
+        gae_lambda=0.9,
+        learning_rate=1e-3,
+        value_coef=0.4,
+        reward_scale=0.1,
+        log_std_init=-1.0,
+        eval_interval=10_000,
+    ),
+}
+"""Settings tuned per env; :func:`default_config` returns them."""
+
+
+def default_config(env_id: str = "CartPole-v1", **overrides: Any) -> A2CConfig:
+    """The tuned settings of ``env_id`` (``PRESETS``, else the defaults), with ``overrides``.
+
+    Example:
+        >>> default_config("Pendulum-v1").gamma, default_config("Acrobot-v1").env_id
+        (0.9, 'Acrobot-v1')
+        >>> default_config("CartPole-v1", total_steps=1_000).total_steps
+        1000
+
+    """
+    base = PRESETS.get(env_id, A2CConfig(env_id=env_id))
+    return dataclasses.replace(base, **overrides)
+
+
+# --------------------------------------------------------------------------------------------
+# Math pieces (a notebook re-implements these with the same signatures; td_errors, gae and
+# critic_targets live in rlkit.advantages, gaussian_log_prob in rlkit.nets)
+# --------------------------------------------------------------------------------------------
+
+
+def a2c_loss(
+    log_probs: torch.Tensor,
+    advantages: torch.Tensor,
+    values: torch.Tensor,
+    returns: torch.Tensor,
+    entropy: torch.Tensor,
+    value_coef: float,
+    entropy_coef: float,
+) -> torch.Tensor:
+    r"""The A2C loss: actor, plus ``value_coef`` times critic, minus ``entropy_coef`` times
+    entropy.
+
+    .. math::
+        L = -\frac1N \sum_t \log\pi_\theta(a_t|s_t)\, \hat A_t
+        + c_v \frac1N \sum_t \big(G_t - V_\phi(s_t)\big)^2
+        - c_e \frac1N \sum_t H_t
+
+    One loss for both networks (they share one optimiser step). The advantages and the
+    returns are constants (detached here): a gradient through :math:`\hat A_t` would move the
+    critic by the actor's loss, and a gradient through :math:`G_t = \hat A_t + V_\phi(s_t)`
+    would let the critic chase its own target. The actor term is
+    :func:`~rlkit.agents.reinforce.reinforce_loss` with :math:`\Psi_t = \hat A_t`, the critic
+    term :func:`~rlkit.agents.reinforce.value_loss`.
+
+    Args:
+        log_probs: :math:`\log\pi_\theta(a_t|s_t)`, shape ``(N,)``, with gradients.
+        advantages: :math:`\hat A_t`, ``(N,)``.
+        values: :math:`V_\phi(s_t)`, ``(N,)``, with gradients.
+        returns: The critic's targets :math:`G_t` (e.g. :func:`critic_targets`), ``(N,)``.
+        entropy: :math:`H[\pi_\theta(\cdot|s_t)]`, ``(N,)``, with gradients.
+        value_coef: :math:`c_v \ge 0`.
+        entropy_coef: :math:`c_e \ge 0`.
+
+    Returns:
+        A scalar tensor.
+
+    Example:
+        >>> log_probs = torch.tensor([-1.0, -2.0], requires_grad=True)
+        >>> values = torch.tensor([1.0, 1.0], requires_grad=True)
+        >>> a2c_loss(log_probs, torch.tensor([1.0, -1.0]), values, torch.tensor([2.0, 1.0]),
+        ...          torch.tensor([0.5, 0.5]), value_coef=0.5, entropy_coef=0.1)
+        tensor(-0.3000, grad_fn=<SubBackward0>)
+
+    """  # noqa: D205
+    shape = log_probs.shape
+    for name, tensor in (("advantages", advantages), ("values", values), ("returns", returns),
+                         ("entropy", entropy)):  # fmt: skip
+        if torch.as_tensor(tensor).shape != shape:
+            raise ValueError(
+                f"{name} must have the shape of log_probs, {tuple(shape)}; got "
+                f"{tuple(torch.as_tensor(tensor).shape)}"
+            )
+    actor = reinforce_loss(log_probs, advantages)  # -mean(log pi * A), A detached
+    critic = value_loss(values, returns)  # mean((G - V)^2), G detached
+    return actor + value_coef * critic - entropy_coef * entropy.mean()
+
+
+# --------------------------------------------------------------------------------------------
+# History
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class A2CHistory:
+    r"""What :func:`train` returns.
+
+    Attributes:
+        episode_returns: Undiscounted return of each finished training episode (the env's
+            rewards, before ``reward_scale``), in the order they ended.
+        episode_lengths: Steps of each training episode.
+        episode_end_steps: Env steps taken (all envs) when each episode ended.
+        losses: :func:`a2c_loss` of each update.
+        value_losses: The critic's squared error :math:`\frac1N\sum_t (G_t - V_\phi(s_t))^2`
+            of each update (in the scaled rewards' units).
+        entropies: Mean entropy of pi over each update's rollout (falls as pi gets sure).
+        evaluations: Evaluations ``(step, mean, std, train_seconds)``; the last one is after
+            training.
+        train_seconds: Wall time of training, evaluations excluded.
+        wall_seconds: Wall time of the whole call.
+        policy: The trained actor (:class:`~rlkit.nets.CategoricalPolicy` or
+            :class:`~rlkit.nets.GaussianPolicy`).
+        value_network: The trained critic :math:`V_\phi`.
+        action_space: The env's action space (:meth:`act` clips Box actions to it).
+        config: The settings used.
+        seed: The seed used.
+
+    """
+
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    episode_end_steps: np.ndarray
+    losses: np.ndarray
+    value_losses: np.ndarray
+    entropies: np.ndarray
+    evaluations: tuple[EvalPoint, ...]
+    train_seconds: float
+    wall_seconds: float
+    policy: CategoricalPolicy | GaussianPolicy
+    value_network: ValueNetwork
+    action_space: spaces.Space
+    config: A2CConfig
+    seed: int
+
+    @property
+    def final_evaluation(self) -> EvalPoint:
+        """The evaluation after training."""
+        return self.evaluations[-1]
+
+    def act(self, obs: npt.ArrayLike) -> Any:
+        """The most likely action (Discrete) or the clipped mean (Box) for one observation."""
+        action = self.policy.act(obs, deterministic=True)
+        return _to_env(action, self.action_space)
+
+
+def _to_env(actions: Any, action_space: spaces.Space) -> Any:
+    """Actions as the env takes them: Box actions clipped to the box (only here)."""
+    if isinstance(action_space, spaces.Box):
+        return np.clip(actions, action_space.low, action_space.high)
+    return actions
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+
+
+def train(
+    config: A2CConfig = A2CConfig(),  # noqa: B008 (frozen, so a safe default)
+    *,
+    seed: int,
+    gae_fn: Callable[..., Any] = gae,
+    td_errors_fn: Callable[..., Any] = td_errors,
+    critic_targets_fn: Callable[..., Any] = critic_targets,
+    loss_fn: Callable[..., torch.Tensor] = a2c_loss,
+    log_prob_fn: Callable[..., torch.Tensor] = gaussian_log_prob,
+    env: EnvLike | None = None,
+    progress: bool = False,
+) -> A2CHistory:
+    """Train an actor and a critic with A2C and return the history.
+
+    Args:
+        config: Hyperparameters.
+        seed: Seeds torch (initial weights), the action sampler, the envs' first resets (env
+            ``i`` with ``seed + i``) and the evaluations: same seed, same history.
+        gae_fn: Same signature as :func:`~rlkit.advantages.gae` (``advantage="gae"``); it
+            receives float64 numpy arrays ``(n_steps, n_envs)`` (bool for the two flags).
+        td_errors_fn: Same signature as :func:`~rlkit.advantages.td_errors`
+            (``advantage="td_error"``), same inputs.
+        critic_targets_fn: Same signature as :func:`~rlkit.advantages.critic_targets`.
+        loss_fn: Same signature as :func:`a2c_loss`; it receives float32 tensors ``(N,)``.
+        log_prob_fn: Same signature as :func:`~rlkit.nets.gaussian_log_prob`; used for Box
+            actions (Discrete ones take ``torch.distributions.Categorical``'s log-prob).
+        env: An env id or factory to use instead of ``config.env_id``.
+        progress: Show a tqdm progress bar over env steps.
+
+    Returns:
+        An :class:`A2CHistory`.
+
+    Example:
+        >>> config = A2CConfig(total_steps=400, eval_interval=200, eval_episodes=2)
+        >>> history = train(config, seed=0)
+        >>> len(history.losses), [e.step for e in history.evaluations]  # 40 steps per update
+        (10, [200, 400])
+
+    """
+    pieces = _Pieces(gae_fn, td_errors_fn, critic_targets_fn, loss_fn, log_prob_fn)
+    with torch_threads(config.torch_threads):
+        return _train(config, seed, pieces, env, progress)
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """The math pieces :func:`train` runs: rlkit's or a student's."""
+
+    gae: Callable[..., Any]
+    td_errors: Callable[..., Any]
+    critic_targets: Callable[..., Any]
+    loss: Callable[..., torch.Tensor]
+    log_prob: Callable[..., torch.Tensor]
+
+
+def _rollout_result(result: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A piece's output as a float64 array of the rollout's shape, or a clear error."""
+    if torch.is_tensor(result):
+        result = result.detach().cpu().numpy()
+    array = np.asarray(result, dtype=np.float64)
+    if array.shape != shape:
+        raise ValueError(
+            f"{name} returned shape {array.shape} for a rollout of shape {shape} "
+            "(n_steps, n_envs); it must return one value per step and env"
+        )
+    return array
+
+
+def _train(
+    config: A2CConfig, seed: int, pieces: _Pieces, env_like: EnvLike | None, progress: bool
+) -> A2CHistory:
+    start_time = time.perf_counter()
+
+    # 1. Seed: torch's global generator (initial weights), a torch Generator for the actions.
+    seed_everything(seed)
+    generator = torch.Generator().manual_seed(seed)
+
+    # 2. Env: n_envs copies, reset within the step that ends an episode (see the module notes).
+    env_spec = config.env_id if env_like is None else env_like
+    envs = SyncVectorEnv(
+        [lambda: make_env(env_spec)] * config.n_envs, autoreset_mode=AutoresetMode.SAME_STEP
+    )
+    obs_space, action_space = envs.single_observation_space, envs.single_action_space
+    if not isinstance(obs_space, spaces.Box) or not isinstance(
+        action_space, spaces.Discrete | spaces.Box
+    ):
+        envs.close()
+        raise ValueError(
+            "A2C needs a Box observation space and a Discrete or Box action space; got "
+            f"{obs_space} and {action_space}"
+        )
+    envs.action_space.seed(seed)
+    obs_dim = int(np.prod(obs_space.shape))
+    continuous = isinstance(action_space, spaces.Box)
+
+    # 3. Model: the actor pi_theta and the critic V_phi, two networks.
+    policy: CategoricalPolicy | GaussianPolicy
+    if continuous:
+        policy = GaussianPolicy(
+            obs_dim, int(np.prod(action_space.shape)), config.hidden_sizes,
+            log_std_init=config.log_std_init, state_dependent_std=config.state_dependent_std,
+        )  # fmt: skip
+    else:
+        policy = CategoricalPolicy(obs_dim, int(action_space.n), config.hidden_sizes)
+    critic = ValueNetwork(obs_dim, config.value_hidden_sizes)
+
+    # 4. Buffer: one rollout of n_steps rows x n_envs columns, overwritten after each update
+    # (A2C is on-policy). next_obs holds the REAL s_{t+1}: final_obs where an episode ended.
+    shape = (config.n_steps, config.n_envs)
+    rollout_obs = np.zeros((*shape, obs_dim), dtype=np.float32)
+    rollout_next_obs = np.zeros_like(rollout_obs)
+    rollout_actions = np.zeros(
+        (*shape, *action_space.shape), dtype=np.float32 if continuous else np.int64
+    )
+    rollout_rewards = np.zeros(shape)
+    rollout_terminated = np.zeros(shape, dtype=bool)
+    rollout_truncated = np.zeros(shape, dtype=bool)
+
+    # 5. Losses
+    def log_probs_and_entropy(
+        obs: torch.Tensor, actions: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if isinstance(policy, GaussianPolicy):
+            mean, log_std = policy.mean_and_log_std(obs)
+            log_probs = pieces.log_prob(actions, mean, log_std)  # at the UNclipped actions
+            if not torch.is_tensor(log_probs) or log_probs.shape != mean.shape[:-1]:
+                raise ValueError(
+                    f"log_prob_fn must return a tensor of shape {tuple(mean.shape[:-1])} (one "
+                    f"log-density per row, summed over the action axis); got "
+                    f"{getattr(log_probs, 'shape', type(log_probs).__name__)}"
+                )
+            return log_probs, gaussian_entropy(log_std).expand(mean.shape[:-1])
+        distribution = policy.distribution(obs)
+        return distribution.log_prob(actions), distribution.entropy()
+
+    def compute_loss() -> tuple[torch.Tensor, float, float]:
+        obs = torch.as_tensor(rollout_obs.reshape(-1, obs_dim))
+        values = critic(obs)  # V_phi(s_t), with gradients
+        with torch.no_grad():  # V_phi(s_{t+1}) of the real next observations: a constant
+            next_values = critic(torch.as_tensor(rollout_next_obs.reshape(-1, obs_dim)))
+        values_now = values.detach().double().numpy().reshape(shape)
+        next_values_np = next_values.double().numpy().reshape(shape)
+        rewards = rollout_rewards * config.reward_scale
+        if config.advantage == "gae":
+            advantages = pieces.gae(
+                rewards, values_now, next_values_np, rollout_terminated, rollout_truncated,
+                config.gamma, config.gae_lambda,
+            )  # fmt: skip
+        else:
+            advantages = pieces.td_errors(
+                rewards, values_now, next_values_np, rollout_terminated, config.gamma
+            )
+        advantages = _rollout_result(advantages, f"{config.advantage} function", shape)
+        returns = _rollout_result(
+            pieces.critic_targets(advantages, values_now), "critic_targets_fn", shape
+        )
+        if config.normalize_advantages:
+            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        actions = torch.as_tensor(rollout_actions.reshape(-1, *action_space.shape))
+        log_probs, entropy = log_probs_and_entropy(obs, actions)
+        returns_t = torch.as_tensor(returns.reshape(-1), dtype=torch.float32)
+        loss = pieces.loss(
+            log_probs, torch.as_tensor(advantages.reshape(-1), dtype=torch.float32), values,
+            returns_t, entropy, config.value_coef, config.entropy_coef,
+        )  # fmt: skip
+        if not torch.is_tensor(loss) or loss.ndim != 0:
+            raise ValueError(f"loss_fn must return a scalar (0-dim) tensor; got {loss!r}")
+        fit = float(value_loss(values.detach(), returns_t))
+        return loss, fit, float(entropy.detach().mean())
+
+    # 6. Optimiser: one for both networks, the step size decaying over the budget.
+    parameters = [*policy.parameters(), *critic.parameters()]
+    optimizer: torch.optim.Optimizer
+    if config.optimizer == "rmsprop":
+        optimizer = torch.optim.RMSprop(parameters, lr=config.learning_rate, alpha=0.99, eps=1e-5)
+    else:
+        optimizer = torch.optim.Adam(parameters, lr=config.learning_rate, eps=1e-5)
+    final_rate = config.final_learning_rate
+    learning_rate_at = linear_schedule(
+        config.learning_rate,
+        config.learning_rate if final_rate is None else final_rate,
+        config.total_steps,
+    )
+
+    # 7. Update: one gradient step on the rollout's loss.
+    def update(step: int) -> tuple[float, float, float]:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate_at(step)
+        loss, fit, entropy = compute_loss()
+        optimizer.zero_grad()
+        loss.backward()
+        if config.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
+        optimizer.step()
+        return float(loss.detach()), fit, entropy
+
+    # 8. Loop
+    eval_seed = seed + EVAL_SEED_OFFSET
+    returns: list[float] = []
+    lengths: list[int] = []
+    end_steps: list[int] = []
+    losses: list[float] = []
+    value_losses: list[float] = []
+    entropies: list[float] = []
+    evaluations: list[EvalPoint] = []
+    eval_seconds = 0.0
+
+    def run_evaluation(step: int) -> EvalPoint:
+        nonlocal eval_seconds
+        t0 = time.perf_counter()
+        sampler = torch.Generator().manual_seed(eval_seed)  # apart from training's draws
+        result = evaluate(
+            env_spec,
+            lambda o: _to_env(
+                policy.act(o, sampler, deterministic=config.eval_deterministic), action_space
+            ),
+            n_episodes=config.eval_episodes,
+            seed=eval_seed,
+            max_steps=config.eval_max_steps,
+            batched=True,  # all episodes side by side: one forward pass per step
+        )
+        eval_seconds += time.perf_counter() - t0
+        point = EvalPoint(
+            step, result.mean, result.std, time.perf_counter() - start_time - eval_seconds
+        )
+        evaluations.append(point)
+        return point
+
+    bar: Any = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config.total_steps, desc="A2C", unit="step", mininterval=0.5)
+
+    step = 0
+    next_eval = config.eval_interval
+    episode_returns = np.zeros(config.n_envs)
+    episode_lengths = np.zeros(config.n_envs, dtype=np.int64)
+    obs, _ = envs.reset(seed=seed)
+    try:
+        while step < config.total_steps:
+            for t in range(config.n_steps):
+                actions = policy.act(obs, generator)  # sampled, unclipped
+                next_obs, rewards, terminated, truncated, infos = envs.step(
+                    _to_env(actions, action_space)  # clipped only on the way to the env
+                )
+                rollout_obs[t] = obs
+                rollout_actions[t] = actions
+                rollout_rewards[t] = rewards
+                rollout_terminated[t] = terminated
+                rollout_truncated[t] = truncated
+                rollout_next_obs[t] = next_obs
+                # CRUCIAL: where an episode ended, next_obs is already the NEXT episode's
+                # first observation; s_{t+1} of this step is in final_obs.
+                for i in np.flatnonzero(terminated | truncated):
+                    rollout_next_obs[t, i] = infos["final_obs"][i]
+                obs = next_obs
+
+                step += config.n_envs
+                episode_returns += rewards
+                episode_lengths += 1
+                for i in np.flatnonzero(terminated | truncated):
+                    returns.append(float(episode_returns[i]))
+                    lengths.append(int(episode_lengths[i]))
+                    end_steps.append(step)
+                    episode_returns[i], episode_lengths[i] = 0.0, 0
+            if bar is not None:
+                bar.update(min(step, config.total_steps) - bar.n)
+
+            loss, fit, entropy = update(step)
+            losses.append(loss)
+            value_losses.append(fit)
+            entropies.append(entropy)
+
+            last = step >= config.total_steps
+            if (config.eval_interval and step >= next_eval) or last:
+                while config.eval_interval and next_eval <= step:
+                    next_eval += config.eval_interval
+                point = run_evaluation(step)
+                if bar is not None:
+                    bar.set_postfix(eval=f"{point.mean:.1f}")
+                if config.target_return is not None and point.mean >= config.target_return:
+                    finish_at_target(bar, step)
+                    break
+    finally:
+        envs.close()
+        if bar is not None:
+            bar.close()
+
+    wall = time.perf_counter() - start_time
+    return A2CHistory(
+        episode_returns=np.array(returns, dtype=np.float64),
+        episode_lengths=np.array(lengths, dtype=np.int64),
+        episode_end_steps=np.array(end_steps, dtype=np.int64),
+        losses=np.array(losses, dtype=np.float64),
+        value_losses=np.array(value_losses, dtype=np.float64),
+        entropies=np.array(entropies, dtype=np.float64),
+        evaluations=tuple(evaluations),
+        train_seconds=wall - eval_seconds,
+        wall_seconds=wall,
+        policy=policy,
+        value_network=critic,
+        action_space=action_space,
+        config=config,
+        seed=seed,
+    )
