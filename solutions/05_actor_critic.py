@@ -29,6 +29,13 @@
 # | `action_value_gradient` | option 4: $\sum_h \nabla_\theta \ln \pi_\theta(a_h \mid s_h)\, Q^{\pi}_h(s_h, a_h)$ |
 # | `advantage_gradient` | option 5: the same with $A^{\pi}_h = Q^{\pi}_h - V^{\pi}_h$ |
 # | `td_residual_gradient` | option 6: with $r_h + V^{\pi}_{h+1}(s_{h+1}) - V^{\pi}_h(s_h)$ |
+# | `td_errors` | the critic's TD error $\delta_t = r_t + \gamma V(s_{t+1}) - V(s_t)$ on a rollout |
+# | `gae` | GAE($\lambda$), $\hat A_t = \sum_k (\gamma\lambda)^k \delta_{t+k}$, terminated vs truncated |
+# | `a2c_loss` | the actor-critic loss: actor, critic regression, entropy bonus |
+# | `gaussian_log_prob` | $\ln \mathcal N(a \mid \mu_\theta(s), \sigma)$ of a Gaussian actor |
+#
+# Then `rlkit`'s A2C trainer runs **your** `gae` and `a2c_loss` on CartPole-v1, and with your
+# Gaussian log-prob on Pendulum-v1.
 #
 # **How to work.** Fill in each `YOUR CODE HERE`, run the cell, then the check below it. A
 # check prints `✓` when all its cases pass; otherwise it names the failing case, shows expected
@@ -37,11 +44,15 @@
 # fine).
 
 # %%
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 
 from autograder.checks import check, is_nbgrader
-from rlkit import dp, weightings
+from rlkit import dp, plotting, weightings
+from rlkit.agents import a2c
 from rlkit import policy_gradient as pg
 from rlkit.mdp import random_mdp
 
@@ -401,7 +412,219 @@ if not is_nbgrader():  # 6 x 16 training runs: skipped while grading
     plt.show()
 
 # %% [markdown]
-# ## 7. Written answer (graded by hand)
+# ## 7. The critic's TD error, on a vector env's rollout
+#
+# From here on the critic is a network $V_\phi$ trained alongside the actor, on rollouts that
+# Gymnasium's vector envs hand back: arrays of shape `(T, n_envs)`, one row per time step, one
+# column per env. The lecture's TD target and error are
+# $$y_t = r_t + \gamma V(s_{t+1}), \qquad \delta_t = y_t - V(s_t),$$
+# and an episode can end in two ways that must be kept apart:
+# - **terminated** (the pole fell): $s_{t+1}$ is terminal, nothing follows, so $y_t = r_t$;
+# - **truncated** (a time limit): the MDP would go on, so $y_t$ still bootstraps from
+#   $V(s_{t+1})$ of the **real** final observation. (A vector env has already reset that env:
+#   the observation it returns is the next episode's first one, so `rlkit`'s trainer takes
+#   $V$ of the final observation it keeps aside; `next_values` holds that.)
+#
+# Write `td_errors` for arrays `rewards`, `values` ($V(s_t)$), `next_values` ($V(s_{t+1})$) of
+# shape `(T, n_envs)` (or `(T,)`) and a boolean `terminated` of the same shape. Return a float
+# array of that shape; do not modify the inputs.
+
+# %% tags=["solution"]
+def td_errors(rewards, values, next_values, terminated, gamma):
+    """Return delta_t = r_t + gamma (1 - terminated_t) V(s_{t+1}) - V(s_t), elementwise."""
+    ### BEGIN SOLUTION
+    rewards, values, next_values = (np.asarray(x, dtype=float)
+                                    for x in (rewards, values, next_values))
+    bootstrap = np.where(np.asarray(terminated, dtype=bool), 0.0, next_values)
+    return rewards + gamma * bootstrap - values
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+check("actor_critic.td_errors")
+
+# %% [markdown]
+# ## 8. GAE($\lambda$): between the TD error and the Monte Carlo return
+#
+# The $n$-step advantage $\hat A^{(n)}_t = r_t + \gamma r_{t+1} + \dots + \gamma^{n-1}
+# r_{t+n-1} + \gamma^n V(s_{t+n}) - V(s_t) = \sum_{k=0}^{n-1} \gamma^k \delta_{t+k}$ uses $n$
+# real rewards before trusting the critic: $n = 1$ is the TD error (low variance, biased when
+# $V$ is wrong), $n = \infty$ the reward-to-go minus $V$ (unbiased, high variance).
+# Generalized advantage estimation averages all of them with weights $(1-\lambda)\lambda^{n-1}$:
+# $$\hat A^{\mathrm{GAE}(\lambda)}_t = \sum_{k \ge 0} (\gamma\lambda)^k \delta_{t+k}
+# = \delta_t + \gamma\lambda\, \hat A_{t+1},$$
+# the sum stopping where the episode ends (terminated **or** truncated: the next row is a new
+# episode). The recursion runs **backwards** over the rows. $\lambda = 0$ gives $\delta_t$,
+# $\lambda = 1$ the discounted return (bootstrapped at the rollout's end) minus $V(s_t)$.
+#
+# Write `gae` with the arguments of `td_errors` plus `truncated` and `lam`; you may call your
+# `td_errors`. A loop over the $T$ rows, vectorised over the envs, is the expected solution.
+
+# %% tags=["solution"]
+def gae(rewards, values, next_values, terminated, truncated, gamma, lam):
+    """Return the GAE(lambda) advantages of a (T, n_envs) rollout, the sum cut at episode ends."""
+    ### BEGIN SOLUTION
+    deltas = td_errors(rewards, values, next_values, terminated, gamma)
+    ended = np.asarray(terminated, dtype=bool) | np.asarray(truncated, dtype=bool)
+    advantages = np.zeros_like(deltas)
+    running = np.zeros(deltas.shape[1:])
+    for t in reversed(range(len(deltas))):
+        running = deltas[t] + gamma * lam * np.where(ended[t], 0.0, running)
+        advantages[t] = running
+    return advantages
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+check("actor_critic.gae")
+
+# %% [markdown]
+# **The bias–variance trade, measured.** A random walk on the states $0..6$: start in 3, step
+# left or right with probability $\frac12$, the episode ends at 0 or 6, with reward 1 for
+# reaching 6 (undiscounted). The true values are $V(s) = s/6$. Give the critic an error, $V =
+# V_{\text{true}} + 0.1$ at every non-terminal state, and estimate $V(3) = 0.5$ by the
+# $\lambda$-return $\hat A_0 + V(s_0)$ from your `gae`, over many episodes: at $\lambda = 0$ it
+# is biased by the critic's error, at $\lambda = 1$ it is the unbiased Monte Carlo return, and
+# the variance moves the other way.
+
+# %%
+walk_rng = np.random.default_rng(5)
+v_true = np.arange(7) / 6.0
+v_critic = np.where((np.arange(7) > 0) & (np.arange(7) < 6), v_true + 0.1, 0.0)
+walks = []
+for _ in range(2_000):
+    path = [3]
+    while path[-1] not in (0, 6):
+        path.append(path[-1] + walk_rng.choice((-1, 1)))
+    walks.append(np.array(path))
+lambdas = np.linspace(0.0, 1.0, 11)
+bias, spread = [], []
+for lam in lambdas:
+    estimates = []
+    for path in walks:
+        steps = len(path) - 1
+        rewards = (path[1:] == 6).astype(float)
+        ended = np.arange(steps) == steps - 1
+        adv = gae(rewards, v_critic[path[:-1]], v_critic[path[1:]], ended, np.zeros(steps, bool),
+                  1.0, lam)
+        estimates.append(adv[0] + v_critic[3])
+    bias.append(np.mean(estimates) - v_true[3])
+    spread.append(np.var(estimates))
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(lambdas, np.square(bias), "o-", label=r"bias$^2$ of $\hat V(3)$")
+ax.plot(lambdas, spread, "s-", label=r"variance of $\hat V(3)$")
+ax.set_xlabel(r"$\lambda$")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## 9. A2C on CartPole-v1, with your GAE and your loss
+#
+# The actor $\pi_\theta$ and the critic $V_\phi$ learn together from short rollouts of
+# `n_envs` envs side by side (Gymnasium's `SyncVectorEnv`): collect `n_steps` steps of each,
+# compute $\hat A$ with GAE and the critic's targets $G_t = \hat A_t + V_\phi(s_t)$, then take one
+# gradient step on
+# $$L = -\frac1N \sum_t \ln \pi_\theta(a_t \mid s_t)\, \hat A_t
+# + c_v \frac1N \sum_t \big(G_t - V_\phi(s_t)\big)^2 - c_e \frac1N \sum_t H\big[\pi_\theta(\cdot
+# \mid s_t)\big].$$
+# $\hat A_t$ and $G_t$ are **constants** of this loss: the actor's term must not move the critic
+# through $\hat A$, and the critic must not chase its own target. (`rlkit.agents.reinforce`'s
+# `reinforce_loss` and `value_loss` from notebook 04 may be used here.)
+#
+# Write `a2c_loss`: every argument but the two coefficients is an `(N,)` torch tensor;
+# `log_probs`, `values` and `entropy` carry gradients. Return a scalar tensor.
+
+# %% tags=["solution"]
+def a2c_loss(log_probs, advantages, values, returns, entropy, value_coef, entropy_coef):
+    """Return the actor's loss + value_coef * the critic's - entropy_coef * the mean entropy."""
+    ### BEGIN SOLUTION
+    actor = -(log_probs * advantages.detach()).mean()
+    critic = ((returns.detach() - values) ** 2).mean()
+    return actor + value_coef * critic - entropy_coef * entropy.mean()
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+check("actor_critic.a2c_loss")
+
+# %% [markdown]
+# Now `rlkit`'s A2C trainer runs **your** `gae` and `a2c_loss` (`help(a2c.train)` and
+# `help(a2c.A2CConfig)` list its settings). `target_return=475` stops at the first evaluation
+# (10 greedy episodes) with a mean return of 475 or more; CartPole's maximum is 500.
+# (Training cells are skipped while grading.)
+
+# %% tags=["slow"]
+if not is_nbgrader():
+    history = a2c.train(a2c.A2CConfig(target_return=475), seed=0, gae_fn=gae, loss_fn=a2c_loss,
+                        progress=True)
+    final = history.final_evaluation
+    print(f"{final.step} env steps, {history.train_seconds:.1f} s of training: evaluation "
+          f"{final.mean:.0f} ± {final.std:.0f}")
+    fig = plotting.plot_history(history, title="A2C with your gae and a2c_loss")
+    plt.show()
+
+# %% [markdown]
+# **Graded: your actor-critic learns.** A short learning run: A2C with your `gae` and
+# `a2c_loss` from three seeds. Every 500 env steps it evaluates the greedy policy on 5 episodes
+# of at most 100 steps, and a seed stops once they average 75 (a correct agent gets there within
+# 500–10,000 steps: a few seconds in all). It passes when the seeds' best evaluations are far
+# above an untrained policy's; the message says the exact rule.
+
+# %% tags=["check"]
+check("actor_critic.a2c_learns")
+
+# %% [markdown]
+# ## 10. A Gaussian policy for continuous actions: Pendulum-v1
+#
+# For an action $a \in \mathbb{R}^d$ the lecture's actor is a Gaussian $\pi_\theta(a \mid s) =
+# \mathcal N\big(a \mid \mu_\theta(s), \sigma^2\big)$ with independent dimensions, so
+# $$\ln \pi_\theta(a \mid s) = \sum_{i=1}^{d} \Big[-\frac{(a_i - \mu_i)^2}{2\sigma_i^2} - \ln \sigma_i
+# - \tfrac12 \ln 2\pi\Big], \qquad \sigma_i = e^{\log\sigma_i}.$$
+# The actor's loss of 002 is $-\ln \mathcal N(a_t \mid \mu, \sigma)\,\delta_t$: the gradient
+# moves $\mu$ towards actions that did better than the critic expected. Evaluate the log-prob at
+# the action the policy **drew**; only the action sent to the env is clipped to the box
+# (Pendulum's torque is in $[-2, 2]$).
+#
+# Write `gaussian_log_prob(actions, mean, log_std)`: `actions` and `mean` of shape `(..., d)`,
+# `log_std` broadcastable to them (`(d,)` or `(..., d)`); return shape `(...)`, a tensor
+# (differentiable) when the inputs are tensors, a float array for numpy inputs.
+
+# %% tags=["solution"]
+def gaussian_log_prob(actions, mean, log_std):
+    """Return the log-density of N(mean, exp(log_std)^2) at actions, summed over the last axis."""
+    ### BEGIN SOLUTION
+    tensors = any(torch.is_tensor(x) for x in (actions, mean, log_std))
+    a, mu, log_sigma = (torch.as_tensor(x, dtype=torch.float64) if not torch.is_tensor(x)
+                        else x for x in (actions, mean, log_std))
+    z = (a - mu) / log_sigma.exp()
+    result = (-0.5 * z**2 - log_sigma - 0.5 * math.log(2 * math.pi)).sum(-1)
+    return result if tensors else result.numpy()
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+check("actor_critic.gaussian_log_prob")
+
+# %% [markdown]
+# The same trainer with a Gaussian actor on Pendulum-v1 (swing the pendulum up and hold it;
+# rewards are negative, a random policy averages about −1200 per episode), with **your**
+# `gae`, `a2c_loss` and `gaussian_log_prob`. A short budget: the curve should climb well above
+# the random policy's, not reach the best possible (about −150).
+
+# %% tags=["slow"]
+PENDULUM_STEPS = 100_000  # about half a minute
+if not is_nbgrader():
+    pendulum = a2c.train(a2c.default_config("Pendulum-v1", total_steps=PENDULUM_STEPS), seed=0,
+                         gae_fn=gae, loss_fn=a2c_loss, log_prob_fn=gaussian_log_prob,
+                         progress=True)
+    print(f"Pendulum-v1 after {pendulum.final_evaluation.step} steps: evaluation "
+          f"{pendulum.final_evaluation.mean:.0f} (random: about -1200)")
+    fig = plotting.plot_history(pendulum, title="Gaussian actor-critic with your functions")
+    plt.show()
+
+
+# %% [markdown]
+# ## 11. Written answer (graded by hand)
 #
 # **Question 1 (3 points).** Show that when the critic is exact, $V = V^\pi$, the TD residual
 # $\delta_h = r_h + V^\pi_{h+1}(s_{h+1}) - V^\pi_h(s_h)$ is an unbiased estimate of the advantage
@@ -436,6 +659,3 @@ if not is_nbgrader():  # 6 x 16 training runs: skipped while grading
 # the action), the error at s_h does not (a baseline); and the trade: lower variance, a bias as
 # large as the critic's error.
 # ### END SOLUTION
-
-# %% [markdown]
-# ## (sections on the critic, GAE and A2C follow)

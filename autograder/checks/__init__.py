@@ -1,7 +1,8 @@
 """Check specs for every graded student function, and the ``check`` a test cell calls.
 
 Each notebook topic has a module here (``mdps`` for notebook 01, ``bellman`` for 02, ...;
-two for 05) that registers its specs on import; a spec's name starts with its topic. ``load_all`` imports them all.
+two for 05) that registers its specs on import; a spec's name starts with its topic.
+``load_all`` imports them all.
 """
 
 from __future__ import annotations
