@@ -610,7 +610,7 @@ check("actor_critic.gaussian_log_prob")
 # rewards are negative, a random policy averages about −1200 per episode), with **your**
 # `gae`, `a2c_loss` and `gaussian_log_prob`. A short budget (100,000 steps, about a minute):
 # the evaluations climb above the random policy's, far from the best possible (about −150),
-# which takes A2C many times longer; compare the CartPole run above, and notebook 06's PPO.
+# which takes A2C many times longer.
 
 # %% tags=["slow"]
 PENDULUM_STEPS = 100_000  # about a minute
