@@ -22,6 +22,7 @@ from autograder.checks.core import (
     CaseProblem,
     CheckSpec,
     allclose,
+    broken_agent,
     learning_case,
     register,
 )
@@ -667,13 +668,6 @@ def _learning_cases() -> list[Case]:
                           untrained="an untrained policy gets 9-25")]
 
 
-def _broken(spec: CheckSpec, bug_name: str) -> Bug:
-    """The reference agent with one function replaced by a known bug of it."""
-    bug = next(b for b in spec.bugs if b.name == bug_name)
-    return Bug(f"{spec.function}:{bug.name}", {**REFERENCE_AGENT, spec.function: bug.fn},
-               bug.hint)
-
-
 LEARNS = CheckSpec(
     name="actor_critic.a2c_learns",
     function=AGENT,
@@ -681,7 +675,7 @@ LEARNS = CheckSpec(
     reference=REFERENCE_AGENT,
     visible_cases=_learning_cases,
     learning=True,
-    bugs=tuple(_broken(spec, bug) for spec, bug in LEARNING_FAILS),
+    bugs=tuple(broken_agent(REFERENCE_AGENT, spec, bug) for spec, bug in LEARNING_FAILS),
     hint="Your gae and a2c_loss together do not learn CartPole. Make their own checks pass "
     "first; if they do, run the training cell and look at the returns and the losses.",
 )

@@ -371,6 +371,16 @@ def best_rule(scores: Sequence[float], n_seeds: int, cap: float, grid: int = 21)
     return float((every.mean(axis=1) - every.std(axis=1)).max() + within_a_step)
 
 
+def broken_agent(reference: Mapping[str, Callable], spec: CheckSpec, bug_name: str) -> Bug:
+    """A learning check's broken agent: the reference with one function replaced by a bug.
+
+    ``spec``'s function becomes its bank's bug ``bug_name``; the agent is named
+    ``function:bug`` and keeps the bug's hint.
+    """
+    bug = next(b for b in spec.bugs if b.name == bug_name)
+    return Bug(f"{spec.function}:{bug.name}", {**reference, spec.function: bug.fn}, bug.hint)
+
+
 def best_evaluation(history: Any) -> float:
     """The highest mean return among a training history's evaluations (``EvalPoint``s)."""
     return float(max(point.mean for point in history.evaluations))
@@ -894,6 +904,7 @@ __all__ = [
     "judge",
     "best_evaluation",
     "best_rule",
+    "broken_agent",
     "learning_case",
     "learning_rule",
     "Raised",

@@ -21,6 +21,7 @@ from autograder.checks.core import (
     CheckSpec,
     Comparator,
     allclose,
+    broken_agent,
     learning_case,
     register,
 )
@@ -655,15 +656,6 @@ def _learning_cases() -> list[Case]:
                           untrained="an untrained network gets 8-10")]
 
 
-def _broken(name: str, bug: Bug) -> Bug:
-    """The reference agent with one function replaced by a known bug of it."""
-    return Bug(f"{name}:{bug.name}", {**REFERENCE_AGENT, name: bug.fn}, bug.hint)
-
-
-def _bank_bug(spec: CheckSpec, bug: str) -> Bug:
-    return next(b for b in spec.bugs if b.name == bug)
-
-
 LEARNS = CheckSpec(
     name="dqn.learns",
     function=AGENT,
@@ -671,7 +663,7 @@ LEARNS = CheckSpec(
     reference=REFERENCE_AGENT,
     visible_cases=_learning_cases,
     learning=True,
-    bugs=tuple(_broken(spec.function, _bank_bug(spec, bug)) for spec, bug in (
+    bugs=tuple(broken_agent(REFERENCE_AGENT, spec, bug) for spec, bug in (
         (SAMPLE_BATCH, "whole_capacity"),
         (TD_TARGET, "no_terminal_mask"),
         (TD_TARGET, "argmax_not_max"),
