@@ -220,6 +220,16 @@ def test_a_learning_check_names_the_function_whose_reference_it_reached():
     assert withheld_problem(spec, "ValueError: rlkit's own") is None
 
 
+def test_the_delegating_submission_covers_every_graded_function_of_every_notebook():
+    from attacks.delegation import delegating_notebook
+
+    from autograder.paths import REPO_ROOT
+
+    for release in sorted((REPO_ROOT / "notebooks").glob("0*.ipynb")):
+        nb = delegating_notebook(release)  # raises on a stub it has no body for
+        assert any("rlkit." in "".join(c["source"]) for c in nb["cells"]), release.name
+
+
 # --- through the grader's CLI
 
 

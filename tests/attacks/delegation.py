@@ -64,12 +64,19 @@ DELEGATES = {
         "return rlkit.weightings.advantage_gradient(theta, episodes, q_values, values)",
     "td_residual_gradient":
         "return rlkit.weightings.td_residual_gradient(theta, episodes, values)",
+    "td_errors":
+        "return rlkit.advantages.td_errors(rewards, values, next_values, terminated, gamma)",
+    "gae": "return rlkit.advantages.gae(rewards, values, next_values, terminated, truncated, "
+           "gamma, lam)",
+    "a2c_loss": "return rlkit.agents.a2c.a2c_loss(log_probs, advantages, values, returns, "
+                "entropy, value_coef, entropy_coef)",
+    "gaussian_log_prob": "return rlkit.nets.gaussian_log_prob(actions, mean, log_std)",
 }
 
 #: the imports every delegating body needs, put in a cell at the top.
 IMPORTS = ("import importlib, types\nimport rlkit, rlkit.dp, rlkit.sampling, rlkit.qlearning\n"
            "import rlkit.agents.dqn, rlkit.agents.reinforce, rlkit.policy_gradient\n"
-           "import rlkit.weightings\n")
+           "import rlkit.weightings, rlkit.advantages, rlkit.agents.a2c, rlkit.nets\n")
 
 #: route -> (a cell put at the top, the body of ``q_from_v``): other ways to reach
 #: ``rlkit.dp.q_from_v`` at run time.
@@ -113,6 +120,11 @@ def delegating_notebook(release: Path) -> dict:
     for cell, name in _cells_defining(nb, DELEGATES):
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         cell["source"] = source.replace(STUB, "    " + DELEGATES[name])
+    left = [match.group(1) for cell in nb["cells"] if cell["cell_type"] == "code"
+            and STUB in (src := "".join(cell["source"]))
+            and (match := re.search(r"^def (\w+)\(", src, re.M))]
+    if left:
+        raise KeyError(f"{release.name}: no delegating body for {left}: add them to DELEGATES")
     return _with_imports(nb, "")
 
 
