@@ -121,10 +121,14 @@ class A2CConfig:
     advantage: Advantage = "gae"
     """A_t: "gae" (GAE(lambda)) or "td_error" (delta_t, the lecture's TD actor-critic)."""
     learning_rate: float = 7e-4
-    """Step size of the actor and the critic at step 0; typically 1e-4 to 3e-3."""
+    """Step size of the actor at step 0; typically 1e-4 to 3e-3."""
+    value_learning_rate: float | None = None
+    """Step size of the critic at step 0 (None: ``learning_rate``). A critic faster than the
+    actor tracks V^pi of the current policy, so the advantages point the right way."""
     final_learning_rate: float | None = 0.0
-    """The step size decays linearly to this over ``total_steps`` (None: constant); a decay
-    to 0 keeps the late updates from shaking a policy that has learned."""
+    """The actor's step size decays linearly to this over ``total_steps``, the critic's in
+    proportion (None: constant); a decay to 0 keeps the late updates from shaking a policy
+    that has learned."""
     optimizer: Optimizer = "rmsprop"
     """"rmsprop" (the A2C paper's, alpha 0.99, eps 1e-5) or "adam" (eps 1e-5)."""
     value_coef: float = 0.5
@@ -172,6 +176,8 @@ class A2CConfig:
             raise ValueError(f"optimizer must be 'adam' or 'rmsprop'; got {self.optimizer!r}")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
+        if self.value_learning_rate is not None and self.value_learning_rate <= 0:
+            raise ValueError(f"value_learning_rate must be > 0; got {self.value_learning_rate}")
         if self.final_learning_rate is not None and self.final_learning_rate < 0:
             raise ValueError(f"final_learning_rate must be >= 0; got {self.final_learning_rate}")
         for name in ("value_coef", "entropy_coef"):
@@ -517,13 +523,16 @@ def _train(
         fit = float(value_loss(values.detach(), returns_t))
         return loss, fit, float(entropy.detach().mean())
 
-    # 6. Optimiser: one for both networks, the step size decaying over the budget.
+    # 6. Optimiser: one for both networks (a step size each), decaying over the budget.
     parameters = [*policy.parameters(), *critic.parameters()]
+    value_rate = config.value_learning_rate or config.learning_rate
+    groups = [{"params": list(policy.parameters()), "lr": config.learning_rate},
+              {"params": list(critic.parameters()), "lr": value_rate}]
     optimizer: torch.optim.Optimizer
     if config.optimizer == "rmsprop":
-        optimizer = torch.optim.RMSprop(parameters, lr=config.learning_rate, alpha=0.99, eps=1e-5)
+        optimizer = torch.optim.RMSprop(groups, alpha=0.99, eps=1e-5)
     else:
-        optimizer = torch.optim.Adam(parameters, lr=config.learning_rate, eps=1e-5)
+        optimizer = torch.optim.Adam(groups, eps=1e-5)
     final_rate = config.final_learning_rate
     learning_rate_at = linear_schedule(
         config.learning_rate,
@@ -533,8 +542,10 @@ def _train(
 
     # 7. Update: one gradient step on the rollout's loss.
     def update(step: int) -> tuple[float, float, float]:
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate_at(step)
+        decay = learning_rate_at(step) / config.learning_rate
+        for group, start_rate in zip(optimizer.param_groups, (config.learning_rate, value_rate),
+                                     strict=True):
+            group["lr"] = start_rate * decay
         loss, fit, entropy = compute_loss()
         optimizer.zero_grad()
         loss.backward()
