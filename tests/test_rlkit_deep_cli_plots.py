@@ -70,13 +70,13 @@ def test_train_reinforce_smoke_with_progress_bar_and_animation(capsys, tmp_path)
 def test_train_a2c_on_cartpole_and_pendulum(capsys, tmp_path):
     target = tmp_path / "a2c.png"
     code, out, _ = run(
-        capsys, "train", "a2c", "--steps", "800", "--eval-interval", "400", "--eval-episodes",
+        capsys, "train", "a2c", "--steps", "768", "--eval-interval", "384", "--eval-episodes",
         "2", "--plot", str(target), "--no-progress",
     )  # fmt: skip
     assert code == 0
-    assert "A2C on CartPole-v1, seed 0, budget 800 env steps" in out
-    assert re.search(r"^\s+400\s+\d+\.\d\s+\d+\.\d", out, re.M)
-    assert re.search(r"final evaluation after 800 steps: \d+\.\d \+/- \d+\.\d", out)
+    assert "A2C on CartPole-v1, seed 0, budget 768 env steps" in out  # 64 steps per update
+    assert re.search(r"^\s+384\s+\d+\.\d\s+\d+\.\d", out, re.M)
+    assert re.search(r"final evaluation after 768 steps: \d+\.\d \+/- \d+\.\d", out)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     code, out, err = run(capsys, "train", "a2c", "--env", "Pendulum-v1", "--steps", "320",
                          "--eval-episodes", "1", "--seed", "1")
