@@ -1,6 +1,6 @@
 """A2C: rlkit's reference agent vs Stable-Baselines3's A2C with the zoo's settings.
 
-Run:  .venv/bin/python benchmarks/bench_a2c.py [--seeds 5 --budget 50000 --pendulum-budget 200000]
+Run:  .venv/bin/python benchmarks/bench_a2c.py [--seeds 5 --budget 100000 --pendulum-budget 200000]
 
 CartPole-v1. Both agents run in this process on one torch thread, seed after seed (rlkit then
 SB3 for each seed, so that both see the same load on a shared machine), with the same budget of
@@ -171,7 +171,7 @@ def main() -> None:
     """Parse the options, run every agent on every seed, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
-    parser.add_argument("--budget", type=int, default=50_000, help="CartPole env steps (both)")
+    parser.add_argument("--budget", type=int, default=100_000, help="CartPole env steps (both)")
     parser.add_argument("--pendulum-budget", type=int, default=200_000,
                         help="Pendulum env steps (both)")
     parser.add_argument("--eval-interval", type=int, default=1_000)

@@ -5,11 +5,13 @@ iteration), :mod:`~rlkit.sampling` (returns, trajectories, Monte Carlo),
 :mod:`~rlkit.qlearning`, :mod:`~rlkit.plotting` and :mod:`~rlkit.envs` (the lecture's
 :class:`GridWorld`, registered as ``rlkit/GridWorld-v0`` on import).
 
-Deep RL: :mod:`~rlkit.nets` (MLP, policy heads, Q-network), :mod:`~rlkit.buffers` (the
-:class:`ReplayBuffer`), :mod:`~rlkit.schedules`, :mod:`~rlkit.evaluation` (seeded
-:func:`evaluate`), :mod:`~rlkit.animation` (:func:`render_episode`) and the reference agents
-:mod:`rlkit.agents.dqn` and :mod:`rlkit.agents.reinforce`. The modules that import torch
-(``nets``, ``agents``) load on first use, so ``import rlkit`` stays light for tabular work.
+Deep RL: :mod:`~rlkit.nets` (MLP, policy heads, Q- and V-networks), :mod:`~rlkit.buffers`
+(the :class:`ReplayBuffer`), :mod:`~rlkit.advantages` (TD errors, GAE(lambda)),
+:mod:`~rlkit.schedules`, :mod:`~rlkit.evaluation` (seeded :func:`evaluate`),
+:mod:`~rlkit.animation` (:func:`render_episode`) and the reference agents
+:mod:`rlkit.agents.dqn`, :mod:`rlkit.agents.reinforce` and :mod:`rlkit.agents.a2c`. The modules
+that import torch (``nets``, ``advantages``, ``agents``) load on first use, so ``import rlkit``
+stays light for tabular work.
 
 Example:
     >>> import rlkit
@@ -44,7 +46,7 @@ from rlkit.evaluation import EvalResult, evaluate
 from rlkit.mdp import TabularMDP
 from rlkit.schedules import linear_schedule
 
-_LAZY_MODULES = ("agents", "nets")
+_LAZY_MODULES = ("advantages", "agents", "nets")
 
 __all__ = [
     "Batch",
@@ -52,6 +54,7 @@ __all__ = [
     "GridWorld",
     "ReplayBuffer",
     "TabularMDP",
+    "advantages",
     "agents",
     "animation",
     "buffers",

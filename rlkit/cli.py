@@ -1,4 +1,4 @@
-"""Command line: ``python -m rlkit solve ENV`` and ``python -m rlkit train {dqn,reinforce}``.
+"""Command line: ``python -m rlkit solve ENV`` and ``python -m rlkit train {dqn,reinforce,a2c}``.
 
 ``solve`` solves the lecture's GridWorld or a Gymnasium toy-text env exactly and prints ``V*``
 and the greedy policy. ``train`` trains a reference deep-RL agent (:mod:`rlkit.agents`) on a
@@ -55,12 +55,17 @@ _TRAIN_EXAMPLES = """\
   python -m rlkit train dqn --no-target-network --steps 20000
       an ablation of the lecture: targets from the online network
   python -m rlkit train reinforce --seed 1 --baseline value --plot reinforce.png
+  python -m rlkit train a2c --env CartPole-v1 --plot a2c.png
+      A2C with the settings tuned for the env (rlkit.agents.a2c.PRESETS)
+  python -m rlkit train a2c --env Pendulum-v1 --seed 1
+      continuous actions: a Gaussian policy
 """
 _EXIT_STATUS = "exit status: 0 on success, 2 on bad input (the message says what to fix).\n"
 EPILOG = f"examples:\n{_SOLVE_EXAMPLES}\n{_EXIT_STATUS}"
 TRAIN_EPILOG = f"examples:\n{_TRAIN_EXAMPLES}\n{_EXIT_STATUS}"
 _MAIN_EPILOG = f"examples:\n{_SOLVE_EXAMPLES}{_TRAIN_EXAMPLES}\n{_EXIT_STATUS}"
-ALGORITHMS = ("dqn", "reinforce")
+ALGORITHMS = ("dqn", "reinforce", "a2c")
+_NAMES = {"dqn": "DQN", "reinforce": "REINFORCE", "a2c": "A2C"}
 
 
 @dataclass(frozen=True)
@@ -185,21 +190,23 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_train_parser(commands: Any) -> None:
     train = commands.add_parser(
         "train",
-        help="train DQN or REINFORCE on a Gymnasium env and print its evaluations",
+        help="train DQN, REINFORCE or A2C on a Gymnasium env and print its evaluations",
         description=(
-            "Train a reference agent of rlkit.agents with its default settings (override a "
-            "few below), showing a progress bar; then print the evaluations of the policy "
-            "(greedy for DQN, most likely action for REINFORCE) and the final one: mean and "
-            "standard deviation of the return over --eval-episodes episodes."
+            "Train a reference agent of rlkit.agents with its default settings (A2C: the ones "
+            "tuned for --env; override a few below), showing a progress bar; then print the "
+            "evaluations of the policy (greedy for DQN, most likely action for REINFORCE, "
+            "most likely action or the mean for A2C) and the final one: mean and standard "
+            "deviation of the return over --eval-episodes episodes."
         ),
         epilog=TRAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("algorithm", choices=ALGORITHMS, metavar="{dqn,reinforce}")
+    train.add_argument("algorithm", choices=ALGORITHMS, metavar="{dqn,reinforce,a2c}")
     train.add_argument(
         "--env",
         default="CartPole-v1",
-        help="Gymnasium id with a Box observation and Discrete actions (default: CartPole-v1)",
+        help="Gymnasium id with a Box observation and Discrete actions (a2c: Discrete or Box, "
+        "e.g. Pendulum-v1) (default: CartPole-v1)",
     )
     train.add_argument("--seed", type=int, default=0, help="seed of the run (default: 0)")
     train.add_argument(
@@ -207,14 +214,16 @@ def _add_train_parser(commands: Any) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="budget of environment steps (default: 50000 for dqn, 200000 for reinforce)",
+        help="budget of environment steps (default: 50000 for dqn, 200000 for reinforce; "
+        "a2c: its preset's, 50000 on CartPole-v1, 200000 on Pendulum-v1)",
     )
     train.add_argument(
         "--eval-interval",
         type=int,
         default=None,
         metavar="N",
-        help="evaluate every N env steps (default: 1000 for dqn, 10000 for reinforce)",
+        help="evaluate every N env steps (default: 1000 for dqn, 10000 for reinforce; a2c: "
+        "1000 on CartPole-v1, 10000 on Pendulum-v1)",
     )
     train.add_argument(
         "--eval-episodes",
@@ -575,7 +584,7 @@ def _solve(args: argparse.Namespace) -> int:
 
 def _train_config(args: argparse.Namespace) -> Any:
     """Build the agent's default config with the command line's overrides."""
-    from rlkit.agents import dqn, reinforce
+    from rlkit.agents import a2c, dqn, reinforce
 
     overrides: dict[str, Any] = {"env_id": args.env, "eval_episodes": args.eval_episodes}
     for name, value in (
@@ -585,20 +594,20 @@ def _train_config(args: argparse.Namespace) -> Any:
     ):
         if value is not None:
             overrides[name] = value
-    if args.algorithm == "dqn":
-        if args.baseline is not None:
-            raise _BadInput("--baseline applies to reinforce only")
-        overrides["use_replay"] = not args.no_replay
-        overrides["use_target_network"] = not args.no_target_network
-        config_class: Any = dqn.DQNConfig
-    else:
-        if args.no_replay or args.no_target_network:
-            raise _BadInput("--no-replay and --no-target-network apply to dqn only")
-        if args.baseline is not None:
-            overrides["baseline"] = args.baseline
-        config_class = reinforce.ReinforceConfig
+    if args.algorithm != "reinforce" and args.baseline is not None:
+        raise _BadInput("--baseline applies to reinforce only")
+    if args.algorithm != "dqn" and (args.no_replay or args.no_target_network):
+        raise _BadInput("--no-replay and --no-target-network apply to dqn only")
     try:
-        return config_class(**overrides)
+        if args.algorithm == "dqn":
+            overrides["use_replay"] = not args.no_replay
+            overrides["use_target_network"] = not args.no_target_network
+            return dqn.DQNConfig(**overrides)
+        if args.algorithm == "reinforce":
+            if args.baseline is not None:
+                overrides["baseline"] = args.baseline
+            return reinforce.ReinforceConfig(**overrides)
+        return a2c.default_config(**overrides)  # the preset of --env, if it has one
     except ValueError as error:
         raise _BadInput(str(error)) from error
 
@@ -606,7 +615,7 @@ def _train_config(args: argparse.Namespace) -> Any:
 def _train(args: argparse.Namespace) -> int:
     import gymnasium
 
-    from rlkit.agents import dqn, reinforce
+    from rlkit.agents import a2c, dqn, reinforce
 
     if args.seed < 0:
         raise _BadInput(f"--seed must be >= 0; got {args.seed}")
@@ -615,8 +624,8 @@ def _train(args: argparse.Namespace) -> int:
         gymnasium.spec(args.env)
     except gymnasium.error.Error as error:
         raise _BadInput(f"unknown environment {args.env!r} ({error})") from error
-    module: Any = dqn if args.algorithm == "dqn" else reinforce
-    name = "DQN" if args.algorithm == "dqn" else "REINFORCE"
+    module: Any = {"dqn": dqn, "reinforce": reinforce, "a2c": a2c}[args.algorithm]
+    name = _NAMES[args.algorithm]
     print(f"{name} on {args.env}, seed {args.seed}, budget {config.total_steps} env steps")
     print(f"settings: {config}", flush=True)
     try:
@@ -624,7 +633,8 @@ def _train(args: argparse.Namespace) -> int:
     except ValueError as error:  # e.g. an env with continuous actions
         raise _BadInput(str(error)) from error
 
-    policy = "greedy" if args.algorithm == "dqn" else "most likely action"
+    policy = {"dqn": "greedy", "reinforce": "most likely action",
+              "a2c": "most likely action or mean"}[args.algorithm]
     print(f"evaluations ({policy}, {config.eval_episodes} episodes each):")
     print(f"{'step':>8} {'mean':>8} {'std':>8} {'train s':>8}")
     for point in history.evaluations:

@@ -237,8 +237,9 @@ def plot_learning_curve(
 
 
 class TrainingHistory(Protocol):
-    """What the history plots read; :class:`rlkit.agents.dqn.DQNHistory` and
-    :class:`rlkit.agents.reinforce.ReinforceHistory` have it.
+    """What the history plots read; :class:`rlkit.agents.dqn.DQNHistory`,
+    :class:`rlkit.agents.reinforce.ReinforceHistory` and :class:`rlkit.agents.a2c.A2CHistory`
+    have it.
     """  # noqa: D205
 
     episode_returns: np.ndarray
@@ -327,8 +328,8 @@ def plot_loss_curve(
 ) -> Figure:
     """Loss of each update (faint) and its moving average over ``window`` updates.
 
-    DQN logs one loss per gradient step; REINFORCE one per batch (its surrogate loss is not a
-    measure of progress: it can fall while the return falls too).
+    DQN logs one loss per gradient step; REINFORCE and A2C one per batch (a policy-gradient
+    surrogate loss is not a measure of progress: it can fall while the return falls too).
 
     Example:
         >>> from types import SimpleNamespace

@@ -29,7 +29,7 @@ from rlkit.nets import GaussianPolicy, gaussian_log_prob  # noqa: E402
 
 TINY = a2c.A2CConfig(
     total_steps=400, n_envs=2, n_steps=4, hidden_sizes=(8,), value_hidden_sizes=(8,),
-    eval_interval=0, eval_episodes=2,
+    entropy_coef=0.0, reward_scale=1.0, eval_interval=0, eval_episodes=2,
 )  # fmt: skip
 
 
@@ -274,10 +274,10 @@ def test_same_seed_same_history_other_seed_differs():
     for name in ("episode_returns", "episode_end_steps", "losses", "value_losses", "entropies"):
         np.testing.assert_array_equal(getattr(first, name), getattr(again, name))
     assert [e[:3] for e in first.evaluations] == [e[:3] for e in again.evaluations]
-    assert [e.step for e in first.evaluations] == [1_000, 2_000]
+    assert [e.step for e in first.evaluations] == [1_024, 2_048]  # 64 env steps per update
     other = a2c.train(config, seed=6)
     assert not np.array_equal(first.losses, other.losses)
-    assert len(first.losses) == 2_000 // 40 and first.value_losses.shape == first.losses.shape
+    assert len(first.losses) == 2_048 // 64 and first.value_losses.shape == first.losses.shape
     figure = plotting.plot_history(first, title="A2C")
     assert len(figure.axes) == 2
 

@@ -17,7 +17,7 @@ import tqdm.auto  # noqa: E402
 from test_rlkit_deep_agents import TINY_DQN, TINY_REINFORCE, Bandit  # noqa: E402
 from tqdm.notebook import tqdm as notebook_tqdm  # noqa: E402
 
-from rlkit.agents import dqn, reinforce  # noqa: E402
+from rlkit.agents import a2c, dqn, reinforce  # noqa: E402
 
 
 @pytest.fixture
@@ -49,6 +49,17 @@ def test_dqn_bar_ends_green_when_the_target_stops_it_early(bars):
 def test_reinforce_bar_ends_green_when_the_target_stops_it_early(bars):
     config = dataclasses.replace(TINY_REINFORCE, eval_interval=200, target_return=0.9)
     history = reinforce.train(config, seed=0, env=Bandit, progress=True)
+    assert history.final_evaluation.step < config.total_steps
+    (bar,) = bars
+    assert bar.n == bar.total == history.final_evaluation.step
+    assert style(bar) == "success"
+
+
+def test_a2c_bar_ends_green_when_the_target_stops_it_early(bars):
+    config = a2c.A2CConfig(total_steps=20_000, n_envs=4, hidden_sizes=(8,), learning_rate=5e-3,
+                           optimizer="adam", eval_interval=200, eval_episodes=2,
+                           target_return=1.0)
+    history = a2c.train(config, seed=0, env=Bandit, progress=True)
     assert history.final_evaluation.step < config.total_steps
     (bar,) = bars
     assert bar.n == bar.total == history.final_evaluation.step

@@ -67,9 +67,31 @@ def test_train_reinforce_smoke_with_progress_bar_and_animation(capsys, tmp_path)
     assert gif.read_bytes()[:6] == b"GIF89a" and f"wrote {gif}" in out
 
 
+def test_train_a2c_on_cartpole_and_pendulum(capsys, tmp_path):
+    target = tmp_path / "a2c.png"
+    code, out, _ = run(
+        capsys, "train", "a2c", "--steps", "768", "--eval-interval", "384", "--eval-episodes",
+        "2", "--plot", str(target), "--no-progress",
+    )  # fmt: skip
+    assert code == 0
+    assert "A2C on CartPole-v1, seed 0, budget 768 env steps" in out  # 64 steps per update
+    assert re.search(r"^\s+384\s+\d+\.\d\s+\d+\.\d", out, re.M)
+    assert re.search(r"final evaluation after 768 steps: \d+\.\d \+/- \d+\.\d", out)
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, out, err = run(capsys, "train", "a2c", "--env", "Pendulum-v1", "--steps", "320",
+                         "--eval-episodes", "1", "--seed", "1")
+    assert code == 0
+    assert "A2C on Pendulum-v1, seed 1" in out and "gamma=0.9," in out  # the env's preset
+    assert re.search(r"final evaluation after 320 steps: -\d+\.\d", out)
+    assert "A2C" in err  # the progress bar
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
+        (["train", "a2c", "--baseline", "mean"], "--baseline applies to reinforce only"),
+        (["train", "a2c", "--no-target-network"], "apply to dqn only"),
+        (["train", "a2c", "--env", "FrozenLake-v1", "--steps", "10"], "Box observation space"),
         (["train", "dqn", "--steps", "0"], "total_steps must be >= 1"),
         (["train", "dqn", "--baseline", "mean"], "--baseline applies to reinforce only"),
         (["train", "reinforce", "--no-replay"], "apply to dqn only"),
@@ -89,7 +111,8 @@ def test_train_bad_input_exits_2(capsys, argv, message):
 def test_train_help_and_solve_still_listed(capsys):
     code, out, _ = run(capsys, "train", "--help")
     assert code == 0
-    for text in ("--steps", "--plot", "--seed", "--env", "--no-replay", "--baseline", "examples:"):
+    for text in ("--steps", "--plot", "--seed", "--env", "--no-replay", "--baseline", "examples:",
+                 "a2c", "Pendulum-v1"):
         assert text in out
     code, out, _ = run(capsys, "--help")
     assert code == 0 and "solve" in out and "train" in out
