@@ -488,34 +488,35 @@ check("actor_critic.gae")
 # the variance moves the other way.
 
 # %%
-walk_rng = np.random.default_rng(5)
-v_true = np.arange(7) / 6.0
-v_critic = np.where((np.arange(7) > 0) & (np.arange(7) < 6), v_true + 0.1, 0.0)
-walks = []
-for _ in range(2_000):
-    path = [3]
-    while path[-1] not in (0, 6):
-        path.append(path[-1] + walk_rng.choice((-1, 1)))
-    walks.append(np.array(path))
-lambdas = np.linspace(0.0, 1.0, 11)
-bias, spread = [], []
-for lam in lambdas:
-    estimates = []
-    for path in walks:
-        steps = len(path) - 1
-        rewards = (path[1:] == 6).astype(float)
-        ended = np.arange(steps) == steps - 1
-        adv = gae(rewards, v_critic[path[:-1]], v_critic[path[1:]], ended, np.zeros(steps, bool),
-                  1.0, lam)
-        estimates.append(adv[0] + v_critic[3])
-    bias.append(np.mean(estimates) - v_true[3])
-    spread.append(np.var(estimates))
-fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.plot(lambdas, np.square(bias), "o-", label=r"bias$^2$ of $\hat V(3)$")
-ax.plot(lambdas, spread, "s-", label=r"variance of $\hat V(3)$")
-ax.set_xlabel(r"$\lambda$")
-ax.legend()
-plt.show()
+if not is_nbgrader():  # a measurement and its figure: skipped while grading
+    walk_rng = np.random.default_rng(5)
+    v_true = np.arange(7) / 6.0
+    v_critic = np.where((np.arange(7) > 0) & (np.arange(7) < 6), v_true + 0.1, 0.0)
+    walks = []
+    for _ in range(2_000):
+        path = [3]
+        while path[-1] not in (0, 6):
+            path.append(path[-1] + walk_rng.choice((-1, 1)))
+        walks.append(np.array(path))
+    lambdas = np.linspace(0.0, 1.0, 11)
+    bias, spread = [], []
+    for lam in lambdas:
+        estimates = []
+        for path in walks:
+            steps = len(path) - 1
+            rewards = (path[1:] == 6).astype(float)
+            ended = np.arange(steps) == steps - 1
+            adv = gae(rewards, v_critic[path[:-1]], v_critic[path[1:]], ended, np.zeros(steps, bool),
+                      1.0, lam)
+            estimates.append(adv[0] + v_critic[3])
+        bias.append(np.mean(estimates) - v_true[3])
+        spread.append(np.var(estimates))
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(lambdas, np.square(bias), "o-", label=r"bias$^2$ of $\hat V(3)$")
+    ax.plot(lambdas, spread, "s-", label=r"variance of $\hat V(3)$")
+    ax.set_xlabel(r"$\lambda$")
+    ax.legend()
+    plt.show()
 
 # %% [markdown]
 # ## 9. A2C on CartPole-v1, with your GAE and your loss
@@ -608,12 +609,13 @@ check("actor_critic.gaussian_log_prob")
 # %% [markdown]
 # The same trainer with a Gaussian actor on Pendulum-v1 (swing the pendulum up and hold it;
 # rewards are negative, a random policy averages about −1200 per episode), with **your**
-# `gae`, `a2c_loss` and `gaussian_log_prob`. A short budget (100,000 steps, about a minute):
-# the evaluations climb above the random policy's, far from the best possible (about −150),
-# which takes A2C many times longer.
+# `gae`, `a2c_loss` and `gaussian_log_prob`, on rlkit's Pendulum settings
+# (`a2c.PRESETS["Pendulum-v1"]`: a short horizon, gamma 0.9, and sigma starting at 1).
+# In 200,000 steps (about 30 s) the evaluation climbs from about −1200 to about −300;
+# the best possible is about −150.
 
 # %% tags=["slow"]
-PENDULUM_STEPS = 100_000  # about a minute
+PENDULUM_STEPS = 200_000  # about 30 s
 if not is_nbgrader():
     pendulum = a2c.train(a2c.default_config("Pendulum-v1", total_steps=PENDULUM_STEPS), seed=0,
                          gae_fn=gae, loss_fn=a2c_loss, log_prob_fn=gaussian_log_prob,
