@@ -26,7 +26,7 @@ from autograder.checks.core import (
 
 #: the spec modules, one per notebook topic.
 #: (notebook 05 has two: ``actor_critic``, its weightings, and ``a2c``, its critic and A2C)
-SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "actor_critic", "a2c")
+SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "actor_critic", "a2c", "ppo")
 
 
 def load_all() -> None:
