@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checks import ppo as specs
+from autograder.checks import ppo, ppo_clip
 from autograder.checks.core import run_check
 
-EXACT = [specs.ADVANTAGE_TABLE, specs.STATE_DISTRIBUTION, specs.PERFORMANCE_DIFFERENCE,
-         specs.SURROGATE, specs.IMPORTANCE_RATIO, specs.PPO_CLIP_LOSS, specs.CLIPPED_VALUE_LOSS,
-         specs.APPROX_KL, specs.APPROX_KL_LOW_VARIANCE, specs.NORMALIZE_ADVANTAGES,
-         specs.MINIBATCH_INDICES]
+EXACT = [ppo.ADVANTAGE_TABLE, ppo.STATE_DISTRIBUTION, ppo.PERFORMANCE_DIFFERENCE, ppo.SURROGATE,
+         ppo_clip.IMPORTANCE_RATIO, ppo_clip.PPO_CLIP_LOSS, ppo_clip.CLIPPED_VALUE_LOSS,
+         ppo_clip.APPROX_KL, ppo_clip.APPROX_KL_LOW_VARIANCE, ppo_clip.NORMALIZE_ADVANTAGES,
+         ppo_clip.MINIBATCH_INDICES]
 
 
 @pytest.mark.parametrize("spec", EXACT, ids=lambda s: s.name)
@@ -129,17 +129,17 @@ def minibatches_slices(n, n_minibatches, rng):
 
 
 VARIANTS = [
-    (specs.ADVANTAGE_TABLE, advantage_loops),
-    (specs.STATE_DISTRIBUTION, state_distribution_loops),
-    (specs.PERFORMANCE_DIFFERENCE, performance_difference_loops),
-    (specs.SURROGATE, surrogate_log_space),
-    (specs.IMPORTANCE_RATIO, ratio_method),
-    (specs.PPO_CLIP_LOSS, clip_lecture_form),
-    (specs.CLIPPED_VALUE_LOSS, value_loss_maximum),
-    (specs.APPROX_KL, kl_item),
-    (specs.APPROX_KL_LOW_VARIANCE, kl_low_variance_numpy),
-    (specs.NORMALIZE_ADVANTAGES, normalize_numpy_ddof0),
-    (specs.MINIBATCH_INDICES, minibatches_slices),
+    (ppo.ADVANTAGE_TABLE, advantage_loops),
+    (ppo.STATE_DISTRIBUTION, state_distribution_loops),
+    (ppo.PERFORMANCE_DIFFERENCE, performance_difference_loops),
+    (ppo.SURROGATE, surrogate_log_space),
+    (ppo_clip.IMPORTANCE_RATIO, ratio_method),
+    (ppo_clip.PPO_CLIP_LOSS, clip_lecture_form),
+    (ppo_clip.CLIPPED_VALUE_LOSS, value_loss_maximum),
+    (ppo_clip.APPROX_KL, kl_item),
+    (ppo_clip.APPROX_KL_LOW_VARIANCE, kl_low_variance_numpy),
+    (ppo_clip.NORMALIZE_ADVANTAGES, normalize_numpy_ddof0),
+    (ppo_clip.MINIBATCH_INDICES, minibatches_slices),
 ]
 
 
