@@ -71,12 +71,29 @@ DELEGATES = {
     "a2c_loss": "return rlkit.agents.a2c.a2c_loss(log_probs, advantages, values, returns, "
                 "entropy, value_coef, entropy_coef)",
     "gaussian_log_prob": "return rlkit.nets.gaussian_log_prob(actions, mean, log_std)",
+    # 06 PPO
+    "advantage_table": "return rlkit.policy_improvement.advantage_table(mdp, theta, horizon)",
+    "state_distribution":
+        "return rlkit.policy_improvement.state_distribution(mdp, theta, horizon)",
+    "performance_difference": "return rlkit.policy_improvement.performance_difference("
+                              "mdp, theta, theta_old, horizon)",
+    "surrogate": "return rlkit.policy_improvement.surrogate(mdp, theta, theta_old, horizon)",
+    "importance_ratio": "return rlkit.agents.ppo.importance_ratio(log_probs, old_log_probs)",
+    "ppo_clip_loss": "return rlkit.agents.ppo.ppo_clip_loss(ratio, advantages, clip_eps)",
+    "clipped_value_loss": "return rlkit.agents.ppo.clipped_value_loss(values, old_values, "
+                          "returns, clip_eps)",
+    "approx_kl": "return rlkit.agents.ppo.approx_kl(log_probs, old_log_probs)",
+    "approx_kl_low_variance":
+        "return rlkit.agents.ppo.approx_kl_low_variance(log_probs, old_log_probs)",
+    "normalize_advantages": "return rlkit.agents.ppo.normalize_advantages(advantages, eps)",
+    "minibatch_indices": "return rlkit.agents.ppo.minibatch_indices(n, n_minibatches, rng)",
 }
 
 #: the imports every delegating body needs, put in a cell at the top.
 IMPORTS = ("import importlib, types\nimport rlkit, rlkit.dp, rlkit.sampling, rlkit.qlearning\n"
            "import rlkit.agents.dqn, rlkit.agents.reinforce, rlkit.policy_gradient\n"
-           "import rlkit.weightings, rlkit.advantages, rlkit.agents.a2c, rlkit.nets\n")
+           "import rlkit.weightings, rlkit.advantages, rlkit.agents.a2c, rlkit.nets\n"
+           "import rlkit.policy_improvement, rlkit.agents.ppo\n")
 
 #: route -> (a cell put at the top, the body of ``q_from_v``): other ways to reach
 #: ``rlkit.dp.q_from_v`` at run time.
