@@ -46,6 +46,7 @@ __all__ = [
     "EVAL_SEED_OFFSET",
     "Evaluator",
     "Policy",
+    "PolicyHistory",
     "Rollout",
     "RolloutCollector",
     "log_probs_and_entropy",
@@ -53,7 +54,9 @@ __all__ = [
     "make_vector_env",
     "rollout_result",
     "run",
+    "seconds_of",
     "to_env",
+    "to_flat",
 ]
 
 EVAL_SEED_OFFSET = 10_000
@@ -383,6 +386,24 @@ class Evaluator:
         )
         self.points.append(point)
         return point
+
+
+class PolicyHistory:
+    """The methods of a history with a policy, its action space and evaluations (A2C, PPO)."""
+
+    policy: Policy
+    action_space: spaces.Space
+    evaluations: tuple[EvalPoint, ...]
+
+    @property
+    def final_evaluation(self) -> EvalPoint:
+        """The evaluation after training."""
+        return self.evaluations[-1]
+
+    def act(self, obs: npt.ArrayLike) -> Any:
+        """The most likely action (Discrete) or the clipped mean (Box) for one observation."""
+        action = self.policy.act(obs, deterministic=True)
+        return to_env(action, self.action_space)
 
 
 def run(

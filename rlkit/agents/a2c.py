@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 import torch
 from gymnasium import spaces
 from torch import nn
@@ -57,6 +56,7 @@ from rlkit.rollouts import (
     EVAL_SEED_OFFSET,
     Evaluator,
     Policy,
+    PolicyHistory,
     Rollout,
     RolloutCollector,
     log_probs_and_entropy,
@@ -65,7 +65,6 @@ from rlkit.rollouts import (
     rollout_result,
     run,
     seconds_of,
-    to_env,
     to_flat,
 )
 from rlkit.schedules import linear_schedule
@@ -305,7 +304,7 @@ def a2c_loss(
 
 
 @dataclass(frozen=True, eq=False)
-class A2CHistory:
+class A2CHistory(PolicyHistory):
     r"""What :func:`train` returns.
 
     Attributes:
@@ -344,16 +343,6 @@ class A2CHistory:
     action_space: spaces.Space
     config: A2CConfig
     seed: int
-
-    @property
-    def final_evaluation(self) -> EvalPoint:
-        """The evaluation after training."""
-        return self.evaluations[-1]
-
-    def act(self, obs: npt.ArrayLike) -> Any:
-        """The most likely action (Discrete) or the clipped mean (Box) for one observation."""
-        action = self.policy.act(obs, deterministic=True)
-        return to_env(action, self.action_space)
 
 
 # --------------------------------------------------------------------------------------------
