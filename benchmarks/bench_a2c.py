@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -78,18 +79,38 @@ def run_rlkit(env_id: str, seed: int, budget: int, interval: int, episodes: int)
 def run_sb3(env_id: str, seed: int, budget: int, interval: int, episodes: int) -> Run:
     """Train SB3's A2C with the zoo settings, evaluated by rlkit's evaluate in a callback."""
     from stable_baselines3 import A2C
+
+    settings = dict(ZOO_A2C_CARTPOLE if env_id == CARTPOLE else ZOO_A2C_PENDULUM)
+    if env_id == PENDULUM:
+        start_rate = settings.pop("learning_rate")
+        settings["learning_rate"] = lambda progress_remaining: progress_remaining * start_rate
+    return train_sb3(A2C, env_id, seed, budget, interval, episodes, settings,
+                     normalize=env_id == PENDULUM)
+
+
+def train_sb3(
+    algorithm: type,
+    env_id: str,
+    seed: int,
+    budget: int,
+    interval: int,
+    episodes: int,
+    settings: dict[str, Any],
+    *,
+    normalize: bool = False,
+) -> Run:
+    """Train an SB3 algorithm (A2C, PPO) with ``settings`` (``n_envs`` among them), evaluated
+    every ``interval`` steps by rlkit's evaluate (the most likely action, the same episodes
+    as rlkit's) in a callback; ``normalize`` wraps the envs in VecNormalize(gamma).
+    """  # noqa: D205
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import VecNormalize
 
-    settings = dict(ZOO_A2C_CARTPOLE if env_id == CARTPOLE else ZOO_A2C_PENDULUM)
-    n_envs = settings.pop("n_envs")
-    venv = make_vec_env(env_id, n_envs=n_envs, seed=seed)
-    normalize = env_id == PENDULUM
+    settings = dict(settings)
+    venv = make_vec_env(env_id, n_envs=settings.pop("n_envs"), seed=seed)
     if normalize:
         venv = VecNormalize(venv, gamma=settings["gamma"])
-        start_rate = settings.pop("learning_rate")
-        settings["learning_rate"] = lambda progress_remaining: progress_remaining * start_rate
 
     evaluations: list[EvalPoint] = []
     eval_seconds = 0.0
@@ -119,7 +140,7 @@ def run_sb3(env_id: str, seed: int, budget: int, interval: int, episodes: int) -
                     next_eval += interval if interval else budget
             return True
 
-    model = A2C("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **settings)
+    model = algorithm("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **settings)
     model.learn(total_timesteps=budget, callback=EvalEvery())
     run_evaluation(model.num_timesteps)  # after the last update
     wall = time.perf_counter() - start
