@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -188,6 +189,39 @@ def pendulum_table(seeds: range, budget: int, episodes: int, skip: list[str]) ->
     print(f"mean {means['rlkit']:>18} {means['sb3']:>18} {means['random']:>10}")
 
 
+def compare_on_cartpole(
+    agent: str,
+    rlkit_runner: Callable[..., Run],
+    sb3_runner: Callable[..., Run],
+    seeds: range,
+    args: argparse.Namespace,
+) -> None:
+    """Run rlkit's and SB3's ``agent`` on CartPole-v1 seed by seed; print both tables and
+    the ratio of their median training seconds to the first evaluation >= 475.
+    """  # noqa: D205
+    runs: dict[str, list[Run]] = {"rlkit": [], "sb3": []}
+    for seed in seeds:  # seed by seed, rlkit then SB3: both see the same load
+        for name, runner in (("rlkit", rlkit_runner), ("sb3", sb3_runner)):
+            if name not in args.skip:
+                runs[name].append(runner(CARTPOLE, seed, args.budget, args.eval_interval,
+                                         args.eval_episodes))
+    summaries = {}
+    if runs["rlkit"]:
+        summaries["rlkit"] = report(f"rlkit {agent} (default_config('CartPole-v1'))",
+                                    runs["rlkit"], args.budget)
+    if runs["sb3"]:
+        import stable_baselines3
+
+        summaries["sb3"] = report(
+            f"Stable-Baselines3 {stable_baselines3.__version__} {agent} (rl-baselines3-zoo "
+            "settings)", runs["sb3"], args.budget)
+    if len(summaries) == 2:
+        seconds = summaries["rlkit"]["median_seconds"] / summaries["sb3"]["median_seconds"]
+        steps = summaries["rlkit"]["median_steps"] / summaries["sb3"]["median_steps"]
+        print(f"\nrlkit / SB3, median training seconds to the first evaluation >= "
+              f"{SOLVED:g}: {seconds:.2f}; median env steps: {steps:.2f}")
+
+
 def main() -> None:
     """Parse the options, run every agent on every seed, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -212,29 +246,7 @@ def main() -> None:
     if "cartpole" not in args.skip:
         config = rlkit_config(CARTPOLE, args.budget, args.eval_interval, args.eval_episodes)
         print(f"rlkit A2CConfig: {config}")
-        rlkit_runs: list[Run] = []
-        sb3_runs: list[Run] = []
-        for seed in seeds:  # seed by seed, rlkit then SB3: both see the same load
-            for name, runs, runner in (("rlkit", rlkit_runs, run_rlkit),
-                                       ("sb3", sb3_runs, run_sb3)):
-                if name not in args.skip:
-                    runs.append(runner(CARTPOLE, seed, args.budget, args.eval_interval,
-                                       args.eval_episodes))
-        summaries = {}
-        if rlkit_runs:
-            summaries["rlkit"] = report("rlkit A2C (default_config('CartPole-v1'))",
-                                        rlkit_runs, args.budget)
-        if sb3_runs:
-            import stable_baselines3
-
-            summaries["sb3"] = report(
-                f"Stable-Baselines3 {stable_baselines3.__version__} A2C (rl-baselines3-zoo "
-                "settings)", sb3_runs, args.budget)
-        if len(summaries) == 2:
-            seconds = summaries["rlkit"]["median_seconds"] / summaries["sb3"]["median_seconds"]
-            steps = summaries["rlkit"]["median_steps"] / summaries["sb3"]["median_steps"]
-            print(f"\nrlkit / SB3, median training seconds to the first evaluation >= "
-                  f"{SOLVED:g}: {seconds:.2f}; median env steps: {steps:.2f}")
+        compare_on_cartpole("A2C", run_rlkit, run_sb3, seeds, args)
     if "pendulum" not in args.skip:
         pendulum_table(seeds, args.pendulum_budget, args.eval_episodes, args.skip)
 

@@ -38,8 +38,8 @@ import argparse
 import statistics
 
 import torch
-from bench_a2c import random_return, train_sb3
-from bench_dqn import SOLVED, Run, report  # the same table as DQN's and A2C's
+from bench_a2c import compare_on_cartpole, random_return, train_sb3  # bench_dqn's table
+from bench_dqn import Run
 
 from rlkit.agents import ppo
 
@@ -171,27 +171,7 @@ def main() -> None:
     if "cartpole" not in args.skip:
         config = rlkit_config(CARTPOLE, args.budget, args.eval_interval, args.eval_episodes)
         print(f"rlkit PPOConfig: {config}")
-        runs: dict[str, list[Run]] = {"rlkit": [], "sb3": []}
-        for seed in seeds:  # seed by seed, rlkit then SB3: both see the same load
-            for name, runner in (("rlkit", run_rlkit), ("sb3", run_sb3)):
-                if name not in args.skip:
-                    runs[name].append(runner(CARTPOLE, seed, args.budget, args.eval_interval,
-                                             args.eval_episodes))
-        summaries = {}
-        if runs["rlkit"]:
-            summaries["rlkit"] = report("rlkit PPO (default_config('CartPole-v1'))",
-                                        runs["rlkit"], args.budget)
-        if runs["sb3"]:
-            import stable_baselines3
-
-            summaries["sb3"] = report(
-                f"Stable-Baselines3 {stable_baselines3.__version__} PPO (rl-baselines3-zoo "
-                "settings)", runs["sb3"], args.budget)
-        if len(summaries) == 2:
-            seconds = summaries["rlkit"]["median_seconds"] / summaries["sb3"]["median_seconds"]
-            steps = summaries["rlkit"]["median_steps"] / summaries["sb3"]["median_steps"]
-            print(f"\nrlkit / SB3, median training seconds to the first evaluation >= "
-                  f"{SOLVED:g}: {seconds:.2f} (goal: <= 0.5); median env steps: {steps:.2f}")
+        compare_on_cartpole("PPO", run_rlkit, run_sb3, seeds, args)  # goal: ratio <= 0.5
     if "pendulum" not in args.skip:
         pendulum_table(seeds, args.pendulum_budget, args.pendulum_eval_interval,
                        args.eval_episodes, args.skip)
