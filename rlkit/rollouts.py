@@ -46,16 +46,16 @@ from rlkit.progress import finish_at_target
 __all__ = [
     "EVAL_SEED_OFFSET",
     "Evaluator",
+    "OnPolicyHistory",
     "Policy",
-    "PolicyHistory",
     "Rollout",
     "RolloutCollector",
     "log_probs_and_entropy",
     "make_networks",
+    "finished",
     "make_vector_env",
     "rollout_result",
     "run",
-    "seconds_of",
     "to_env",
     "to_flat",
 ]
@@ -273,14 +273,6 @@ class RolloutCollector:
                 self._running_returns[i], self._running_lengths[i] = 0.0, 0
         return rollout
 
-    def episodes(self) -> dict[str, np.ndarray]:
-        """The finished episodes as arrays, keyed like the histories' fields."""
-        return {
-            "episode_returns": np.array(self.episode_returns, dtype=np.float64),
-            "episode_lengths": np.array(self.episode_lengths, dtype=np.int64),
-            "episode_end_steps": np.array(self.episode_end_steps, dtype=np.int64),
-        }
-
 
 # --------------------------------------------------------------------------------------------
 # Log-probs of a batch, and the checks on a student's outputs
@@ -390,12 +382,37 @@ class Evaluator:
         return point
 
 
-class PolicyHistory:
-    """The methods of a history with a policy, its action space and evaluations (A2C, PPO)."""
+@dataclass(frozen=True, eq=False)
+class OnPolicyHistory:
+    r"""The part of a training history A2C's and PPO's share.
 
-    policy: Policy
-    action_space: spaces.Space
+    Attributes:
+        episode_returns: Undiscounted return of each finished training episode (the env's
+            rewards, before any ``reward_scale``), in the order they ended.
+        episode_lengths: Steps of each training episode.
+        episode_end_steps: Env steps taken (all envs) when each episode ended.
+        evaluations: Evaluations ``(step, mean, std, train_seconds)``; the last one is after
+            training.
+        train_seconds: Wall time of training, evaluations excluded.
+        wall_seconds: Wall time of the whole call.
+        policy: The trained actor (:class:`~rlkit.nets.CategoricalPolicy` or
+            :class:`~rlkit.nets.GaussianPolicy`).
+        value_network: The trained critic :math:`V_\phi`.
+        action_space: The env's action space (:meth:`act` clips Box actions to it).
+        seed: The seed used.
+
+    """
+
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    episode_end_steps: np.ndarray
     evaluations: tuple[EvalPoint, ...]
+    train_seconds: float
+    wall_seconds: float
+    policy: Policy
+    value_network: ValueNetwork
+    action_space: spaces.Space
+    seed: int
 
     @property
     def final_evaluation(self) -> EvalPoint:
@@ -468,10 +485,23 @@ def run(
             bar.close()
 
 
-def seconds_of(evaluator: Evaluator) -> dict[str, float]:
-    """``train_seconds`` (evaluations excluded) and ``wall_seconds`` of a finished run."""
+def finished(
+    collector: RolloutCollector, evaluator: Evaluator, critic: ValueNetwork, seed: int
+) -> dict[str, Any]:
+    """The :class:`OnPolicyHistory` fields of a run that :func:`run` has finished."""
     wall = time.perf_counter() - evaluator.start_time
-    return {"train_seconds": wall - evaluator.seconds, "wall_seconds": wall}
+    return {
+        "episode_returns": np.array(collector.episode_returns, dtype=np.float64),
+        "episode_lengths": np.array(collector.episode_lengths, dtype=np.int64),
+        "episode_end_steps": np.array(collector.episode_end_steps, dtype=np.int64),
+        "evaluations": tuple(evaluator.points),
+        "train_seconds": wall - evaluator.seconds,
+        "wall_seconds": wall,
+        "policy": evaluator.policy,
+        "value_network": critic,
+        "action_space": evaluator.action_space,
+        "seed": seed,
+    }
 
 
 def to_flat(array: npt.ArrayLike) -> torch.Tensor:

@@ -45,26 +45,24 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from gymnasium import spaces
 from torch import nn
 
 from rlkit.advantages import critic_targets, gae, td_errors
 from rlkit.agents.reinforce import reinforce_loss, value_loss
-from rlkit.evaluation import EnvLike, EvalPoint
-from rlkit.nets import ValueNetwork, gaussian_log_prob, torch_threads
+from rlkit.evaluation import EnvLike
+from rlkit.nets import gaussian_log_prob, torch_threads
 from rlkit.rollouts import (
     EVAL_SEED_OFFSET,
     Evaluator,
-    Policy,
-    PolicyHistory,
+    OnPolicyHistory,
     Rollout,
     RolloutCollector,
+    finished,
     log_probs_and_entropy,
     make_networks,
     make_vector_env,
     rollout_result,
     run,
-    seconds_of,
     to_flat,
 )
 from rlkit.schedules import linear_schedule
@@ -304,45 +302,25 @@ def a2c_loss(
 
 
 @dataclass(frozen=True, eq=False)
-class A2CHistory(PolicyHistory):
+class A2CHistory(OnPolicyHistory):
     r"""What :func:`train` returns.
 
+    The fields of :class:`~rlkit.rollouts.OnPolicyHistory` (episodes, evaluations, seconds,
+    the networks, the seed) and these, one entry per update:
+
     Attributes:
-        episode_returns: Undiscounted return of each finished training episode (the env's
-            rewards, before ``reward_scale``), in the order they ended.
-        episode_lengths: Steps of each training episode.
-        episode_end_steps: Env steps taken (all envs) when each episode ended.
         losses: :func:`a2c_loss` of each update.
         value_losses: The critic's squared error :math:`\frac1N\sum_t (G_t - V_\phi(s_t))^2`
             of each update (in the scaled rewards' units).
         entropies: Mean entropy of pi over each update's rollout (falls as pi gets sure).
-        evaluations: Evaluations ``(step, mean, std, train_seconds)``; the last one is after
-            training.
-        train_seconds: Wall time of training, evaluations excluded.
-        wall_seconds: Wall time of the whole call.
-        policy: The trained actor (:class:`~rlkit.nets.CategoricalPolicy` or
-            :class:`~rlkit.nets.GaussianPolicy`).
-        value_network: The trained critic :math:`V_\phi`.
-        action_space: The env's action space (:meth:`act` clips Box actions to it).
         config: The settings used.
-        seed: The seed used.
 
     """
 
-    episode_returns: np.ndarray
-    episode_lengths: np.ndarray
-    episode_end_steps: np.ndarray
     losses: np.ndarray
     value_losses: np.ndarray
     entropies: np.ndarray
-    evaluations: tuple[EvalPoint, ...]
-    train_seconds: float
-    wall_seconds: float
-    policy: Policy
-    value_network: ValueNetwork
-    action_space: spaces.Space
     config: A2CConfig
-    seed: int
 
 
 # --------------------------------------------------------------------------------------------
@@ -516,15 +494,9 @@ def _train(
         progress=progress, name="A2C",
     )  # fmt: skip
     return A2CHistory(
-        **collector.episodes(),
+        **finished(collector, evaluator, critic, seed),
         losses=np.array(losses, dtype=np.float64),
         value_losses=np.array(value_losses, dtype=np.float64),
         entropies=np.array(entropies, dtype=np.float64),
-        evaluations=tuple(evaluator.points),
-        **seconds_of(evaluator),
-        policy=policy,
-        value_network=critic,
-        action_space=action_space,
         config=config,
-        seed=seed,
     )

@@ -33,26 +33,24 @@ from typing import Any
 
 import numpy as np
 import torch
-from gymnasium import spaces
 from torch import nn
 
 from rlkit.advantages import critic_targets, gae
 from rlkit.agents.reinforce import value_loss
-from rlkit.evaluation import EnvLike, EvalPoint
-from rlkit.nets import ValueNetwork, gaussian_log_prob, torch_threads
+from rlkit.evaluation import EnvLike
+from rlkit.nets import gaussian_log_prob, torch_threads
 from rlkit.rollouts import (
     EVAL_SEED_OFFSET,
     Evaluator,
-    Policy,
-    PolicyHistory,
+    OnPolicyHistory,
     Rollout,
     RolloutCollector,
+    finished,
     log_probs_and_entropy,
     make_networks,
     make_vector_env,
     rollout_result,
     run,
-    seconds_of,
     to_flat,
 )
 from rlkit.schedules import linear_schedule
@@ -481,14 +479,13 @@ def default_config(env_id: str = "CartPole-v1", **overrides: Any) -> PPOConfig:
 
 
 @dataclass(frozen=True, eq=False)
-class PPOHistory(PolicyHistory):
-    r"""What :func:`train` returns; one entry per update in each per-update array.
+class PPOHistory(OnPolicyHistory):
+    r"""What :func:`train` returns.
+
+    The fields of :class:`~rlkit.rollouts.OnPolicyHistory` (episodes, evaluations, seconds,
+    the networks, the seed) and these, one entry per update:
 
     Attributes:
-        episode_returns: Undiscounted return of each finished training episode (the env's
-            rewards), in the order they ended.
-        episode_lengths: Steps of each training episode.
-        episode_end_steps: Env steps taken (all envs) when each episode ended.
         losses: Mean :func:`ppo_loss` over the update's minibatch steps.
         policy_losses: Mean :func:`ppo_clip_loss` over them.
         value_losses: Mean value loss over them (scaled rewards' units).
@@ -501,22 +498,10 @@ class PPOHistory(PolicyHistory):
             the rollout (1: the critic predicts the targets; 0: no better than their mean).
         epochs: Epochs actually run (fewer than ``n_epochs`` when ``target_kl`` stopped the
             update; fractional when it stopped mid-epoch).
-        evaluations: Evaluations ``(step, mean, std, train_seconds)``; the last one is after
-            training.
-        train_seconds: Wall time of training, evaluations excluded.
-        wall_seconds: Wall time of the whole call.
-        policy: The trained actor (:class:`~rlkit.nets.CategoricalPolicy` or
-            :class:`~rlkit.nets.GaussianPolicy`).
-        value_network: The trained critic :math:`V_\phi`.
-        action_space: The env's action space (:meth:`act` clips Box actions to it).
         config: The settings used.
-        seed: The seed used.
 
     """
 
-    episode_returns: np.ndarray
-    episode_lengths: np.ndarray
-    episode_end_steps: np.ndarray
     losses: np.ndarray
     policy_losses: np.ndarray
     value_losses: np.ndarray
@@ -525,14 +510,7 @@ class PPOHistory(PolicyHistory):
     clip_fractions: np.ndarray
     explained_variances: np.ndarray
     epochs: np.ndarray
-    evaluations: tuple[EvalPoint, ...]
-    train_seconds: float
-    wall_seconds: float
-    policy: Policy
-    value_network: ValueNetwork
-    action_space: spaces.Space
     config: PPOConfig
-    seed: int
 
 
 def explained_variance(values: np.ndarray, returns: np.ndarray) -> float:
@@ -769,13 +747,7 @@ def _train(
         progress=progress, name="PPO",
     )  # fmt: skip
     return PPOHistory(
-        **collector.episodes(),
+        **finished(collector, evaluator, critic, seed),
         **{name: np.array(values, dtype=np.float64) for name, values in logs.items()},
-        evaluations=tuple(evaluator.points),
-        **seconds_of(evaluator),
-        policy=policy,
-        value_network=critic,
-        action_space=action_space,
         config=config,
-        seed=seed,
     )
