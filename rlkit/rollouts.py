@@ -52,6 +52,7 @@ __all__ = [
     "RolloutCollector",
     "log_probs_and_entropy",
     "make_networks",
+    "check_settings",
     "finished",
     "make_vector_env",
     "rollout_result",
@@ -67,8 +68,43 @@ Policy = CategoricalPolicy | GaussianPolicy
 
 
 # --------------------------------------------------------------------------------------------
-# Env and model
+# Settings, env and model
 # --------------------------------------------------------------------------------------------
+
+
+def check_settings(
+    settings: Any,
+    *,
+    at_least_one: tuple[str, ...] = (),
+    unit_interval: tuple[str, ...] = (),
+    positive: tuple[str, ...] = (),
+    non_negative: tuple[str, ...] = (),
+    optional: tuple[str, ...] = (),
+) -> None:
+    """Raise a ValueError naming the first field of ``settings`` outside its range.
+
+    Fields in ``optional`` may also be None.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> check_settings(SimpleNamespace(n_envs=0), at_least_one=("n_envs",))
+        Traceback (most recent call last):
+        ...
+        ValueError: n_envs must be >= 1; got 0
+
+    """
+    rules = ((at_least_one, lambda v: v >= 1, ">= 1"),
+             (unit_interval, lambda v: 0.0 <= v <= 1.0, "in [0, 1]"),
+             (positive, lambda v: v > 0, "> 0"),
+             (non_negative, lambda v: v >= 0, ">= 0"))  # fmt: skip
+    for names, within, text in rules:
+        for name in names:
+            value = getattr(settings, name)
+            if value is None and name in optional:
+                continue
+            if value is None or not within(value):
+                alternative = " or None" if name in optional else ""
+                raise ValueError(f"{name} must be {text}{alternative}; got {value}")
 
 
 def make_vector_env(env_spec: EnvLike, n_envs: int, seed: int, agent: str) -> SyncVectorEnv:

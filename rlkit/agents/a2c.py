@@ -57,6 +57,7 @@ from rlkit.rollouts import (
     OnPolicyHistory,
     Rollout,
     RolloutCollector,
+    check_settings,
     finished,
     log_probs_and_entropy,
     make_networks,
@@ -173,33 +174,19 @@ class A2CConfig:
     """torch CPU threads while training (1: fastest for tiny nets, and reproducible)."""
 
     def __post_init__(self) -> None:
-        for name in ("total_steps", "n_envs", "n_steps", "eval_episodes"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
-        if self.eval_interval < 0:
-            raise ValueError(f"eval_interval must be >= 0; got {self.eval_interval}")
-        if self.eval_max_steps is not None and self.eval_max_steps < 1:
-            raise ValueError(f"eval_max_steps must be >= 1 or None; got {self.eval_max_steps}")
-        for name in ("gamma", "gae_lambda"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)}")
+        check_settings(
+            self, at_least_one=("total_steps", "n_envs", "n_steps", "eval_episodes",
+                                "eval_max_steps"),
+            unit_interval=("gamma", "gae_lambda"),
+            positive=("learning_rate", "value_learning_rate", "max_grad_norm", "reward_scale"),
+            non_negative=("eval_interval", "final_learning_rate", "value_coef", "entropy_coef"),
+            optional=("eval_max_steps", "value_learning_rate", "final_learning_rate",
+                      "max_grad_norm"),
+        )  # fmt: skip
         if self.advantage not in ("gae", "td_error"):
             raise ValueError(f"advantage must be 'gae' or 'td_error'; got {self.advantage!r}")
         if self.optimizer not in ("adam", "rmsprop"):
             raise ValueError(f"optimizer must be 'adam' or 'rmsprop'; got {self.optimizer!r}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
-        if self.value_learning_rate is not None and self.value_learning_rate <= 0:
-            raise ValueError(f"value_learning_rate must be > 0; got {self.value_learning_rate}")
-        if self.final_learning_rate is not None and self.final_learning_rate < 0:
-            raise ValueError(f"final_learning_rate must be >= 0; got {self.final_learning_rate}")
-        for name in ("value_coef", "entropy_coef"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
-        if self.max_grad_norm is not None and self.max_grad_norm <= 0:
-            raise ValueError(f"max_grad_norm must be > 0 or None; got {self.max_grad_norm}")
-        if self.reward_scale <= 0:
-            raise ValueError(f"reward_scale must be > 0; got {self.reward_scale}")
 
 
 PRESETS: dict[str, A2CConfig] = {

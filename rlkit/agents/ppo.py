@@ -45,6 +45,7 @@ from rlkit.rollouts import (
     OnPolicyHistory,
     Rollout,
     RolloutCollector,
+    check_settings,
     finished,
     log_probs_and_entropy,
     make_networks,
@@ -409,10 +410,17 @@ class PPOConfig:
     """torch CPU threads while training (1: fastest for tiny nets, and reproducible)."""
 
     def __post_init__(self) -> None:
-        for name in ("total_steps", "n_envs", "n_steps", "n_epochs", "n_minibatches",
-                     "eval_episodes"):  # fmt: skip
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
+        check_settings(
+            self, at_least_one=("total_steps", "n_envs", "n_steps", "n_epochs", "n_minibatches",
+                                "eval_episodes", "eval_max_steps"),
+            unit_interval=("gamma", "gae_lambda"),
+            positive=("clip_eps", "learning_rate", "reward_scale", "target_kl", "clip_value",
+                      "max_grad_norm"),
+            non_negative=("eval_interval", "final_clip_eps", "final_learning_rate",
+                          "value_coef", "entropy_coef"),
+            optional=("eval_max_steps", "target_kl", "clip_value", "max_grad_norm",
+                      "final_clip_eps", "final_learning_rate"),
+        )  # fmt: skip
         samples = self.n_envs * self.n_steps
         if samples % self.n_minibatches:
             raise ValueError(
@@ -421,25 +429,6 @@ class PPOConfig:
         if self.normalize_advantages and samples // self.n_minibatches < 2:
             raise ValueError("normalize_advantages needs minibatches of at least 2 samples; "
                              f"got {samples // self.n_minibatches}")
-        if self.eval_interval < 0:
-            raise ValueError(f"eval_interval must be >= 0; got {self.eval_interval}")
-        if self.eval_max_steps is not None and self.eval_max_steps < 1:
-            raise ValueError(f"eval_max_steps must be >= 1 or None; got {self.eval_max_steps}")
-        for name in ("gamma", "gae_lambda"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)}")
-        for name in ("clip_eps", "learning_rate", "reward_scale"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0; got {getattr(self, name)}")
-        for name in ("final_clip_eps", "final_learning_rate"):
-            if getattr(self, name) is not None and getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0 or None; got {getattr(self, name)}")
-        for name in ("target_kl", "clip_value", "max_grad_norm"):
-            if getattr(self, name) is not None and not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0 or None; got {getattr(self, name)}")
-        for name in ("value_coef", "entropy_coef"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
 
 
 PRESETS: dict[str, PPOConfig] = {
@@ -632,7 +621,7 @@ def _train(
     shape = (config.n_steps, config.n_envs)
 
     # 5. Losses: what stays fixed during an update is computed once, with pi_old and V_old.
-    def rollout_constants(rollout: Rollout) -> dict[str, torch.Tensor]:
+    def rollout_constants(rollout: Rollout) -> tuple[dict[str, torch.Tensor], float]:
         obs, actions = rollout.flat_obs(), rollout.flat_actions()
         with torch.no_grad():
             old_log_probs, _ = log_probs_and_entropy(policy, obs, actions, pieces.log_prob)
@@ -646,10 +635,10 @@ def _train(
             "gae_fn", shape,
         )  # fmt: skip
         returns = critic_targets(advantages, values)
-        return {"obs": obs, "actions": actions, "old_log_probs": old_log_probs,
-                "old_values": to_flat(values), "advantages": to_flat(advantages),
-                "returns": to_flat(returns),
-                "explained_variance": torch.tensor(explained_variance(values, returns))}
+        constants = {"obs": obs, "actions": actions, "old_log_probs": old_log_probs,
+                     "old_values": to_flat(values), "advantages": to_flat(advantages),
+                     "returns": to_flat(returns)}  # fmt: skip
+        return constants, explained_variance(values, returns)
 
     def minibatch_loss(batch: dict[str, torch.Tensor], clip_eps: float) -> dict[str, Any]:
         log_probs, entropy = log_probs_and_entropy(
@@ -676,7 +665,8 @@ def _train(
         return {"loss": loss, "policy_loss": clip_loss, "value_loss": critic_loss,
                 "entropy": entropy.mean(), "clip_fraction": clipped, "log_probs": log_probs}
 
-    # 6. Optimiser: Adam over both networks, step size and epsilon decaying over the budget.
+    # 6. Optimiser: Adam over both networks; its step size and the clip range epsilon decay
+    # linearly over the budget.
     parameters = [*policy.parameters(), *critic.parameters()]
     # fused: one kernel for all the parameters (a third faster than the default per step).
     optimizer = torch.optim.Adam(parameters, lr=config.learning_rate, eps=1e-5, fused=True)
@@ -698,18 +688,19 @@ def _train(
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(done_before)
         clip_eps = max(clip_eps_at(done_before), 1e-8)  # L^CLIP needs eps > 0
-        constants = rollout_constants(rollout)
+        constants, fit = rollout_constants(rollout)
         n = config.n_envs * config.n_steps
         sums = dict.fromkeys(("loss", "policy_loss", "value_loss", "entropy", "clip_fraction"),
                              0.0)
-        steps_taken = 0
+        steps_taken, stopped = 0, False
         for _ in range(config.n_epochs):
             for indices in minibatch_indices(n, config.n_minibatches, permutations):
-                batch = {k: v[indices] for k, v in constants.items() if v.ndim}
+                batch = {name: values[indices] for name, values in constants.items()}
                 result = minibatch_loss(batch, clip_eps)
                 if config.target_kl is not None:  # TRAP: before the step, or it overshoots
                     kl = float(pieces.kl(result["log_probs"].detach(), batch["old_log_probs"]))
-                    if kl > config.target_kl:
+                    stopped = kl > config.target_kl
+                    if stopped:
                         break
                 optimizer.zero_grad()
                 result["loss"].backward()
@@ -719,9 +710,8 @@ def _train(
                 steps_taken += 1
                 for name in sums:
                     sums[name] += float(result[name].detach())
-            else:
-                continue
-            break  # target_kl reached: no more epochs
+            if stopped:  # no more epochs either
+                break
         with torch.no_grad():
             log_probs, _ = log_probs_and_entropy(
                 policy, constants["obs"], constants["actions"], pieces.log_prob
@@ -733,7 +723,7 @@ def _train(
                           ("clip_fractions", "clip_fraction")):  # fmt: skip
             logs[log].append(sums[name] / taken)
         logs["approx_kls"].append(kl)
-        logs["explained_variances"].append(float(constants["explained_variance"]))
+        logs["explained_variances"].append(fit)
         logs["epochs"].append(steps_taken / config.n_minibatches)
 
     # 8. Loop: collect, update, evaluate (rlkit.rollouts.run).
