@@ -230,11 +230,6 @@ class Rollout:
             truncated=np.zeros(shape, dtype=bool),
         )
 
-    @property
-    def shape(self) -> tuple[int, int]:
-        """``(n_steps, n_envs)``."""
-        return self.rewards.shape  # type: ignore[return-value]
-
     def flat_obs(self, next_obs: bool = False) -> torch.Tensor:
         """Observations (or the next ones) as a float32 tensor ``(n_steps * n_envs, obs_dim)``."""
         obs = self.next_obs if next_obs else self.obs
