@@ -255,4 +255,5 @@ def test_cartpole_preset_solves_cartpole():
 @pytest.mark.slow
 def test_pendulum_preset_swings_up():
     history = ppo.train(ppo.default_config("Pendulum-v1"), seed=0)
-    assert history.final_evaluation.mean > -400  # a random policy scores about -1200
+    # Measured: -132 (benchmarks/bench_ppo.py, seed 0); a random policy scores about -1100.
+    assert history.final_evaluation.mean > -250
