@@ -222,9 +222,9 @@ def compare_on_cartpole(
               f"{SOLVED:g}: {seconds:.2f}; median env steps: {steps:.2f}")
 
 
-def main() -> None:
-    """Parse the options, run every agent on every seed, print the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_arguments(description: str) -> argparse.ArgumentParser:
+    """The options of bench_a2c and bench_ppo: seeds, budgets, evaluations, what to skip."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
     parser.add_argument("--budget", type=int, default=100_000, help="CartPole env steps (both)")
     parser.add_argument("--pendulum-budget", type=int, default=200_000,
@@ -233,16 +233,25 @@ def main() -> None:
     parser.add_argument("--eval-episodes", type=int, default=10)
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["rlkit", "sb3", "cartpole", "pendulum"])
-    args = parser.parse_args()
+    return parser
 
+
+def start(args: argparse.Namespace, warm_up: Callable[[list[str]], None]) -> range:
+    """One torch thread, the warm-up, the header line; the seeds to run."""
     torch.set_num_threads(1)
-    seeds = range(args.seeds)
-    warm_up(skip=args.skip)
+    warm_up(args.skip)
     print(
         f"{args.seeds} seeds, torch {torch.__version__} on {torch.get_num_threads()} thread; "
         f"CartPole-v1 evaluation every {args.eval_interval} steps on {args.eval_episodes} "
         "episodes (most likely action); training seconds exclude evaluation"
     )
+    return range(args.seeds)
+
+
+def main() -> None:
+    """Parse the options, run every agent on every seed, print the tables."""
+    args = bench_arguments(__doc__.splitlines()[0]).parse_args()
+    seeds = start(args, warm_up)
     if "cartpole" not in args.skip:
         config = rlkit_config(CARTPOLE, args.budget, args.eval_interval, args.eval_episodes)
         print(f"rlkit A2CConfig: {config}")

@@ -34,11 +34,15 @@ Not a test: it prints figures. Needs the dev extra (stable-baselines3).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 
-import torch
-from bench_a2c import compare_on_cartpole, random_return, train_sb3  # bench_dqn's table
+from bench_a2c import (  # bench_dqn's table, bench_a2c's protocol
+    bench_arguments,
+    compare_on_cartpole,
+    random_return,
+    start,
+    train_sb3,
+)
 from bench_dqn import Run
 
 from rlkit.agents import ppo
@@ -148,26 +152,10 @@ def pendulum_table(seeds: range, budget: int, interval: int, episodes: int,
 
 def main() -> None:
     """Parse the options, run every agent on every seed, print the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
-    parser.add_argument("--budget", type=int, default=100_000, help="CartPole env steps (both)")
-    parser.add_argument("--pendulum-budget", type=int, default=200_000,
-                        help="Pendulum env steps (both)")
-    parser.add_argument("--eval-interval", type=int, default=1_000)
+    parser = bench_arguments(__doc__.splitlines()[0])
     parser.add_argument("--pendulum-eval-interval", type=int, default=10_000)
-    parser.add_argument("--eval-episodes", type=int, default=10)
-    parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["rlkit", "sb3", "cartpole", "pendulum"])
     args = parser.parse_args()
-
-    torch.set_num_threads(1)
-    seeds = range(args.seeds)
-    warm_up(skip=args.skip)
-    print(
-        f"{args.seeds} seeds, torch {torch.__version__} on {torch.get_num_threads()} thread; "
-        f"CartPole-v1 evaluation every {args.eval_interval} steps on {args.eval_episodes} "
-        "episodes (most likely action); training seconds exclude evaluation"
-    )
+    seeds = start(args, warm_up)
     if "cartpole" not in args.skip:
         config = rlkit_config(CARTPOLE, args.budget, args.eval_interval, args.eval_episodes)
         print(f"rlkit PPOConfig: {config}")
