@@ -512,7 +512,7 @@ def explained_variance(values: np.ndarray, returns: np.ndarray) -> float:
 
     Example:
         >>> explained_variance(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))
-        0.7857142857142857
+        0.8571428571428571
 
     """
     spread = float(np.var(returns))
