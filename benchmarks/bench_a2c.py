@@ -33,6 +33,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -78,18 +80,38 @@ def run_rlkit(env_id: str, seed: int, budget: int, interval: int, episodes: int)
 def run_sb3(env_id: str, seed: int, budget: int, interval: int, episodes: int) -> Run:
     """Train SB3's A2C with the zoo settings, evaluated by rlkit's evaluate in a callback."""
     from stable_baselines3 import A2C
+
+    settings = dict(ZOO_A2C_CARTPOLE if env_id == CARTPOLE else ZOO_A2C_PENDULUM)
+    if env_id == PENDULUM:
+        start_rate = settings.pop("learning_rate")
+        settings["learning_rate"] = lambda progress_remaining: progress_remaining * start_rate
+    return train_sb3(A2C, env_id, seed, budget, interval, episodes, settings,
+                     normalize=env_id == PENDULUM)
+
+
+def train_sb3(
+    algorithm: type,
+    env_id: str,
+    seed: int,
+    budget: int,
+    interval: int,
+    episodes: int,
+    settings: dict[str, Any],
+    *,
+    normalize: bool = False,
+) -> Run:
+    """Train an SB3 algorithm (A2C, PPO) with ``settings`` (``n_envs`` among them), evaluated
+    every ``interval`` steps by rlkit's evaluate (the most likely action, the same episodes
+    as rlkit's) in a callback; ``normalize`` wraps the envs in VecNormalize(gamma).
+    """  # noqa: D205
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import VecNormalize
 
-    settings = dict(ZOO_A2C_CARTPOLE if env_id == CARTPOLE else ZOO_A2C_PENDULUM)
-    n_envs = settings.pop("n_envs")
-    venv = make_vec_env(env_id, n_envs=n_envs, seed=seed)
-    normalize = env_id == PENDULUM
+    settings = dict(settings)
+    venv = make_vec_env(env_id, n_envs=settings.pop("n_envs"), seed=seed)
     if normalize:
         venv = VecNormalize(venv, gamma=settings["gamma"])
-        start_rate = settings.pop("learning_rate")
-        settings["learning_rate"] = lambda progress_remaining: progress_remaining * start_rate
 
     evaluations: list[EvalPoint] = []
     eval_seconds = 0.0
@@ -119,7 +141,7 @@ def run_sb3(env_id: str, seed: int, budget: int, interval: int, episodes: int) -
                     next_eval += interval if interval else budget
             return True
 
-    model = A2C("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **settings)
+    model = algorithm("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **settings)
     model.learn(total_timesteps=budget, callback=EvalEvery())
     run_evaluation(model.num_timesteps)  # after the last update
     wall = time.perf_counter() - start
@@ -167,9 +189,42 @@ def pendulum_table(seeds: range, budget: int, episodes: int, skip: list[str]) ->
     print(f"mean {means['rlkit']:>18} {means['sb3']:>18} {means['random']:>10}")
 
 
-def main() -> None:
-    """Parse the options, run every agent on every seed, print the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def compare_on_cartpole(
+    agent: str,
+    rlkit_runner: Callable[..., Run],
+    sb3_runner: Callable[..., Run],
+    seeds: range,
+    args: argparse.Namespace,
+) -> None:
+    """Run rlkit's and SB3's ``agent`` on CartPole-v1 seed by seed; print both tables and
+    the ratio of their median training seconds to the first evaluation >= 475.
+    """  # noqa: D205
+    runs: dict[str, list[Run]] = {"rlkit": [], "sb3": []}
+    for seed in seeds:  # seed by seed, rlkit then SB3: both see the same load
+        for name, runner in (("rlkit", rlkit_runner), ("sb3", sb3_runner)):
+            if name not in args.skip:
+                runs[name].append(runner(CARTPOLE, seed, args.budget, args.eval_interval,
+                                         args.eval_episodes))
+    summaries = {}
+    if runs["rlkit"]:
+        summaries["rlkit"] = report(f"rlkit {agent} (default_config('CartPole-v1'))",
+                                    runs["rlkit"], args.budget)
+    if runs["sb3"]:
+        import stable_baselines3
+
+        summaries["sb3"] = report(
+            f"Stable-Baselines3 {stable_baselines3.__version__} {agent} (rl-baselines3-zoo "
+            "settings)", runs["sb3"], args.budget)
+    if len(summaries) == 2:
+        seconds = summaries["rlkit"]["median_seconds"] / summaries["sb3"]["median_seconds"]
+        steps = summaries["rlkit"]["median_steps"] / summaries["sb3"]["median_steps"]
+        print(f"\nrlkit / SB3, median training seconds to the first evaluation >= "
+              f"{SOLVED:g}: {seconds:.2f}; median env steps: {steps:.2f}")
+
+
+def bench_arguments(description: str) -> argparse.ArgumentParser:
+    """The options of bench_a2c and bench_ppo: seeds, budgets, evaluations, what to skip."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
     parser.add_argument("--budget", type=int, default=100_000, help="CartPole env steps (both)")
     parser.add_argument("--pendulum-budget", type=int, default=200_000,
@@ -178,42 +233,29 @@ def main() -> None:
     parser.add_argument("--eval-episodes", type=int, default=10)
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["rlkit", "sb3", "cartpole", "pendulum"])
-    args = parser.parse_args()
+    return parser
 
+
+def start(args: argparse.Namespace, warm_up: Callable[[list[str]], None]) -> range:
+    """One torch thread, the warm-up, the header line; the seeds to run."""
     torch.set_num_threads(1)
-    seeds = range(args.seeds)
-    warm_up(skip=args.skip)
+    warm_up(args.skip)
     print(
         f"{args.seeds} seeds, torch {torch.__version__} on {torch.get_num_threads()} thread; "
         f"CartPole-v1 evaluation every {args.eval_interval} steps on {args.eval_episodes} "
         "episodes (most likely action); training seconds exclude evaluation"
     )
+    return range(args.seeds)
+
+
+def main() -> None:
+    """Parse the options, run every agent on every seed, print the tables."""
+    args = bench_arguments(__doc__.splitlines()[0]).parse_args()
+    seeds = start(args, warm_up)
     if "cartpole" not in args.skip:
         config = rlkit_config(CARTPOLE, args.budget, args.eval_interval, args.eval_episodes)
         print(f"rlkit A2CConfig: {config}")
-        rlkit_runs: list[Run] = []
-        sb3_runs: list[Run] = []
-        for seed in seeds:  # seed by seed, rlkit then SB3: both see the same load
-            for name, runs, runner in (("rlkit", rlkit_runs, run_rlkit),
-                                       ("sb3", sb3_runs, run_sb3)):
-                if name not in args.skip:
-                    runs.append(runner(CARTPOLE, seed, args.budget, args.eval_interval,
-                                       args.eval_episodes))
-        summaries = {}
-        if rlkit_runs:
-            summaries["rlkit"] = report("rlkit A2C (default_config('CartPole-v1'))",
-                                        rlkit_runs, args.budget)
-        if sb3_runs:
-            import stable_baselines3
-
-            summaries["sb3"] = report(
-                f"Stable-Baselines3 {stable_baselines3.__version__} A2C (rl-baselines3-zoo "
-                "settings)", sb3_runs, args.budget)
-        if len(summaries) == 2:
-            seconds = summaries["rlkit"]["median_seconds"] / summaries["sb3"]["median_seconds"]
-            steps = summaries["rlkit"]["median_steps"] / summaries["sb3"]["median_steps"]
-            print(f"\nrlkit / SB3, median training seconds to the first evaluation >= "
-                  f"{SOLVED:g}: {seconds:.2f}; median env steps: {steps:.2f}")
+        compare_on_cartpole("A2C", run_rlkit, run_sb3, seeds, args)
     if "pendulum" not in args.skip:
         pendulum_table(seeds, args.pendulum_budget, args.eval_episodes, args.skip)
 

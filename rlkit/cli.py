@@ -1,4 +1,4 @@
-"""Command line: ``python -m rlkit solve ENV`` and ``python -m rlkit train {dqn,reinforce,a2c}``.
+"""Command line: ``python -m rlkit solve ENV`` and ``python -m rlkit train ALGORITHM``.
 
 ``solve`` solves the lecture's GridWorld or a Gymnasium toy-text env exactly and prints ``V*``
 and the greedy policy. ``train`` trains a reference deep-RL agent (:mod:`rlkit.agents`) on a
@@ -59,13 +59,17 @@ _TRAIN_EXAMPLES = """\
       A2C with the settings tuned for the env (rlkit.agents.a2c.PRESETS)
   python -m rlkit train a2c --env Pendulum-v1 --seed 1
       continuous actions: a Gaussian policy
+  python -m rlkit train ppo --env CartPole-v1 --plot ppo.png
+      PPO with the settings tuned for the env (rlkit.agents.ppo.PRESETS); the plot's
+      diagnostics (approximate KL, clip fraction, ...) go to ppo-diagnostics.png
+  python -m rlkit train ppo --env Pendulum-v1 --seed 1
 """
 _EXIT_STATUS = "exit status: 0 on success, 2 on bad input (the message says what to fix).\n"
 EPILOG = f"examples:\n{_SOLVE_EXAMPLES}\n{_EXIT_STATUS}"
 TRAIN_EPILOG = f"examples:\n{_TRAIN_EXAMPLES}\n{_EXIT_STATUS}"
 _MAIN_EPILOG = f"examples:\n{_SOLVE_EXAMPLES}{_TRAIN_EXAMPLES}\n{_EXIT_STATUS}"
-ALGORITHMS = ("dqn", "reinforce", "a2c")
-_NAMES = {"dqn": "DQN", "reinforce": "REINFORCE", "a2c": "A2C"}
+ALGORITHMS = ("dqn", "reinforce", "a2c", "ppo")
+_NAMES = {"dqn": "DQN", "reinforce": "REINFORCE", "a2c": "A2C", "ppo": "PPO"}
 
 
 @dataclass(frozen=True)
@@ -190,23 +194,23 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_train_parser(commands: Any) -> None:
     train = commands.add_parser(
         "train",
-        help="train DQN, REINFORCE or A2C on a Gymnasium env and print its evaluations",
+        help="train DQN, REINFORCE, A2C or PPO on a Gymnasium env and print its evaluations",
         description=(
-            "Train a reference agent of rlkit.agents with its default settings (A2C: the ones "
-            "tuned for --env; override a few below), showing a progress bar; then print the "
+            "Train a reference agent of rlkit.agents with its default settings (A2C, PPO: the "
+            "ones tuned for --env; override a few below), showing a progress bar; then print the "
             "evaluations of the policy (greedy for DQN, most likely action for REINFORCE, "
-            "most likely action or the mean for A2C) and the final one: mean and standard "
+            "most likely action or the mean for A2C and PPO) and the final one: mean and standard "
             "deviation of the return over --eval-episodes episodes."
         ),
         epilog=TRAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("algorithm", choices=ALGORITHMS, metavar="{dqn,reinforce,a2c}")
+    train.add_argument("algorithm", choices=ALGORITHMS, metavar="{dqn,reinforce,a2c,ppo}")
     train.add_argument(
         "--env",
         default="CartPole-v1",
-        help="Gymnasium id with a Box observation and Discrete actions (a2c: Discrete or Box, "
-        "e.g. Pendulum-v1) (default: CartPole-v1)",
+        help="Gymnasium id with a Box observation and Discrete actions (a2c, ppo: Discrete or "
+        "Box, e.g. Pendulum-v1) (default: CartPole-v1)",
     )
     train.add_argument("--seed", type=int, default=0, help="seed of the run (default: 0)")
     train.add_argument(
@@ -215,15 +219,15 @@ def _add_train_parser(commands: Any) -> None:
         default=None,
         metavar="N",
         help="budget of environment steps (default: 50000 for dqn, 200000 for reinforce; "
-        "a2c: its preset's, 50000 on CartPole-v1, 200000 on Pendulum-v1)",
+        "a2c, ppo: the preset's, 100000 on CartPole-v1, 200000 on Pendulum-v1)",
     )
     train.add_argument(
         "--eval-interval",
         type=int,
         default=None,
         metavar="N",
-        help="evaluate every N env steps (default: 1000 for dqn, 10000 for reinforce; a2c: "
-        "1000 on CartPole-v1, 10000 on Pendulum-v1)",
+        help="evaluate every N env steps (default: 1000 for dqn, 10000 for reinforce; a2c, "
+        "ppo: 1000 on CartPole-v1, 10000 on Pendulum-v1)",
     )
     train.add_argument(
         "--eval-episodes",
@@ -260,7 +264,8 @@ def _add_train_parser(commands: Any) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="write a PNG of the learning curve (with the evaluations) and the loss",
+        help="write a PNG of the learning curve (with the evaluations) and the loss (ppo: "
+        "and FILE-diagnostics: approximate KL, clip fraction, explained variance, entropy)",
     )
     train.add_argument(
         "--animation",
@@ -584,7 +589,7 @@ def _solve(args: argparse.Namespace) -> int:
 
 def _train_config(args: argparse.Namespace) -> Any:
     """Build the agent's default config with the command line's overrides."""
-    from rlkit.agents import a2c, dqn, reinforce
+    from rlkit.agents import a2c, dqn, ppo, reinforce
 
     overrides: dict[str, Any] = {"env_id": args.env, "eval_episodes": args.eval_episodes}
     for name, value in (
@@ -607,7 +612,8 @@ def _train_config(args: argparse.Namespace) -> Any:
             if args.baseline is not None:
                 overrides["baseline"] = args.baseline
             return reinforce.ReinforceConfig(**overrides)
-        return a2c.default_config(**overrides)  # the preset of --env, if it has one
+        agent = {"a2c": a2c, "ppo": ppo}[args.algorithm]
+        return agent.default_config(**overrides)  # the preset of --env, if it has one
     except ValueError as error:
         raise _BadInput(str(error)) from error
 
@@ -615,7 +621,7 @@ def _train_config(args: argparse.Namespace) -> Any:
 def _train(args: argparse.Namespace) -> int:
     import gymnasium
 
-    from rlkit.agents import a2c, dqn, reinforce
+    from rlkit.agents import a2c, dqn, ppo, reinforce
 
     if args.seed < 0:
         raise _BadInput(f"--seed must be >= 0; got {args.seed}")
@@ -624,7 +630,7 @@ def _train(args: argparse.Namespace) -> int:
         gymnasium.spec(args.env)
     except gymnasium.error.Error as error:
         raise _BadInput(f"unknown environment {args.env!r} ({error})") from error
-    module: Any = {"dqn": dqn, "reinforce": reinforce, "a2c": a2c}[args.algorithm]
+    module: Any = {"dqn": dqn, "reinforce": reinforce, "a2c": a2c, "ppo": ppo}[args.algorithm]
     name = _NAMES[args.algorithm]
     print(f"{name} on {args.env}, seed {args.seed}, budget {config.total_steps} env steps")
     print(f"settings: {config}", flush=True)
@@ -634,7 +640,8 @@ def _train(args: argparse.Namespace) -> int:
         raise _BadInput(str(error)) from error
 
     policy = {"dqn": "greedy", "reinforce": "most likely action",
-              "a2c": "most likely action or mean"}[args.algorithm]
+              "a2c": "most likely action or mean", "ppo": "most likely action or mean"}[
+                  args.algorithm]
     print(f"evaluations ({policy}, {config.eval_episodes} episodes each):")
     print(f"{'step':>8} {'mean':>8} {'std':>8} {'train s':>8}")
     for point in history.evaluations:
@@ -648,12 +655,17 @@ def _train(args: argparse.Namespace) -> int:
     )
 
     if args.plot is not None:
-        figure = plotting.plot_history(history, title=f"{name} on {args.env}, seed {args.seed}")
-        try:
-            figure.savefig(args.plot, dpi=120)
-        except OSError as error:
-            raise _BadInput(f"cannot write --plot {args.plot}: {error.strerror}") from error
-        print(f"wrote {args.plot}")
+        title = f"{name} on {args.env}, seed {args.seed}"
+        figures = [(args.plot, plotting.plot_history(history, title=title))]
+        if args.algorithm == "ppo":
+            diagnostics = args.plot.with_name(f"{args.plot.stem}-diagnostics{args.plot.suffix}")
+            figures.append((diagnostics, plotting.plot_ppo_diagnostics(history, title=title)))
+        for path, figure in figures:
+            try:
+                figure.savefig(path, dpi=120)
+            except OSError as error:
+                raise _BadInput(f"cannot write --plot {path}: {error.strerror}") from error
+            print(f"wrote {path}")
     if args.animation is not None:
         from rlkit.animation import render_episode
 

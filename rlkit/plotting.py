@@ -24,12 +24,14 @@ if TYPE_CHECKING:
     from rlkit.envs.gridworld import GridWorld
 
 __all__ = [
+    "PPODiagnostics",
     "TrainingHistory",
     "plot_convergence",
     "plot_gridworld_values",
     "plot_history",
     "plot_learning_curve",
     "plot_loss_curve",
+    "plot_ppo_diagnostics",
     "plot_state_values",
     "plot_training_curve",
 ]
@@ -339,25 +341,90 @@ def plot_loss_curve(
         ('log', 2)
 
     """
-    if window < 1:
-        raise ValueError(f"window must be >= 1; got {window}")
-    losses = np.asarray(history.losses, dtype=np.float64)
     figure, axes = _axes(ax, (7.0, 4.0))
-    prefix = f"{label}: " if label else ""
-    updates = np.arange(1, losses.size + 1)
-    axes.plot(updates, losses, alpha=0.25, linewidth=0.8, label=f"{prefix}loss")
-    if losses.size >= window:
-        axes.plot(
-            updates[window - 1 :],
-            _moving_average(losses, window),
-            label=f"{prefix}moving average ({window})",
-        )
+    _plot_per_update(axes, history.losses, window, label, "loss")
     if log_scale:
         axes.set_yscale("log")
+    return figure
+
+
+def _plot_per_update(
+    axes: Axes, values: npt.ArrayLike, window: int, label: str | None, name: str
+) -> None:
+    """One value per update (faint) and its moving average over ``window`` updates."""
+    if window < 1:
+        raise ValueError(f"window must be >= 1; got {window}")
+    values = np.asarray(values, dtype=np.float64)
+    prefix = f"{label}: " if label else ""
+    updates = np.arange(1, values.size + 1)
+    axes.plot(updates, values, alpha=0.25, linewidth=0.8, label=f"{prefix}{name}")
+    if values.size >= window:
+        axes.plot(
+            updates[window - 1 :],
+            _moving_average(values, window),
+            label=f"{prefix}moving average ({window})",
+        )
     axes.set_xlabel("update")
-    axes.set_ylabel("loss")
+    axes.set_ylabel(name)
     axes.grid(True, alpha=0.3)
     axes.legend(loc="best", fontsize="small")
+
+
+class PPODiagnostics(Protocol):
+    """What :func:`plot_ppo_diagnostics` reads; :class:`rlkit.agents.ppo.PPOHistory` has it."""
+
+    approx_kls: np.ndarray
+    clip_fractions: np.ndarray
+    explained_variances: np.ndarray
+    entropies: np.ndarray
+
+
+def plot_ppo_diagnostics(
+    history: PPODiagnostics,
+    *,
+    window: int | None = None,
+    target_kl: float | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Four panels, one value per PPO update: approximate KL, clip fraction, explained
+    variance and entropy, each with its moving average (the style of :func:`plot_loss_curve`).
+
+    What to look for: a KL that climbs past ~0.02-0.05 and a clip fraction past ~0.3 say the
+    updates move pi too far (fewer epochs, a smaller step size or ``target_kl``); an explained
+    variance near 0 or below says the critic does not predict the returns; an entropy that
+    collapses early says pi stopped exploring.
+
+    Args:
+        history: A :class:`rlkit.agents.ppo.PPOHistory` (or anything with the four arrays).
+        window: Updates in the moving averages (None: a tenth of the updates, 1 to 50).
+        target_kl: Draw this KL as a dashed line (None: the history's ``config.target_kl``,
+            if it has one).
+        title: The figure's title.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> history = SimpleNamespace(approx_kls=np.full(30, 0.01), clip_fractions=np.ones(30),
+        ...     explained_variances=np.zeros(30), entropies=np.ones(30))
+        >>> [ax.get_ylabel() for ax in plot_ppo_diagnostics(history, window=5).axes]
+        ['approximate KL', 'clip fraction', 'explained variance', 'entropy']
+
+    """  # noqa: D205
+    panels = (("approx_kls", "approximate KL"), ("clip_fractions", "clip fraction"),
+              ("explained_variances", "explained variance"), ("entropies", "entropy"))  # fmt: skip
+    size = np.asarray(history.approx_kls).size
+    if window is None:
+        window = max(1, min(50, size // 10))
+    if target_kl is None:
+        target_kl = getattr(getattr(history, "config", None), "target_kl", None)
+    figure = _new_figure((12.0, 7.0))
+    for axes, (field, name) in zip(figure.subplots(2, 2).flat, panels, strict=True):
+        _plot_per_update(axes, getattr(history, field), window, None, name)
+        if field == "approx_kls" and target_kl is not None:
+            axes.axhline(target_kl, color="black", linestyle="--", linewidth=0.8,
+                         label=f"target KL {target_kl:g}")
+            axes.legend(loc="best", fontsize="small")
+    if title is not None:
+        figure.suptitle(title)
     return figure
 
 

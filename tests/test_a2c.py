@@ -22,7 +22,7 @@ from test_advantages import reference_gae
 
 matplotlib.use("Agg")
 
-from rlkit import plotting  # noqa: E402
+from rlkit import plotting, rollouts  # noqa: E402
 from rlkit.agents import a2c  # noqa: E402
 from rlkit.evaluation import evaluate  # noqa: E402
 from rlkit.nets import GaussianPolicy, gaussian_log_prob  # noqa: E402
@@ -130,7 +130,7 @@ def test_a2c_loss_rejects_mismatched_shapes():
 
 def test_a_truncated_step_bootstraps_from_the_final_observation(monkeypatch):
     """Counter under a 3-step limit: s_3 = [3] is final, the next row starts again at [0]."""
-    monkeypatch.setattr(a2c, "ValueNetwork", KnownCritic)
+    monkeypatch.setattr(rollouts, "ValueNetwork", KnownCritic)
     calls: list[dict[str, np.ndarray]] = []
     config = dataclasses.replace(TINY, total_steps=16, n_steps=8)
     a2c.train(config, seed=0, env=lambda: TimeLimit(Counter(), 3), gae_fn=capture_first_gae(calls))
@@ -144,7 +144,7 @@ def test_a_truncated_step_bootstraps_from_the_final_observation(monkeypatch):
 
 
 def test_a_terminal_step_is_flagged_terminated_not_truncated(monkeypatch):
-    monkeypatch.setattr(a2c, "ValueNetwork", KnownCritic)
+    monkeypatch.setattr(rollouts, "ValueNetwork", KnownCritic)
     calls: list[dict[str, np.ndarray]] = []
     config = dataclasses.replace(TINY, total_steps=12, n_steps=6)
     history = a2c.train(config, seed=0, env=lambda: Counter(end=2),

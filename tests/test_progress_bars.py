@@ -17,7 +17,7 @@ import tqdm.auto  # noqa: E402
 from test_rlkit_deep_agents import TINY_DQN, TINY_REINFORCE, Bandit  # noqa: E402
 from tqdm.notebook import tqdm as notebook_tqdm  # noqa: E402
 
-from rlkit.agents import a2c, dqn, reinforce  # noqa: E402
+from rlkit.agents import a2c, dqn, ppo, reinforce  # noqa: E402
 
 
 @pytest.fixture
@@ -60,6 +60,17 @@ def test_a2c_bar_ends_green_when_the_target_stops_it_early(bars):
                            optimizer="adam", eval_interval=200, eval_episodes=2,
                            target_return=1.0)
     history = a2c.train(config, seed=0, env=Bandit, progress=True)
+    assert history.final_evaluation.step < config.total_steps
+    (bar,) = bars
+    assert bar.n == bar.total == history.final_evaluation.step
+    assert style(bar) == "success"
+
+
+def test_ppo_bar_ends_green_when_the_target_stops_it_early(bars):
+    config = ppo.PPOConfig(total_steps=20_000, n_envs=4, n_steps=16, n_minibatches=2,
+                           hidden_sizes=(8,), learning_rate=5e-3, eval_interval=200,
+                           eval_episodes=2, target_return=1.0)
+    history = ppo.train(config, seed=0, env=Bandit, progress=True)
     assert history.final_evaluation.step < config.total_steps
     (bar,) = bars
     assert bar.n == bar.total == history.final_evaluation.step

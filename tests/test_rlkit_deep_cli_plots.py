@@ -86,6 +86,26 @@ def test_train_a2c_on_cartpole_and_pendulum(capsys, tmp_path):
     assert "A2C" in err  # the progress bar
 
 
+def test_train_ppo_on_cartpole_and_pendulum(capsys, tmp_path):
+    target = tmp_path / "ppo.png"
+    code, out, _ = run(
+        capsys, "train", "ppo", "--steps", "512", "--eval-interval", "256", "--eval-episodes",
+        "2", "--plot", str(target), "--no-progress",
+    )  # fmt: skip
+    assert code == 0
+    assert "PPO on CartPole-v1, seed 0, budget 512 env steps" in out  # 256 steps per update
+    assert re.search(r"^\s+256\s+\d+\.\d\s+\d+\.\d", out, re.M)
+    assert re.search(r"final evaluation after 512 steps: \d+\.\d \+/- \d+\.\d", out)
+    for path in (target, tmp_path / "ppo-diagnostics.png"):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"wrote {path}" in out
+    code, out, err = run(capsys, "train", "ppo", "--env", "Pendulum-v1", "--steps", "100",
+                         "--eval-episodes", "1", "--seed", "1")
+    assert code == 0
+    assert "PPO on Pendulum-v1, seed 1" in out and "n_steps=1024," in out  # the env's preset
+    assert re.search(r"final evaluation after 4096 steps: -\d+\.\d", out)  # one rollout
+    assert "PPO" in err  # the progress bar
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -98,7 +118,9 @@ def test_train_a2c_on_cartpole_and_pendulum(capsys, tmp_path):
         (["train", "dqn", "--env", "NoSuchEnv-v0"], "unknown environment 'NoSuchEnv-v0'"),
         (["train", "dqn", "--env", "Pendulum-v1", "--steps", "10"], "Discrete action space"),
         (["train", "dqn", "--seed", "-1"], "--seed must be >= 0"),
-        (["train", "ppo"], "invalid choice"),
+        (["train", "sac"], "invalid choice"),
+        (["train", "ppo", "--env", "FrozenLake-v1", "--steps", "10"], "PPO needs a Box"),
+        (["train", "ppo", "--baseline", "mean"], "--baseline applies to reinforce only"),
         (["train", "dqn", "--steps", "10", "--animation", "x.mp4"], "must end in .gif or .html"),
     ],
 )
@@ -112,7 +134,7 @@ def test_train_help_and_solve_still_listed(capsys):
     code, out, _ = run(capsys, "train", "--help")
     assert code == 0
     for text in ("--steps", "--plot", "--seed", "--env", "--no-replay", "--baseline", "examples:",
-                 "a2c", "Pendulum-v1"):
+                 "a2c", "ppo", "Pendulum-v1"):
         assert text in out
     code, out, _ = run(capsys, "--help")
     assert code == 0 and "solve" in out and "train" in out

@@ -25,13 +25,11 @@ Discrete actions (CartPole-v1) use :class:`~rlkit.nets.CategoricalPolicy`; Box a
 :func:`~rlkit.nets.gaussian_log_prob`). A sampled action is clipped to the action box only on
 its way to the env; the log-prob is taken at the action pi drew.
 
-Vector envs and truncation: the envs run in a ``gymnasium.vector.SyncVectorEnv`` with
-``autoreset_mode=AutoresetMode.SAME_STEP``: a sub-env whose episode ends is reset within the
-same ``step``, which returns the *new* episode's first observation and puts the ended
-episode's last one in ``info["final_obs"]``. So every row of the rollout is a real transition,
-and the critic's :math:`V(s_{t+1})` of a truncated step (CartPole's 500-step limit, every
-Pendulum episode) is taken on ``final_obs``, never on the reset observation.
-``terminated`` and ``truncated`` stay apart down to :func:`~rlkit.advantages.gae`.
+Vector envs and truncation (:mod:`rlkit.rollouts`, shared with PPO): the envs are reset
+within the step that ends an episode, and the critic's :math:`V(s_{t+1})` of a truncated step
+(CartPole's 500-step limit, every Pendulum episode) is taken on ``info["final_obs"]``, never on
+the reset observation. ``terminated`` and ``truncated`` stay apart down to
+:func:`~rlkit.advantages.gae`.
 
 Order of the file (Spinning Up's): settings, math pieces, history, then :func:`train` in the
 steps seed, env, model, buffer, losses, optimiser, update, loop.
@@ -46,24 +44,28 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 import torch
-from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from torch import nn
 
 from rlkit.advantages import critic_targets, gae, td_errors
 from rlkit.agents.reinforce import reinforce_loss, value_loss
-from rlkit.evaluation import EnvLike, EvalPoint, evaluate, make_env
-from rlkit.nets import (
-    CategoricalPolicy,
-    GaussianPolicy,
-    ValueNetwork,
-    gaussian_entropy,
-    gaussian_log_prob,
-    torch_threads,
+from rlkit.evaluation import EnvLike
+from rlkit.nets import gaussian_log_prob, torch_threads
+from rlkit.rollouts import (
+    EVAL_SEED_OFFSET,
+    Evaluator,
+    OnPolicyHistory,
+    Rollout,
+    RolloutCollector,
+    check_settings,
+    finished,
+    log_probs_and_entropy,
+    make_networks,
+    make_vector_env,
+    rollout_result,
+    run,
+    to_flat,
 )
-from rlkit.progress import finish_at_target
 from rlkit.schedules import linear_schedule
 from rlkit.seeding import seed_everything
 
@@ -80,9 +82,6 @@ __all__ = [
     "td_errors",
     "train",
 ]
-
-EVAL_SEED_OFFSET = 10_000
-"""Evaluation episodes of a run with seed ``s`` start from ``reset(seed=s + 10_000 + i)``."""
 
 Advantage = Literal["gae", "td_error"]
 Optimizer = Literal["adam", "rmsprop"]
@@ -175,33 +174,19 @@ class A2CConfig:
     """torch CPU threads while training (1: fastest for tiny nets, and reproducible)."""
 
     def __post_init__(self) -> None:
-        for name in ("total_steps", "n_envs", "n_steps", "eval_episodes"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
-        if self.eval_interval < 0:
-            raise ValueError(f"eval_interval must be >= 0; got {self.eval_interval}")
-        if self.eval_max_steps is not None and self.eval_max_steps < 1:
-            raise ValueError(f"eval_max_steps must be >= 1 or None; got {self.eval_max_steps}")
-        for name in ("gamma", "gae_lambda"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)}")
+        check_settings(
+            self, at_least_one=("total_steps", "n_envs", "n_steps", "eval_episodes",
+                                "eval_max_steps"),
+            unit_interval=("gamma", "gae_lambda"),
+            positive=("learning_rate", "value_learning_rate", "max_grad_norm", "reward_scale"),
+            non_negative=("eval_interval", "final_learning_rate", "value_coef", "entropy_coef"),
+            optional=("eval_max_steps", "value_learning_rate", "final_learning_rate",
+                      "max_grad_norm"),
+        )  # fmt: skip
         if self.advantage not in ("gae", "td_error"):
             raise ValueError(f"advantage must be 'gae' or 'td_error'; got {self.advantage!r}")
         if self.optimizer not in ("adam", "rmsprop"):
             raise ValueError(f"optimizer must be 'adam' or 'rmsprop'; got {self.optimizer!r}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
-        if self.value_learning_rate is not None and self.value_learning_rate <= 0:
-            raise ValueError(f"value_learning_rate must be > 0; got {self.value_learning_rate}")
-        if self.final_learning_rate is not None and self.final_learning_rate < 0:
-            raise ValueError(f"final_learning_rate must be >= 0; got {self.final_learning_rate}")
-        for name in ("value_coef", "entropy_coef"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
-        if self.max_grad_norm is not None and self.max_grad_norm <= 0:
-            raise ValueError(f"max_grad_norm must be > 0 or None; got {self.max_grad_norm}")
-        if self.reward_scale <= 0:
-            raise ValueError(f"reward_scale must be > 0; got {self.reward_scale}")
 
 
 PRESETS: dict[str, A2CConfig] = {
@@ -304,62 +289,25 @@ def a2c_loss(
 
 
 @dataclass(frozen=True, eq=False)
-class A2CHistory:
+class A2CHistory(OnPolicyHistory):
     r"""What :func:`train` returns.
 
+    The fields of :class:`~rlkit.rollouts.OnPolicyHistory` (episodes, evaluations, seconds,
+    the networks, the seed) and these, one entry per update:
+
     Attributes:
-        episode_returns: Undiscounted return of each finished training episode (the env's
-            rewards, before ``reward_scale``), in the order they ended.
-        episode_lengths: Steps of each training episode.
-        episode_end_steps: Env steps taken (all envs) when each episode ended.
         losses: :func:`a2c_loss` of each update.
         value_losses: The critic's squared error :math:`\frac1N\sum_t (G_t - V_\phi(s_t))^2`
             of each update (in the scaled rewards' units).
         entropies: Mean entropy of pi over each update's rollout (falls as pi gets sure).
-        evaluations: Evaluations ``(step, mean, std, train_seconds)``; the last one is after
-            training.
-        train_seconds: Wall time of training, evaluations excluded.
-        wall_seconds: Wall time of the whole call.
-        policy: The trained actor (:class:`~rlkit.nets.CategoricalPolicy` or
-            :class:`~rlkit.nets.GaussianPolicy`).
-        value_network: The trained critic :math:`V_\phi`.
-        action_space: The env's action space (:meth:`act` clips Box actions to it).
         config: The settings used.
-        seed: The seed used.
 
     """
 
-    episode_returns: np.ndarray
-    episode_lengths: np.ndarray
-    episode_end_steps: np.ndarray
     losses: np.ndarray
     value_losses: np.ndarray
     entropies: np.ndarray
-    evaluations: tuple[EvalPoint, ...]
-    train_seconds: float
-    wall_seconds: float
-    policy: CategoricalPolicy | GaussianPolicy
-    value_network: ValueNetwork
-    action_space: spaces.Space
     config: A2CConfig
-    seed: int
-
-    @property
-    def final_evaluation(self) -> EvalPoint:
-        """The evaluation after training."""
-        return self.evaluations[-1]
-
-    def act(self, obs: npt.ArrayLike) -> Any:
-        """The most likely action (Discrete) or the clipped mean (Box) for one observation."""
-        action = self.policy.act(obs, deterministic=True)
-        return _to_env(action, self.action_space)
-
-
-def _to_env(actions: Any, action_space: spaces.Space) -> Any:
-    """Actions as the env takes them: Box actions clipped to the box (only here)."""
-    if isinstance(action_space, spaces.Box):
-        return np.clip(actions, action_space.low, action_space.high)
-    return actions
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,19 +370,6 @@ class _Pieces:
     log_prob: Callable[..., torch.Tensor]
 
 
-def _rollout_result(result: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """A piece's output as a float64 array of the rollout's shape, or a clear error."""
-    if torch.is_tensor(result):
-        result = result.detach().cpu().numpy()
-    array = np.asarray(result, dtype=np.float64)
-    if array.shape != shape:
-        raise ValueError(
-            f"{name} returned shape {array.shape} for a rollout of shape {shape} "
-            "(n_steps, n_envs); it must return one value per step and env"
-        )
-    return array
-
-
 def _train(
     config: A2CConfig, seed: int, pieces: _Pieces, env_like: EnvLike | None, progress: bool
 ) -> A2CHistory:
@@ -444,93 +379,54 @@ def _train(
     seed_everything(seed)
     generator = torch.Generator().manual_seed(seed)
 
-    # 2. Env: n_envs copies, reset within the step that ends an episode (see the module notes).
+    # 2. Env: n_envs copies, reset within the step that ends an episode (rlkit.rollouts).
     env_spec = config.env_id if env_like is None else env_like
-    envs = SyncVectorEnv(
-        [lambda: make_env(env_spec)] * config.n_envs, autoreset_mode=AutoresetMode.SAME_STEP
-    )
-    obs_space, action_space = envs.single_observation_space, envs.single_action_space
-    if not isinstance(obs_space, spaces.Box) or not isinstance(
-        action_space, spaces.Discrete | spaces.Box
-    ):
-        envs.close()
-        raise ValueError(
-            "A2C needs a Box observation space and a Discrete or Box action space; got "
-            f"{obs_space} and {action_space}"
-        )
-    envs.action_space.seed(seed)
-    obs_dim = int(np.prod(obs_space.shape))
-    continuous = isinstance(action_space, spaces.Box)
+    envs = make_vector_env(env_spec, config.n_envs, seed, "A2C")
+    action_space = envs.single_action_space
 
     # 3. Model: the actor pi_theta and the critic V_phi, two networks.
-    policy: CategoricalPolicy | GaussianPolicy
-    if continuous:
-        policy = GaussianPolicy(
-            obs_dim, int(np.prod(action_space.shape)), config.hidden_sizes,
-            log_std_init=config.log_std_init, state_dependent_std=config.state_dependent_std,
-        )  # fmt: skip
-    else:
-        policy = CategoricalPolicy(obs_dim, int(action_space.n), config.hidden_sizes)
-    critic = ValueNetwork(obs_dim, config.value_hidden_sizes)
+    policy, critic = make_networks(
+        envs.single_observation_space, action_space, config.hidden_sizes,
+        config.value_hidden_sizes, log_std_init=config.log_std_init,
+        state_dependent_std=config.state_dependent_std,
+    )  # fmt: skip
 
     # 4. Buffer: one rollout of n_steps rows x n_envs columns, overwritten after each update
-    # (A2C is on-policy). next_obs holds the REAL s_{t+1}: final_obs where an episode ended.
+    # (A2C is on-policy); its next_obs holds the REAL s_{t+1}: final_obs where an episode ended.
+    collector = RolloutCollector(envs, config.n_steps, seed)
     shape = (config.n_steps, config.n_envs)
-    rollout_obs = np.zeros((*shape, obs_dim), dtype=np.float32)
-    rollout_next_obs = np.zeros_like(rollout_obs)
-    rollout_actions = np.zeros(
-        (*shape, *action_space.shape), dtype=np.float32 if continuous else np.int64
-    )
-    rollout_rewards = np.zeros(shape)
-    rollout_terminated = np.zeros(shape, dtype=bool)
-    rollout_truncated = np.zeros(shape, dtype=bool)
 
     # 5. Losses
-    def log_probs_and_entropy(
-        obs: torch.Tensor, actions: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        if isinstance(policy, GaussianPolicy):
-            mean, log_std = policy.mean_and_log_std(obs)
-            log_probs = pieces.log_prob(actions, mean, log_std)  # at the UNclipped actions
-            if not torch.is_tensor(log_probs) or log_probs.shape != mean.shape[:-1]:
-                raise ValueError(
-                    f"log_prob_fn must return a tensor of shape {tuple(mean.shape[:-1])} (one "
-                    f"log-density per row, summed over the action axis); got "
-                    f"{getattr(log_probs, 'shape', type(log_probs).__name__)}"
-                )
-            return log_probs, gaussian_entropy(log_std).expand(mean.shape[:-1])
-        distribution = policy.distribution(obs)
-        return distribution.log_prob(actions), distribution.entropy()
-
-    def compute_loss() -> tuple[torch.Tensor, float, float]:
-        obs = torch.as_tensor(rollout_obs.reshape(-1, obs_dim))
+    def compute_loss(rollout: Rollout) -> tuple[torch.Tensor, float, float]:
+        obs = rollout.flat_obs()
         values = critic(obs)  # V_phi(s_t), with gradients
         with torch.no_grad():  # V_phi(s_{t+1}) of the real next observations: a constant
-            next_values = critic(torch.as_tensor(rollout_next_obs.reshape(-1, obs_dim)))
+            next_values = critic(rollout.flat_obs(next_obs=True))
         values_now = values.detach().double().numpy().reshape(shape)
         next_values_np = next_values.double().numpy().reshape(shape)
-        rewards = rollout_rewards * config.reward_scale
+        rewards = rollout.rewards * config.reward_scale
         if config.advantage == "gae":
             advantages = pieces.gae(
-                rewards, values_now, next_values_np, rollout_terminated, rollout_truncated,
+                rewards, values_now, next_values_np, rollout.terminated, rollout.truncated,
                 config.gamma, config.gae_lambda,
             )  # fmt: skip
         else:
             advantages = pieces.td_errors(
-                rewards, values_now, next_values_np, rollout_terminated, config.gamma
+                rewards, values_now, next_values_np, rollout.terminated, config.gamma
             )
-        advantages = _rollout_result(advantages, f"{config.advantage} function", shape)
-        returns = _rollout_result(
+        advantages = rollout_result(advantages, f"{config.advantage} function", shape)
+        returns = rollout_result(
             pieces.critic_targets(advantages, values_now), "critic_targets_fn", shape
         )
         if config.normalize_advantages:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-        actions = torch.as_tensor(rollout_actions.reshape(-1, *action_space.shape))
-        log_probs, entropy = log_probs_and_entropy(obs, actions)
-        returns_t = torch.as_tensor(returns.reshape(-1), dtype=torch.float32)
+        log_probs, entropy = log_probs_and_entropy(
+            policy, obs, rollout.flat_actions(), pieces.log_prob
+        )
+        returns_t = to_flat(returns)
         loss = pieces.loss(
-            log_probs, torch.as_tensor(advantages.reshape(-1), dtype=torch.float32), values,
-            returns_t, entropy, config.value_coef, config.entropy_coef,
+            log_probs, to_flat(advantages), values, returns_t, entropy, config.value_coef,
+            config.entropy_coef,
         )  # fmt: skip
         if not torch.is_tensor(loss) or loss.ndim != 0:
             raise ValueError(f"loss_fn must return a scalar (0-dim) tensor; got {loss!r}")
@@ -555,126 +451,39 @@ def _train(
     )
 
     # 7. Update: one gradient step on the rollout's loss.
-    def update(step: int) -> tuple[float, float, float]:
+    losses: list[float] = []
+    value_losses: list[float] = []
+    entropies: list[float] = []
+
+    def update(rollout: Rollout, step: int) -> None:
         decay = learning_rate_at(step) / config.learning_rate
         for group, start_rate in zip(optimizer.param_groups, (config.learning_rate, value_rate),
                                      strict=True):
             group["lr"] = start_rate * decay
-        loss, fit, entropy = compute_loss()
+        loss, fit, entropy = compute_loss(rollout)
         optimizer.zero_grad()
         loss.backward()
         if config.max_grad_norm is not None:
             nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
         optimizer.step()
-        return float(loss.detach()), fit, entropy
+        losses.append(float(loss.detach()))
+        value_losses.append(fit)
+        entropies.append(entropy)
 
-    # 8. Loop
-    eval_seed = seed + EVAL_SEED_OFFSET
-    returns: list[float] = []
-    lengths: list[int] = []
-    end_steps: list[int] = []
-    losses: list[float] = []
-    value_losses: list[float] = []
-    entropies: list[float] = []
-    evaluations: list[EvalPoint] = []
-    eval_seconds = 0.0
-
-    def run_evaluation(step: int) -> EvalPoint:
-        nonlocal eval_seconds
-        t0 = time.perf_counter()
-        sampler = torch.Generator().manual_seed(eval_seed)  # apart from training's draws
-        result = evaluate(
-            env_spec,
-            lambda o: _to_env(
-                policy.act(o, sampler, deterministic=config.eval_deterministic), action_space
-            ),
-            n_episodes=config.eval_episodes,
-            seed=eval_seed,
-            max_steps=config.eval_max_steps,
-            batched=True,  # all episodes side by side: one forward pass per step
-        )
-        eval_seconds += time.perf_counter() - t0
-        point = EvalPoint(
-            step, result.mean, result.std, time.perf_counter() - start_time - eval_seconds
-        )
-        evaluations.append(point)
-        return point
-
-    bar: Any = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.total_steps, desc="A2C", unit="step", mininterval=0.5)
-
-    step = 0
-    next_eval = config.eval_interval
-    episode_returns = np.zeros(config.n_envs)
-    episode_lengths = np.zeros(config.n_envs, dtype=np.int64)
-    obs, _ = envs.reset(seed=seed)
-    try:
-        while step < config.total_steps:
-            for t in range(config.n_steps):
-                actions = policy.act(obs, generator)  # sampled, unclipped
-                next_obs, rewards, terminated, truncated, infos = envs.step(
-                    _to_env(actions, action_space)  # clipped only on the way to the env
-                )
-                rollout_obs[t] = obs
-                rollout_actions[t] = actions
-                rollout_rewards[t] = rewards
-                rollout_terminated[t] = terminated
-                rollout_truncated[t] = truncated
-                rollout_next_obs[t] = next_obs
-                # CRUCIAL: where an episode ended, next_obs is already the NEXT episode's
-                # first observation; s_{t+1} of this step is in final_obs.
-                for i in np.flatnonzero(terminated | truncated):
-                    rollout_next_obs[t, i] = infos["final_obs"][i]
-                obs = next_obs
-
-                step += config.n_envs
-                episode_returns += rewards
-                episode_lengths += 1
-                for i in np.flatnonzero(terminated | truncated):
-                    returns.append(float(episode_returns[i]))
-                    lengths.append(int(episode_lengths[i]))
-                    end_steps.append(step)
-                    episode_returns[i], episode_lengths[i] = 0.0, 0
-            if bar is not None:
-                bar.update(min(step, config.total_steps) - bar.n)
-
-            loss, fit, entropy = update(step)
-            losses.append(loss)
-            value_losses.append(fit)
-            entropies.append(entropy)
-
-            last = step >= config.total_steps
-            if (config.eval_interval and step >= next_eval) or last:
-                while config.eval_interval and next_eval <= step:
-                    next_eval += config.eval_interval
-                point = run_evaluation(step)
-                if bar is not None:
-                    bar.set_postfix(eval=f"{point.mean:.1f}")
-                if config.target_return is not None and point.mean >= config.target_return:
-                    finish_at_target(bar, step)
-                    break
-    finally:
-        envs.close()
-        if bar is not None:
-            bar.close()
-
-    wall = time.perf_counter() - start_time
+    # 8. Loop: collect, update, evaluate (rlkit.rollouts.run).
+    evaluator = Evaluator(
+        env_spec, policy, action_space, seed, config.eval_episodes, config.eval_max_steps,
+        config.eval_deterministic, start_time,
+    )  # fmt: skip
+    run(
+        collector, generator, update, evaluator, total_steps=config.total_steps,
+        eval_interval=config.eval_interval, target_return=config.target_return,
+        progress=progress, name="A2C",
+    )  # fmt: skip
     return A2CHistory(
-        episode_returns=np.array(returns, dtype=np.float64),
-        episode_lengths=np.array(lengths, dtype=np.int64),
-        episode_end_steps=np.array(end_steps, dtype=np.int64),
+        **finished(collector, evaluator, critic, seed),
         losses=np.array(losses, dtype=np.float64),
         value_losses=np.array(value_losses, dtype=np.float64),
         entropies=np.array(entropies, dtype=np.float64),
-        evaluations=tuple(evaluations),
-        train_seconds=wall - eval_seconds,
-        wall_seconds=wall,
-        policy=policy,
-        value_network=critic,
-        action_space=action_space,
         config=config,
-        seed=seed,
     )

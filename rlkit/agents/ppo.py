@@ -25,22 +25,54 @@ log-probs :mod:`rlkit.nets`'s, shared with :mod:`rlkit.agents.a2c`.
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
+from rlkit.advantages import critic_targets, gae
 from rlkit.agents.reinforce import value_loss
+from rlkit.evaluation import EnvLike
+from rlkit.nets import gaussian_log_prob, torch_threads
+from rlkit.rollouts import (
+    EVAL_SEED_OFFSET,
+    Evaluator,
+    OnPolicyHistory,
+    Rollout,
+    RolloutCollector,
+    check_settings,
+    finished,
+    log_probs_and_entropy,
+    make_networks,
+    make_vector_env,
+    rollout_result,
+    run,
+    to_flat,
+)
+from rlkit.schedules import linear_schedule
+from rlkit.seeding import seed_everything
 
 __all__ = [
+    "EVAL_SEED_OFFSET",
+    "PRESETS",
+    "PPOConfig",
+    "PPOHistory",
     "approx_kl",
     "approx_kl_low_variance",
     "clipped_value_loss",
+    "default_config",
+    "explained_variance",
     "importance_ratio",
     "minibatch_indices",
     "normalize_advantages",
     "ppo_clip_loss",
     "ppo_loss",
+    "train",
 ]
 
 
@@ -287,3 +319,430 @@ def minibatch_indices(n: int, n_minibatches: int, rng: np.random.Generator) -> l
         raise ValueError(f"n_minibatches must be >= 1 and divide n; got n={n}, "
                          f"n_minibatches={n_minibatches}")
     return list(np.split(rng.permutation(n), n_minibatches))
+
+
+# --------------------------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    r"""Settings of :func:`train`; the defaults are the CartPole-v1 preset.
+
+    :func:`default_config` gives the settings tuned for an env (``PRESETS``: CartPole-v1 and
+    Pendulum-v1). ``benchmarks/bench_ppo.py`` compares them with Stable-Baselines3's PPO.
+    The defaults are rl-baselines3-zoo's CartPole-v1 settings (8 envs, 32 steps, one
+    minibatch of 256, 20 epochs, gamma 0.98, lambda 0.8, the step size and epsilon linear
+    from 1e-3 and 0.2 to 0) with an entropy bonus of 0.01 instead of none.
+
+    One update: a rollout of ``n_steps`` steps in each of ``n_envs`` envs (``N = n_steps *
+    n_envs`` samples), its GAE advantages and critic targets computed once with the critic of
+    collection time, then ``n_epochs`` passes over the rollout, each a fresh permutation cut
+    into ``n_minibatches`` minibatches (:func:`minibatch_indices`), one Adam step per minibatch
+    on :func:`ppo_loss`.
+
+    Example:
+        >>> config = PPOConfig()
+        >>> config.n_envs * config.n_steps // config.n_minibatches  # samples per minibatch
+        256
+
+    """
+
+    env_id: str = "CartPole-v1"
+    """Gymnasium id of an env with a Box observation and Discrete or Box actions."""
+    total_steps: int = 100_000
+    """Budget of environment steps, summed over the envs (the last rollout may pass it)."""
+    n_envs: int = 8
+    """Envs stepped side by side (typically 1 to 16)."""
+    n_steps: int = 32
+    """Rollout length T per env before each update (typically 32 to 2048; GAE sums this far)."""
+    n_epochs: int = 20
+    """K, passes over each rollout (typically 3 to 20). More epochs reuse the data more, and
+    move pi further from pi_old: the clipping (and ``target_kl``) is what keeps that safe."""
+    n_minibatches: int = 1
+    """Minibatches per epoch (must divide N = n_steps * n_envs; typically 1 to 32)."""
+    gamma: float = 0.98
+    """Discount factor gamma in [0, 1] (typically 0.9 to 0.999)."""
+    gae_lambda: float = 0.8
+    """GAE's lambda in [0, 1] (typically 0.8 to 0.98): 0 the TD error, 1 the n-step return."""
+    clip_eps: float = 0.2
+    """epsilon of L^CLIP, the ratio's clip range [1 - eps, 1 + eps] (typically 0.1 to 0.3)."""
+    final_clip_eps: float | None = 0.0
+    """epsilon decays linearly to this over ``total_steps`` (None: constant). At 0 the last
+    updates leave pi where it is."""
+    learning_rate: float = 1e-3
+    """Adam's step size at step 0 (typically 1e-4 to 3e-3), for both networks."""
+    final_learning_rate: float | None = 0.0
+    """The step size decays linearly to this over ``total_steps`` (None: constant)."""
+    target_kl: float | None = None
+    """Early stopping: the epochs of an update stop at the first minibatch whose approximate
+    KL(pi_old || pi) (``kl_fn``) exceeds this (typically 0.01 to 0.05; None: off)."""
+    clip_value: float | None = None
+    """Value clipping: V_phi may move at most this far from V_old per update before its error
+    stops counting (:func:`clipped_value_loss`; in the scaled rewards' units; None: off)."""
+    normalize_advantages: bool = True
+    """Standardise the advantages of each MINIBATCH (:func:`normalize_advantages`), as
+    Stable-Baselines3 and CleanRL do: every gradient step sees advantages of mean 0 and
+    std 1, whatever the scale of the rewards (with one minibatch: the whole rollout)."""
+    value_coef: float = 0.5
+    """c_v, weight of the critic's loss (typically 0.5 to 1)."""
+    entropy_coef: float = 0.01
+    """c_e, weight of the entropy bonus (0 to 0.01). On CartPole-v1 0.01 (the zoo: 0) keeps
+    more of the later evaluations at 500."""
+    max_grad_norm: float | None = 0.5
+    """Clip the global gradient norm to this (None: no clipping)."""
+    reward_scale: float = 1.0
+    """The learner sees r * reward_scale (the history keeps the env's rewards)."""
+    hidden_sizes: tuple[int, ...] = (64, 64)
+    """Hidden widths of the actor pi_theta (tanh)."""
+    value_hidden_sizes: tuple[int, ...] = (64, 64)
+    """Hidden widths of the critic V_phi (tanh)."""
+    log_std_init: float = 0.0
+    """Box actions: initial log sigma of the Gaussian policy (0: sigma = 1)."""
+    eval_interval: int = 1_000
+    """Evaluate after the first update at or past every multiple of this (0: only at the end)."""
+    eval_episodes: int = 10
+    """Episodes per evaluation."""
+    eval_max_steps: int | None = None
+    """Cap on the steps of an evaluation episode (None: the env's own time limit)."""
+    eval_deterministic: bool = True
+    """Evaluate the most likely action / the mean (True) or sample from pi (False)."""
+    target_return: float | None = None
+    """Stop early once an evaluation's mean return reaches this (None: use the budget)."""
+    torch_threads: int | None = 1
+    """torch CPU threads while training (1: fastest for tiny nets, and reproducible)."""
+
+    def __post_init__(self) -> None:
+        check_settings(
+            self, at_least_one=("total_steps", "n_envs", "n_steps", "n_epochs", "n_minibatches",
+                                "eval_episodes", "eval_max_steps"),
+            unit_interval=("gamma", "gae_lambda"),
+            positive=("clip_eps", "learning_rate", "reward_scale", "target_kl", "clip_value",
+                      "max_grad_norm"),
+            non_negative=("eval_interval", "final_clip_eps", "final_learning_rate",
+                          "value_coef", "entropy_coef"),
+            optional=("eval_max_steps", "target_kl", "clip_value", "max_grad_norm",
+                      "final_clip_eps", "final_learning_rate"),
+        )  # fmt: skip
+        samples = self.n_envs * self.n_steps
+        if samples % self.n_minibatches:
+            raise ValueError(
+                f"n_minibatches ({self.n_minibatches}) must divide n_steps * n_envs ({samples})"
+            )
+        if self.normalize_advantages and samples // self.n_minibatches < 2:
+            raise ValueError("normalize_advantages needs minibatches of at least 2 samples; "
+                             f"got {samples // self.n_minibatches}")
+
+
+PRESETS: dict[str, PPOConfig] = {
+    "CartPole-v1": PPOConfig(),
+    "Pendulum-v1": PPOConfig(
+        env_id="Pendulum-v1",
+        total_steps=200_000,
+        n_envs=4,
+        n_steps=1024,
+        n_epochs=10,
+        n_minibatches=16,  # minibatches of 256 (the zoo's 64: 4x the steps, no better here)
+        gamma=0.9,  # the swing-up pays within ~10 steps
+        gae_lambda=0.95,
+        final_clip_eps=None,
+        final_learning_rate=None,
+        entropy_coef=0.0,  # the Gaussian's log-std is learned; no push towards wider
+        eval_interval=10_000,
+    ),
+}
+"""Settings tuned per env; :func:`default_config` returns them."""
+
+
+def default_config(env_id: str = "CartPole-v1", **overrides: Any) -> PPOConfig:
+    """The tuned settings of ``env_id`` (``PRESETS``, else the defaults), with ``overrides``.
+
+    Example:
+        >>> default_config("Pendulum-v1").gamma, default_config("Acrobot-v1").env_id
+        (0.9, 'Acrobot-v1')
+
+    """
+    base = PRESETS.get(env_id, PPOConfig(env_id=env_id))
+    return dataclasses.replace(base, **overrides)
+
+
+# --------------------------------------------------------------------------------------------
+# History
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PPOHistory(OnPolicyHistory):
+    r"""What :func:`train` returns.
+
+    The fields of :class:`~rlkit.rollouts.OnPolicyHistory` (episodes, evaluations, seconds,
+    the networks, the seed) and these, one entry per update:
+
+    Attributes:
+        losses: Mean :func:`ppo_loss` over the update's minibatch steps.
+        policy_losses: Mean :func:`ppo_clip_loss` over them.
+        value_losses: Mean value loss over them (scaled rewards' units).
+        entropies: Mean entropy of pi over them (falls as pi gets sure).
+        approx_kls: KL(pi_old || pi) after the update on the whole rollout, by ``kl_fn`` (the
+            low-variance estimator by default): how far one update moved pi.
+        clip_fractions: Share of the samples whose ratio was outside [1 - eps, 1 + eps],
+            over the update's minibatch steps.
+        explained_variances: :math:`1 - \mathrm{Var}(G - V_\text{old}) / \mathrm{Var}(G)` of
+            the rollout (1: the critic predicts the targets; 0: no better than their mean).
+        epochs: Epochs actually run (fewer than ``n_epochs`` when ``target_kl`` stopped the
+            update; fractional when it stopped mid-epoch).
+        config: The settings used.
+
+    """
+
+    losses: np.ndarray
+    policy_losses: np.ndarray
+    value_losses: np.ndarray
+    entropies: np.ndarray
+    approx_kls: np.ndarray
+    clip_fractions: np.ndarray
+    explained_variances: np.ndarray
+    epochs: np.ndarray
+    config: PPOConfig
+
+
+def explained_variance(values: np.ndarray, returns: np.ndarray) -> float:
+    r""":math:`1 - \mathrm{Var}(G - V) / \mathrm{Var}(G)`, NaN when the targets do not vary.
+
+    Example:
+        >>> explained_variance(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))
+        0.8571428571428571
+
+    """
+    spread = float(np.var(returns))
+    return float("nan") if spread == 0 else 1.0 - float(np.var(returns - values)) / spread
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+
+
+def train(
+    config: PPOConfig = PPOConfig(),  # noqa: B008 (frozen, so a safe default)
+    *,
+    seed: int,
+    env: EnvLike | None = None,
+    progress: bool = False,
+    gae_fn: Callable[..., Any] = gae,
+    ratio_fn: Callable[..., torch.Tensor] = importance_ratio,
+    clip_loss_fn: Callable[..., torch.Tensor] = ppo_clip_loss,
+    value_loss_fn: Callable[..., torch.Tensor] = clipped_value_loss,
+    loss_fn: Callable[..., torch.Tensor] = ppo_loss,
+    kl_fn: Callable[..., torch.Tensor] = approx_kl_low_variance,
+    normalize_fn: Callable[..., torch.Tensor] = normalize_advantages,
+    log_prob_fn: Callable[..., torch.Tensor] = gaussian_log_prob,
+) -> PPOHistory:
+    """Train an actor and a critic with PPO-Clip and return the history.
+
+    Each ``*_fn`` replaces one math piece (a student's, with the same signature).
+
+    Args:
+        config: Hyperparameters.
+        seed: Seeds torch (initial weights), the action sampler, the minibatch permutations,
+            the envs' first resets (env ``i`` with ``seed + i``) and the evaluations: same
+            seed, same history.
+        env: An env id or factory to use instead of ``config.env_id``.
+        progress: Show a tqdm progress bar over env steps.
+        gae_fn: :func:`~rlkit.advantages.gae`; float64 arrays ``(n_steps, n_envs)`` in.
+        ratio_fn: :func:`importance_ratio`; float32 tensors ``(minibatch,)`` in.
+        clip_loss_fn: :func:`ppo_clip_loss`.
+        value_loss_fn: :func:`clipped_value_loss` (``clip_eps`` is ``config.clip_value``).
+        loss_fn: :func:`ppo_loss`.
+        kl_fn: :func:`approx_kl_low_variance` (or :func:`approx_kl`): the diagnostic and
+            ``target_kl``'s early stopping.
+        normalize_fn: :func:`normalize_advantages`, on each minibatch's advantages.
+        log_prob_fn: :func:`~rlkit.nets.gaussian_log_prob`; used for Box actions (Discrete
+            ones take ``torch.distributions.Categorical``'s log-prob).
+
+    Returns:
+        A :class:`PPOHistory`.
+
+    Example:
+        >>> config = PPOConfig(total_steps=512, eval_interval=256, eval_episodes=2)
+        >>> history = train(config, seed=0)
+        >>> len(history.losses), [e.step for e in history.evaluations]  # 256 steps per update
+        (2, [256, 512])
+
+    """
+    pieces = _Pieces(gae_fn, ratio_fn, clip_loss_fn, value_loss_fn, loss_fn, kl_fn,
+                     normalize_fn, log_prob_fn)
+    with torch_threads(config.torch_threads):
+        return _train(config, seed, pieces, env, progress)
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """The math pieces :func:`train` runs: rlkit's or a student's."""
+
+    gae: Callable[..., Any]
+    ratio: Callable[..., torch.Tensor]
+    clip_loss: Callable[..., torch.Tensor]
+    value_loss: Callable[..., torch.Tensor]
+    loss: Callable[..., torch.Tensor]
+    kl: Callable[..., torch.Tensor]
+    normalize: Callable[..., torch.Tensor]
+    log_prob: Callable[..., torch.Tensor]
+
+
+def _scalar(result: Any, name: str) -> torch.Tensor:
+    """A piece's loss as a 0-dim tensor, or a clear error."""
+    if not torch.is_tensor(result) or result.ndim != 0:
+        raise ValueError(f"{name} must return a scalar (0-dim) tensor; got {result!r}")
+    return result
+
+
+def _train(
+    config: PPOConfig, seed: int, pieces: _Pieces, env_like: EnvLike | None, progress: bool
+) -> PPOHistory:
+    start_time = time.perf_counter()
+
+    # 1. Seed: torch's global generator (initial weights), a torch Generator for the actions,
+    # a numpy one for the minibatch permutations.
+    seed_everything(seed)
+    generator = torch.Generator().manual_seed(seed)
+    permutations = np.random.default_rng(seed)
+
+    # 2. Env: n_envs copies, reset within the step that ends an episode (rlkit.rollouts).
+    env_spec = config.env_id if env_like is None else env_like
+    envs = make_vector_env(env_spec, config.n_envs, seed, "PPO")
+    action_space = envs.single_action_space
+
+    # 3. Model: the actor pi_theta and the critic V_phi, two networks.
+    policy, critic = make_networks(
+        envs.single_observation_space, action_space, config.hidden_sizes,
+        config.value_hidden_sizes, log_std_init=config.log_std_init,
+    )  # fmt: skip
+
+    # 4. Buffer: one rollout of n_steps rows x n_envs columns; its next_obs holds the REAL
+    # s_{t+1} (final_obs where an episode ended).
+    collector = RolloutCollector(envs, config.n_steps, seed)
+    shape = (config.n_steps, config.n_envs)
+
+    # 5. Losses: what stays fixed during an update is computed once, with pi_old and V_old.
+    def rollout_constants(rollout: Rollout) -> tuple[dict[str, torch.Tensor], float]:
+        obs, actions = rollout.flat_obs(), rollout.flat_actions()
+        with torch.no_grad():
+            old_log_probs, _ = log_probs_and_entropy(policy, obs, actions, pieces.log_prob)
+            values = critic(obs).double().numpy().reshape(shape)
+            next_values = critic(rollout.flat_obs(next_obs=True)).double().numpy().reshape(shape)
+        advantages = rollout_result(
+            pieces.gae(
+                rollout.rewards * config.reward_scale, values, next_values, rollout.terminated,
+                rollout.truncated, config.gamma, config.gae_lambda,
+            ),  # fmt: skip
+            "gae_fn", shape,
+        )  # fmt: skip
+        returns = critic_targets(advantages, values)
+        constants = {"obs": obs, "actions": actions, "old_log_probs": old_log_probs,
+                     "old_values": to_flat(values), "advantages": to_flat(advantages),
+                     "returns": to_flat(returns)}  # fmt: skip
+        return constants, explained_variance(values, returns)
+
+    def minibatch_loss(batch: dict[str, torch.Tensor], clip_eps: float) -> dict[str, Any]:
+        log_probs, entropy = log_probs_and_entropy(
+            policy, batch["obs"], batch["actions"], pieces.log_prob
+        )
+        ratio = pieces.ratio(log_probs, batch["old_log_probs"])  # r_t(theta)
+        if not torch.is_tensor(ratio) or ratio.shape != log_probs.shape:
+            raise ValueError(f"ratio_fn must return a tensor of shape {tuple(log_probs.shape)};"
+                             f" got {getattr(ratio, 'shape', type(ratio).__name__)}")
+        advantages = batch["advantages"]
+        if config.normalize_advantages:  # per minibatch, as SB3 and CleanRL do
+            advantages = pieces.normalize(advantages)
+        clip_loss = _scalar(pieces.clip_loss(ratio, advantages, clip_eps), "clip_loss_fn")
+        critic_loss = _scalar(
+            pieces.value_loss(critic(batch["obs"]), batch["old_values"], batch["returns"],
+                              config.clip_value),
+            "value_loss_fn",
+        )  # fmt: skip
+        loss = _scalar(
+            pieces.loss(clip_loss, critic_loss, entropy, config.value_coef, config.entropy_coef),
+            "loss_fn",
+        )  # fmt: skip
+        clipped = ((ratio.detach() - 1.0).abs() > clip_eps).float().mean()
+        return {"loss": loss, "policy_loss": clip_loss, "value_loss": critic_loss,
+                "entropy": entropy.mean(), "clip_fraction": clipped, "log_probs": log_probs}
+
+    # 6. Optimiser: Adam over both networks; its step size and the clip range epsilon decay
+    # linearly over the budget.
+    parameters = [*policy.parameters(), *critic.parameters()]
+    # fused: one kernel for all the parameters (a third faster than the default per step).
+    optimizer = torch.optim.Adam(parameters, lr=config.learning_rate, eps=1e-5, fused=True)
+
+    def decaying(start: float, end: float | None) -> Callable[[int], float]:
+        return linear_schedule(start, start if end is None else end, config.total_steps)
+
+    learning_rate_at = decaying(config.learning_rate, config.final_learning_rate)
+    clip_eps_at = decaying(config.clip_eps, config.final_clip_eps)
+
+    # 7. Update: n_epochs passes of minibatch steps over the rollout, stopped early once
+    # pi has moved more than target_kl away from pi_old.
+    logs: dict[str, list[float]] = {name: [] for name in (
+        "losses", "policy_losses", "value_losses", "entropies", "approx_kls", "clip_fractions",
+        "explained_variances", "epochs")}  # fmt: skip
+
+    def update(rollout: Rollout, step: int) -> None:
+        done_before = step - config.n_envs * config.n_steps  # the schedules' step: pi_old's
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate_at(done_before)
+        clip_eps = max(clip_eps_at(done_before), 1e-8)  # L^CLIP needs eps > 0
+        constants, fit = rollout_constants(rollout)
+        n = config.n_envs * config.n_steps
+        sums = dict.fromkeys(("loss", "policy_loss", "value_loss", "entropy", "clip_fraction"),
+                             0.0)
+        steps_taken, stopped = 0, False
+        for _ in range(config.n_epochs):
+            for indices in minibatch_indices(n, config.n_minibatches, permutations):
+                batch = {name: values[indices] for name, values in constants.items()}
+                result = minibatch_loss(batch, clip_eps)
+                if config.target_kl is not None:  # TRAP: before the step, or it overshoots
+                    kl = float(pieces.kl(result["log_probs"].detach(), batch["old_log_probs"]))
+                    stopped = kl > config.target_kl
+                    if stopped:
+                        break
+                optimizer.zero_grad()
+                result["loss"].backward()
+                if config.max_grad_norm is not None:
+                    nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
+                optimizer.step()
+                steps_taken += 1
+                for name in sums:
+                    sums[name] += float(result[name].detach())
+            if stopped:  # no more epochs either
+                break
+        with torch.no_grad():
+            log_probs, _ = log_probs_and_entropy(
+                policy, constants["obs"], constants["actions"], pieces.log_prob
+            )
+            kl = float(pieces.kl(log_probs, constants["old_log_probs"]))
+        taken = max(steps_taken, 1)
+        for log, name in (("losses", "loss"), ("policy_losses", "policy_loss"),
+                          ("value_losses", "value_loss"), ("entropies", "entropy"),
+                          ("clip_fractions", "clip_fraction")):  # fmt: skip
+            logs[log].append(sums[name] / taken)
+        logs["approx_kls"].append(kl)
+        logs["explained_variances"].append(fit)
+        logs["epochs"].append(steps_taken / config.n_minibatches)
+
+    # 8. Loop: collect, update, evaluate (rlkit.rollouts.run).
+    evaluator = Evaluator(
+        env_spec, policy, action_space, seed, config.eval_episodes, config.eval_max_steps,
+        config.eval_deterministic, start_time,
+    )  # fmt: skip
+    run(
+        collector, generator, update, evaluator, total_steps=config.total_steps,
+        eval_interval=config.eval_interval, target_return=config.target_return,
+        progress=progress, name="PPO",
+    )  # fmt: skip
+    return PPOHistory(
+        **finished(collector, evaluator, critic, seed),
+        **{name: np.array(values, dtype=np.float64) for name, values in logs.items()},
+        config=config,
+    )
