@@ -1,13 +1,13 @@
 """Learning checks: pass rate over correct variants, the broken agents' figures, and the cost.
 
-Run: ``python benchmarks/bench_learning_checks.py [--check dqn|reinforce|a2c|all]
+Run: ``python benchmarks/bench_learning_checks.py [--check dqn|reinforce|a2c|ppo|all]
 [--seed-groups 8] [--variants 0] [--json out.json]``.
 
-A learning check (``dqn.learns``, ``actor_critic.a2c_learns``; the learning case of
-``reinforce.reinforce_loss``) must pass every correct implementation and fail every known
-broken agent. For each check this prints
+A learning check (``dqn.learns``, ``actor_critic.a2c_learns``, ``ppo.ppo_learns``; the
+learning case of ``reinforce.reinforce_loss``) must pass every correct implementation and fail
+every known broken agent. For each check this prints
 
-* the correct variants of ``tests/variants_{dqn,reinforce,a2c}.py`` (for DQN,
+* the correct variants of ``tests/variants_{dqn,reinforce,a2c,ppo}.py`` (for DQN,
   one per sampling stream): how many pass, and the lowest rule values against the threshold;
 * the reference on ``--seed-groups`` other groups of seeds (another group of seeds is another
   draw of runs, as a variant is);
@@ -35,6 +35,7 @@ import numpy as np
 
 from autograder.checks import a2c as a2c_checks
 from autograder.checks import dqn as dqn_checks
+from autograder.checks import ppo_clip as ppo_checks
 from autograder.checks import reinforce as reinforce_checks
 from autograder.checks.core import best_evaluation, learning_rule
 
@@ -110,6 +111,17 @@ def a2c_check() -> LearningCheck:
     )
 
 
+def ppo_check() -> LearningCheck:
+    """``ppo.ppo_learns`` with the agents of six PPO pieces' variants."""
+    variants = load_variants("variants_ppo")
+    return LearningCheck(
+        "ppo.ppo_learns", ppo_checks.learning_run, ppo_checks.LEARN_SEEDS, ppo_checks.LEARN_CAP,
+        ppo_checks.LEARN_THRESHOLD, ppo_checks.REFERENCE_AGENT,
+        lambda: [(variants.agent_name(a), a) for a in variants.agents()],
+        tuple((bug.name, bug.fn) for bug in ppo_checks.LEARNS.bugs),
+    )
+
+
 def timed(check: LearningCheck, fn: Any, seeds: Sequence[int]) -> Run:
     """Train ``fn`` on each of ``seeds`` as the check does."""
     cpu, wall = time.process_time(), time.perf_counter()
@@ -176,7 +188,8 @@ def measure(check: LearningCheck, seed_groups: int, max_variants: int) -> dict[s
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", choices=("dqn", "reinforce", "a2c", "all"), default="all")
+    parser.add_argument("--check", choices=("dqn", "reinforce", "a2c", "ppo", "all"),
+                        default="all")
     parser.add_argument("--seed-groups", type=int, default=8,
                         help="other groups of seeds to run the reference on")
     parser.add_argument("--variants", type=int, default=0,
@@ -184,7 +197,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every score here")
     args = parser.parse_args()
     checks = {"dqn": [dqn_check], "reinforce": [reinforce_check], "a2c": [a2c_check],
-              "all": [dqn_check, reinforce_check, a2c_check]}[args.check]
+              "ppo": [ppo_check],
+              "all": [dqn_check, reinforce_check, a2c_check, ppo_check]}[args.check]
     results = [measure(make(), args.seed_groups, args.variants) for make in checks]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -9,7 +9,7 @@ plot is drawn there and ``ax.figure`` is returned, so several curves can share o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import matplotlib as mpl
@@ -27,6 +27,7 @@ __all__ = [
     "PPODiagnostics",
     "TrainingHistory",
     "plot_convergence",
+    "plot_evaluation_bands",
     "plot_gridworld_values",
     "plot_history",
     "plot_learning_curve",
@@ -425,6 +426,57 @@ def plot_ppo_diagnostics(
             axes.legend(loc="best", fontsize="small")
     if title is not None:
         figure.suptitle(title)
+    return figure
+
+
+def plot_evaluation_bands(
+    runs: Mapping[str, Sequence[TrainingHistory]],
+    *,
+    points: int = 50,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Evaluation return against env steps, one line per algorithm: the mean over its seeds,
+    with a band of one standard deviation.
+
+    The seeds of one algorithm may be evaluated at different steps (a run that stops at its
+    ``target_return`` ends early), so each run's evaluations are interpolated onto a common
+    grid of ``points`` steps up to the shortest run's last evaluation.
+
+    Args:
+        runs: Algorithm name -> the histories of its seeds (anything with ``evaluations`` of
+            ``(step, mean, std, seconds)``).
+        points: Grid points per curve.
+        title: The axes' title.
+        ax: Axes to draw on (None: a new figure).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> run = lambda k: SimpleNamespace(evaluations=[(0, 0.0, 0, 0), (100, k, 0, 0)])
+        >>> figure = plot_evaluation_bands({"A": [run(1.0), run(3.0)], "B": [run(2.0)]})
+        >>> [line.get_label() for line in figure.axes[0].lines]
+        ['A (2 seeds)', 'B (1 seed)']
+
+    """  # noqa: D205
+    if not runs or any(len(histories) == 0 for histories in runs.values()):
+        raise ValueError("runs must map each name to at least one history")
+    figure, axes = _axes(ax, (7.0, 4.0))
+    for name, histories in runs.items():
+        curves = [np.asarray([(p[0], p[1]) for p in h.evaluations], dtype=np.float64)
+                  for h in histories]
+        end = min(curve[-1, 0] for curve in curves)
+        grid = np.linspace(min(curve[0, 0] for curve in curves), end, points)
+        values = np.stack([np.interp(grid, curve[:, 0], curve[:, 1]) for curve in curves])
+        mean, std = values.mean(axis=0), values.std(axis=0)
+        seeds = f"{len(histories)} seed{'s' if len(histories) > 1 else ''}"
+        (line,) = axes.plot(grid, mean, label=f"{name} ({seeds})")
+        axes.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+    axes.set_xlabel("env steps")
+    axes.set_ylabel("evaluation return")
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="best", fontsize="small")
+    if title is not None:
+        axes.set_title(title)
     return figure
 
 

@@ -409,13 +409,130 @@ def minibatch_indices(n, n_minibatches, rng):
 check("ppo.minibatch_indices")
 
 # %% [markdown]
-# ## 6. Written answer (graded by hand)
+# ## 6. PPO-Clip on CartPole-v1, with your pieces
+#
+# The lecture's Algorithm 1, in `rlkit.agents.ppo.train`: collect `n_steps` steps in each of
+# `n_envs` envs with $\pi_\text{old}$; compute the GAE advantages and the critic's targets once
+# (notebook 05); then `n_epochs` passes over the rollout, each cut by **your**
+# `minibatch_indices`, one Adam step per minibatch on
+# $$L = -L^{CLIP} + c_v L^V - c_e \frac1N \sum_t H_t,$$
+# with **your** ratio, $L^{CLIP}$, value loss and advantage normalisation; **your** KL estimate
+# is logged after each update (and stops the epochs early when `target_kl` is set).
+# `help(ppo.PPOConfig)` lists every setting with its symbol and typical range; the defaults are
+# rl-baselines3-zoo's CartPole settings. (Training cells are skipped while grading.)
+
+# %%
+YOUR_PIECES = dict(ratio_fn=importance_ratio, clip_loss_fn=ppo_clip_loss,
+                   value_loss_fn=clipped_value_loss, kl_fn=approx_kl_low_variance,
+                   normalize_fn=normalize_advantages, minibatch_fn=minibatch_indices)
+
+# %% tags=["slow"]
+if not is_nbgrader():
+    history = ppo.train(ppo.PPOConfig(target_return=475), seed=0, progress=True, **YOUR_PIECES)
+    final = history.final_evaluation
+    print(f"{final.step} env steps, {history.train_seconds:.1f} s of training: evaluation "
+          f"{final.mean:.0f} ± {final.std:.0f}")
+    plotting.plot_history(history, title="PPO with your pieces")
+    plotting.plot_ppo_diagnostics(history)
+    plt.show()
+
+# %% [markdown]
+# Read the diagnostics: the **approximate KL** between $\pi_\text{old}$ and the policy after
+# each update's epochs (your estimator), the **clip fraction** (the share of pairs whose ratio
+# left $[1 - \epsilon, 1 + \epsilon]$: they passed no gradient in the end), the critic's
+# **explained variance** ($1 - \mathrm{Var}[G - V] / \mathrm{Var}[G]$: 1 is a perfect critic),
+# and the policy's entropy.
+#
+# **Graded: your PPO learns.** A short learning run from three seeds: every 500 env steps the
+# greedy policy is evaluated on 5 episodes of at most 100 steps, and a seed stops once they
+# average 75. It passes when the seeds' best evaluations are far above an untrained policy's;
+# the message says the exact rule.
+
+# %% tags=["check"]
+check("ppo.ppo_learns")
+
+# %% [markdown]
+# ## 7. PPO next to A2C and REINFORCE, on the same budget
+#
+# The same env budget for each, from the same seeds: notebook 04's REINFORCE (whole episodes,
+# one gradient step per batch), notebook 05's A2C (one step per short rollout) and PPO (many
+# epochs per rollout), each with `rlkit`'s tuned settings and PPO with your pieces. The band is
+# the spread over the seeds (one standard deviation).
+
+# %% tags=["slow"]
+COMPARE_STEPS, COMPARE_SEEDS = 30_000, (0, 1)
+if not is_nbgrader():
+    runs = {
+        "REINFORCE": [reinforce.train(reinforce.ReinforceConfig(total_steps=COMPARE_STEPS,
+                                                                eval_interval=2_000), seed=s)
+                      for s in COMPARE_SEEDS],
+        "A2C": [a2c.train(a2c.default_config("CartPole-v1", total_steps=COMPARE_STEPS,
+                                             eval_interval=2_000), seed=s)
+                for s in COMPARE_SEEDS],
+        "PPO (yours)": [ppo.train(ppo.PPOConfig(total_steps=COMPARE_STEPS, eval_interval=2_000),
+                                  seed=s, **YOUR_PIECES) for s in COMPARE_SEEDS],
+    }
+    plotting.plot_evaluation_bands(runs, title=f"CartPole-v1, {len(COMPARE_SEEDS)} seeds")
+    plt.show()
+
+# %% [markdown]
+# ## 8. What the clipping buys: 20 epochs without it
+#
+# The same PPO, once more with the plain surrogate $-\frac1N\sum_t r_t A_t$ in place of your
+# $L^{CLIP}$ (no clip, so nothing stops a pair from pushing its ratio as far as 20 epochs of
+# Adam take it). Watch the approximate KL per update, and the evaluations. (With seed 0 the
+# clipped run's median KL per update was about 0.001 and it ended at 500; without the clip
+# the median was about 0.2, peaks above 1, and the evaluations swung between 19 and 500.)
+
+# %% tags=["slow"]
+def plain_surrogate_loss(ratio, advantages, clip_eps):
+    """-mean(r A): the surrogate without the clip (clip_eps is ignored)."""
+    return -(ratio * advantages.detach()).mean()
+
+
+if not is_nbgrader():
+    ablation = {"L^CLIP (yours)": YOUR_PIECES,
+                "no clipping": {**YOUR_PIECES, "clip_loss_fn": plain_surrogate_loss}}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for name, pieces in ablation.items():
+        run = ppo.train(ppo.PPOConfig(total_steps=COMPARE_STEPS, eval_interval=2_000), seed=0,
+                        **pieces)
+        left.semilogy(run.approx_kls, label=name)
+        right.plot([p.step for p in run.evaluations], [p.mean for p in run.evaluations],
+                   "o-", label=name)
+    left.set_xlabel("update")
+    left.set_ylabel("approximate KL(pi_old || pi)")
+    right.set_xlabel("env steps")
+    right.set_ylabel("evaluation return")
+    right.legend()
+    plt.show()
+
+# %% [markdown]
+# ## 9. A Gaussian policy: PPO on Pendulum-v1
+#
+# The same trainer with notebook 05's Gaussian actor on Pendulum-v1 (`ppo.PRESETS["Pendulum-v1"]`:
+# long rollouts of 4 envs, 10 epochs of minibatches of 256, gamma 0.9), with your pieces and
+# rlkit's Gaussian log-prob. A random policy averages about −1200 per episode, the best
+# possible about −150; in 100,000 steps (about 20 s) PPO gets close to that.
+
+# %% tags=["slow"]
+PENDULUM_STEPS = 100_000
+if not is_nbgrader():
+    pendulum = ppo.train(ppo.default_config("Pendulum-v1", total_steps=PENDULUM_STEPS), seed=0,
+                         progress=True, **YOUR_PIECES)
+    print(f"Pendulum-v1 after {pendulum.final_evaluation.step} steps: evaluation "
+          f"{pendulum.final_evaluation.mean:.0f} (random: about -1200)")
+    plotting.plot_history(pendulum, title="PPO with your pieces, a Gaussian actor")
+    plt.show()
+
+# %% [markdown]
+# ## 10. Written answers (graded by hand)
 #
 # **Question 1 (3 points).** In $L^{CLIP} = \min(r A, \mathrm{clip}(r, 1 - \epsilon, 1 +
 # \epsilon) A)$ the clip acts on one side of the range only for each sign of $A$: above
 # $1 + \epsilon$ when $A > 0$, below $1 - \epsilon$ when $A < 0$. Explain why that side, what
 # happens to a pair on the other side (say $A > 0$ and $r = 0.5$), and what would go wrong with
-# the plain surrogate $r A$ over 20 epochs on one rollout. Use your plot of section 3.
+# the plain surrogate $r A$ over 20 epochs on one rollout. Use your plots of sections 3 and 8.
 
 # %% [markdown] tags=["written"] grade_id="written_one_sided_clip" points=3
 # ### BEGIN SOLUTION
@@ -437,4 +554,30 @@ check("ppo.minibatch_indices")
 # other side the unclipped r A is the min and still has a gradient that undoes the bad step (a
 # pessimistic bound). 1 point: without clipping, many epochs move the policy far from pi_old,
 # where the surrogate no longer models J (large KL), and performance can collapse.
+# ### END SOLUTION
+
+# %% [markdown]
+# **Question 2 (2 points).** Section 7 gave the three algorithms the same number of env steps.
+# PPO takes `n_epochs` × `n_minibatches` gradient steps per rollout, A2C one. Why can PPO reuse
+# a rollout that many times when A2C and REINFORCE cannot reuse theirs even twice, and what
+# does it pay for that reuse (think of sections 2 and 8, and of the seconds each run took)?
+
+# %% [markdown] tags=["written"] grade_id="written_data_reuse" points=2
+# ### BEGIN SOLUTION
+# *Model answer.* A2C's and REINFORCE's losses are the policy gradient only at the policy that
+# collected the data: after one step, the samples come from another policy, and a second step
+# on them follows the wrong gradient (no correction for the changed action probabilities). PPO's
+# loss is the importance-weighted surrogate, an estimate of J(theta) - J(theta_old) for every
+# theta near theta_old (section 2), so further steps on the same data still improve a valid
+# model; the clip stops each pair from moving its ratio beyond [1 - eps, 1 + eps], where that
+# model is no longer accurate (section 8: without it the KL grows by orders of magnitude and
+# the return can collapse). The price: many more gradient steps per env step (compute: PPO's
+# seconds per env step are several times A2C's), a policy that moves at most about eps per
+# update however good the data, extra hyperparameters (epochs, minibatches, eps, target KL), and
+# a surrogate that is still biased by taking the states from the old policy.
+#
+# *Rubric (2 points).* 1 point: the plain policy-gradient losses are only valid at the policy
+# that collected the data, while the importance-weighted surrogate stays a valid (first-order)
+# model near theta_old, which the clip enforces. 1 point: a cost, e.g. compute per env step, the
+# bounded step per update, or the surrogate's bias from the old state distribution.
 # ### END SOLUTION

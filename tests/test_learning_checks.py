@@ -13,11 +13,13 @@ from __future__ import annotations
 import pytest
 import variants_a2c
 import variants_dqn
+import variants_ppo
 import variants_reinforce
 
 from autograder.checks import a2c as a2c_checks
 from autograder.checks import all_specs, get_spec, run_check
 from autograder.checks import dqn as dqn_checks
+from autograder.checks import ppo_clip as ppo_checks
 from autograder.checks import reinforce as reinforce_checks
 from autograder.checks.core import best_evaluation, learning_rule
 
@@ -39,8 +41,10 @@ def reinforce_rule(loss, seeds=reinforce_checks.LEARN_SEEDS) -> float:
     return learning_rule(scores, reinforce_checks.LEARN_CAP)
 
 
-def test_there_is_a_learning_check_of_the_whole_dqn_agent_and_of_a2c():
-    assert sorted(spec.name for spec in LEARNING) == ["actor_critic.a2c_learns", "dqn.learns"]
+def test_there_is_a_learning_check_of_the_whole_dqn_agent_of_a2c_and_of_ppo():
+    assert sorted(spec.name for spec in LEARNING) == ["actor_critic.a2c_learns", "dqn.learns",
+                                                      "ppo.ppo_learns"]
+    assert set(ppo_checks.LEARNS.functions) == set(ppo_checks.AGENT)
     assert set(dqn_checks.LEARNS.functions) == set(dqn_checks.AGENT)
     assert set(a2c_checks.LEARNS.functions) == set(a2c_checks.AGENT)
 
@@ -184,4 +188,43 @@ def test_every_correct_a2c_agent_learns():
         report = run_check(a2c_checks.LEARNS, agent, grading=True)
         if not report.passed:
             failed[variants_a2c.agent_name(agent)] = report.summary()
+    assert not failed, failed
+
+
+# ----------------------------------------------------------- PPO (notebook 06)
+
+
+def ppo_rule(agent: dict, seeds=ppo_checks.LEARN_SEEDS) -> float:
+    """``ppo.ppo_learns``'s rule value for ``agent``."""
+    scores = [best_evaluation(ppo_checks.learning_run(agent, seed)) for seed in seeds]
+    return learning_rule(scores, ppo_checks.LEARN_CAP)
+
+
+def test_the_ppo_rule_holds_with_a_margin_for_the_reference_on_other_seeds():
+    seeds = tuple(range(100, 100 + len(ppo_checks.LEARN_SEEDS)))
+    assert ppo_rule(ppo_checks.REFERENCE_AGENT, seeds) >= 1.2 * ppo_checks.LEARN_THRESHOLD
+
+
+@pytest.mark.parametrize("bug", ppo_checks.LEARNS.bugs, ids=lambda b: b.name)
+def test_a_broken_ppo_agent_fails_clearly(bug):
+    assert ppo_rule(bug.fn) < 0.75 * ppo_checks.LEARN_THRESHOLD, bug.name
+
+
+@pytest.mark.parametrize("name", list(variants_ppo.PIECES))
+def test_every_correct_ppo_variant_passes_its_own_check(name):
+    spec = get_spec(f"ppo.{name}")
+    for fn in variants_ppo.PIECES[name]:
+        report = run_check(spec, fn, grading=True)
+        assert report.passed, f"{fn.__name__}: {report.summary()}"
+
+
+@pytest.mark.slow
+def test_every_correct_ppo_agent_learns():
+    """About two minutes: 36 agents of correct PPO pieces, three seeds each."""
+    assert len(variants_ppo.agents()) >= 30
+    failed = {}
+    for agent in variants_ppo.agents():
+        report = run_check(ppo_checks.LEARNS, agent, grading=True)
+        if not report.passed:
+            failed[variants_ppo.agent_name(agent)] = report.summary()
     assert not failed, failed

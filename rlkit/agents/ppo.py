@@ -537,6 +537,7 @@ def train(
     loss_fn: Callable[..., torch.Tensor] = ppo_loss,
     kl_fn: Callable[..., torch.Tensor] = approx_kl_low_variance,
     normalize_fn: Callable[..., torch.Tensor] = normalize_advantages,
+    minibatch_fn: Callable[..., Any] = minibatch_indices,
     log_prob_fn: Callable[..., torch.Tensor] = gaussian_log_prob,
 ) -> PPOHistory:
     """Train an actor and a critic with PPO-Clip and return the history.
@@ -558,6 +559,8 @@ def train(
         kl_fn: :func:`approx_kl_low_variance` (or :func:`approx_kl`): the diagnostic and
             ``target_kl``'s early stopping.
         normalize_fn: :func:`normalize_advantages`, on each minibatch's advantages.
+        minibatch_fn: :func:`minibatch_indices`, called once per epoch with the seeded
+            numpy generator of the permutations.
         log_prob_fn: :func:`~rlkit.nets.gaussian_log_prob`; used for Box actions (Discrete
             ones take ``torch.distributions.Categorical``'s log-prob).
 
@@ -572,7 +575,7 @@ def train(
 
     """
     pieces = _Pieces(gae_fn, ratio_fn, clip_loss_fn, value_loss_fn, loss_fn, kl_fn,
-                     normalize_fn, log_prob_fn)
+                     normalize_fn, minibatch_fn, log_prob_fn)
     with torch_threads(config.torch_threads):
         return _train(config, seed, pieces, env, progress)
 
@@ -588,7 +591,24 @@ class _Pieces:
     loss: Callable[..., torch.Tensor]
     kl: Callable[..., torch.Tensor]
     normalize: Callable[..., torch.Tensor]
+    minibatches: Callable[..., Any]
     log_prob: Callable[..., torch.Tensor]
+
+
+def _minibatches(minibatch_fn: Callable[..., Any], n: int, n_minibatches: int,
+                 rng: np.random.Generator) -> list[np.ndarray]:
+    """One epoch's minibatches from ``minibatch_fn``, as index arrays, or a clear error."""
+    try:
+        parts = [np.asarray(part, dtype=np.int64).ravel() for part in
+                 minibatch_fn(n, n_minibatches, rng)]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"minibatch_fn must return a list of integer index arrays: "
+                         f"{exc}") from exc
+    if len(parts) != n_minibatches or any(p.size == 0 or p.min() < 0 or p.max() >= n
+                                          for p in parts):
+        raise ValueError(f"minibatch_fn must return {n_minibatches} non-empty index arrays "
+                         f"in 0..{n - 1}; got sizes {[p.size for p in parts]}")
+    return parts
 
 
 def _scalar(result: Any, name: str) -> torch.Tensor:
@@ -699,7 +719,8 @@ def _train(
                              0.0)
         steps_taken, stopped = 0, False
         for _ in range(config.n_epochs):
-            for indices in minibatch_indices(n, config.n_minibatches, permutations):
+            for indices in _minibatches(pieces.minibatches, n, config.n_minibatches,
+                                        permutations):
                 batch = {name: values[indices] for name, values in constants.items()}
                 result = minibatch_loss(batch, clip_eps)
                 if config.target_kl is not None:  # TRAP: before the step, or it overshoots
