@@ -333,8 +333,12 @@ class PPOConfig:
     :func:`default_config` gives the settings tuned for an env (``PRESETS``: CartPole-v1 and
     Pendulum-v1). ``benchmarks/bench_ppo.py`` compares them with Stable-Baselines3's PPO.
     The defaults are rl-baselines3-zoo's CartPole-v1 settings (8 envs, 32 steps, one
-    minibatch of 256, 20 epochs, gamma 0.98, lambda 0.8, the step size and epsilon linear
-    from 1e-3 and 0.2 to 0) with an entropy bonus of 0.01 instead of none.
+    minibatch of 256, 20 epochs, gamma 0.98, lambda 0.8, no entropy bonus, epsilon linear
+    from 0.2 to 0) with a step size linear from 2e-3 (the zoo's: 1e-3) to 0. Measured with
+    one torch thread over seeds 0-4 (``bench_ppo.py``): the first evaluation >= 475 after a
+    median 5k env steps (3.1 s of training; SB3 with the zoo's settings: 10k, 4.6 s), every
+    seed at 500 after 100k steps, 91 % of the later evaluations >= 475. Pendulum-v1's preset
+    ended 200k steps at -132 to -172 (SB3 with gSDE: -158 to -543).
 
     One update: a rollout of ``n_steps`` steps in each of ``n_envs`` envs (``N = n_steps *
     n_envs`` samples), its GAE advantages and critic targets computed once with the critic of
@@ -371,8 +375,9 @@ class PPOConfig:
     final_clip_eps: float | None = 0.0
     """epsilon decays linearly to this over ``total_steps`` (None: constant). At 0 the last
     updates leave pi where it is."""
-    learning_rate: float = 1e-3
-    """Adam's step size at step 0 (typically 1e-4 to 3e-3), for both networks."""
+    learning_rate: float = 2e-3
+    """Adam's step size at step 0 (typically 1e-4 to 3e-3), for both networks (CartPole-v1:
+    2e-3, twice the zoo's, reaches 475 in fewer steps and stays there as often)."""
     final_learning_rate: float | None = 0.0
     """The step size decays linearly to this over ``total_steps`` (None: constant)."""
     target_kl: float | None = None
@@ -387,9 +392,8 @@ class PPOConfig:
     std 1, whatever the scale of the rewards (with one minibatch: the whole rollout)."""
     value_coef: float = 0.5
     """c_v, weight of the critic's loss (typically 0.5 to 1)."""
-    entropy_coef: float = 0.01
-    """c_e, weight of the entropy bonus (0 to 0.01). On CartPole-v1 0.01 (the zoo: 0) keeps
-    more of the later evaluations at 500."""
+    entropy_coef: float = 0.0
+    """c_e, weight of the entropy bonus (0 to 0.01)."""
     max_grad_norm: float | None = 0.5
     """Clip the global gradient norm to this (None: no clipping)."""
     reward_scale: float = 1.0
@@ -448,7 +452,7 @@ PRESETS: dict[str, PPOConfig] = {
         gae_lambda=0.95,
         final_clip_eps=None,
         final_learning_rate=None,
-        entropy_coef=0.0,  # the Gaussian's log-std is learned; no push towards wider
+        learning_rate=1e-3,
         eval_interval=10_000,
     ),
 }
