@@ -264,26 +264,27 @@ check("ppo.ppo_clip_loss")
 # is 0 the pair has stopped pushing the policy.
 
 # %%
-ratios = torch.linspace(0.5, 1.5, 201, dtype=torch.float64)
-fig, (top, bottom) = plt.subplots(2, 2, figsize=(8, 4.5), sharex=True)
-for column, adv in enumerate((1.0, -1.0)):
-    values, grads = [], []
-    for r in ratios:
-        r = r.clone().requires_grad_(True)
-        objective = -ppo_clip_loss(r.reshape(1), torch.tensor([adv], dtype=torch.float64), 0.2)
-        (grad,) = torch.autograd.grad(objective, r, allow_unused=True)
-        values.append(objective.item())
-        grads.append(0.0 if grad is None else grad.item())
-    top[column].plot(ratios, values)
-    top[column].set_title(f"A = {adv:+.0f}")
-    bottom[column].plot(ratios, grads)
-    bottom[column].set_xlabel("r")
-    for ax in (top[column], bottom[column]):
-        ax.axvline(0.8, color="grey", lw=0.5)
-        ax.axvline(1.2, color="grey", lw=0.5)
-top[0].set_ylabel(r"$L^{CLIP}$")
-bottom[0].set_ylabel(r"$\partial L^{CLIP} / \partial r$")
-plt.show()
+if not is_nbgrader():  # a figure: skipped while grading
+    ratios = torch.linspace(0.5, 1.5, 201, dtype=torch.float64)
+    fig, (top, bottom) = plt.subplots(2, 2, figsize=(8, 4.5), sharex=True)
+    for column, adv in enumerate((1.0, -1.0)):
+        values, grads = [], []
+        for r in ratios:
+            r = r.clone().requires_grad_(True)
+            objective = -ppo_clip_loss(r.reshape(1), torch.tensor([adv], dtype=torch.float64), 0.2)
+            (grad,) = torch.autograd.grad(objective, r, allow_unused=True)
+            values.append(objective.item())
+            grads.append(0.0 if grad is None else grad.item())
+        top[column].plot(ratios, values)
+        top[column].set_title(f"A = {adv:+.0f}")
+        bottom[column].plot(ratios, grads)
+        bottom[column].set_xlabel("r")
+        for ax in (top[column], bottom[column]):
+            ax.axvline(0.8, color="grey", lw=0.5)
+            ax.axvline(1.2, color="grey", lw=0.5)
+    top[0].set_ylabel(r"$L^{CLIP}$")
+    bottom[0].set_ylabel(r"$\partial L^{CLIP} / \partial r$")
+    plt.show()
 
 # %% [markdown]
 # ## 4. The critic, and how far the policy moved
@@ -358,19 +359,20 @@ check("ppo.approx_kl_low_variance")
 # and policies $\pi_\theta$ at growing distances, 2,000 estimates from 20 samples each:
 
 # %%
-kl_rng = np.random.default_rng(1)
-p_old = np.array([0.5, 0.3, 0.2])
-print(" true KL | naive: mean    std  <0 | low-var: mean    std")
-for shift in (0.1, 0.3, 0.6, 1.0):
-    p_new = pg.softmax(np.log(p_old) + shift * np.array([1.0, -0.5, 0.8]))
-    exact = float(np.sum(p_old * np.log(p_old / p_new)))
-    draws = kl_rng.choice(3, size=(2000, 20), p=p_old)
-    new_lp, old_lp = torch.tensor(np.log(p_new)[draws]), torch.tensor(np.log(p_old)[draws])
-    naive = np.array([float(approx_kl(n, o)) for n, o in zip(new_lp, old_lp, strict=True)])
-    low = np.array([float(approx_kl_low_variance(n, o))
-                    for n, o in zip(new_lp, old_lp, strict=True)])
-    print(f"  {exact:.4f} |      {naive.mean():.4f} {naive.std():.4f} {np.mean(naive < 0):3.0%}"
-          f" |        {low.mean():.4f} {low.std():.4f}")
+if not is_nbgrader():  # a measurement: skipped while grading
+    kl_rng = np.random.default_rng(1)
+    p_old = np.array([0.5, 0.3, 0.2])
+    print(" true KL | naive: mean    std  <0 | low-var: mean    std")
+    for shift in (0.1, 0.3, 0.6, 1.0):
+        p_new = pg.softmax(np.log(p_old) + shift * np.array([1.0, -0.5, 0.8]))
+        exact = float(np.sum(p_old * np.log(p_old / p_new)))
+        draws = kl_rng.choice(3, size=(2000, 20), p=p_old)
+        new_lp, old_lp = torch.tensor(np.log(p_new)[draws]), torch.tensor(np.log(p_old)[draws])
+        naive = np.array([float(approx_kl(n, o)) for n, o in zip(new_lp, old_lp, strict=True)])
+        low = np.array([float(approx_kl_low_variance(n, o))
+                        for n, o in zip(new_lp, old_lp, strict=True)])
+        print(f"  {exact:.4f} |      {naive.mean():.4f} {naive.std():.4f} {np.mean(naive < 0):3.0%}"
+              f" |        {low.mean():.4f} {low.std():.4f}")
 
 # %% [markdown]
 # ## 5. Many epochs on one rollout: normalised advantages, shuffled minibatches
@@ -464,13 +466,14 @@ COMPARE_STEPS, COMPARE_SEEDS = 30_000, (0, 1)
 if not is_nbgrader():
     runs = {
         "REINFORCE": [reinforce.train(reinforce.ReinforceConfig(total_steps=COMPARE_STEPS,
-                                                                eval_interval=2_000), seed=s)
-                      for s in COMPARE_SEEDS],
+                                                                eval_interval=2_000), seed=s,
+                                      progress=True) for s in COMPARE_SEEDS],
         "A2C": [a2c.train(a2c.default_config("CartPole-v1", total_steps=COMPARE_STEPS,
-                                             eval_interval=2_000), seed=s)
+                                             eval_interval=2_000), seed=s, progress=True)
                 for s in COMPARE_SEEDS],
         "PPO (yours)": [ppo.train(ppo.PPOConfig(total_steps=COMPARE_STEPS, eval_interval=2_000),
-                                  seed=s, **YOUR_PIECES) for s in COMPARE_SEEDS],
+                                  seed=s, progress=True, **YOUR_PIECES)
+                        for s in COMPARE_SEEDS],
     }
     plotting.plot_evaluation_bands(runs, title=f"CartPole-v1, {len(COMPARE_SEEDS)} seeds")
     plt.show()
@@ -496,7 +499,7 @@ if not is_nbgrader():
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
     for name, pieces in ablation.items():
         run = ppo.train(ppo.PPOConfig(total_steps=COMPARE_STEPS, eval_interval=2_000), seed=0,
-                        **pieces)
+                        progress=True, **pieces)
         left.semilogy(run.approx_kls, label=name)
         right.plot([p.step for p in run.evaluations], [p.mean for p in run.evaluations],
                    "o-", label=name)

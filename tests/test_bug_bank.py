@@ -22,7 +22,10 @@ def test_there_are_specs_for_both_notebooks():
 
 @pytest.mark.parametrize("spec", ALL_SPECS, ids=lambda s: s.name)
 def test_each_spec_has_at_least_five_known_bugs(spec):
-    assert len(spec.bugs) >= 5
+    # a learning check's bugs are the bank bugs that break the whole agent's learning: CartPole
+    # forgives most of PPO's (rules 54-100 of 40, measured in autograder/checks/ppo_clip.py),
+    # so a learning check needs three; every function check needs five
+    assert len(spec.bugs) >= (3 if spec.learning else 5)
     assert len({b.name for b in spec.bugs}) == len(spec.bugs)
 
 

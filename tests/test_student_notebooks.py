@@ -162,7 +162,8 @@ def test_self_check_with_one_bug_fails_only_its_check(assignments, tmp_path):
 
 # ---------------------------------------------------------------------------- progress
 
-TRAINERS = {("dqn", "train"), ("reinforce", "train"), ("qlearning", "q_learning")}
+TRAINERS = {("dqn", "train"), ("reinforce", "train"), ("a2c", "train"), ("ppo", "train"),
+            ("qlearning", "q_learning")}
 
 
 @pytest.mark.parametrize("source", sorted((REPO_ROOT / "solutions").glob("*.py")),
