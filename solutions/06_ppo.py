@@ -33,7 +33,8 @@
 # | `ppo_clip_loss` | $-L^{CLIP} = -\min\big(r A,\ \mathrm{clip}(r, 1-\epsilon, 1+\epsilon) A\big)$ |
 # | `clipped_value_loss` | the critic's regression, optionally clipped |
 # | `approx_kl`, `approx_kl_low_variance` | two estimates of $\mathrm{KL}(\pi_\text{old} \,\|\, \pi_\theta)$ |
-# | `normalize_advantages` | $(\hat A - \bar A) / (s + \epsilon)$ over the batch |
+# | `ppo_loss` | $-L^{CLIP} + c_v L^V - c_e H$, one minibatch step's loss |
+| `normalize_advantages` | $(\hat A - \bar A) / (s + \epsilon)$ over the batch |
 # | `minibatch_indices` | one epoch's minibatches |
 #
 # **How to work.** Fill in each `YOUR CODE HERE`, run the cell, then the check below it. A
@@ -411,6 +412,26 @@ def minibatch_indices(n, n_minibatches, rng):
 check("ppo.minibatch_indices")
 
 # %% [markdown]
+# One Adam step minimises the three terms together: the policy's $-L^{CLIP}$, the critic's
+# loss weighted by $c_v$, and an entropy bonus weighted by $c_e$ that keeps $\pi_\theta$ from
+# turning deterministic too early:
+# $$L = -L^{CLIP} + c_v L^V - c_e \frac1N \sum_t H\big[\pi_\theta(\cdot \mid s_t)\big].$$
+# Write `ppo_loss(clip_loss, critic_loss, entropy, value_coef, entropy_coef)`: `clip_loss`
+# (your `ppo_clip_loss`, already $-L^{CLIP}$) and `critic_loss` are scalar tensors, `entropy`
+# an `(N,)` tensor with gradients. Return a scalar tensor.
+
+# %% tags=["solution"]
+def ppo_loss(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    """Return clip_loss + value_coef * critic_loss - entropy_coef * the mean entropy."""
+    ### BEGIN SOLUTION
+    return clip_loss + value_coef * critic_loss - entropy_coef * entropy.mean()
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+check("ppo.ppo_loss")
+
+# %% [markdown]
 # ## 6. PPO-Clip on CartPole-v1, with your pieces
 #
 # The lecture's Algorithm 1, in `rlkit.agents.ppo.train`: collect `n_steps` steps in each of
@@ -418,15 +439,17 @@ check("ppo.minibatch_indices")
 # (notebook 05); then `n_epochs` passes over the rollout, each cut by **your**
 # `minibatch_indices`, one Adam step per minibatch on
 # $$L = -L^{CLIP} + c_v L^V - c_e \frac1N \sum_t H_t,$$
-# with **your** ratio, $L^{CLIP}$, value loss and advantage normalisation; **your** KL estimate
-# is logged after each update (and stops the epochs early when `target_kl` is set).
+# with **your** ratio, $L^{CLIP}$, value loss, total loss and advantage normalisation; **your**
+# KL estimate is logged after each update (and stops the epochs early when `target_kl` is
+# set).
 # `help(ppo.PPOConfig)` lists every setting with its symbol and typical range; the defaults are
 # rl-baselines3-zoo's CartPole settings. (Training cells are skipped while grading.)
 
 # %%
 YOUR_PIECES = dict(ratio_fn=importance_ratio, clip_loss_fn=ppo_clip_loss,
-                   value_loss_fn=clipped_value_loss, kl_fn=approx_kl_low_variance,
-                   normalize_fn=normalize_advantages, minibatch_fn=minibatch_indices)
+                   value_loss_fn=clipped_value_loss, loss_fn=ppo_loss,
+                   kl_fn=approx_kl_low_variance, normalize_fn=normalize_advantages,
+                   minibatch_fn=minibatch_indices)
 
 # %% tags=["slow"]
 if not is_nbgrader():

@@ -30,7 +30,8 @@ READ_ONLY_INPUTS = {"bellman.policy_iteration", "mdps.expected_rewards", "dqn.li
 #: losses: writing into a tensor of their graph after the forward pass breaks backward, which
 #: fails the case before the in-place test can speak
 GRAPH_INPUTS = {"dqn.dqn_loss", "reinforce.reinforce_loss", "actor_critic.a2c_loss",
-                "actor_critic.gaussian_log_prob", "ppo.importance_ratio", "ppo.ppo_clip_loss"}
+                "actor_critic.gaussian_log_prob", "ppo.importance_ratio", "ppo.ppo_clip_loss",
+                "ppo.ppo_loss"}
 
 
 def _mutate(value, depth=0):

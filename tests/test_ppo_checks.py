@@ -12,8 +12,8 @@ from autograder.checks.core import run_check
 
 EXACT = [ppo.ADVANTAGE_TABLE, ppo.STATE_DISTRIBUTION, ppo.PERFORMANCE_DIFFERENCE, ppo.SURROGATE,
          ppo_clip.IMPORTANCE_RATIO, ppo_clip.PPO_CLIP_LOSS, ppo_clip.CLIPPED_VALUE_LOSS,
-         ppo_clip.APPROX_KL, ppo_clip.APPROX_KL_LOW_VARIANCE, ppo_clip.NORMALIZE_ADVANTAGES,
-         ppo_clip.MINIBATCH_INDICES]
+         ppo_clip.PPO_LOSS, ppo_clip.APPROX_KL, ppo_clip.APPROX_KL_LOW_VARIANCE,
+         ppo_clip.NORMALIZE_ADVANTAGES, ppo_clip.MINIBATCH_INDICES]
 
 
 @pytest.mark.parametrize("spec", EXACT, ids=lambda s: s.name)
@@ -108,6 +108,10 @@ def value_loss_maximum(values, old_values, returns, clip_eps):
     return torch.maximum(error, (old_values + moved - returns) ** 2).mean()
 
 
+def total_loss_stacked(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    return torch.stack([clip_loss, value_coef * critic_loss, -entropy_coef * entropy.mean()]).sum()
+
+
 def kl_item(log_probs, old_log_probs):
     return -(log_probs - old_log_probs).mean().item()
 
@@ -136,6 +140,7 @@ VARIANTS = [
     (ppo_clip.IMPORTANCE_RATIO, ratio_method),
     (ppo_clip.PPO_CLIP_LOSS, clip_lecture_form),
     (ppo_clip.CLIPPED_VALUE_LOSS, value_loss_maximum),
+    (ppo_clip.PPO_LOSS, total_loss_stacked),
     (ppo_clip.APPROX_KL, kl_item),
     (ppo_clip.APPROX_KL_LOW_VARIANCE, kl_low_variance_numpy),
     (ppo_clip.NORMALIZE_ADVANTAGES, normalize_numpy_ddof0),

@@ -78,6 +78,20 @@ def value_mse_module(values, old_values, returns, clip_eps):
 
 VALUES: tuple[Callable, ...] = (value_plain, value_mse_module)
 
+# --- ppo_loss
+
+
+def total_mean(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    return clip_loss + value_coef * critic_loss - entropy_coef * entropy.mean()
+
+
+def total_sum_over_n(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    bonus = entropy.sum() / entropy.numel()
+    return torch.stack([clip_loss, value_coef * critic_loss, -entropy_coef * bonus]).sum()
+
+
+TOTALS: tuple[Callable, ...] = (total_mean, total_sum_over_n)
+
 # --- approx_kl_low_variance
 
 
@@ -143,7 +157,7 @@ MINIBATCHES: tuple[Callable, ...] = (mb_permutation, mb_argsort, mb_choice, mb_s
                                      mb_torch)
 
 PIECES = {"importance_ratio": RATIOS, "ppo_clip_loss": CLIPS, "clipped_value_loss": VALUES,
-          "approx_kl_low_variance": KLS, "normalize_advantages": NORMS,
+          "ppo_loss": TOTALS, "approx_kl_low_variance": KLS, "normalize_advantages": NORMS,
           "minibatch_indices": MINIBATCHES}
 
 

@@ -2,13 +2,13 @@
 
 The importance ratio and L^CLIP in value and in gradient (the lecture's six cases: A > 0 and
 A < 0, r below, inside and above the clip range, and which pairs pass a gradient), the critic's
-clipped loss, the two KL estimators (on a stratified sample of a small categorical, whose sample
-mean *is* the expectation, so that their unbiasedness is checked exactly against the exact KL),
-advantage normalisation, minibatches; then a learning run of the student's pieces in rlkit's PPO
-trainer (DESIGN section 5, layer 3). The spec names share the topic prefix ``ppo`` with
-:mod:`autograder.checks.ppo` (the exact first part). Each ``_bug_*`` is a self-contained
-plausible wrong implementation with its hint; ``tests/test_bug_bank.py`` proves every one is
-caught and named.
+clipped loss, the total loss with its entropy bonus, the two KL estimators (on a stratified
+sample of a small categorical, whose sample mean *is* the expectation, so that their
+unbiasedness is checked exactly against the exact KL), advantage normalisation, minibatches;
+then a learning run of the student's pieces in rlkit's PPO trainer (DESIGN section 5, layer 3).
+The spec names share the topic prefix ``ppo`` with :mod:`autograder.checks.ppo` (the exact
+first part). Each ``_bug_*`` is a self-contained plausible wrong implementation with its hint;
+``tests/test_bug_bank.py`` proves every one is caught and named.
 """
 
 from __future__ import annotations
@@ -347,6 +347,96 @@ CLIPPED_VALUE_LOSS = CheckSpec(
     ),
     hint="clip_eps None: mean((V - G)^2); otherwise V_clip = V_old + clamp(V - V_old, -eps, "
     "eps) and mean(max((V - G)^2, (V_clip - G)^2)), with G and V_old constants.",
+)
+
+# --- ppo_loss: the three terms together
+
+
+def _total_run(n, seed, value_coef, entropy_coef, dtype=torch.float32):
+    """[loss, d/d clip_loss, d/d critic_loss, d/d entropy] of one minibatch's total loss."""
+    rng = np.random.default_rng(seed)
+    data = {"clip_loss": rng.normal(), "critic_loss": rng.exponential(),
+            "entropy": rng.uniform(0.1, 1.0, size=n)}
+
+    def run(fn):
+        tensors = {k: torch.tensor(v, dtype=dtype, requires_grad=True) for k, v in data.items()}
+        loss = fn(tensors["clip_loss"], tensors["critic_loss"], tensors["entropy"], value_coef,
+                  entropy_coef)
+        if not torch.is_tensor(loss) or loss.ndim != 0:
+            raise CaseProblem(f"return a scalar (0-dim) torch tensor; got {loss!r:.100}")
+        found = torch.autograd.grad(loss, list(tensors.values()), allow_unused=True)
+        grads = {f"d loss / d {k}": (torch.zeros_like(t) if g is None else g).double().numpy()
+                 for (k, t), g in zip(tensors.items(), found, strict=True)}
+        return {"loss": loss.item(), **grads}
+
+    return run
+
+
+def _total_cases() -> list[Case]:
+    return [
+        Case("value_coef 0.5, entropy_coef 0.01, 6 entropies",
+             run=_total_run(6, 671, 0.5, 0.01)),
+        Case("value_coef 1, entropy_coef 0.1, a single entropy, float64",
+             run=_total_run(1, 672, 1.0, 0.1, torch.float64)),
+        Case("no entropy bonus (entropy_coef 0)", run=_total_run(5, 673, 0.25, 0.0)),
+    ]
+
+
+def _total_hidden(rng: np.random.Generator) -> list[Case]:
+    return [Case("hidden: random coefficients", run=_total_run(
+        int(rng.integers(2, 30)), int(rng.integers(2**31)), float(rng.uniform(0.1, 1.0)),
+        float(rng.uniform(0.0, 0.1))))]
+
+
+def _bug_total_entropy_sign(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    return clip_loss + value_coef * critic_loss + entropy_coef * entropy.mean()
+
+
+def _bug_total_no_value_coef(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    return clip_loss + critic_loss - entropy_coef * entropy.mean()
+
+
+def _bug_total_entropy_sum(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    return clip_loss + value_coef * critic_loss - entropy_coef * entropy.sum()
+
+
+def _bug_total_clip_sign(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    return -clip_loss + value_coef * critic_loss - entropy_coef * entropy.mean()
+
+
+def _bug_total_coefficients_swapped(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    return clip_loss + entropy_coef * critic_loss - value_coef * entropy.mean()
+
+
+def _bug_total_entropy_detached(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    return clip_loss + value_coef * critic_loss - entropy_coef * entropy.detach().mean()
+
+
+PPO_LOSS = CheckSpec(
+    name="ppo.ppo_loss",
+    function="ppo_loss",
+    points=1,
+    reference=ppo.ppo_loss,
+    visible_cases=_total_cases,
+    hidden_cases=_total_hidden,
+    compare=fields(allclose(rtol=1e-5, atol=1e-7)),
+    bugs=(
+        Bug("entropy_sign", _bug_total_entropy_sign,
+            "The entropy bonus is SUBTRACTED from the loss: minimising -c_e H keeps the policy "
+            "exploring."),
+        Bug("value_coef_ignored", _bug_total_no_value_coef,
+            "Weigh the critic's loss by value_coef: L = -L^CLIP + c_v L^V - c_e mean(H)."),
+        Bug("entropy_summed", _bug_total_entropy_sum,
+            "Average the entropy over the minibatch (mean), not sum."),
+        Bug("clip_loss_sign", _bug_total_clip_sign,
+            "clip_loss is already the loss to minimise (-L^CLIP): add it as it is."),
+        Bug("coefficients_swapped", _bug_total_coefficients_swapped,
+            "value_coef weighs the critic's loss and entropy_coef the entropy, not the other "
+            "way round."),
+        Bug("entropy_detached", _bug_total_entropy_detached,
+            "The entropy bonus must pass its gradient to the policy: do not .detach() it."),
+    ),
+    hint="L = clip_loss + value_coef * critic_loss - entropy_coef * entropy.mean().",
 )
 
 # --- the two KL estimators
@@ -711,11 +801,12 @@ MINIBATCH_INDICES = CheckSpec(
 #: piece the trainer calls (the KL estimate is only a diagnostic here, ``target_kl`` is off, but
 #: rlkit's own is withheld while this notebook is graded)
 _TRAIN_KEYWORDS = {"importance_ratio": "ratio_fn", "ppo_clip_loss": "clip_loss_fn",
-                   "clipped_value_loss": "value_loss_fn", "approx_kl_low_variance": "kl_fn",
+                   "clipped_value_loss": "value_loss_fn", "ppo_loss": "loss_fn",
+                   "approx_kl_low_variance": "kl_fn",
                    "normalize_advantages": "normalize_fn", "minibatch_indices": "minibatch_fn"}
 AGENT = tuple(_TRAIN_KEYWORDS)
 REFERENCE_AGENT = {"importance_ratio": ppo.importance_ratio, "ppo_clip_loss": ppo.ppo_clip_loss,
-                   "clipped_value_loss": ppo.clipped_value_loss,
+                   "clipped_value_loss": ppo.clipped_value_loss, "ppo_loss": ppo.ppo_loss,
                    "approx_kl_low_variance": ppo.approx_kl_low_variance,
                    "normalize_advantages": ppo.normalize_advantages,
                    "minibatch_indices": ppo.minibatch_indices}
@@ -767,7 +858,8 @@ def learning_run(agent: dict[str, Any], seed: int) -> ppo.PPOHistory:
 
 def _learning_cases() -> list[Case]:
     return [learning_case(f"learning: PPO on CartPole-v1 with your ratio, L^CLIP, value loss, "
-                          f"KL estimate, normalisation and minibatches, up to {LEARN_STEPS} env "
+                          f"total loss, KL estimate, normalisation and minibatches, up to "
+                          f"{LEARN_STEPS} env "
                           f"steps from each of the seeds {list(LEARN_SEEDS)}",
                           learning_run, seeds=LEARN_SEEDS, cap=LEARN_CAP,
                           threshold=LEARN_THRESHOLD, steps=LEARN_STEPS,
@@ -787,5 +879,5 @@ LEARNS = CheckSpec(
     "fraction.",
 )
 
-register(IMPORTANCE_RATIO, PPO_CLIP_LOSS, CLIPPED_VALUE_LOSS, APPROX_KL, APPROX_KL_LOW_VARIANCE,
-         NORMALIZE_ADVANTAGES, MINIBATCH_INDICES, LEARNS)
+register(IMPORTANCE_RATIO, PPO_CLIP_LOSS, CLIPPED_VALUE_LOSS, PPO_LOSS, APPROX_KL,
+         APPROX_KL_LOW_VARIANCE, NORMALIZE_ADVANTAGES, MINIBATCH_INDICES, LEARNS)

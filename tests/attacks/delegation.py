@@ -82,6 +82,8 @@ DELEGATES = {
     "ppo_clip_loss": "return rlkit.agents.ppo.ppo_clip_loss(ratio, advantages, clip_eps)",
     "clipped_value_loss": "return rlkit.agents.ppo.clipped_value_loss(values, old_values, "
                           "returns, clip_eps)",
+    "ppo_loss": "return rlkit.agents.ppo.ppo_loss(clip_loss, critic_loss, entropy, value_coef, "
+                "entropy_coef)",
     "approx_kl": "return rlkit.agents.ppo.approx_kl(log_probs, old_log_probs)",
     "approx_kl_low_variance":
         "return rlkit.agents.ppo.approx_kl_low_variance(log_probs, old_log_probs)",
