@@ -2,10 +2,12 @@
 
 - :mod:`~rlkit.rlhf.task`: the synthetic language task, its hidden gold reward (the human)
   and preference data with Bradley-Terry noise, whose best reachable accuracy is known.
+- :mod:`~rlkit.rlhf.losses`: the math pieces (ranking -> pairs, Bradley-Terry loss, accuracy,
+  sequence log-probs, KL-penalised rewards, RLOO advantages, DPO and REBEL losses).
 """
 
 from __future__ import annotations
 
-from rlkit.rlhf import task
+from rlkit.rlhf import losses, task
 
-__all__ = ["task"]
+__all__ = ["losses", "task"]
