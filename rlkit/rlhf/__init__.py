@@ -4,10 +4,13 @@
   and preference data with Bradley-Terry noise, whose best reachable accuracy is known.
 - :mod:`~rlkit.rlhf.losses`: the math pieces (ranking -> pairs, Bradley-Terry loss, accuracy,
   sequence log-probs, KL-penalised rewards, RLOO advantages, DPO and REBEL losses).
+- :mod:`~rlkit.rlhf.model`: a GRU causal language model, a reward model on the same trunk,
+  sampling of responses with per-token log-probs under a mask.
+- :mod:`~rlkit.rlhf.sft`: supervised fine-tuning on the demonstrator's responses.
 """
 
 from __future__ import annotations
 
-from rlkit.rlhf import losses, task
+from rlkit.rlhf import losses, model, sft, task
 
-__all__ = ["losses", "task"]
+__all__ = ["losses", "model", "sft", "task"]

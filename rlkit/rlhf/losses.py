@@ -33,6 +33,7 @@ __all__ = [
     "rebel_loss",
     "rloo_advantages",
     "sequence_log_probs",
+    "token_log_probs",
 ]
 
 
@@ -118,6 +119,28 @@ def preference_accuracy(chosen_rewards: torch.Tensor, rejected_rewards: torch.Te
     return float(((gap > 0).double() + 0.5 * (gap == 0).double()).mean())
 
 
+def token_log_probs(
+    logits: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    r"""Per-token :math:`\log\pi(y_t|x, y_{<t})` of the response, 0 on padding, ``(B, T)``.
+
+    The per-token form that :func:`kl_penalized_rewards` takes; :func:`sequence_log_probs`
+    sums it. Arguments as in :func:`sequence_log_probs`.
+
+    Example:
+        >>> token_log_probs(torch.zeros(1, 2, 2), torch.tensor([[1, 0]]), torch.tensor([[1, 0]]))
+        tensor([[-0.6931,  0.0000]])
+
+    """
+    if logits.ndim != 3 or tuple(logits.shape[:2]) != tuple(tokens.shape):
+        raise ValueError(f"logits must be (B, T, V) with tokens (B, T); got {tuple(logits.shape)} "
+                         f"and {tuple(tokens.shape)}")
+    _same_shape("tokens", tokens, mask=mask)
+    log_probs = torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+    # where(), not a product: a padded position may hold a -inf log-prob, and -inf * 0 is nan
+    return torch.where(mask.bool(), log_probs, 0.0)
+
+
 def sequence_log_probs(
     logits: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor
 ) -> torch.Tensor:
@@ -139,13 +162,7 @@ def sequence_log_probs(
         tensor([-2.7726])
 
     """
-    if logits.ndim != 3 or tuple(logits.shape[:2]) != tuple(tokens.shape):
-        raise ValueError(f"logits must be (B, T, V) with tokens (B, T); got {tuple(logits.shape)} "
-                         f"and {tuple(tokens.shape)}")
-    _same_shape("tokens", tokens, mask=mask)
-    token_log_probs = torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1))
-    # where(), not a product: a padded position may hold a -inf log-prob, and -inf * 0 is nan
-    return torch.where(mask.bool(), token_log_probs.squeeze(-1), 0.0).sum(dim=-1)
+    return token_log_probs(logits, tokens, mask).sum(dim=-1)
 
 
 def kl_penalized_rewards(
