@@ -7,10 +7,12 @@
 - :mod:`~rlkit.rlhf.model`: a GRU causal language model, a reward model on the same trunk,
   sampling of responses with per-token log-probs under a mask.
 - :mod:`~rlkit.rlhf.sft`: supervised fine-tuning on the demonstrator's responses.
+- :mod:`~rlkit.rlhf.reward_model`: the reward model trained on rankings, measured against the
+  ceiling.
 """
 
 from __future__ import annotations
 
-from rlkit.rlhf import losses, model, sft, task
+from rlkit.rlhf import losses, model, reward_model, sft, task
 
-__all__ = ["losses", "model", "sft", "task"]
+__all__ = ["losses", "model", "reward_model", "sft", "task"]
