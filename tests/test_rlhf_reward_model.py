@@ -31,7 +31,7 @@ def test_seeded():
 def test_learns_towards_the_ceiling_and_a_swapped_loss_does_not():
     _, history = train_reward_model(SMALL, seed=0)
     assert history.held_out_accuracy[0] == pytest.approx(0.5, abs=0.05)
-    assert history.held_out_accuracy[-1] > 0.65  # seeds 0-2: 0.70, 0.78, 0.70
+    assert history.held_out_accuracy[-1] > 0.65  # seeds 0-2: 0.71, 0.77, 0.69
     assert 0.75 < history.ceiling < 0.9
     assert history.train_chosen_longer > 0.55  # the spurious feature is in the data
 
@@ -39,7 +39,7 @@ def test_learns_towards_the_ceiling_and_a_swapped_loss_does_not():
         return bradley_terry_loss(rejected_rewards, chosen_rewards)
 
     _, broken = train_reward_model(SMALL, seed=0, loss_fn=swapped)
-    assert broken.held_out_accuracy[-1] < 0.35  # it learns the opposite: 0.27
+    assert broken.held_out_accuracy[-1] < 0.35  # it learns the opposite: 0.28
 
 
 def test_pairs_fn_is_used_and_checked():

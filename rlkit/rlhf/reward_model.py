@@ -38,6 +38,7 @@ from rlkit.rlhf.task import (
     make_preference_data,
     preference_ceiling,
 )
+from rlkit.schedules import linear_schedule
 from rlkit.seeding import seed_everything
 
 __all__ = [
@@ -68,12 +69,15 @@ class RewardModelConfig:
     """Responses ranked per prompt, K (InstructGPT: 4 to 9)."""
     n_held_out_prompts: int = 1_000
     """Ranked prompts kept out of training, on which the accuracy is measured."""
-    epochs: int = 6
+    epochs: int = 7
     """Passes over the training rankings."""
     batch_size: int = 64
     """Prompts per gradient step (each brings its K(K-1)/2 comparisons)."""
-    learning_rate: float = 6e-3
-    """Adam's step size (3e-3 to 1e-2)."""
+    learning_rate: float = 1e-2
+    """Adam's step size at the first step (3e-3 to 1e-2)."""
+    final_learning_rate: float | None = 0.0
+    """The step size decays linearly to this over the run (None: constant); the late, small
+    steps settle the scores instead of shaking them."""
     embed_dim: int = 32
     """Width of the token embedding (ignored when starting from an SFT model)."""
     hidden_size: int = 64
@@ -90,6 +94,9 @@ class RewardModelConfig:
             raise ValueError(f"k must be >= 2 (a ranking compares responses); got {self.k}")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
+        if self.final_learning_rate is not None and not self.final_learning_rate >= 0:
+            raise ValueError(f"final_learning_rate must be >= 0 or None; got "
+                             f"{self.final_learning_rate}")
 
 
 @dataclass
@@ -199,6 +206,10 @@ def train_reward_model(
         optimizer = torch.optim.Adam(reward_model.parameters(), lr=config.learning_rate)
         history.held_out_accuracy.append(evaluate_reward_model(reward_model, held_out))
         steps_per_epoch = -(-config.n_prompts // config.batch_size)
+        final = config.final_learning_rate
+        learning_rate = linear_schedule(config.learning_rate,
+                                        config.learning_rate if final is None else final,
+                                        config.epochs * steps_per_epoch)
         start = time.perf_counter()
         bar = tqdm(total=config.epochs * steps_per_epoch, desc="reward model",
                    disable=not progress)
@@ -219,6 +230,8 @@ def train_reward_model(
                     optimizer.zero_grad()
                     loss.backward()
                     optimizer.step()
+                    for group in optimizer.param_groups:
+                        group["lr"] = learning_rate(len(history.losses) + 1)
                     history.losses.append(loss.item())
                     bar.update(1)
                 reward_model.eval()
