@@ -9,9 +9,10 @@ Deep RL: :mod:`~rlkit.nets` (MLP, policy heads, Q- and V-networks), :mod:`~rlkit
 (the :class:`ReplayBuffer`), :mod:`~rlkit.advantages` (TD errors, GAE(lambda)),
 :mod:`~rlkit.schedules`, :mod:`~rlkit.evaluation` (seeded :func:`evaluate`),
 :mod:`~rlkit.animation` (:func:`render_episode`) and the reference agents
-:mod:`rlkit.agents.dqn`, :mod:`rlkit.agents.reinforce` and :mod:`rlkit.agents.a2c`. The modules
-that import torch (``nets``, ``advantages``, ``agents``) load on first use, so ``import rlkit``
-stays light for tabular work.
+:mod:`rlkit.agents.dqn`, :mod:`rlkit.agents.reinforce` and :mod:`rlkit.agents.a2c`;
+:mod:`rlkit.rlhf` is notebook 07's RLHF stack. The modules that import torch (``nets``,
+``advantages``, ``agents``, ``rlhf``) load on first use, so ``import rlkit`` stays light for
+tabular work.
 
 Example:
     >>> import rlkit
@@ -46,7 +47,7 @@ from rlkit.evaluation import EvalResult, evaluate
 from rlkit.mdp import TabularMDP
 from rlkit.schedules import linear_schedule
 
-_LAZY_MODULES = ("advantages", "agents", "nets")
+_LAZY_MODULES = ("advantages", "agents", "nets", "rlhf")
 
 __all__ = [
     "Batch",
@@ -67,6 +68,7 @@ __all__ = [
     "plotting",
     "qlearning",
     "render_episode",
+    "rlhf",
     "sampling",
     "schedules",
 ]
