@@ -46,6 +46,27 @@ __all__ = [
 ]
 
 
+def require_same_shape(reference_name: str, reference: Any, **others: Any) -> None:
+    """Raise a ValueError that names the argument whose shape differs from ``reference``'s.
+
+    The math pieces (A2C's and PPO's losses, the RLHF losses) take several per-sample tensors
+    that must line up; broadcasting would silently mix a ``(N,)`` with an ``(N, 1)``.
+
+    Example:
+        >>> require_same_shape("log_probs", torch.zeros(3), advantages=torch.zeros(3, 1))
+        Traceback (most recent call last):
+        ...
+        ValueError: advantages must have the shape of log_probs, (3,); got (3, 1)
+
+    """
+    expected = tuple(torch.as_tensor(reference).shape)
+    for name, tensor in others.items():
+        got = tuple(torch.as_tensor(tensor).shape)
+        if got != expected:
+            raise ValueError(f"{name} must have the shape of {reference_name}, {expected}; "
+                             f"got {got}")
+
+
 def mlp(
     sizes: Sequence[int],
     activation: type[nn.Module] = nn.Tanh,

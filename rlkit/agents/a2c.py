@@ -50,7 +50,7 @@ from torch import nn
 from rlkit.advantages import critic_targets, gae, td_errors
 from rlkit.agents.reinforce import reinforce_loss, value_loss
 from rlkit.evaluation import EnvLike
-from rlkit.nets import gaussian_log_prob, torch_threads
+from rlkit.nets import gaussian_log_prob, require_same_shape, torch_threads
 from rlkit.rollouts import (
     EVAL_SEED_OFFSET,
     Evaluator,
@@ -270,14 +270,8 @@ def a2c_loss(
         tensor(-0.3000, grad_fn=<SubBackward0>)
 
     """  # noqa: D205
-    shape = log_probs.shape
-    for name, tensor in (("advantages", advantages), ("values", values), ("returns", returns),
-                         ("entropy", entropy)):  # fmt: skip
-        if torch.as_tensor(tensor).shape != shape:
-            raise ValueError(
-                f"{name} must have the shape of log_probs, {tuple(shape)}; got "
-                f"{tuple(torch.as_tensor(tensor).shape)}"
-            )
+    require_same_shape("log_probs", log_probs, advantages=advantages, values=values,
+                       returns=returns, entropy=entropy)
     actor = reinforce_loss(log_probs, advantages)  # -mean(log pi * A), A detached
     critic = value_loss(values, returns)  # mean((G - V)^2), G detached
     return actor + value_coef * critic - entropy_coef * entropy.mean()

@@ -38,7 +38,7 @@ from torch import nn
 from rlkit.advantages import critic_targets, gae
 from rlkit.agents.reinforce import value_loss
 from rlkit.evaluation import EnvLike
-from rlkit.nets import gaussian_log_prob, torch_threads
+from rlkit.nets import gaussian_log_prob, require_same_shape, torch_threads
 from rlkit.rollouts import (
     EVAL_SEED_OFFSET,
     Evaluator,
@@ -81,14 +81,6 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-def _same_shape(reference_name: str, reference: torch.Tensor, **others: Any) -> None:
-    for name, tensor in others.items():
-        if torch.as_tensor(tensor).shape != reference.shape:
-            got = tuple(torch.as_tensor(tensor).shape)
-            raise ValueError(f"{name} must have the shape of {reference_name}, "
-                             f"{tuple(reference.shape)}; got {got}")
-
-
 def importance_ratio(log_probs: torch.Tensor, old_log_probs: torch.Tensor) -> torch.Tensor:
     r"""The ratio :math:`r_t(\theta) = \pi_\theta(a_t|s_t) / \pi_{\theta_\text{old}}(a_t|s_t)`.
 
@@ -111,7 +103,7 @@ def importance_ratio(log_probs: torch.Tensor, old_log_probs: torch.Tensor) -> to
         tensor([1., 2.])
 
     """
-    _same_shape("log_probs", log_probs, old_log_probs=old_log_probs)
+    require_same_shape("log_probs", log_probs, old_log_probs=old_log_probs)
     return torch.exp(log_probs - torch.as_tensor(old_log_probs, dtype=log_probs.dtype).detach())
 
 
@@ -141,7 +133,7 @@ def ppo_clip_loss(ratio: torch.Tensor, advantages: torch.Tensor, clip_eps: float
     """  # noqa: D205
     if not clip_eps > 0:
         raise ValueError(f"clip_eps must be > 0; got {clip_eps}")
-    _same_shape("ratio", ratio, advantages=advantages)
+    require_same_shape("ratio", ratio, advantages=advantages)
     advantages = torch.as_tensor(advantages, dtype=ratio.dtype).detach()
     unclipped = ratio * advantages
     clipped = torch.clamp(ratio, 1.0 - clip_eps, 1.0 + clip_eps) * advantages
@@ -177,7 +169,7 @@ def clipped_value_loss(
         (tensor(1.), tensor(6.2500))
 
     """
-    _same_shape("values", values, old_values=old_values, returns=returns)
+    require_same_shape("values", values, old_values=old_values, returns=returns)
     if clip_eps is None:
         return value_loss(values, returns)
     if not clip_eps > 0:
@@ -237,7 +229,7 @@ def approx_kl(log_probs: torch.Tensor, old_log_probs: torch.Tensor) -> torch.Ten
         tensor(0.)
 
     """  # noqa: D205
-    _same_shape("log_probs", log_probs, old_log_probs=old_log_probs)
+    require_same_shape("log_probs", log_probs, old_log_probs=old_log_probs)
     return (torch.as_tensor(old_log_probs, dtype=log_probs.dtype) - log_probs).mean()
 
 
@@ -263,7 +255,7 @@ def approx_kl_low_variance(log_probs: torch.Tensor, old_log_probs: torch.Tensor)
         tensor(0.1276)
 
     """  # noqa: D205
-    _same_shape("log_probs", log_probs, old_log_probs=old_log_probs)
+    require_same_shape("log_probs", log_probs, old_log_probs=old_log_probs)
     log_ratio = log_probs - torch.as_tensor(old_log_probs, dtype=log_probs.dtype)
     return (torch.expm1(log_ratio) - log_ratio).mean()
 

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rlkit.nets import require_same_shape
+
 __all__ = [
     "bradley_terry_loss",
     "dpo_loss",
@@ -35,14 +37,6 @@ __all__ = [
     "sequence_log_probs",
     "token_log_probs",
 ]
-
-
-def _same_shape(reference_name: str, reference: torch.Tensor, **others: torch.Tensor) -> None:
-    for name, tensor in others.items():
-        if tuple(torch.as_tensor(tensor).shape) != tuple(reference.shape):
-            got = tuple(torch.as_tensor(tensor).shape)
-            raise ValueError(f"{name} must have the shape of {reference_name}, "
-                             f"{tuple(reference.shape)}; got {got}")
 
 
 def ranking_pairs(ranking: np.ndarray | list[int]) -> list[tuple[int, int]]:
@@ -92,7 +86,7 @@ def bradley_terry_loss(
         tensor(0.6931)
 
     """  # noqa: D205
-    _same_shape("chosen_rewards", chosen_rewards, rejected_rewards=rejected_rewards)
+    require_same_shape("chosen_rewards", chosen_rewards, rejected_rewards=rejected_rewards)
     return -F.logsigmoid(chosen_rewards - rejected_rewards).mean()
 
 
@@ -114,7 +108,7 @@ def preference_accuracy(chosen_rewards: torch.Tensor, rejected_rewards: torch.Te
         0.5
 
     """
-    _same_shape("chosen_rewards", chosen_rewards, rejected_rewards=rejected_rewards)
+    require_same_shape("chosen_rewards", chosen_rewards, rejected_rewards=rejected_rewards)
     gap = torch.as_tensor(chosen_rewards) - torch.as_tensor(rejected_rewards)
     return float(((gap > 0).double() + 0.5 * (gap == 0).double()).mean())
 
@@ -135,7 +129,7 @@ def token_log_probs(
     if logits.ndim != 3 or tuple(logits.shape[:2]) != tuple(tokens.shape):
         raise ValueError(f"logits must be (B, T, V) with tokens (B, T); got {tuple(logits.shape)} "
                          f"and {tuple(tokens.shape)}")
-    _same_shape("tokens", tokens, mask=mask)
+    require_same_shape("tokens", tokens, mask=mask)
     log_probs = torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
     # where(), not a product: a padded position may hold a -inf log-prob, and -inf * 0 is nan
     return torch.where(mask.bool(), log_probs, 0.0)
@@ -199,7 +193,7 @@ def kl_penalized_rewards(
     """  # noqa: D205
     if not beta >= 0:
         raise ValueError(f"beta must be >= 0; got {beta}")
-    _same_shape("log_probs", log_probs, ref_log_probs=ref_log_probs, mask=mask)
+    require_same_shape("log_probs", log_probs, ref_log_probs=ref_log_probs, mask=mask)
     if tuple(score.shape) != (log_probs.shape[0],):
         raise ValueError(f"score must be (B,) = ({log_probs.shape[0]},); got {tuple(score.shape)}")
     mask = mask.bool()
@@ -273,7 +267,7 @@ def dpo_loss(
     """  # noqa: D205
     if not beta > 0:
         raise ValueError(f"beta must be > 0; got {beta}")
-    _same_shape("policy_chosen_logps", policy_chosen_logps,
+    require_same_shape("policy_chosen_logps", policy_chosen_logps,
                 policy_rejected_logps=policy_rejected_logps, ref_chosen_logps=ref_chosen_logps,
                 ref_rejected_logps=ref_rejected_logps)
     chosen = policy_chosen_logps - ref_chosen_logps.detach()
@@ -315,7 +309,7 @@ def rebel_loss(
     """
     if not eta > 0:
         raise ValueError(f"eta must be > 0; got {eta}")
-    _same_shape("log_ratio_a", log_ratio_a, log_ratio_b=log_ratio_b, reward_a=reward_a,
+    require_same_shape("log_ratio_a", log_ratio_a, log_ratio_b=log_ratio_b, reward_a=reward_a,
                 reward_b=reward_b)
     reward_gap = (reward_a - reward_b).detach()
     return (((log_ratio_a - log_ratio_b) / eta - reward_gap) ** 2).mean()
