@@ -56,6 +56,8 @@ class Change:
     """``"bug"`` (a known wrong implementation), ``"raise"`` or ``"loop"``."""
     source: str
     """the cell's new source."""
+    bug: str = ""
+    """for a ``"bug"``: the bank bug's name."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def _bug_change(function: str) -> Change | None:
             source = bug_source(bug.fn, function)
             if source:
                 header = f"# a known bug from the bank of {spec.name}: {bug.name}\n"
-                return Change("bug", header + source)
+                return Change("bug", header + source, bug.name)
     return None
 
 
@@ -185,12 +187,29 @@ def broken_functions(assignment: Assignment, changed: Sequence[str]) -> set[str]
     return broken
 
 
-def _check_points(cell: GradedCell, broken: set[str]) -> float:
+def _passes(spec: CheckSpec, broken: set[str], changes: Mapping[str, Change]) -> bool:
+    """Whether a check passes when ``broken`` functions are wrong.
+
+    A function check fails when any of its functions is broken. A learning check fails only
+    when one of its broken agents (``function:bug``) is among the changes, or a function of its
+    agent raises, hangs or calls a broken one: most bank bugs still learn a short run (their
+    own checks catch them), and the grading tests confirm that these do.
+    """
+    involved = broken.intersection(spec.functions)
+    if not spec.learning or not involved:
+        return not involved
+    failing = {bug.name for bug in spec.bugs}
+    return all(function in changes and changes[function].kind == "bug"
+               and f"{function}:{changes[function].bug}" not in failing
+               for function in involved)
+
+
+def _check_points(cell: GradedCell, broken: set[str], changes: Mapping[str, Change]) -> float:
     """The points of a check cell: each of its checks earns its own points, all or nothing."""
     from autograder.checks import get_spec
 
     return float(sum(get_spec(s).points for s in cell.specs
-                     if not broken.intersection(get_spec(s).functions)))
+                     if _passes(get_spec(s), broken, changes)))
 
 
 def expected_score(assignment: Assignment, plan: StudentPlan) -> float:
@@ -198,7 +217,8 @@ def expected_score(assignment: Assignment, plan: StudentPlan) -> float:
     if plan.kind != "solved":
         return 0.0
     broken = broken_functions(assignment, list(plan.changes))
-    return sum(_check_points(c, broken) for c in assignment.cells if c.kind == "check")
+    return sum(_check_points(c, broken, plan.changes) for c in assignment.cells
+               if c.kind == "check")
 
 
 def expected_scores(
