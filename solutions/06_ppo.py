@@ -33,9 +33,9 @@
 # | `ppo_clip_loss` | $-L^{CLIP} = -\min\big(r A,\ \mathrm{clip}(r, 1-\epsilon, 1+\epsilon) A\big)$ |
 # | `clipped_value_loss` | the critic's regression, optionally clipped |
 # | `approx_kl`, `approx_kl_low_variance` | two estimates of $\mathrm{KL}(\pi_\text{old} \,\|\, \pi_\theta)$ |
-# | `ppo_loss` | $-L^{CLIP} + c_v L^V - c_e H$, one minibatch step's loss |
-| `normalize_advantages` | $(\hat A - \bar A) / (s + \epsilon)$ over the batch |
+# | `normalize_advantages` | $(\hat A - \bar A) / (s + \epsilon)$ over the batch |
 # | `minibatch_indices` | one epoch's minibatches |
+# | `ppo_loss` | $-L^{CLIP} + c_v L^V - c_e H$, one minibatch step's loss |
 #
 # **How to work.** Fill in each `YOUR CODE HERE`, run the cell, then the check below it. A
 # check prints `✓` when all its cases pass; otherwise it names the failing case, shows expected
