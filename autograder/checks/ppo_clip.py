@@ -140,16 +140,26 @@ SIX_CASES = (
 )
 
 
+def _loss_and_gradients(loss: Any, inputs: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """A loss case's output: the scalar and its gradient with respect to each of ``inputs``.
+
+    An input the loss does not reach (or a loss without a gradient) gets zeros, which the
+    comparison then names.
+    """
+    if not torch.is_tensor(loss) or loss.ndim != 0:
+        raise CaseProblem(f"return a scalar (0-dim) torch tensor; got {loss!r:.100}")
+    found = (torch.autograd.grad(loss, list(inputs.values()), allow_unused=True)
+             if loss.requires_grad else [None] * len(inputs))
+    return {"loss": loss.item(),
+            **{f"d loss / d {name}": (torch.zeros_like(x) if g is None else g).double().numpy()
+               for (name, x), g in zip(inputs.items(), found, strict=True)}}
+
+
 def _clip_run(ratio, advantages, clip_eps, dtype=torch.float32):
     def run(fn):
         r = torch.tensor(ratio, dtype=dtype, requires_grad=True)
-        loss = fn(r, torch.tensor(advantages, dtype=dtype), clip_eps)
-        if not torch.is_tensor(loss) or loss.ndim != 0:
-            raise CaseProblem(f"return a scalar (0-dim) torch tensor; got {loss!r:.100}")
-        (grad,) = (torch.autograd.grad(loss, r, allow_unused=True) if loss.requires_grad
-                   else (None,))
-        grad = torch.zeros_like(r) if grad is None else grad
-        return {"loss": loss.item(), "d loss / d ratio": grad.double().numpy()}
+        return _loss_and_gradients(fn(r, torch.tensor(advantages, dtype=dtype), clip_eps),
+                                   {"ratio": r})
 
     return run
 
@@ -248,12 +258,7 @@ def _value_run(values, old_values, returns, clip_eps, dtype=torch.float32):
         v = torch.tensor(values, dtype=dtype, requires_grad=True)
         loss = fn(v, torch.tensor(old_values, dtype=dtype), torch.tensor(returns, dtype=dtype),
                   clip_eps)
-        if not torch.is_tensor(loss) or loss.ndim != 0:
-            raise CaseProblem(f"return a scalar (0-dim) torch tensor; got {loss!r:.100}")
-        (grad,) = (torch.autograd.grad(loss, v, allow_unused=True) if loss.requires_grad
-                   else (None,))
-        grad = torch.zeros_like(v) if grad is None else grad
-        return {"loss": loss.item(), "d loss / d values": grad.double().numpy()}
+        return _loss_and_gradients(loss, {"values": v})
 
     return run
 
@@ -362,12 +367,7 @@ def _total_run(n, seed, value_coef, entropy_coef, dtype=torch.float32):
         tensors = {k: torch.tensor(v, dtype=dtype, requires_grad=True) for k, v in data.items()}
         loss = fn(tensors["clip_loss"], tensors["critic_loss"], tensors["entropy"], value_coef,
                   entropy_coef)
-        if not torch.is_tensor(loss) or loss.ndim != 0:
-            raise CaseProblem(f"return a scalar (0-dim) torch tensor; got {loss!r:.100}")
-        found = torch.autograd.grad(loss, list(tensors.values()), allow_unused=True)
-        grads = {f"d loss / d {k}": (torch.zeros_like(t) if g is None else g).double().numpy()
-                 for (k, t), g in zip(tensors.items(), found, strict=True)}
-        return {"loss": loss.item(), **grads}
+        return _loss_and_gradients(loss, tensors)
 
     return run
 
@@ -859,8 +859,7 @@ def learning_run(agent: dict[str, Any], seed: int) -> ppo.PPOHistory:
 def _learning_cases() -> list[Case]:
     return [learning_case(f"learning: PPO on CartPole-v1 with your ratio, L^CLIP, value loss, "
                           f"total loss, KL estimate, normalisation and minibatches, up to "
-                          f"{LEARN_STEPS} env "
-                          f"steps from each of the seeds {list(LEARN_SEEDS)}",
+                          f"{LEARN_STEPS} env steps from each of the seeds {list(LEARN_SEEDS)}",
                           learning_run, seeds=LEARN_SEEDS, cap=LEARN_CAP,
                           threshold=LEARN_THRESHOLD, steps=LEARN_STEPS,
                           untrained="an untrained policy gets 9-25")]
