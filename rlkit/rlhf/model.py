@@ -31,9 +31,11 @@ __all__ = [
     "RewardModel",
     "Samples",
     "Trunk",
+    "ValueModel",
     "join",
     "last_token_index",
     "response_mask",
+    "response_states",
     "sample_responses",
 ]
 
@@ -102,6 +104,15 @@ class Trunk(nn.Module):
         return self.gru(self.embedding(tokens), state)
 
 
+def response_states(trunk: Trunk, prompts: torch.Tensor, responses: torch.Tensor) -> torch.Tensor:
+    """Trunk states ``(B, T, H)``: state t has read the prompt, SEP and ``y_<t`` (not ``y_t``).
+
+    The state from which response token t is predicted (the policy) or valued (the critic).
+    """
+    hidden, _ = trunk(join(prompts, responses)[:, :-1])
+    return hidden[:, prompts.shape[1]:]
+
+
 class CausalLM(nn.Module):
     r"""The policy :math:`\pi_\theta(y_t | x, y_{<t})`: a :class:`Trunk` and a vocabulary head.
 
@@ -136,8 +147,7 @@ class CausalLM(nn.Module):
                 that counts: mask it out of every loss with :func:`response_mask`).
 
         """
-        hidden, _ = self.trunk(join(prompts, responses)[:, :-1])
-        return self.next_token_logits(hidden[:, prompts.shape[1]:])
+        return self.next_token_logits(response_states(self.trunk, prompts, responses))
 
     def log_probs(self, prompts: torch.Tensor, responses: torch.Tensor) -> torch.Tensor:
         """Per-token log-probs of the responses, 0 on padding, ``(B, T)``, with gradients."""
@@ -178,6 +188,37 @@ class RewardModel(nn.Module):
         hidden, _ = self.trunk(tokens)
         last = last_token_index(tokens)
         return self.head(hidden[torch.arange(len(tokens)), last]).squeeze(-1)
+
+
+class ValueModel(nn.Module):
+    r"""PPO's critic :math:`V_\phi(x, y_{<t})`: a :class:`Trunk` and a scalar head at every
+    response position, the value of the state before token t is chosen.
+
+    Example:
+        >>> torch.manual_seed(0) and None
+        >>> critic = ValueModel.from_reward_model(RewardModel(vocab_size=13))
+        >>> critic(torch.tensor([[0, 0, 3, 4]]), torch.tensor([[8, 9, 1, 0]])).shape
+        torch.Size([1, 4])
+
+    """  # noqa: D205
+
+    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden_size: int = 64) -> None:
+        """Build the model (arguments as in :class:`Trunk`)."""
+        super().__init__()
+        self.trunk = Trunk(vocab_size, embed_dim, hidden_size)
+        self.head = nn.Linear(hidden_size, 1)
+
+    @classmethod
+    def from_reward_model(cls, reward_model: RewardModel) -> ValueModel:
+        """A critic that starts as a copy of the reward model (InstructGPT's recipe)."""
+        embedding, gru = reward_model.trunk.embedding, reward_model.trunk.gru
+        critic = cls(embedding.num_embeddings, embedding.embedding_dim, gru.hidden_size)
+        critic.load_state_dict(reward_model.state_dict())
+        return critic
+
+    def forward(self, prompts: torch.Tensor, responses: torch.Tensor) -> torch.Tensor:
+        """Values ``(B, T)`` of the states before each response token."""
+        return self.head(response_states(self.trunk, prompts, responses)).squeeze(-1)
 
 
 class Samples(NamedTuple):

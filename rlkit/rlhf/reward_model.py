@@ -108,7 +108,8 @@ class RewardModelHistory:
     held_out_accuracy: list[float] = field(default_factory=list)
     """Accuracy on the held-out comparisons before training, then after each epoch."""
     ceiling: float = 0.0
-    """The best expected accuracy on the held-out comparisons (the gold reward's)."""
+    """The best expected accuracy on the held-out comparisons (that of the labeller's own
+    utility, :func:`~rlkit.rlhf.task.labeller_utility`)."""
     train_chosen_longer: float = 0.5
     """In the training comparisons, how often the chosen response is the longer one."""
     seconds: float = 0.0
@@ -194,7 +195,7 @@ def train_reward_model(
             reward_model = RewardModel(task.vocab_size, config.embed_dim, config.hidden_size)
         else:
             reward_model = RewardModel.from_language_model(init)
-        history = RewardModelHistory(ceiling=preference_ceiling(held_out.gold, task.human_beta))
+        history = RewardModelHistory(ceiling=preference_ceiling(held_out.utility, task.human_beta))
         prompt, chosen, rejected = pair_indices(train.rankings, pairs_fn)
         if len(prompt) == 0:
             raise ValueError("pairs_fn returned no comparisons for any training ranking")

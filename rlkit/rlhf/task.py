@@ -20,18 +20,23 @@ minus a penalty for each distinct off-topic token and for each repetition:
 The best response answers every prompt token once (``g = |x|``). Length is not rewarded.
 
 Preference data (:func:`make_preference_data`): for each prompt, K candidate responses that
-the labeller ranks best-first by sorting :math:`\beta_h g + \text{Gumbel noise}` (a
+the labeller ranks best-first by sorting :math:`\beta_h u + \text{Gumbel noise}` (a
 Plackett-Luce ranking). For such a ranking every pair has exactly the Bradley-Terry marginal
-:math:`P(y_i \succ y_j) = \sigma(\beta_h (g_i - g_j))` (the difference of two Gumbels is
+:math:`P(y_i \succ y_j) = \sigma(\beta_h (u_i - u_j))` (the difference of two Gumbels is
 logistic), so the best accuracy any reward model can reach on held-out pairs is known:
 :func:`preference_ceiling`.
 
-The spurious feature: the candidates are drawn with distinct tokens (no repeats), so in the
-preference data longer responses are mostly better (more answers) and nothing teaches a reward
-model that repeating a token is bad. A reward model that learns "longer is better" fits these
-pairs well, and a policy optimised against it learns to pad its answers with repeats that the
-gold reward punishes: reward hacking, shown rather than told (:func:`chosen_longer_fraction`
-measures the correlation).
+The spurious feature, length: the labeller is a hurried human who favours longer answers,
+ranking by the utility :math:`u = g + \lambda_\text{len} |y|` (:func:`labeller_utility`, 0.2
+per content token by default; Singhal et al. 2023 measure this bias in real preference data),
+so the pairs' probabilities are :math:`\sigma(\beta_h (u_i - u_j))` and the ceiling is
+computed from :math:`u`. The candidates are drawn with distinct tokens (no repeats), and longer
+ones are also mostly better (more answers), so nothing teaches a reward model that repeating a
+token is bad. A reward model fits these pairs well by learning "longer is better", and a policy
+optimised against it without a KL leash pads its answers with off-topic tokens and repeats
+that the gold reward punishes: reward hacking, shown rather than told
+(:func:`chosen_longer_fraction` measures the correlation in the pairs; the RL history's
+lengths and repeats measure the hacking).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from rlkit.seeding import make_rng
 __all__ = [
     "EOS",
     "FIRST_CONTENT",
+    "GoldTerms",
     "PAD",
     "SEP",
     "PreferenceData",
@@ -54,6 +60,8 @@ __all__ = [
     "chosen_longer_fraction",
     "demonstrations",
     "gold_reward",
+    "gold_terms",
+    "labeller_utility",
     "make_preference_data",
     "preference_ceiling",
     "rank_by_preference",
@@ -103,6 +111,10 @@ class TaskConfig:
     """The demonstrator answers each prompt token with this probability (decent, not optimal)."""
     demo_off_topic_prob: float = 0.25
     """The demonstrator adds each of two off-topic tokens with this probability."""
+    length_bias: float = 0.2
+    """lambda_len, the labeller's length bias: each content token of a response adds this to
+    the utility the labeller ranks by, u = g + lambda_len |y| (:func:`labeller_utility`); the
+    gold reward has no such term (0: an unbiased labeller; 0.1 to 0.5)."""
 
     def __post_init__(self) -> None:
         if self.n_content < 4 or self.n_content % 2:
@@ -116,7 +128,7 @@ class TaskConfig:
         if self.max_response_len < longest:
             raise ValueError(f"max_response_len must be >= {longest} (answers + off-topic + "
                              f"EOS); got {self.max_response_len}")
-        for name in ("off_topic_penalty", "repeat_penalty", "human_beta"):
+        for name in ("off_topic_penalty", "repeat_penalty", "human_beta", "length_bias"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
         for name in ("demo_answer_prob", "demo_off_topic_prob"):
@@ -207,6 +219,34 @@ def gold_reward(
         (array([2.]), array([0.5]))
 
     """
+    terms = gold_terms(prompts, responses, config)
+    return (terms.answered - config.off_topic_penalty * terms.off_topic
+            - config.repeat_penalty * terms.repeats).astype(np.float64)
+
+
+class GoldTerms(NamedTuple):
+    """The counts the gold reward is made of, one entry per response (int64 ``(n,)`` each)."""
+
+    answered: np.ndarray
+    """Prompt tokens the response answers."""
+    off_topic: np.ndarray
+    """Distinct response tokens that answer no prompt token."""
+    repeats: np.ndarray
+    """Repetitions of a token already in the response."""
+
+
+def gold_terms(
+    prompts: np.ndarray,
+    responses: np.ndarray,
+    config: TaskConfig = TaskConfig(),  # noqa: B008 (frozen)
+) -> GoldTerms:
+    """What :func:`gold_reward` counts: answers, distinct off-topic tokens, repeats.
+
+    Example:
+        >>> gold_terms(np.array([[0, 0, 3, 4]]), np.array([[8, 9, 9, 5, 1, 0]]))
+        GoldTerms(answered=array([2]), off_topic=array([1]), repeats=array([1]))
+
+    """
     prompts, responses = np.asarray(prompts), np.asarray(responses)
     if prompts.ndim != 2 or responses.ndim != 2 or len(prompts) != len(responses):
         raise ValueError(f"prompts (n, P) and responses (n, T) must have the same n; got "
@@ -217,11 +257,29 @@ def gold_reward(
     wanted = _token_counts(np.where(prompts >= FIRST_CONTENT, answer_of(prompts, config), PAD),
                            config) > 0
     present = counts > 0
-    answered = (present & wanted).sum(axis=1)
-    off_topic = (present & ~wanted).sum(axis=1)
-    repeats = np.maximum(counts - 1, 0).sum(axis=1)
-    return (answered - config.off_topic_penalty * off_topic
-            - config.repeat_penalty * repeats).astype(np.float64)
+    return GoldTerms((present & wanted).sum(axis=1), (present & ~wanted).sum(axis=1),
+                     np.maximum(counts - 1, 0).sum(axis=1))
+
+
+def labeller_utility(
+    prompts: np.ndarray,
+    responses: np.ndarray,
+    config: TaskConfig = TaskConfig(),  # noqa: B008 (frozen)
+) -> np.ndarray:
+    r"""What the labeller ranks by: :math:`u(x, y) = g(x, y) + \lambda_\text{len} |y|`.
+
+    :math:`|y|` counts the response's content tokens (EOS and what follows it excluded). With
+    ``length_bias`` 0 it is the gold reward.
+
+    Example:
+        >>> config = TaskConfig(length_bias=0.25)
+        >>> labeller_utility(np.array([[0, 0, 3, 4]]), np.array([[8, 9, 5, 1, 0]]), config)
+        array([2.25])
+
+    """
+    terms = gold_terms(prompts, responses, config)
+    content = terms.answered + terms.off_topic + terms.repeats
+    return gold_reward(prompts, responses, config) + config.length_bias * content
 
 
 def _token_counts(tokens: np.ndarray, config: TaskConfig) -> np.ndarray:
@@ -365,7 +423,11 @@ class PreferenceData(NamedTuple):
     rankings: np.ndarray
     """``(n, k)`` indices into ``responses``, the labeller's favourite first."""
     gold: np.ndarray
-    """``(n, k)`` the hidden gold rewards (for the ceiling and for plots, never for training)."""
+    """``(n, k)`` the hidden gold rewards (for plots and evaluation, never for training)."""
+    utility: np.ndarray
+    """``(n, k)`` the labeller's utilities (:func:`labeller_utility`), whose Bradley-Terry
+    probabilities the rankings follow: the ceiling's input (equal to ``gold`` when the
+    labeller has no length bias)."""
 
 
 def make_preference_data(
@@ -380,17 +442,18 @@ def make_preference_data(
         >>> data = make_preference_data(500, k=4, rng=0)
         >>> data.responses.shape, data.rankings.shape
         ((500, 4, 8), (500, 4))
-        >>> 0.7 < preference_ceiling(data.gold, TaskConfig().human_beta) < 0.9
+        >>> 0.7 < preference_ceiling(data.utility, TaskConfig().human_beta) < 0.9
         True
 
     """
     rng = make_rng(rng)
     prompts = sample_prompts(n_prompts, config, rng)
     responses = sample_candidates(prompts, k, config, rng)
-    gold = gold_reward(np.repeat(prompts, k, axis=0),
-                       responses.reshape(n_prompts * k, -1), config).reshape(n_prompts, k)
-    rankings = rank_by_preference(gold, config.human_beta, rng)
-    return PreferenceData(prompts, responses, rankings, gold)
+    flat = np.repeat(prompts, k, axis=0), responses.reshape(n_prompts * k, -1)
+    gold = gold_reward(*flat, config).reshape(n_prompts, k)
+    utility = labeller_utility(*flat, config).reshape(n_prompts, k)
+    rankings = rank_by_preference(utility, config.human_beta, rng)
+    return PreferenceData(prompts, responses, rankings, gold, utility)
 
 
 def chosen_longer_fraction(chosen: np.ndarray, rejected: np.ndarray) -> float:
