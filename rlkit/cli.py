@@ -1,9 +1,10 @@
-"""Command line: ``python -m rlkit solve ENV`` and ``python -m rlkit train ALGORITHM``.
+"""Command line: ``python -m rlkit solve ENV``, ``train ALGORITHM`` and ``rlhf STAGE``.
 
 ``solve`` solves the lecture's GridWorld or a Gymnasium toy-text env exactly and prints ``V*``
 and the greedy policy. ``train`` trains a reference deep-RL agent (:mod:`rlkit.agents`) on a
 Gymnasium env, showing a progress bar, and prints its evaluations and the final one (mean and
-standard deviation of the return over N episodes). :func:`main` takes ``argv`` and returns the
+standard deviation of the return over N episodes). ``rlhf`` runs a stage of the toy RLHF stack
+(:mod:`rlkit.rlhf.cli`). :func:`main` takes ``argv`` and returns the
 exit code (0 ok, 2 bad input), so tests can call it directly.
 """
 
@@ -188,7 +189,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     solve.set_defaults(handler=_solve, subparser=solve)
     _add_train_parser(commands)
+    _add_rlhf_parser(commands)
     return parser
+
+
+def _add_rlhf_parser(commands: Any) -> None:
+    from rlkit.rlhf import cli as rlhf_cli
+
+    rlhf = commands.add_parser(
+        "rlhf",
+        help="run a stage of the toy RLHF stack (sft, rm, reinforce, rloo, ppo, rebel, dpo, "
+        "best-of-n, sweep) and print its figures",
+        description=(
+            "Run one stage of rlkit.rlhf on the synthetic task (SFT and the reward model first, "
+            "when the stage needs them), then print the figures: the reward model's accuracy "
+            "next to the ceiling; for a policy, the proxy (reward-model) and gold reward, "
+            "KL(pi || pi_SFT), length, repeats, off-topic tokens and the gold-reward win rate "
+            "against SFT on held-out prompts."
+        ),
+        epilog=f"examples:\n{rlhf_cli.EXAMPLES}\n{_EXIT_STATUS}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rlhf_cli.add_arguments(rlhf)
+    rlhf.set_defaults(handler=_rlhf, subparser=rlhf)
+
+
+def _rlhf(args: argparse.Namespace) -> int:
+    from rlkit.rlhf import cli as rlhf_cli
+
+    try:
+        return rlhf_cli.run(args)
+    except ValueError as error:
+        raise _BadInput(str(error)) from error
 
 
 def _add_train_parser(commands: Any) -> None:

@@ -24,9 +24,18 @@ import numpy as np
 import torch
 
 from rlkit.rlhf.model import CausalLM, RewardModel, Samples, sample_responses
-from rlkit.rlhf.task import TaskConfig, gold_reward, gold_terms, response_lengths
+from rlkit.rlhf.task import (
+    EOS,
+    FIRST_CONTENT,
+    TaskConfig,
+    answer_of,
+    gold_reward,
+    gold_terms,
+    response_lengths,
+)
 
-__all__ = ["Rollout", "SampleStats", "evaluate_policy", "rollout", "sample_stats", "win_rate"]
+__all__ = ["Rollout", "SampleStats", "describe", "evaluate_policy", "rollout", "sample_stats",
+           "win_rate"]
 
 
 class Rollout(NamedTuple):
@@ -46,7 +55,7 @@ class SampleStats(NamedTuple):
     """Means over a batch of sampled responses."""
 
     proxy: float
-    """Reward-model score."""
+    """Reward-model score (NaN when measured without a reward model)."""
     gold: float
     """Gold reward (the hidden human)."""
     kl: float
@@ -63,7 +72,7 @@ class SampleStats(NamedTuple):
 def rollout(
     model: CausalLM,
     ref_model: CausalLM,
-    reward_model: RewardModel,
+    reward_model: RewardModel | None,
     prompts: torch.Tensor,
     max_len: int,
     generator: torch.Generator,
@@ -73,7 +82,7 @@ def rollout(
     Args:
         model: The policy being trained (or evaluated).
         ref_model: The reference :math:`\pi^\text{SFT}`.
-        reward_model: The learned reward :math:`r_\theta`.
+        reward_model: The learned reward :math:`r_\theta` (None: the scores are NaN).
         prompts: ``(B, P)`` prompts.
         max_len: Response width T.
         generator: The sampling noise.
@@ -84,7 +93,9 @@ def rollout(
     """
     samples = sample_responses(model, prompts, max_len, generator)
     ref_log_probs = ref_model.log_probs(prompts, samples.responses)
-    return Rollout(prompts, samples, ref_log_probs, reward_model(prompts, samples.responses))
+    scores = (torch.full((len(prompts),), float("nan")) if reward_model is None
+              else reward_model(prompts, samples.responses))
+    return Rollout(prompts, samples, ref_log_probs, scores)
 
 
 def sample_stats(batch: Rollout, task: TaskConfig) -> SampleStats:
@@ -105,7 +116,7 @@ def sample_stats(batch: Rollout, task: TaskConfig) -> SampleStats:
 def evaluate_policy(
     model: CausalLM,
     ref_model: CausalLM,
-    reward_model: RewardModel,
+    reward_model: RewardModel | None,
     prompts: np.ndarray,
     task: TaskConfig,
     seed: int,
@@ -150,3 +161,30 @@ def win_rate(
     """
     gap = gold_reward(prompts, responses, task) - gold_reward(prompts, baseline_responses, task)
     return float(((gap > 0) + 0.5 * (gap == 0)).mean())
+
+
+def describe(
+    prompt: np.ndarray,
+    response: np.ndarray,
+    task: TaskConfig = TaskConfig(),  # noqa: B008 (frozen)
+) -> str:
+    """One line for a prompt and a response: content tokens as letters, the gold reward.
+
+    Content token ``FIRST_CONTENT + i`` prints as the i-th letter; the answers the prompt
+    wants follow the arrow.
+
+    Example:
+        >>> describe(np.array([0, 0, 3, 4]), np.array([8, 9, 9, 5, 1, 0, 0, 0]))
+        'a b -> f g | f g g c <eos> | gold 0.50'
+
+    """
+    def letters(tokens: np.ndarray) -> list[str]:
+        return [chr(ord("a") + int(token) - FIRST_CONTENT) for token in tokens]
+
+    prompt, response = np.asarray(prompt), np.asarray(response)
+    asked = prompt[prompt >= FIRST_CONTENT]
+    ended = int(np.argmax(response == EOS)) if (response == EOS).any() else len(response)
+    said = letters(response[:ended]) + (["<eos>"] if ended < len(response) else ["<cut>"])
+    gold = float(gold_reward(prompt[None], response[None], task)[0])
+    return (f"{' '.join(letters(asked))} -> {' '.join(letters(answer_of(asked, task)))} | "
+            f"{' '.join(said)} | gold {gold:.2f}")

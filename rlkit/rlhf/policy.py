@@ -77,6 +77,7 @@ __all__ = [
     "PRESETS",
     "PolicyConfig",
     "PolicyHistory",
+    "beta_sweep",
     "default_config",
     "train_policy",
 ]
@@ -115,10 +116,10 @@ class PolicyConfig:
     baseline_decay: float = 0.9
     """reinforce: the baseline is b <- decay * b + (1 - decay) * mean return (0 to 0.99)."""
     epochs: int = 2
-    """ppo, rebel: passes over each batch (1 to 4)."""
-    n_minibatches: int = 2
-    """ppo, rebel: minibatches of responses per epoch (must divide the batch; rebel: the
-    batch of pairs)."""
+    """ppo, rebel: passes over each batch (1 to 4; each pass costs about one sampling step)."""
+    n_minibatches: int = 1
+    """ppo, rebel: minibatches per epoch (must divide the batch of responses; rebel: of
+    pairs). One: on one CPU thread a step's cost is per pass, not per response."""
     clip_eps: float = 0.2
     """ppo: epsilon of L^CLIP (0.1 to 0.3)."""
     gae_lambda: float = 0.95
@@ -168,10 +169,11 @@ class PolicyConfig:
 PRESETS: dict[str, PolicyConfig] = {
     "reinforce": PolicyConfig(method="reinforce", k=1, prompts_per_step=64),
     "rloo": PolicyConfig(method="rloo", k=4, prompts_per_step=16),
-    "ppo": PolicyConfig(method="ppo", k=1, prompts_per_step=64),
-    "rebel": PolicyConfig(method="rebel", k=2, prompts_per_step=32),
+    "ppo": PolicyConfig(method="ppo", k=1, prompts_per_step=64, steps=60),
+    "rebel": PolicyConfig(method="rebel", k=2, prompts_per_step=32, steps=80),
 }
-"""Each method's settings, 64 responses per step."""
+"""Each method's settings: 64 responses per step, a few seconds per run on one CPU thread
+(ppo and rebel take two passes per batch, so fewer steps: about the same wall time)."""
 
 
 def default_config(method: str = "rloo", **overrides: Any) -> PolicyConfig:
@@ -325,7 +327,7 @@ def _train(
         parameter.requires_grad_(True)
     ref_model = sft_model
     parameters = list(policy.parameters())
-    groups: list[dict[str, Any]] = [{"params": parameters, "lr": config.learning_rate}]
+    groups: list[dict[str, Any]] = [{"params": list(parameters), "lr": config.learning_rate}]
     critic = None
     if config.method == "ppo":
         critic = ValueModel.from_reward_model(reward_model).train()
@@ -453,3 +455,37 @@ def _train(
         rollout(policy, ref_model, reward_model, torch.as_tensor(eval_prompts),
                 task.max_response_len, torch.Generator().manual_seed(seed + 1)), task)
     return policy, history
+
+
+def beta_sweep(
+    sft_model: CausalLM,
+    reward_model: RewardModel,
+    betas: tuple[float, ...] = (0.3, 0.1, 0.03, 0.01, 0.0),
+    config: PolicyConfig = PRESETS["rloo"],
+    *,
+    seed: int,
+    progress: bool = False,
+    **pieces: Callable[..., Any],
+) -> list[PolicyHistory]:
+    """The over-optimisation sweep: one :func:`train_policy` run per ``beta``, same seed.
+
+    Gao, Schulman and Hilton (2022): as beta falls to 0 the policy moves further from SFT
+    (larger KL), the proxy reward keeps rising and the gold reward peaks and falls. Plot each
+    history's ``final.gold`` and ``final.proxy`` (or the per-step curves) against
+    ``sqrt(kl)``.
+
+    Args:
+        sft_model: The reference and starting policy.
+        reward_model: The learned reward.
+        betas: The KL coefficients, each >= 0.
+        config: Settings of each run (its ``beta`` is replaced).
+        seed: The seed of every run (the runs differ by beta only).
+        progress: Show a progress bar per run.
+        **pieces: Replacements for :func:`train_policy`'s math pieces (``kl_rewards_fn``, ...).
+
+    Returns:
+        One :class:`PolicyHistory` per beta, in order.
+
+    """
+    return [train_policy(sft_model, reward_model, dataclasses.replace(config, beta=beta),
+                         seed=seed, progress=progress, **pieces)[1] for beta in betas]

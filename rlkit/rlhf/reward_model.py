@@ -42,6 +42,7 @@ from rlkit.schedules import linear_schedule
 from rlkit.seeding import seed_everything
 
 __all__ = [
+    "PairBatcher",
     "RewardModelConfig",
     "RewardModelHistory",
     "evaluate_reward_model",
@@ -135,6 +136,39 @@ def pair_indices(
             np.asarray(rejected, dtype=np.int64))
 
 
+class PairBatcher:
+    """The comparisons of a batch of prompts, all of a prompt's together (as InstructGPT).
+
+    Built once from the flat ``(prompt, chosen, rejected)`` arrays of :func:`pair_indices`;
+    :meth:`of` returns, for a batch of prompt rows, which flat comparisons it holds and the
+    row of each inside the batch, so that each response is scored once per step.
+
+    Example:
+        >>> batcher = PairBatcher(*pair_indices(np.array([[0, 1], [1, 0], [0, 1]])))
+        >>> pairs, local = batcher.of(np.array([2, 0]))
+        >>> pairs.tolist(), local.tolist()
+        ([2, 0], [0, 1])
+
+    """
+
+    def __init__(self, prompt: np.ndarray, chosen: np.ndarray, rejected: np.ndarray) -> None:
+        """Index the comparisons by prompt (arrays as :func:`pair_indices` returns them)."""
+        if len(prompt) == 0:
+            raise ValueError("pairs_fn returned no comparisons for any training ranking")
+        self.prompt, self.chosen, self.rejected = prompt, chosen, rejected
+        groups = np.split(np.arange(len(prompt)), np.flatnonzero(np.diff(prompt)) + 1)
+        self._pairs_of_prompt = {int(prompt[group[0]]): group for group in groups}
+
+    def of(self, batch: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
+        """The flat indices of ``batch``'s comparisons and the batch row of each."""
+        where = {int(row): local for local, row in enumerate(batch)}
+        pairs = np.concatenate([self._pairs_of_prompt.get(int(row), np.zeros(0, np.int64))
+                                for row in batch]).astype(np.int64)
+        local = torch.as_tensor([where[int(row)] for row in self.prompt[pairs]],
+                                dtype=torch.long)
+        return pairs, local
+
+
 def score_responses(
     reward_model: RewardModel, prompts: torch.Tensor, responses: torch.Tensor
 ) -> torch.Tensor:
@@ -196,13 +230,10 @@ def train_reward_model(
         else:
             reward_model = RewardModel.from_language_model(init)
         history = RewardModelHistory(ceiling=preference_ceiling(held_out.utility, task.human_beta))
-        prompt, chosen, rejected = pair_indices(train.rankings, pairs_fn)
-        if len(prompt) == 0:
-            raise ValueError("pairs_fn returned no comparisons for any training ranking")
+        batcher = PairBatcher(*pair_indices(train.rankings, pairs_fn))
+        prompt, chosen, rejected = batcher.prompt, batcher.chosen, batcher.rejected
         history.train_chosen_longer = chosen_longer_fraction(
             train.responses[prompt, chosen], train.responses[prompt, rejected])
-        pairs_of = np.split(np.arange(len(prompt)), np.flatnonzero(np.diff(prompt)) + 1)
-        pairs_of_prompt = {int(prompt[group[0]]): group for group in pairs_of}
         prompts_t, responses_t = torch.as_tensor(train.prompts), torch.as_tensor(train.responses)
         optimizer = torch.optim.Adam(reward_model.parameters(), lr=config.learning_rate)
         history.held_out_accuracy.append(evaluate_reward_model(reward_model, held_out))
@@ -221,11 +252,7 @@ def train_reward_model(
                 for step in range(steps_per_epoch):
                     batch = order[step * config.batch_size:(step + 1) * config.batch_size]
                     scores = score_responses(reward_model, prompts_t[batch], responses_t[batch])
-                    where = {int(row): local for local, row in enumerate(batch)}
-                    pairs = np.concatenate([pairs_of_prompt.get(int(row), []) for row in batch])
-                    pairs = pairs.astype(np.int64)
-                    local = torch.as_tensor([where[int(row)] for row in prompt[pairs]],
-                                            dtype=torch.long)
+                    pairs, local = batcher.of(batch)
                     loss = loss_fn(scores[local, torch.as_tensor(chosen[pairs])],
                                    scores[local, torch.as_tensor(rejected[pairs])])
                     optimizer.zero_grad()
