@@ -42,7 +42,7 @@ EXAMPLES = """\
       RLOO with 2 samples per prompt; gold and proxy reward, KL, win rate against SFT
   python -m rlkit rlhf ppo --beta 0 --samples 5
       no KL penalty: watch the samples pad with repeats the gold reward punishes
-  python -m rlkit rlhf sweep --betas 0.3,0.1,0.03,0.01,0
+  python -m rlkit rlhf sweep --betas 1,0.3,0.1,0.03,0.01,0
       the over-optimisation sweep (Gao et al. 2022), with best-of-n on the same KL axis
 """
 EVAL_SEED_OFFSET = 10_000
@@ -54,15 +54,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("stage", choices=STAGES, metavar="{" + ",".join(STAGES) + "}")
     parser.add_argument("--seed", type=int, default=0, help="seed of every stage (default: 0)")
     parser.add_argument("--beta", type=float, default=None,
-                        help="KL coefficient (RL default: 0.05; dpo: 0.1)")
+                        help="KL coefficient (default: the RL preset's, "
+                        "rlkit.rlhf.policy.PRESETS; dpo: 0.3)")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
                         help="RL steps (default: the method's preset, rlkit.rlhf.policy.PRESETS)")
     parser.add_argument("--k", type=int, default=None,
                         help="samples per prompt (default: reinforce, ppo 1; rloo 4; rebel 2)")
     parser.add_argument("--method", choices=METHODS, default="rloo",
                         help="sweep: the RL method swept (default: rloo)")
-    parser.add_argument("--betas", default="0.3,0.1,0.03,0.01,0",
-                        help="sweep: comma-separated betas (default: 0.3,0.1,0.03,0.01,0)")
+    parser.add_argument("--betas", default="1,0.3,0.1,0.03,0",
+                        help="sweep: comma-separated betas (default: 1,0.3,0.1,0.03,0)")
     parser.add_argument("--n", default="1,2,4,8,16", metavar="N[,N...]",
                         help="best-of-n, sweep: the n values (default: 1,2,4,8,16)")
     parser.add_argument("--eval-prompts", type=int, default=1_000, metavar="N",
@@ -80,6 +81,11 @@ def _numbers(text: str, name: str, kind: type) -> list[Any]:
     if not values:
         raise ValueError(f"{name} needs at least one value")
     return values
+
+
+def _overrides(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
+    """The PolicyConfig fields given on the command line."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
 def _stats_line(name: str, stats: SampleStats, win: float | None = None) -> str:
@@ -140,6 +146,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seed must be >= 0; got {args.seed}")
     if args.eval_prompts < 1 or args.samples < 0:
         raise ValueError("--eval-prompts must be >= 1 and --samples >= 0")
+    betas, ns = _numbers(args.betas, "--betas", float), _numbers(args.n, "--n", int)
+    if min(betas) < 0 or min(ns) < 1:
+        raise ValueError(f"--betas must be >= 0 and --n >= 1; got {args.betas!r}, {args.n!r}")
+    if args.stage in METHODS:  # a bad setting fails before anything is trained
+        default_config(args.stage, **_overrides(args, ("beta", "steps", "k")))
     stack = _Stack(args)
     if args.stage == "sft":
         _sft(stack)
@@ -150,9 +161,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.stage == "dpo":
         _dpo(stack)
     elif args.stage == "best-of-n":
-        _best_of_n(stack, _numbers(args.n, "--n", int))
+        _best_of_n(stack, ns)
     else:
-        _sweep(stack)
+        _sweep(stack, betas, ns)
     return 0
 
 
@@ -176,10 +187,8 @@ def _sft_row(stack: _Stack) -> np.ndarray:
 
 
 def _rl(stack: _Stack, method: str) -> None:
+    config = default_config(method, **_overrides(stack.args, ("beta", "steps", "k")))
     args = stack.args
-    overrides = {name: value for name, value in (("beta", args.beta), ("steps", args.steps),
-                                                 ("k", args.k)) if value is not None}
-    config = default_config(method, **overrides)
     sft, reward_model = stack.sft, stack.reward_model
     start = time.perf_counter()
     policy, history = train_policy(sft, reward_model, config, seed=args.seed,
@@ -224,12 +233,9 @@ def _best_of_n(stack: _Stack, ns: list[int], header: bool = True) -> None:
         print(_stats_line(f"best-of-{n}", stats, win))
 
 
-def _sweep(stack: _Stack) -> None:
+def _sweep(stack: _Stack, betas: list[float], ns: list[int]) -> None:
     args = stack.args
-    betas = _numbers(args.betas, "--betas", float)
-    overrides = {name: value for name, value in (("steps", args.steps), ("k", args.k))
-                 if value is not None}
-    config = default_config(args.method, **overrides)
+    config = default_config(args.method, **_overrides(args, ("steps", "k")))
     sft, reward_model = stack.sft, stack.reward_model
     start = time.perf_counter()
     histories = beta_sweep(sft, reward_model, tuple(betas), config, seed=args.seed,
@@ -242,4 +248,4 @@ def _sweep(stack: _Stack) -> None:
         assert history.final is not None
         print(_stats_line(f"beta={beta:g}", history.final))
     print("best-of-n (KL exact: log n - (n - 1) / n):")
-    _best_of_n(stack, _numbers(args.n, "--n", int), header=False)
+    _best_of_n(stack, ns, header=False)
