@@ -11,8 +11,10 @@ from rlkit.rlhf.task import (
     PAD,
     TaskConfig,
     answer_of,
+    chosen_longer_fraction,
     demonstrations,
     gold_reward,
+    labeller_utility,
     make_preference_data,
     preference_ceiling,
     rank_by_preference,
@@ -77,16 +79,39 @@ def test_rankings_have_bradley_terry_marginals():
         assert observed == pytest.approx(expected, abs=0.012)
 
 
-def test_ceiling_is_the_gold_predictors_accuracy():
+def test_ceiling_is_the_labeller_utilitys_accuracy():
     data = make_preference_data(3000, 4, CONFIG, rng=4)
     position = np.argsort(data.rankings, axis=1)
     i, j = np.triu_indices(4, k=1)
-    gap = data.gold[:, i] - data.gold[:, j]
     i_first = position[:, i] < position[:, j]
-    correct = np.where(gap == 0, 0.5, (gap > 0) == i_first)
-    ceiling = preference_ceiling(data.gold, CONFIG.human_beta)
-    assert correct.mean() == pytest.approx(ceiling, abs=0.01)
+
+    def accuracy(scores):
+        gap = scores[:, i] - scores[:, j]
+        return np.where(gap == 0, 0.5, (gap > 0) == i_first).mean()
+
+    ceiling = preference_ceiling(data.utility, CONFIG.human_beta)
+    assert accuracy(data.utility) == pytest.approx(ceiling, abs=0.01)
+    assert accuracy(data.gold) < accuracy(data.utility)  # the labeller is not the gold reward
     assert preference_ceiling(np.zeros((3, 4)), 2.0) == 0.5
+
+
+def test_the_labeller_favours_length_by_length_bias():
+    prompts = np.array([[0, 0, 3, 4]] * 3)  # answers 8 and 9
+    responses = np.array([[8, EOS, 0, 0, 0], [8, 5, 6, EOS, 0], [8, 8, 8, 8, 8]])  # last: cut
+    gold = gold_reward(prompts, responses)
+    assert gold.tolist() == [1.0, 0.0, -3.0]
+    assert (labeller_utility(prompts, responses, TaskConfig(length_bias=0.0)) == gold).all()
+    biased = labeller_utility(prompts, responses, TaskConfig(length_bias=0.5))
+    assert biased.tolist() == [1.5, 1.5, -0.5]  # + 0.5 per content token
+    unbiased = make_preference_data(2000, 4, TaskConfig(length_bias=0.0), rng=5)
+    assert (unbiased.utility == unbiased.gold).all()
+
+    def chosen_longer(data):
+        first, last = data.rankings[:, 0], data.rankings[:, -1]
+        rows = np.arange(len(first))
+        return chosen_longer_fraction(data.responses[rows, first], data.responses[rows, last])
+
+    assert chosen_longer(make_preference_data(2000, 4, CONFIG, rng=5)) > chosen_longer(unbiased)
 
 
 def test_bad_settings_say_what_to_fix():
@@ -94,3 +119,5 @@ def test_bad_settings_say_what_to_fix():
         TaskConfig(n_content=7)
     with pytest.raises(ValueError, match="max_response_len"):
         TaskConfig(max_response_len=4)
+    with pytest.raises(ValueError, match="length_bias must be >= 0"):
+        TaskConfig(length_bias=-0.1)
