@@ -16,8 +16,8 @@ For each seed, on one torch thread, every stage with its default settings:
   each): the gold-reward *win rate against SFT* (the fraction of prompts where the method's
   response has a higher gold reward than SFT's response to the same prompt, a tie counting
   1/2, so SFT against itself is 0.5 by definition), the gold and proxy reward, the KL to SFT
-  (estimated from the samples; best-of-n: exact) and the stage's wall time; then the mean and
-  standard deviation over seeds.
+  (estimated from the samples; best-of-n: exact) and the stage's wall and CPU time (SFT's
+  row: its training); then the mean and standard deviation over seeds.
 - With ``--sweep``: the over-optimisation sweep of RLOO (k = 4) over beta, final gold and
   proxy reward against sqrt(KL), and best-of-n for n = 1 ... 64 on the same axis.
 
@@ -57,6 +57,24 @@ SWEEP_BETAS = (1.0, 0.3, 0.1, 0.03, 0.01, 0.0)
 SWEEP_NS = (1, 2, 4, 8, 16, 32, 64)
 
 
+class Clock:
+    """Wall and CPU seconds between laps.
+
+    CPU time hardly moves when other jobs share the machine; wall time does.
+    """
+
+    def __init__(self) -> None:
+        """Start the clock."""
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def lap(self) -> tuple[float, float]:
+        """``(wall, cpu)`` seconds since the last lap."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        lap = (wall - self.wall, cpu - self.cpu)
+        self.wall, self.cpu = wall, cpu
+        return lap
+
+
 def mean_std(values: list[float]) -> str:
     """``mean ± std`` over seeds (std with n - 1; 0 for one seed)."""
     std = statistics.stdev(values) if len(values) > 1 else 0.0
@@ -77,52 +95,59 @@ def main() -> None:
     fractions, rm_seconds, sft_seconds = [], [], []
     table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for seed in range(args.seeds):
+        clock = Clock()
         sft_model, sft = train_sft(seed=seed)
+        sft_time = clock.lap()
         sft_seconds.append(sft.seconds)
         samples = sample_responses(sft_model, torch.as_tensor(prompts), task.max_response_len,
                                    torch.Generator().manual_seed(seed))
         gold = float(gold_reward(prompts, samples.responses.numpy(), task).mean())
         print(f"seed {seed} SFT: {sft.seconds:5.2f} s, held-out NLL/token "
               f"{sft.held_out_nll[0]:.3f} -> {sft.held_out_nll[-1]:.3f}, gold reward {gold:.3f}")
+        clock.lap()
         reward_model, rm = train_reward_model(seed=seed)
+        rm_time = clock.lap()
         fractions.append(rm.fraction_of_ceiling)
         rm_seconds.append(rm.seconds)
         print(f"seed {seed} reward model: accuracy {rm.held_out_accuracy[-1]:.4f}, ceiling "
-              f"{rm.ceiling:.4f} ({100 * rm.fraction_of_ceiling:.1f} %), {rm.seconds:5.2f} s, "
+              f"{rm.ceiling:.4f} ({100 * rm.fraction_of_ceiling:.1f} %), {rm.seconds:5.2f} s "
+              f"(train_reward_model in all: {rm_time[0]:.2f} s, {rm_time[1]:.2f} s CPU), "
               f"chosen longer in {100 * rm.train_chosen_longer:.1f} % of training pairs")
 
         eval_seed = seed + 10_000
         sft_stats, sft_responses = evaluate_policy(sft_model, sft_model, reward_model, prompts,
                                                    task, eval_seed)
 
-        def record(name: str, stats: SampleStats, responses: np.ndarray, seconds: float,
-                   seed: int = seed, baseline: np.ndarray = sft_responses) -> None:
+        def record(name: str, stats: SampleStats, responses: np.ndarray,
+                   seconds: tuple[float, float], seed: int = seed,
+                   baseline: np.ndarray = sft_responses) -> None:
             row = table[name]
             row["win"].append(win_rate(prompts, responses, baseline, task))
             row["gold"].append(stats.gold)
             row["proxy"].append(stats.proxy)
             row["kl"].append(stats.kl)
             row["length"].append(stats.length)
-            row["seconds"].append(seconds)
+            row["seconds"].append(seconds[0])
+            row["cpu"].append(seconds[1])
             print(f"seed {seed} {name:<11} win {row['win'][-1]:.3f}  gold {stats.gold:6.3f}  "
                   f"proxy {stats.proxy:6.3f}  KL {stats.kl:6.3f}  length {stats.length:4.2f}  "
-                  f"{seconds:5.2f} s", flush=True)
+                  f"{seconds[0]:5.2f} s ({seconds[1]:5.2f} s CPU)", flush=True)
 
-        record("SFT", sft_stats, sft_responses, sft.seconds)
-        start = time.perf_counter()
+        record("SFT", sft_stats, sft_responses, sft_time)
+        clock.lap()
         policy, _ = train_dpo(sft_model, seed=seed)
-        seconds = time.perf_counter() - start
+        seconds = clock.lap()
         record("DPO", *evaluate_policy(policy, sft_model, reward_model, prompts, task,
                                        eval_seed), seconds)
         for name, config in METHODS.items():
-            start = time.perf_counter()
+            clock.lap()
             policy, _ = train_policy(sft_model, reward_model, config, seed=seed)
-            seconds = time.perf_counter() - start
+            seconds = clock.lap()
             record(name, *evaluate_policy(policy, sft_model, reward_model, prompts, task,
                                           eval_seed), seconds)
-        start = time.perf_counter()
+        clock.lap()
         stats, responses = best_of_n(sft_model, reward_model, prompts, BEST_OF, task, eval_seed)
-        record(f"best-of-{BEST_OF}", stats, responses, time.perf_counter() - start)
+        record(f"best-of-{BEST_OF}", stats, responses, clock.lap())
 
         if args.sweep:
             start = time.perf_counter()
@@ -145,10 +170,10 @@ def main() -> None:
           f"{100 * min(fractions):.1f} %), {statistics.mean(rm_seconds):.2f} s (max "
           f"{max(rm_seconds):.2f} s)")
     print(f"{'method':<12} {'win rate vs SFT':>15} {'gold':>15} {'proxy':>15} {'KL':>15} "
-          f"{'seconds':>15}")
+          f"{'seconds':>15} {'CPU seconds':>15}")
     for name, row in table.items():
-        print(f"{name:<12} " + " ".join(f"{mean_std(row[key]):>15}"
-                                       for key in ("win", "gold", "proxy", "kl", "seconds")))
+        columns = ("win", "gold", "proxy", "kl", "seconds", "cpu")
+        print(f"{name:<12} " + " ".join(f"{mean_std(row[key]):>15}" for key in columns))
     assert np.isfinite(fractions).all()
 
 
