@@ -262,3 +262,26 @@ def test_dpo_beats_sft(stack):
     assert history.losses[0] == pytest.approx(math.log(2), abs=1e-6)
     assert history.final.gold > sft_stats.gold + 0.2  # seed 0: 2.36
     assert np.mean(history.reward_accuracies[-10:]) > 0.7
+
+
+def test_progress_bars_end_green(monkeypatch):
+    """The RL and DPO bars run to their total and close as a success in a notebook."""
+    pytest.importorskip("ipywidgets")
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    from rlkit.rlhf import dpo, policy
+
+    made = []
+
+    class Recorded(notebook_tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(policy, "tqdm", Recorded)
+    monkeypatch.setattr(dpo, "tqdm", Recorded)
+    sft, reward_model = untrained()
+    train_policy(sft, reward_model, tiny("rloo"), seed=0, progress=True)
+    train_dpo(sft, DPOConfig(n_prompts=32, epochs=1, n_eval_prompts=8), seed=0, progress=True)
+    assert [bar.n for bar in made] == [3, 1]
+    assert [bar.container.children[1].bar_style for bar in made] == ["success", "success"]
