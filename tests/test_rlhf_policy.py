@@ -67,6 +67,10 @@ def test_default_config_rejects_unknown_fields_and_methods():
     for method in METHODS:  # every preset samples 64 responses per step
         config = default_config(method)
         assert config.method == method and config.prompts_per_step * config.k == 64
+    assert default_config("rebel", size="notebook").steps < default_config("rebel").steps
+    assert default_config("rloo", size="notebook", steps=7).steps == 7
+    with pytest.raises(ValueError, match="size must be 'full' or 'notebook'"):
+        default_config("rloo", size="tiny")
     with pytest.raises(ValueError, match="k must be >= 2"):
         DPOConfig(k=1)
 

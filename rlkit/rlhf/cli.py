@@ -60,6 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="RL steps (default: the method's preset, rlkit.rlhf.policy.PRESETS)")
     parser.add_argument("--k", type=int, default=None,
                         help="samples per prompt (default: reinforce, ppo 1; rloo 4; rebel 2)")
+    parser.add_argument("--size", choices=("full", "notebook"), default="full",
+                        help="RL, sweep: the preset's size (notebook: fewer steps, ~2 s a run)")
     parser.add_argument("--method", choices=METHODS, default="rloo",
                         help="sweep: the RL method swept (default: rloo)")
     parser.add_argument("--betas", default="1,0.3,0.1,0.03,0",
@@ -150,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     if min(betas) < 0 or min(ns) < 1:
         raise ValueError(f"--betas must be >= 0 and --n >= 1; got {args.betas!r}, {args.n!r}")
     if args.stage in METHODS:  # a bad setting fails before anything is trained
-        default_config(args.stage, **_overrides(args, ("beta", "steps", "k")))
+        default_config(args.stage, args.size, **_overrides(args, ("beta", "steps", "k")))
     stack = _Stack(args)
     if args.stage == "sft":
         _sft(stack)
@@ -187,7 +189,8 @@ def _sft_row(stack: _Stack) -> np.ndarray:
 
 
 def _rl(stack: _Stack, method: str) -> None:
-    config = default_config(method, **_overrides(stack.args, ("beta", "steps", "k")))
+    config = default_config(method, stack.args.size,
+                            **_overrides(stack.args, ("beta", "steps", "k")))
     args = stack.args
     sft, reward_model = stack.sft, stack.reward_model
     start = time.perf_counter()
@@ -235,7 +238,7 @@ def _best_of_n(stack: _Stack, ns: list[int], header: bool = True) -> None:
 
 def _sweep(stack: _Stack, betas: list[float], ns: list[int]) -> None:
     args = stack.args
-    config = default_config(args.method, **_overrides(args, ("steps", "k")))
+    config = default_config(args.method, args.size, **_overrides(args, ("steps", "k")))
     sft, reward_model = stack.sft, stack.reward_model
     start = time.perf_counter()
     histories = beta_sweep(sft, reward_model, tuple(betas), config, seed=args.seed,

@@ -74,6 +74,7 @@ from rlkit.seeding import seed_everything
 
 __all__ = [
     "METHODS",
+    "NOTEBOOK_STEPS",
     "PRESETS",
     "PolicyConfig",
     "PolicyHistory",
@@ -173,24 +174,43 @@ PRESETS: dict[str, PolicyConfig] = {
     "ppo": PolicyConfig(method="ppo", k=1, prompts_per_step=64, steps=60),
     "rebel": PolicyConfig(method="rebel", k=2, prompts_per_step=32, steps=80),
 }
-"""Each method's settings: 64 responses per step, a few seconds per run on one CPU thread
-(ppo and rebel take two passes per batch, so fewer steps: about the same wall time)."""
+"""Each method's settings: 64 responses per step, about 4 s of CPU per run (ppo and rebel take
+two passes per batch, so fewer steps for about the same time). ``benchmarks/bench_rlhf.py``
+measures them."""
+
+NOTEBOOK_STEPS: dict[str, int] = {"reinforce": 80, "rloo": 80, "ppo": 30, "rebel": 40}
+"""The steps of ``default_config(method, size="notebook")``: about 2 s of CPU per run. Seed 0,
+beta 0.3, final gold reward (SFT 1.95, the full presets 2.6-2.8): reinforce 2.62, rloo
+2.70, rloo k = 2 2.62, ppo 2.56, rebel 2.60; rloo at beta 0 already hacks (gold 1.71, one
+repeat per response)."""
 
 
-def default_config(method: str = "rloo", **overrides: Any) -> PolicyConfig:
-    """The settings of ``method`` (``PRESETS``) with ``overrides``.
+def default_config(method: str = "rloo", size: str = "full", **overrides: Any) -> PolicyConfig:
+    """The settings of ``method`` (``PRESETS``) at a size, with ``overrides``.
+
+    Args:
+        method: One of ``METHODS``.
+        size: "full" (the benchmark's, ``PRESETS``) or "notebook" (``NOTEBOOK_STEPS``: half
+            the time or less).
+        **overrides: Fields of :class:`PolicyConfig` to change.
 
     Example:
         >>> default_config("rloo", k=2).prompts_per_step, default_config("ppo").k
         (16, 1)
+        >>> default_config("ppo", size="notebook").steps
+        30
 
     """
     if method not in PRESETS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    if size not in ("full", "notebook"):
+        raise ValueError(f"size must be 'full' or 'notebook'; got {size!r}")
     names = {f.name for f in dataclasses.fields(PolicyConfig)}
     unknown = sorted(set(overrides) - names)
     if unknown:
         raise ValueError(f"unknown PolicyConfig fields {unknown}; the fields are {sorted(names)}")
+    if size == "notebook":
+        overrides = {"steps": NOTEBOOK_STEPS[method], **overrides}
     return dataclasses.replace(PRESETS[method], **overrides)
 
 
