@@ -59,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=None, metavar="N",
                         help="RL steps (default: the method's preset, rlkit.rlhf.policy.PRESETS)")
     parser.add_argument("--k", type=int, default=None,
-                        help="samples per prompt (default: reinforce, ppo 1; rloo 4; rebel 2)")
+                        help="samples per prompt (default: reinforce, ppo 1; rloo 4; rebel 2); "
+                             "the responses per step stay the preset's")
     parser.add_argument("--size", choices=("full", "notebook"), default="full",
                         help="RL, sweep: the preset's size (notebook: fewer steps, ~2 s a run)")
     parser.add_argument("--method", choices=METHODS, default="rloo",
@@ -189,8 +190,12 @@ def _sft_row(stack: _Stack) -> np.ndarray:
 
 
 def _rl(stack: _Stack, method: str) -> None:
-    config = default_config(method, stack.args.size,
-                            **_overrides(stack.args, ("beta", "steps", "k")))
+    overrides = _overrides(stack.args, ("beta", "steps", "k"))
+    if "k" in overrides:  # the same responses per step as the preset, over more or fewer prompts
+        preset = default_config(method, stack.args.size)
+        responses = preset.prompts_per_step * preset.k
+        overrides["prompts_per_step"] = max(responses // overrides["k"], 1)
+    config = default_config(method, stack.args.size, **overrides)
     args = stack.args
     sft, reward_model = stack.sft, stack.reward_model
     start = time.perf_counter()
