@@ -34,7 +34,7 @@ from autograder.checks.core import (
     register,
 )
 from autograder.checks.dqn import fields
-from autograder.checks.ppo_clip import _loss_and_gradients
+from autograder.checks.ppo_clip import _loss_and_gradients, _norm_run
 from rlkit.rlhf import losses
 from rlkit.rlhf.reward_model import RewardModelConfig, score_responses, train_reward_model
 from rlkit.rlhf.task import PAD, PreferenceData, TaskConfig, make_preference_data
@@ -616,12 +616,8 @@ KL_PENALIZED_REWARDS = CheckSpec(
 # --- rloo_advantages
 
 
-def _rloo_run(rewards, dtype=torch.float32):
-    def run(fn):
-        out = fn(torch.tensor(rewards, dtype=dtype))
-        return np.asarray(out.detach() if torch.is_tensor(out) else out, dtype=np.float64)
-
-    return run
+#: one tensor in, an array out (float64), as advantage normalisation's run
+_rloo_run = _norm_run
 
 
 def _rloo_cases() -> list[Case]:
@@ -703,20 +699,33 @@ RLOO_ADVANTAGES = CheckSpec(
 # --- dpo_loss
 
 
-def _dpo_run(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta,
-             dtype=torch.float32, ref_grad=False):
+def _four_tensor_loss_run(names: tuple[str, str, str, str], values, scalar: float,
+                          dtype=torch.float32, constants_grad=False):
+    """A loss of two tensors with gradients and two constants, then a scalar (beta, eta).
+
+    The loss and its gradient with respect to the first two; with ``constants_grad`` the
+    constants require a gradient too, and must get none (a gradient of 0 is expected).
+    """
+
     def run(fn):
-        pc = torch.tensor(policy_chosen, dtype=dtype, requires_grad=True)
-        pr = torch.tensor(policy_rejected, dtype=dtype, requires_grad=True)
-        rc = torch.tensor(ref_chosen, dtype=dtype, requires_grad=ref_grad)
-        rr = torch.tensor(ref_rejected, dtype=dtype, requires_grad=ref_grad)
-        inputs = {"policy_chosen_logps": pc, "policy_rejected_logps": pr}
-        if ref_grad:
-            inputs |= {"ref_chosen_logps (a constant: 0)": rc,
-                       "ref_rejected_logps (a constant: 0)": rr}
-        return _loss_and_gradients(fn(pc, pr, rc, rr, beta), inputs)
+        grads = (True, True, constants_grad, constants_grad)
+        tensors = [torch.tensor(v, dtype=dtype, requires_grad=g)
+                   for v, g in zip(values, grads, strict=True)]
+        inputs = dict(zip(names[:2], tensors[:2], strict=True))
+        if constants_grad:
+            inputs |= {f"{name} (a constant: 0)": t
+                       for name, t in zip(names[2:], tensors[2:], strict=True)}
+        return _loss_and_gradients(fn(*tensors, scalar), inputs)
 
     return run
+
+
+def _dpo_run(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta,
+             dtype=torch.float32, ref_grad=False):
+    return _four_tensor_loss_run(
+        ("policy_chosen_logps", "policy_rejected_logps", "ref_chosen_logps",
+         "ref_rejected_logps"), (policy_chosen, policy_rejected, ref_chosen, ref_rejected),
+        beta, dtype, ref_grad)
 
 
 def _dpo_cases() -> list[Case]:
@@ -819,17 +828,9 @@ DPO_LOSS = CheckSpec(
 
 def _rebel_run(log_ratio_a, log_ratio_b, reward_a, reward_b, eta, dtype=torch.float32,
                reward_grad=False):
-    def run(fn):
-        a = torch.tensor(log_ratio_a, dtype=dtype, requires_grad=True)
-        b = torch.tensor(log_ratio_b, dtype=dtype, requires_grad=True)
-        ra = torch.tensor(reward_a, dtype=dtype, requires_grad=reward_grad)
-        rb = torch.tensor(reward_b, dtype=dtype, requires_grad=reward_grad)
-        inputs = {"log_ratio_a": a, "log_ratio_b": b}
-        if reward_grad:
-            inputs |= {"reward_a (a constant: 0)": ra, "reward_b (a constant: 0)": rb}
-        return _loss_and_gradients(fn(a, b, ra, rb, eta), inputs)
-
-    return run
+    return _four_tensor_loss_run(("log_ratio_a", "log_ratio_b", "reward_a", "reward_b"),
+                                 (log_ratio_a, log_ratio_b, reward_a, reward_b), eta, dtype,
+                                 reward_grad)
 
 
 def _rebel_cases() -> list[Case]:
