@@ -406,17 +406,15 @@ def _log_probs_hidden(rng: np.random.Generator) -> list[Case]:
                  run=_log_probs_run(*_log_probs_data(rng, batch, width, vocab, lengths)))]
 
 
-def _gathered(logits, tokens):
-    return torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
-
-
 def _bug_lp_padding(logits, tokens, mask):
-    return _gathered(logits, tokens).sum(dim=-1)
+    log_probs = torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+    return log_probs.sum(dim=-1)
 
 
 def _bug_lp_mean(logits, tokens, mask):
+    log_probs = torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
     mask = mask.bool()
-    return torch.where(mask, _gathered(logits, tokens), 0.0).sum(-1) / mask.sum(-1)
+    return torch.where(mask, log_probs, 0.0).sum(-1) / mask.sum(-1)
 
 
 def _bug_lp_raw_logits(logits, tokens, mask):
@@ -430,12 +428,14 @@ def _bug_lp_wrong_axis(logits, tokens, mask):
 
 
 def _bug_lp_shifted(logits, tokens, mask):
-    log_probs = _gathered(logits[:, :-1], tokens[:, 1:])
+    log_probs = torch.log_softmax(logits[:, :-1], dim=-1).gather(
+        -1, tokens[:, 1:].unsqueeze(-1)).squeeze(-1)
     return torch.where(mask[:, 1:].bool(), log_probs, 0.0).sum(dim=-1)
 
 
 def _bug_lp_product(logits, tokens, mask):
-    return (_gathered(logits, tokens) * mask).sum(dim=-1)
+    log_probs = torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+    return (log_probs * mask).sum(dim=-1)
 
 
 def _bug_lp_probabilities(logits, tokens, mask):
@@ -529,18 +529,16 @@ def _kl_hidden(rng: np.random.Generator) -> list[Case]:
                                                          float(rng.uniform(0.01, 1.0))))]
 
 
-def _last_index(mask):
-    return (mask.bool().sum(dim=1) - 1).unsqueeze(1)
-
-
 def _bug_kl_sign(score, log_probs, ref_log_probs, mask, beta):
     rewards = torch.where(mask.bool(), beta * (log_probs - ref_log_probs).detach(), 0.0)
-    return rewards.scatter_add(1, _last_index(mask), score.detach().unsqueeze(1))
+    last = (mask.bool().sum(dim=1) - 1).unsqueeze(1)
+    return rewards.scatter_add(1, last, score.detach().unsqueeze(1))
 
 
 def _bug_kl_unmasked(score, log_probs, ref_log_probs, mask, beta):
     rewards = -beta * (log_probs - ref_log_probs).detach()
-    return rewards.scatter_add(1, _last_index(mask), score.detach().unsqueeze(1))
+    last = (mask.bool().sum(dim=1) - 1).unsqueeze(1)
+    return rewards.scatter_add(1, last, score.detach().unsqueeze(1))
 
 
 def _bug_kl_score_everywhere(score, log_probs, ref_log_probs, mask, beta):
@@ -562,18 +560,21 @@ def _bug_kl_first_token(score, log_probs, ref_log_probs, mask, beta):
 
 def _bug_kl_no_beta(score, log_probs, ref_log_probs, mask, beta):
     rewards = torch.where(mask.bool(), -(log_probs - ref_log_probs).detach(), 0.0)
-    return rewards.scatter_add(1, _last_index(mask), score.detach().unsqueeze(1))
+    last = (mask.bool().sum(dim=1) - 1).unsqueeze(1)
+    return rewards.scatter_add(1, last, score.detach().unsqueeze(1))
 
 
 def _bug_kl_all_on_last(score, log_probs, ref_log_probs, mask, beta):
     kl = torch.where(mask.bool(), log_probs - ref_log_probs, 0.0).detach().sum(dim=1)
     total = (score.detach() - beta * kl).unsqueeze(1)
-    return torch.zeros_like(log_probs).detach().scatter_add(1, _last_index(mask), total)
+    last = (mask.bool().sum(dim=1) - 1).unsqueeze(1)
+    return torch.zeros_like(log_probs).detach().scatter_add(1, last, total)
 
 
 def _bug_kl_not_detached(score, log_probs, ref_log_probs, mask, beta):
     rewards = torch.where(mask.bool(), -beta * (log_probs - ref_log_probs), 0.0)
-    return rewards.scatter_add(1, _last_index(mask), score.unsqueeze(1).to(rewards.dtype))
+    last = (mask.bool().sum(dim=1) - 1).unsqueeze(1)
+    return rewards.scatter_add(1, last, score.unsqueeze(1).to(rewards.dtype))
 
 
 KL_PENALIZED_REWARDS = CheckSpec(
