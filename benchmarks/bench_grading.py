@@ -1,6 +1,7 @@
 """Wall time of autograding: per notebook (sandboxed vs not), and a generated class of 100.
 
-Run: ``python benchmarks/bench_grading.py [--students 100] [--repeat 3] [--timeout 60]``.
+Run: ``python benchmarks/bench_grading.py [--students 100] [--repeat 3] [--timeout 60]
+[--only 07_rlhf ...]``.
 It prints
 
 * seconds per notebook submission (a correct one, every notebook that has a source), graded
@@ -106,10 +107,13 @@ def main() -> None:
                         help="only time the class")
     parser.add_argument("--skip-class", action="store_true",
                         help="only time one submission per notebook")
+    parser.add_argument("--only", nargs="*", help="assignment ids (default: all)")
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
     settings = GradingSettings(timeout=args.timeout)
     assignments = buildable_assignments()
+    if args.only:
+        assignments = [a for a in assignments if a.id in args.only]
     releases = release_notebooks(assignments)
     sandboxed = make_sandbox(settings, unsandboxed=False)
     plain = make_sandbox(settings, unsandboxed=True)

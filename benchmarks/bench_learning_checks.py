@@ -1,13 +1,13 @@
 """Learning checks: pass rate over correct variants, the broken agents' figures, and the cost.
 
-Run: ``python benchmarks/bench_learning_checks.py [--check dqn|reinforce|a2c|ppo|all]
+Run: ``python benchmarks/bench_learning_checks.py [--check dqn|reinforce|a2c|ppo|rlhf|all]
 [--seed-groups 8] [--variants 0] [--json out.json]``.
 
-A learning check (``dqn.learns``, ``actor_critic.a2c_learns``, ``ppo.ppo_learns``; the
-learning case of ``reinforce.reinforce_loss``) must pass every correct implementation and fail
-every known broken agent. For each check this prints
+A learning check (``dqn.learns``, ``actor_critic.a2c_learns``, ``ppo.ppo_learns``,
+``rlhf.reward_model_learns``; the learning case of ``reinforce.reinforce_loss``) must pass
+every correct implementation and fail every known broken agent. For each check this prints
 
-* the correct variants of ``tests/variants_{dqn,reinforce,a2c,ppo}.py`` (for DQN,
+* the correct variants of ``tests/variants_{dqn,reinforce,a2c,ppo,rlhf}.py`` (for DQN,
   one per sampling stream): how many pass, and the lowest rule values against the threshold;
 * the reference on ``--seed-groups`` other groups of seeds (another group of seeds is another
   draw of runs, as a variant is);
@@ -37,6 +37,7 @@ from autograder.checks import a2c as a2c_checks
 from autograder.checks import dqn as dqn_checks
 from autograder.checks import ppo_clip as ppo_checks
 from autograder.checks import reinforce as reinforce_checks
+from autograder.checks import rlhf as rlhf_checks
 from autograder.checks.core import best_evaluation, learning_rule
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +65,10 @@ class LearningCheck:
     reference: Any
     variants: Callable[[], list[tuple[str, Any]]]
     broken: tuple[tuple[str, Any], ...]
+    score: Callable[[Any], float] = best_evaluation
+    """a training run's score (default: its best greedy evaluation)"""
+    steps: Callable[[Any], int] = lambda history: history.evaluations[-1].step
+    """the env steps a run took (0 where there are none, as for a reward model)"""
 
 
 def dqn_check() -> LearningCheck:
@@ -122,12 +127,23 @@ def ppo_check() -> LearningCheck:
     )
 
 
+def rlhf_check() -> LearningCheck:
+    """``rlhf.reward_model_learns``: held-out accuracy of reward models, no env steps."""
+    variants = load_variants("variants_rlhf")
+    return LearningCheck(
+        "rlhf.reward_model_learns", rlhf_checks.learning_run, rlhf_checks.LEARN_SEEDS, 1.0,
+        rlhf_checks.LEARN_THRESHOLD, rlhf_checks.REFERENCE_AGENT,
+        lambda: [(variants.agent_name(a), a) for a in variants.agents()],
+        tuple((bug.name, bug.fn) for bug in rlhf_checks.LEARNS.bugs),
+        score=float, steps=lambda accuracy: 0,
+    )
+
+
 def timed(check: LearningCheck, fn: Any, seeds: Sequence[int]) -> Run:
     """Train ``fn`` on each of ``seeds`` as the check does."""
     cpu, wall = time.process_time(), time.perf_counter()
     histories = [check.train(fn, seed) for seed in seeds]
-    return Run([best_evaluation(h) for h in histories],
-               [h.evaluations[-1].step for h in histories],
+    return Run([check.score(h) for h in histories], [check.steps(h) for h in histories],
                time.process_time() - cpu, time.perf_counter() - wall)
 
 
@@ -135,11 +151,13 @@ def measure(check: LearningCheck, seed_groups: int, max_variants: int) -> dict[s
     """Run everything for one check and print it as it comes."""
     print(f"\n== {check.name}: seeds {list(check.seeds)}, best evaluations capped at "
           f"{check.cap:g}, pass when mean - std >= {check.threshold:g}", flush=True)
+    digits = 3 if check.cap <= 1 else 1  # accuracies, not returns
     correct: list[Run] = []
     reference = timed(check, check.reference, check.seeds)
     correct.append(reference)
-    print(f"reference: scores {np.round(reference.scores, 1).tolist()}, rule "
-          f"{learning_rule(reference.scores, check.cap):.1f}, steps {reference.steps}", flush=True)
+    print(f"reference: scores {np.round(reference.scores, digits).tolist()}, rule "
+          f"{learning_rule(reference.scores, check.cap):.{digits}f}, steps {reference.steps}",
+          flush=True)
 
     variants = check.variants()[: max_variants or None]
     rows = {}
@@ -151,7 +169,7 @@ def measure(check: LearningCheck, seed_groups: int, max_variants: int) -> dict[s
     passed = sum(r >= check.threshold for r in rules.values())
     low = sorted(rules.items(), key=lambda item: item[1])[:3]
     print(f"correct variants: {passed} of {len(rows)} pass ({100 * passed / len(rows):.1f} %); "
-          "lowest rule values " + ", ".join(f"{r:.1f} ({n})" for n, r in low), flush=True)
+          "lowest rule values " + ", ".join(f"{r:.{digits}f} ({n})" for n, r in low), flush=True)
 
     groups = {}
     for g in range(1, seed_groups + 1):
@@ -163,7 +181,8 @@ def measure(check: LearningCheck, seed_groups: int, max_variants: int) -> dict[s
         group_rules = [learning_rule(s, check.cap) for s in groups.values()]
         n_pass = sum(r >= check.threshold for r in group_rules)
         print(f"reference on {len(groups)} other seed groups: {n_pass} pass; rule min "
-              f"{min(group_rules):.1f}, median {statistics.median(group_rules):.1f}", flush=True)
+              f"{min(group_rules):.{digits}f}, median "
+              f"{statistics.median(group_rules):.{digits}f}", flush=True)
 
     broken = {}
     for name, fn in check.broken:
@@ -171,8 +190,8 @@ def measure(check: LearningCheck, seed_groups: int, max_variants: int) -> dict[s
         broken[name] = run.scores
         rule = learning_rule(run.scores, check.cap)
         verdict = "fails" if rule < check.threshold else "PASSES (its own checks must catch it)"
-        print(f"broken {name}: scores {np.round(run.scores, 1).tolist()}, rule {rule:.1f} "
-              f"({verdict})", flush=True)
+        print(f"broken {name}: scores {np.round(run.scores, digits).tolist()}, rule "
+              f"{rule:.{digits}f} ({verdict})", flush=True)
 
     cpu = statistics.median(r.cpu for r in correct)
     wall = statistics.median(r.wall for r in correct)
@@ -188,7 +207,7 @@ def measure(check: LearningCheck, seed_groups: int, max_variants: int) -> dict[s
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", choices=("dqn", "reinforce", "a2c", "ppo", "all"),
+    parser.add_argument("--check", choices=("dqn", "reinforce", "a2c", "ppo", "rlhf", "all"),
                         default="all")
     parser.add_argument("--seed-groups", type=int, default=8,
                         help="other groups of seeds to run the reference on")
@@ -197,8 +216,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every score here")
     args = parser.parse_args()
     checks = {"dqn": [dqn_check], "reinforce": [reinforce_check], "a2c": [a2c_check],
-              "ppo": [ppo_check],
-              "all": [dqn_check, reinforce_check, a2c_check, ppo_check]}[args.check]
+              "ppo": [ppo_check], "rlhf": [rlhf_check],
+              "all": [dqn_check, reinforce_check, a2c_check, ppo_check, rlhf_check]}[args.check]
     results = [measure(make(), args.seed_groups, args.variants) for make in checks]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -33,6 +33,7 @@ __all__ = [
     "plot_learning_curve",
     "plot_loss_curve",
     "plot_ppo_diagnostics",
+    "plot_reliability",
     "plot_state_values",
     "plot_training_curve",
 ]
@@ -504,4 +505,61 @@ def plot_history(
     )
     if title is not None:
         figure.suptitle(title)
+    return figure
+
+
+def plot_reliability(
+    predicted: npt.ArrayLike,
+    actual: npt.ArrayLike,
+    *,
+    n_bins: int = 10,
+    label: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    r"""A reliability (calibration) diagram: predicted probabilities against the true ones.
+
+    The pairs are sorted by ``predicted`` into ``n_bins`` bins of equal width on [0, 1]; each
+    non-empty bin is a point at (mean predicted, mean actual), its size growing with the pairs
+    it holds. A calibrated predictor lies on the diagonal. For a reward model (notebook 07)
+    ``predicted`` is :math:`\sigma(r_\theta(x, y_w) - r_\theta(x, y_l))` and ``actual`` the
+    gold preference probability :math:`\sigma(\beta_h (g_w - g_l))`.
+
+    Args:
+        predicted: ``(N,)`` predicted probabilities in [0, 1].
+        actual: ``(N,)`` the true probabilities (or 0/1 outcomes) of the same events.
+        n_bins: Bins on [0, 1] (5 to 20).
+        label: Legend label of the points.
+        ax: Axes to draw on (None: a new figure).
+
+    Example:
+        >>> p = np.linspace(0.01, 0.99, 200)
+        >>> figure = plot_reliability(p, p, n_bins=5, label="calibrated")
+        >>> len(figure.axes[0].collections[0].get_offsets())  # one point per non-empty bin
+        5
+
+    """
+    predicted = np.asarray(predicted, dtype=np.float64).reshape(-1)
+    actual = np.asarray(actual, dtype=np.float64).reshape(-1)
+    if predicted.shape != actual.shape or predicted.size == 0:
+        raise ValueError(f"predicted and actual must be non-empty and of one length; got "
+                         f"{predicted.shape} and {actual.shape}")
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be >= 1; got {n_bins}")
+    bins = np.minimum((predicted * n_bins).astype(np.int64), n_bins - 1).clip(0)
+    counts = np.bincount(bins, minlength=n_bins)
+    full = counts > 0
+    mean_predicted = np.bincount(bins, predicted, n_bins)[full] / counts[full]
+    mean_actual = np.bincount(bins, actual, n_bins)[full] / counts[full]
+    figure, axes = _axes(ax, (4.5, 4.5))
+    axes.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="calibrated")
+    sizes = 20 + 200 * counts[full] / counts.max()
+    axes.scatter(mean_predicted, mean_actual, s=sizes, alpha=0.8, label=label, zorder=3)
+    axes.plot(mean_predicted, mean_actual, alpha=0.5, zorder=2)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_aspect("equal")
+    axes.set_xlabel("predicted probability")
+    axes.set_ylabel("true probability")
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="upper left", fontsize="small")
     return figure

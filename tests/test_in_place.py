@@ -31,7 +31,7 @@ READ_ONLY_INPUTS = {"bellman.policy_iteration", "mdps.expected_rewards", "dqn.li
 #: fails the case before the in-place test can speak
 GRAPH_INPUTS = {"dqn.dqn_loss", "reinforce.reinforce_loss", "actor_critic.a2c_loss",
                 "actor_critic.gaussian_log_prob", "ppo.importance_ratio", "ppo.ppo_clip_loss",
-                "ppo.ppo_loss"}
+                "ppo.ppo_loss", "rlhf.bradley_terry_loss", "rlhf.sequence_log_probs"}
 
 
 def _mutate(value, depth=0):

@@ -15,12 +15,14 @@ import variants_a2c
 import variants_dqn
 import variants_ppo
 import variants_reinforce
+import variants_rlhf
 
 from autograder.checks import a2c as a2c_checks
 from autograder.checks import all_specs, get_spec, run_check
 from autograder.checks import dqn as dqn_checks
 from autograder.checks import ppo_clip as ppo_checks
 from autograder.checks import reinforce as reinforce_checks
+from autograder.checks import rlhf as rlhf_checks
 from autograder.checks.core import best_evaluation, learning_rule
 
 LEARNING = [spec for spec in all_specs() if spec.learning]
@@ -43,7 +45,8 @@ def reinforce_rule(loss, seeds=reinforce_checks.LEARN_SEEDS) -> float:
 
 def test_there_is_a_learning_check_of_the_whole_dqn_agent_of_a2c_and_of_ppo():
     assert sorted(spec.name for spec in LEARNING) == ["actor_critic.a2c_learns", "dqn.learns",
-                                                      "ppo.ppo_learns"]
+                                                      "ppo.ppo_learns",
+                                                      "rlhf.reward_model_learns"]
     assert set(ppo_checks.LEARNS.functions) == set(ppo_checks.AGENT)
     assert set(dqn_checks.LEARNS.functions) == set(dqn_checks.AGENT)
     assert set(a2c_checks.LEARNS.functions) == set(a2c_checks.AGENT)
@@ -227,4 +230,51 @@ def test_every_correct_ppo_agent_learns():
         report = run_check(ppo_checks.LEARNS, agent, grading=True)
         if not report.passed:
             failed[variants_ppo.agent_name(agent)] = report.summary()
+    assert not failed, failed
+
+
+# ----------------------------------------------------------- the reward model (notebook 07)
+
+
+def rlhf_rule(agent: dict, seeds=rlhf_checks.LEARN_SEEDS) -> float:
+    """``rlhf.reward_model_learns``'s rule value: mean minus std of the held-out accuracies."""
+    return learning_rule([rlhf_checks.learning_run(agent, seed) for seed in seeds], cap=1.0)
+
+
+def test_the_reward_model_rule_holds_with_a_margin_for_the_reference_on_other_seeds():
+    # measured: 0.59-0.64 on seeds 0-5; chance is 0.5
+    for seed in (100, 200):
+        assert rlhf_rule(rlhf_checks.REFERENCE_AGENT, (seed,)) >= (
+            rlhf_checks.LEARN_THRESHOLD + 0.02)
+
+
+@pytest.mark.parametrize("bug", rlhf_checks.LEARNS.bugs, ids=lambda b: b.name)
+def test_a_reward_model_of_a_broken_agent_is_no_better_than_chance(bug):
+    assert rlhf_rule(bug.fn) < rlhf_checks.LEARN_THRESHOLD - 0.02, bug.name
+
+
+def test_a_broken_reward_model_agent_fails_the_check_with_the_spec_hint():
+    report = run_check(rlhf_checks.LEARNS, rlhf_checks.LEARNS.bugs[0].fn, grading=True)
+    assert not report.passed and report.score == 0
+    assert report.hint == rlhf_checks.LEARNS.hint
+    assert "held-out pairs with accuracy" in report.summary()
+
+
+@pytest.mark.parametrize("name", list(variants_rlhf.PIECES))
+def test_every_correct_reward_model_piece_passes_its_own_check(name):
+    spec = get_spec(f"rlhf.{name}")
+    for fn in variants_rlhf.PIECES[name]:
+        report = run_check(spec, fn, grading=True)
+        assert report.passed, f"{fn.__name__}: {report.summary()}"
+
+
+@pytest.mark.slow
+def test_every_correct_reward_model_agent_learns():
+    """About a minute: 36 agents of correct pairs, losses and accuracies, one seed each."""
+    assert len(variants_rlhf.agents()) >= 30
+    failed = {}
+    for agent in variants_rlhf.agents():
+        report = run_check(rlhf_checks.LEARNS, agent, grading=True)
+        if not report.passed:
+            failed[variants_rlhf.agent_name(agent)] = report.summary()
     assert not failed, failed

@@ -55,6 +55,24 @@ def test_pairs_fn_is_used_and_checked():
                            seed=0, pairs_fn=lambda ranking: [])
 
 
+def test_the_held_out_accuracy_uses_the_given_pairs_and_accuracy_functions():
+    # notebook 07 passes its own: rlkit's are withheld while it is graded
+    calls = []
+
+    def accuracy(chosen, rejected):
+        calls.append(len(chosen))
+        return 0.25
+
+    def best_against_the_rest(ranking):
+        return [(int(ranking[0]), int(other)) for other in ranking[1:]]
+
+    config = RewardModelConfig(n_prompts=64, n_held_out_prompts=32, k=4, epochs=2)
+    _, history = train_reward_model(config, seed=0, pairs_fn=best_against_the_rest,
+                                    accuracy_fn=accuracy)
+    assert history.held_out_accuracy == [0.25, 0.25, 0.25]
+    assert calls == [32 * 3] * 3  # K - 1 pairs of each held-out prompt, from pairs_fn
+
+
 def test_bad_settings():
     with pytest.raises(ValueError, match="k must be >= 2"):
         RewardModelConfig(k=1)

@@ -116,3 +116,23 @@ def test_no_plt_show_in_the_library():
 
     for module in (plotting, rlkit.cli):
         assert not re.search(r"^\s*(plt|pyplot)\.show\(", inspect.getsource(module), re.M)
+
+
+def test_reliability_diagram_puts_a_calibrated_predictor_on_the_diagonal():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=5_000)
+    figure = plotting.plot_reliability(p, p, n_bins=10)
+    points = figure.axes[0].collections[0].get_offsets()
+    assert len(points) == 10
+    assert np.allclose(points[:, 0], points[:, 1])  # mean predicted == mean actual per bin
+    over_confident = plotting.plot_reliability(p, 0.5 + 0.5 * (p - 0.5), n_bins=5)
+    flat = over_confident.axes[0].collections[0].get_offsets()
+    assert np.all(np.abs(flat[:, 1] - 0.5) < np.abs(flat[:, 0] - 0.5))
+    plt.close("all")
+
+
+def test_reliability_diagram_rejects_mismatched_inputs():
+    with pytest.raises(ValueError, match="one length"):
+        plotting.plot_reliability([0.1, 0.2], [0.1])
+    with pytest.raises(ValueError, match="n_bins"):
+        plotting.plot_reliability([0.1], [0.1], n_bins=0)

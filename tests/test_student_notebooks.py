@@ -53,7 +53,7 @@ def _text(cell) -> str:
 
 
 @pytest.mark.parametrize("name", ["01_mdps", "02_bellman", "03_dqn", "04_reinforce",
-                                  "05_actor_critic"])
+                                  "05_actor_critic", "07_rlhf"])
 def test_every_promised_figure_appears(name, assignments, tmp_path):
     nb = solved_notebook(assignment_of(assignments, name), release(name))
     executed = execute(nb, tmp_path, timeout=300, skip_slow=True)
@@ -163,7 +163,7 @@ def test_self_check_with_one_bug_fails_only_its_check(assignments, tmp_path):
 # ---------------------------------------------------------------------------- progress
 
 TRAINERS = {("dqn", "train"), ("reinforce", "train"), ("a2c", "train"), ("ppo", "train"),
-            ("qlearning", "q_learning")}
+            ("qlearning", "q_learning"), ("sft", "train_sft"), ("rm", "train_reward_model")}
 
 
 @pytest.mark.parametrize("source", sorted((REPO_ROOT / "solutions").glob("*.py")),

@@ -26,8 +26,10 @@ from autograder.checks.core import (
 
 #: the spec modules, one per notebook topic.
 #: (notebook 05 has two: ``actor_critic``, its weightings, and ``a2c``, its critic and A2C;
-#: notebook 06 two: ``ppo``, the exact surrogate, and ``ppo_clip``, PPO-Clip's pieces)
-SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "actor_critic", "a2c", "ppo", "ppo_clip")
+#: notebook 06 two: ``ppo``, the exact surrogate, and ``ppo_clip``, PPO-Clip's pieces;
+#: notebook 07 one: ``rlhf``)
+SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "actor_critic", "a2c", "ppo", "ppo_clip",
+                "rlhf")
 
 
 def load_all() -> None:

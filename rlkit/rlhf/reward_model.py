@@ -179,12 +179,22 @@ def score_responses(
 
 
 @torch.no_grad()
-def evaluate_reward_model(reward_model: RewardModel, data: PreferenceData) -> float:
-    """Accuracy of ``reward_model`` on all the comparisons of ``data``'s rankings."""
+def evaluate_reward_model(
+    reward_model: RewardModel,
+    data: PreferenceData,
+    pairs_fn: Callable[..., Any] = ranking_pairs,
+    accuracy_fn: Callable[..., float] = preference_accuracy,
+) -> float:
+    """Accuracy of ``reward_model`` on all the comparisons of ``data``'s rankings.
+
+    ``pairs_fn`` and ``accuracy_fn`` have the signatures of
+    :func:`~rlkit.rlhf.losses.ranking_pairs` and :func:`~rlkit.rlhf.losses.preference_accuracy`
+    (a notebook passes its own: rlkit's are withheld while notebook 07 is graded).
+    """
     scores = score_responses(reward_model, torch.as_tensor(data.prompts),
                              torch.as_tensor(data.responses))
-    prompt, chosen, rejected = pair_indices(data.rankings)
-    return preference_accuracy(scores[prompt, chosen], scores[prompt, rejected])
+    prompt, chosen, rejected = pair_indices(data.rankings, pairs_fn)
+    return float(accuracy_fn(scores[prompt, chosen], scores[prompt, rejected]))
 
 
 def train_reward_model(
@@ -193,6 +203,7 @@ def train_reward_model(
     seed: int,
     pairs_fn: Callable[..., Any] = ranking_pairs,
     loss_fn: Callable[..., torch.Tensor] = bradley_terry_loss,
+    accuracy_fn: Callable[..., float] = preference_accuracy,
     init: CausalLM | None = None,
     progress: bool = False,
 ) -> tuple[RewardModel, RewardModelHistory]:
@@ -203,10 +214,13 @@ def train_reward_model(
         seed: Seeds the data (prompts, candidates, the labeller's noise), the initial weights
             and the batch order: same seed, same history.
         pairs_fn: Same signature as :func:`~rlkit.rlhf.losses.ranking_pairs`; it turns each
-            training ranking (an int64 array of K indices) into comparisons. The held-out
-            accuracy always uses rlkit's.
+            ranking (an int64 array of K indices) into comparisons, for training and for the
+            held-out accuracy.
         loss_fn: Same signature as :func:`~rlkit.rlhf.losses.bradley_terry_loss`; it receives
             float32 tensors ``(N,)`` of the batch's chosen and rejected scores.
+        accuracy_fn: Same signature as :func:`~rlkit.rlhf.losses.preference_accuracy`: the
+            held-out accuracy of the history (rlkit's own are withheld while notebook 07 is
+            graded, so a notebook passes its three functions).
         init: An SFT model whose trunk the reward model starts from (None: fresh weights).
         progress: Show a tqdm progress bar over gradient steps.
 
@@ -236,7 +250,8 @@ def train_reward_model(
             train.responses[prompt, chosen], train.responses[prompt, rejected])
         prompts_t, responses_t = torch.as_tensor(train.prompts), torch.as_tensor(train.responses)
         optimizer = torch.optim.Adam(reward_model.parameters(), lr=config.learning_rate)
-        history.held_out_accuracy.append(evaluate_reward_model(reward_model, held_out))
+        history.held_out_accuracy.append(
+            evaluate_reward_model(reward_model, held_out, pairs_fn, accuracy_fn))
         steps_per_epoch = -(-config.n_prompts // config.batch_size)
         final = config.final_learning_rate
         learning_rate = linear_schedule(config.learning_rate,
@@ -263,6 +278,7 @@ def train_reward_model(
                     history.losses.append(loss.item())
                     bar.update(1)
                 reward_model.eval()
-                history.held_out_accuracy.append(evaluate_reward_model(reward_model, held_out))
+                history.held_out_accuracy.append(
+                    evaluate_reward_model(reward_model, held_out, pairs_fn, accuracy_fn))
         history.seconds = time.perf_counter() - start
         return reward_model.eval(), history

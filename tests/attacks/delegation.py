@@ -89,13 +89,27 @@ DELEGATES = {
         "return rlkit.agents.ppo.approx_kl_low_variance(log_probs, old_log_probs)",
     "normalize_advantages": "return rlkit.agents.ppo.normalize_advantages(advantages, eps)",
     "minibatch_indices": "return rlkit.agents.ppo.minibatch_indices(n, n_minibatches, rng)",
+    # 07 RLHF
+    "ranking_pairs": "return rlkit.rlhf.losses.ranking_pairs(ranking)",
+    "bradley_terry_loss":
+        "return rlkit.rlhf.losses.bradley_terry_loss(chosen_rewards, rejected_rewards)",
+    "preference_accuracy":
+        "return rlkit.rlhf.losses.preference_accuracy(chosen_rewards, rejected_rewards)",
+    "sequence_log_probs": "return rlkit.rlhf.losses.sequence_log_probs(logits, tokens, mask)",
+    "kl_penalized_rewards": "return rlkit.rlhf.losses.kl_penalized_rewards(score, log_probs, "
+                            "ref_log_probs, mask, beta)",
+    "rloo_advantages": "return rlkit.rlhf.losses.rloo_advantages(rewards)",
+    "dpo_loss": "return rlkit.rlhf.losses.dpo_loss(policy_chosen_logps, policy_rejected_logps, "
+                "ref_chosen_logps, ref_rejected_logps, beta)",
+    "rebel_loss": "return rlkit.rlhf.losses.rebel_loss(log_ratio_a, log_ratio_b, reward_a, "
+                  "reward_b, eta)",
 }
 
 #: the imports every delegating body needs, put in a cell at the top.
 IMPORTS = ("import importlib, types\nimport rlkit, rlkit.dp, rlkit.sampling, rlkit.qlearning\n"
            "import rlkit.agents.dqn, rlkit.agents.reinforce, rlkit.policy_gradient\n"
            "import rlkit.weightings, rlkit.advantages, rlkit.agents.a2c, rlkit.nets\n"
-           "import rlkit.policy_improvement, rlkit.agents.ppo\n")
+           "import rlkit.policy_improvement, rlkit.agents.ppo, rlkit.rlhf.losses\n")
 
 #: route -> (a cell put at the top, the body of ``q_from_v``): other ways to reach
 #: ``rlkit.dp.q_from_v`` at run time.
