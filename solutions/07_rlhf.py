@@ -566,11 +566,12 @@ if not is_nbgrader():
         else:
             trained = {"DPO": dpo.train_dpo(sft_model, seed=seed, loss_fn=dpo_loss,
                                             log_probs_fn=sequence_log_probs,
-                                            pairs_fn=ranking_pairs)[0]}
+                                            pairs_fn=ranking_pairs, progress=True)[0]}
         for name, config in methods.items():
             if name not in trained:
                 trained[name] = rl.train_policy(sft_model, reward_model, config, seed=seed,
-                                                rebel_loss_fn=rebel_loss, **YOUR_RL_PIECES)[0]
+                                                rebel_loss_fn=rebel_loss, progress=True,
+                                                **YOUR_RL_PIECES)[0]
         for name, model in trained.items():
             _, responses = evaluation.evaluate_policy(model, sft_model, None, test_prompts,
                                                       TASK, seed=1)

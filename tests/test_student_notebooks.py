@@ -163,7 +163,8 @@ def test_self_check_with_one_bug_fails_only_its_check(assignments, tmp_path):
 # ---------------------------------------------------------------------------- progress
 
 TRAINERS = {("dqn", "train"), ("reinforce", "train"), ("a2c", "train"), ("ppo", "train"),
-            ("qlearning", "q_learning"), ("sft", "train_sft"), ("rm", "train_reward_model")}
+            ("qlearning", "q_learning"), ("sft", "train_sft"), ("rm", "train_reward_model"),
+            ("rl", "train_policy"), ("dpo", "train_dpo")}
 
 
 @pytest.mark.parametrize("source", sorted((REPO_ROOT / "solutions").glob("*.py")),
