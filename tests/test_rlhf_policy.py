@@ -191,7 +191,9 @@ def test_dpo_starts_at_ln2_uses_loss_fn_and_the_reward_models_rankings():
     train_reward_model(RewardModelConfig(n_prompts=64, n_held_out_prompts=8, epochs=1),
                        seed=3, pairs_fn=lambda r: rankings_rm.append(r.tolist())
                        or losses.ranking_pairs(r))
-    assert rankings_dpo == rankings_rm
+    # the reward model turns its 64 training rankings into pairs first, then (through the same
+    # pairs_fn) the held-out rankings of each evaluation
+    assert len(rankings_dpo) == 64 and rankings_dpo == rankings_rm[:64]
     _, again = train_dpo(sft, config, seed=3)
     assert again.losses == history.losses
     assert [e.gold for e in again.evaluations] == [e.gold for e in history.evaluations]
