@@ -12,13 +12,13 @@ import torch
 import torch.nn.functional as F
 import variants_rlhf
 
-from autograder.checks import rlhf
+from autograder.checks import rlhf, rlhf_policy
 from autograder.checks.core import run_check
 from rlkit.rlhf import losses
 
 EXACT = [rlhf.RANKING_PAIRS, rlhf.BRADLEY_TERRY_LOSS, rlhf.PREFERENCE_ACCURACY,
-         rlhf.SEQUENCE_LOG_PROBS, rlhf.KL_PENALIZED_REWARDS, rlhf.RLOO_ADVANTAGES,
-         rlhf.DPO_LOSS, rlhf.REBEL_LOSS]
+         rlhf_policy.SEQUENCE_LOG_PROBS, rlhf_policy.KL_PENALIZED_REWARDS,
+         rlhf_policy.RLOO_ADVANTAGES, rlhf_policy.DPO_LOSS, rlhf_policy.REBEL_LOSS]
 
 
 @pytest.mark.parametrize("spec", EXACT, ids=lambda s: s.name)
@@ -157,15 +157,15 @@ VARIANTS = [
     *[(rlhf.RANKING_PAIRS, fn) for fn in variants_rlhf.PAIRS],
     *[(rlhf.BRADLEY_TERRY_LOSS, fn) for fn in variants_rlhf.LOSSES],
     *[(rlhf.PREFERENCE_ACCURACY, fn) for fn in variants_rlhf.ACCURACIES],
-    (rlhf.SEQUENCE_LOG_PROBS, log_probs_loops),
-    (rlhf.SEQUENCE_LOG_PROBS, log_probs_cross_entropy),
-    (rlhf.SEQUENCE_LOG_PROBS, log_probs_float64),
-    (rlhf.KL_PENALIZED_REWARDS, kl_loops),
-    (rlhf.KL_PENALIZED_REWARDS, kl_one_hot),
-    (rlhf.RLOO_ADVANTAGES, rloo_loops),
-    (rlhf.RLOO_ADVANTAGES, rloo_rescaled_mean),
-    (rlhf.DPO_LOSS, dpo_softplus),
-    (rlhf.REBEL_LOSS, rebel_mse),
+    (rlhf_policy.SEQUENCE_LOG_PROBS, log_probs_loops),
+    (rlhf_policy.SEQUENCE_LOG_PROBS, log_probs_cross_entropy),
+    (rlhf_policy.SEQUENCE_LOG_PROBS, log_probs_float64),
+    (rlhf_policy.KL_PENALIZED_REWARDS, kl_loops),
+    (rlhf_policy.KL_PENALIZED_REWARDS, kl_one_hot),
+    (rlhf_policy.RLOO_ADVANTAGES, rloo_loops),
+    (rlhf_policy.RLOO_ADVANTAGES, rloo_rescaled_mean),
+    (rlhf_policy.DPO_LOSS, dpo_softplus),
+    (rlhf_policy.REBEL_LOSS, rebel_mse),
 ]
 
 

@@ -27,9 +27,10 @@ from autograder.checks.core import (
 #: the spec modules, one per notebook topic.
 #: (notebook 05 has two: ``actor_critic``, its weightings, and ``a2c``, its critic and A2C;
 #: notebook 06 two: ``ppo``, the exact surrogate, and ``ppo_clip``, PPO-Clip's pieces;
-#: notebook 07 one: ``rlhf``)
+#: notebook 07 two: ``rlhf``, the reward model's pieces, and ``rlhf_policy``, the RL, DPO and
+#: REBEL pieces)
 SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "actor_critic", "a2c", "ppo", "ppo_clip",
-                "rlhf")
+                "rlhf", "rlhf_policy")
 
 
 def load_all() -> None:
