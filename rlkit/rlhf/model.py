@@ -103,6 +103,22 @@ class Trunk(nn.Module):
         """Hidden states ``(B, L, H)`` of every position, and the GRU state after the last."""
         return self.gru(self.embedding(tokens), state)
 
+    @property
+    def sizes(self) -> tuple[int, int, int]:
+        """``(vocab_size, embed_dim, hidden_size)``: the arguments that build a trunk like it."""
+        return (self.embedding.num_embeddings, self.embedding.embedding_dim,
+                self.gru.hidden_size)
+
+
+class _ScalarHeadModel(nn.Module):
+    """A :class:`Trunk` and a linear head to one number (the reward model, the critic)."""
+
+    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden_size: int = 64) -> None:
+        """Build the model (arguments as in :class:`Trunk`)."""
+        super().__init__()
+        self.trunk = Trunk(vocab_size, embed_dim, hidden_size)
+        self.head = nn.Linear(hidden_size, 1)
+
 
 def response_states(trunk: Trunk, prompts: torch.Tensor, responses: torch.Tensor) -> torch.Tensor:
     """Trunk states ``(B, T, H)``: state t has read the prompt, SEP and ``y_<t`` (not ``y_t``).
@@ -155,7 +171,7 @@ class CausalLM(nn.Module):
         return token_log_probs(logits, responses, response_mask(responses))
 
 
-class RewardModel(nn.Module):
+class RewardModel(_ScalarHeadModel):
     r"""The reward model :math:`r_\theta(x, y)`: a :class:`Trunk` and a scalar head read at the
     response's last real token (its EOS, or its last token if it was cut).
 
@@ -168,17 +184,10 @@ class RewardModel(nn.Module):
 
     """  # noqa: D205
 
-    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden_size: int = 64) -> None:
-        """Build the model (arguments as in :class:`Trunk`)."""
-        super().__init__()
-        self.trunk = Trunk(vocab_size, embed_dim, hidden_size)
-        self.head = nn.Linear(hidden_size, 1)
-
     @classmethod
     def from_language_model(cls, model: CausalLM) -> RewardModel:
         """A reward model whose trunk starts as a copy of ``model``'s (InstructGPT's recipe)."""
-        embedding, gru = model.trunk.embedding, model.trunk.gru
-        reward_model = cls(embedding.num_embeddings, embedding.embedding_dim, gru.hidden_size)
+        reward_model = cls(*model.trunk.sizes)
         reward_model.trunk.load_state_dict(model.trunk.state_dict())
         return reward_model
 
@@ -190,7 +199,7 @@ class RewardModel(nn.Module):
         return self.head(hidden[torch.arange(len(tokens)), last]).squeeze(-1)
 
 
-class ValueModel(nn.Module):
+class ValueModel(_ScalarHeadModel):
     r"""PPO's critic :math:`V_\phi(x, y_{<t})`: a :class:`Trunk` and a scalar head at every
     response position, the value of the state before token t is chosen.
 
@@ -202,17 +211,10 @@ class ValueModel(nn.Module):
 
     """  # noqa: D205
 
-    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden_size: int = 64) -> None:
-        """Build the model (arguments as in :class:`Trunk`)."""
-        super().__init__()
-        self.trunk = Trunk(vocab_size, embed_dim, hidden_size)
-        self.head = nn.Linear(hidden_size, 1)
-
     @classmethod
     def from_reward_model(cls, reward_model: RewardModel) -> ValueModel:
         """A critic that starts as a copy of the reward model (InstructGPT's recipe)."""
-        embedding, gru = reward_model.trunk.embedding, reward_model.trunk.gru
-        critic = cls(embedding.num_embeddings, embedding.embedding_dim, gru.hidden_size)
+        critic = cls(*reward_model.trunk.sizes)
         critic.load_state_dict(reward_model.state_dict())
         return critic
 

@@ -38,6 +38,7 @@ from rlkit.rlhf.task import (
     make_preference_data,
     preference_ceiling,
 )
+from rlkit.rollouts import check_settings
 from rlkit.schedules import linear_schedule
 from rlkit.seeding import seed_everything
 
@@ -87,17 +88,12 @@ class RewardModelConfig:
     """torch CPU threads while training (1: fastest for tiny nets, and reproducible)."""
 
     def __post_init__(self) -> None:
-        for name in ("n_prompts", "n_held_out_prompts", "epochs", "batch_size", "embed_dim",
-                     "hidden_size"):
-            if not getattr(self, name) >= 1:
-                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
+        check_settings(self, at_least_one=("n_prompts", "n_held_out_prompts", "epochs",
+                                           "batch_size", "embed_dim", "hidden_size"),
+                       positive=("learning_rate",), non_negative=("final_learning_rate",),
+                       optional=("final_learning_rate",))
         if self.k < 2:
             raise ValueError(f"k must be >= 2 (a ranking compares responses); got {self.k}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
-        if self.final_learning_rate is not None and not self.final_learning_rate >= 0:
-            raise ValueError(f"final_learning_rate must be >= 0 or None; got "
-                             f"{self.final_learning_rate}")
 
 
 @dataclass

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from rlkit.nets import torch_threads
 from rlkit.rlhf.model import CausalLM, response_mask
 from rlkit.rlhf.task import TaskConfig, demonstrations, sample_prompts
+from rlkit.rollouts import check_settings
 from rlkit.seeding import seed_everything
 
 __all__ = ["SFTConfig", "SFTHistory", "demonstration_nll", "sft_loss", "sft_step", "train_sft"]
@@ -59,12 +60,9 @@ class SFTConfig:
     """torch CPU threads while training (1: fastest for tiny nets, and reproducible)."""
 
     def __post_init__(self) -> None:
-        for name in ("n_demonstrations", "epochs", "batch_size", "embed_dim", "hidden_size",
-                     "n_held_out"):
-            if not getattr(self, name) >= 1:
-                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
+        check_settings(self, at_least_one=("n_demonstrations", "epochs", "batch_size",
+                                           "embed_dim", "hidden_size", "n_held_out"),
+                       positive=("learning_rate",))
 
 
 @dataclass
