@@ -7,9 +7,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograder.course import DEFAULT_TIMEOUT, GradingSettings
+from autograder.box.sandbox import Limits
+from autograder.course.directory import DEFAULT_TIMEOUT, GradingSettings
 from autograder.paths import NOTEBOOKS_DIR, SAMPLE_CLASS_DIR, SOLUTIONS_DIR
-from autograder.sandbox import Limits
 
 #: the demo's per-step timeout: short, since the sample class has a student whose function
 #: never returns, but long enough for the learning checks (a few seconds each on a quiet
@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_solutions(sample)
     sample.add_argument("--out", type=Path, default=SAMPLE_CLASS_DIR, metavar="DIR",
-                        help="where the sample class goes (default: autograder/sample_class/)")
+                        help="where the sample class goes "
+                        "(default: autograder/frontends/sample_class/)")
 
     demo = commands.add_parser(
         "demo", help="the instructor's whole cycle on the bundled sample class",
@@ -264,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from autograder.pipeline import release
+    from autograder.course.release import release
 
     for path in release(args.solutions, args.out):
         print(f"wrote {path}")
@@ -272,8 +273,8 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.grading import grade
-    from autograder.report import format_table
+    from autograder.grading.batch import grade
+    from autograder.records.report import format_table
 
     settings = GradingSettings(timeout=args.timeout, seed=args.seed,
                                limits=Limits(memory_mb=args.memory))
@@ -289,7 +290,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _similarity(args: argparse.Namespace) -> int:
-    from autograder import similarity
+    from autograder.grading import similarity
 
     if not args.submissions.is_dir():
         raise FileNotFoundError(f"no submissions directory {args.submissions}")
@@ -314,8 +315,8 @@ def _print_outputs(out: Path, db_url: str) -> None:
 
 
 def _feedback(args: argparse.Namespace) -> int:
-    from autograder.outputs import rebuild
-    from autograder.report import format_table
+    from autograder.records.outputs import rebuild
+    from autograder.records.report import format_table
 
     published, db_url = rebuild(args.out, db_url=args.db, late_policy=args.late)
     print(format_table(published.rows))
@@ -325,15 +326,15 @@ def _feedback(args: argparse.Namespace) -> int:
 
 
 def _formgrader(args: argparse.Namespace) -> int:
-    from autograder.formgrader import run
+    from autograder.frontends.formgrader import run
 
     run(args.out, ip=args.ip, port=args.port, token=args.token, open_browser=args.browser)
     return 0  # not reached: run() replaces this process with the server
 
 
 def _check(args: argparse.Namespace) -> int:
-    from autograder.selfcheck import format_report, self_check
-    from autograder.submissions import InvalidNotebook
+    from autograder.frontends.selfcheck import format_report, self_check
+    from autograder.grading.submissions import InvalidNotebook
 
     try:
         result = self_check(args.notebook, args.timeout, args.skip_slow)
@@ -346,7 +347,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _sample_class(args: argparse.Namespace) -> int:
-    from autograder.sample_class import write_sample_class
+    from autograder.frontends.sample_class import write_sample_class
 
     for path in write_sample_class(args.out, args.solutions):
         print(f"wrote {path}")
@@ -354,12 +355,12 @@ def _sample_class(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from autograder.build import write_notebook
-    from autograder.grading import grade, make_sandbox
-    from autograder.pipeline import load_assignments, release_notebooks
-    from autograder.report import format_table
-    from autograder.sample_class import expected_scores
-    from autograder.sandbox import SandboxUnavailable
+    from autograder.box.sandbox import SandboxUnavailable
+    from autograder.course.build import write_notebook
+    from autograder.course.release import load_assignments, release_notebooks
+    from autograder.frontends.sample_class import expected_scores
+    from autograder.grading.batch import grade, make_sandbox
+    from autograder.records.report import format_table
 
     out = args.out.resolve()
     print(f"1/3 release: building solutions/ into student notebooks in {out / 'release'}")
@@ -393,7 +394,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _gradescope(args: argparse.Namespace) -> int:
-    from autograder.gradescope import build_zip
+    from autograder.frontends.gradescope import build_zip
 
     path = build_zip(args.assignment, args.out or Path(f"{args.assignment}-gradescope.zip"),
                      solutions_dir=args.solutions, timeout=args.timeout,
@@ -403,7 +404,7 @@ def _gradescope(args: argparse.Namespace) -> int:
 
 
 def _gradescope_run(args: argparse.Namespace) -> int:
-    from autograder.gradescope import run_autograder
+    from autograder.frontends.gradescope import run_autograder
 
     path = run_autograder(args.root)
     print(f"wrote {path}")
@@ -418,9 +419,9 @@ _COMMANDS = {"release": _release, "grade": _grade, "similarity": _similarity,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; returns the exit code (see ``--help``)."""
-    from autograder.build import BuildError
-    from autograder.course import NbGraderError
-    from autograder.sandbox import SandboxUnavailable
+    from autograder.box.sandbox import SandboxUnavailable
+    from autograder.course.build import BuildError
+    from autograder.course.directory import NbGraderError
 
     args = build_parser().parse_args(argv)
     try:

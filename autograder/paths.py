@@ -13,7 +13,7 @@ SOLUTIONS_DIR = REPO_ROOT / "solutions"
 #: the committed student release, generated from ``SOLUTIONS_DIR``.
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 #: the bundled sample class: ``<student>/<assignment>/<notebook>.ipynb``.
-SAMPLE_CLASS_DIR = PACKAGE_DIR / "sample_class"
+SAMPLE_CLASS_DIR = PACKAGE_DIR / "frontends" / "sample_class"
 
 
 def source_files(solutions_dir: Path = SOLUTIONS_DIR) -> list[Path]:

@@ -5,8 +5,8 @@ Run: ``python benchmarks/bench_grading.py [--students 100] [--repeat 3] [--timeo
 It prints
 
 * seconds per notebook submission (a correct one, every notebook that has a source), graded
-  alone through :func:`autograder.autograde.grade_notebook`, sandboxed (bubblewrap + cgroups)
-  and unsandboxed (its own process only): the cost of the sandbox itself;
+  alone through :func:`autograder.grading.notebook.grade_notebook`, sandboxed (bubblewrap +
+  cgroups) and unsandboxed (its own process only): the cost of the sandbox itself;
 * the wall time of ``python -m autograder grade`` (the same code path, gradebook, feedback and
   grades.csv included) on a generated class of ``--students`` students x every notebook, with
   1 and with 2 workers, and the extrapolation to 100 students x 8 notebooks.
@@ -26,14 +26,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.autograde import Job, grade_notebook
-from autograder.build import BuildError, write_notebook
-from autograder.checks.core import grading_seed
-from autograder.course import GradingSettings
-from autograder.grading import grade, make_sandbox
-from autograder.pipeline import Assignment, load_assignments, release_notebooks
-from autograder.sample_class import plan_class, solved_notebook, student_notebook
-from autograder.sandbox import Sandbox
+from autograder.box.sandbox import Sandbox
+from autograder.course.build import BuildError, write_notebook
+from autograder.course.directory import GradingSettings
+from autograder.course.release import Assignment, load_assignments, release_notebooks
+from autograder.frontends.sample_class import plan_class, solved_notebook, student_notebook
+from autograder.grading.batch import grade, make_sandbox
+from autograder.grading.notebook import Job, grade_notebook
+from autograder.judge.core import grading_seed
 
 #: the kind of sample student each generated student copies, cycled.
 MIX = ("alice", "bob", "alice", "bob", "dave", "alice", "bob", "carol", "alice", "bob")

@@ -33,12 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks import a2c as a2c_checks
-from autograder.checks import dqn as dqn_checks
-from autograder.checks import ppo_clip as ppo_checks
-from autograder.checks import reinforce as reinforce_checks
-from autograder.checks import rlhf as rlhf_checks
-from autograder.checks.core import best_evaluation, learning_rule
+from autograder.judge import a2c as a2c_checks
+from autograder.judge import dqn as dqn_checks
+from autograder.judge import ppo_clip as ppo_checks
+from autograder.judge import reinforce as reinforce_checks
+from autograder.judge import rlhf as rlhf_checks
+from autograder.judge.core import best_evaluation, learning_rule
 
 ROOT = Path(__file__).resolve().parents[1]
 

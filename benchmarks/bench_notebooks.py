@@ -21,8 +21,8 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 
-from autograder.pipeline import load_assignments, release_notebooks
-from autograder.sample_class import solved_notebook
+from autograder.course.release import load_assignments, release_notebooks
+from autograder.frontends.sample_class import solved_notebook
 
 #: the longest a notebook may take top to bottom on the reference machine
 BUDGET_SECONDS = 120.0

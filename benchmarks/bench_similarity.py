@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_similarity.py [--students 100] [--repeat 3]``. It prints
 
-* the seconds of :func:`autograder.similarity.analyse` (reading every notebook with the
+* the seconds of :func:`autograder.grading.similarity.analyse` (reading every notebook with the
   grader's loader, extracting and fingerprinting every graded function, scoring every pair and
   every student against rlkit; wall and CPU: on a shared machine the CPU time is the steadier
   figure) and of writing the HTML and CSV, median of ``--repeat``;
@@ -28,8 +28,8 @@ from pathlib import Path
 import nbformat
 from bench_grading import buildable_assignments, generate_class
 
-from autograder import similarity
-from autograder.course import GradingSettings
+from autograder.course.directory import GradingSettings
+from autograder.grading import similarity
 from autograder.paths import NOTEBOOKS_DIR
 
 

@@ -11,8 +11,8 @@ instructor would. It prints
   (``tests/test_ppo_checks.py``, ``tests/test_rlhf_checks.py``), each written into the
   reference notebook in place of its function: full marks expected;
 * one student per bug of every bank of the notebook's checks (the sample class's
-  :func:`~autograder.sample_class.bug_source`, renamed to the student's function): the bug's
-  own check must lose its points with the bug's hint in the reason, and no other check may.
+  :func:`~autograder.frontends.sample_class.bug_source`, renamed to the student's function): the
+  bug's own check must lose its points with the bug's hint in the reason, and no other check may.
 
 Not a test (it takes minutes): it prints figures.
 """
@@ -32,16 +32,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from autograder.build import write_notebook  # noqa: E402
-from autograder.checks import all_specs, load_all  # noqa: E402
-from autograder.pipeline import load_assignments, release_notebooks  # noqa: E402
-from autograder.sample_class import (  # noqa: E402
+from autograder.course.build import write_notebook  # noqa: E402
+from autograder.course.release import load_assignments, release_notebooks  # noqa: E402
+from autograder.frontends.sample_class import (  # noqa: E402
     Change,
     StudentPlan,
     bug_source,
     solved_notebook,
     student_notebook,
 )
+from autograder.judge import all_specs, load_all  # noqa: E402
 
 #: the test module that holds each notebook's written-otherwise ``VARIANTS``.
 VARIANT_MODULES = {"06_ppo": "test_ppo_checks", "07_rlhf": "test_rlhf_checks"}

@@ -3,7 +3,7 @@
 rlkit holds the reference of almost every function a notebook asks the student to write, under
 the same name and signature, so that the student's function plugs into rlkit's trainers. While
 a notebook is graded, its submission runs against a *redacted build* of rlkit (made by
-``autograder.withhold``) in which the body of each of those references is replaced by
+``autograder.judge.withhold``) in which the body of each of those references is replaced by
 ``raise withheld("rlkit.dp.q_from_v")``: a graded function that hands its work to rlkit's own
 gets this error instead of the answer. Nothing in the normal package raises it.
 """

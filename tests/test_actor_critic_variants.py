@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checks import get_spec, run_check
+from autograder.judge import get_spec, run_check
 
 # --- action_values
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import jupytext
 import pytest
 
-from autograder.build import (
+from autograder.course.build import (
     BuildError,
     build_notebook,
     build_source,
@@ -37,7 +37,7 @@ HEADER = '''\
 # # A demo
 
 # %%
-from autograder.checks import check
+from autograder.judge import check
 '''
 
 DOUBLE = '''

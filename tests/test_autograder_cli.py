@@ -101,9 +101,9 @@ def test_self_check_of_a_corrupt_notebook(capsys):
 
 
 def test_the_grading_kernel_is_this_python_and_imports_the_course(tmp_path):
-    from autograder.selfcheck import execute
+    from autograder.frontends.selfcheck import execute
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import sys, rlkit, autograder.checks\nprint(sys.executable)")])
+        "import sys, rlkit, autograder.judge\nprint(sys.executable)")])
     out = execute(nb, tmp_path, timeout=60).cells[0].outputs
     assert [o.get("text", "").strip() for o in out] == [sys.executable]

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from conftest import EDGE_ASSIGNMENT, REQUIRE_SANDBOX, run_cli, sandbox_problems
 
-from autograder.checks import get_spec
+from autograder.judge import get_spec
 from autograder.paths import SAMPLE_CLASS_DIR
 
 pytestmark = pytest.mark.slow

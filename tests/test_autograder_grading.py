@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from conftest import EDGE_ASSIGNMENT, TEST_TIMEOUT, sample_assignments
 
-from autograder.report import CSV_FIELDS
-from autograder.sample_class import STUDENTS
+from autograder.frontends.sample_class import STUDENTS
+from autograder.records.report import CSV_FIELDS
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +93,7 @@ def test_feedback_and_gradebook_are_written(graded_class, expected):
 def test_feedback_shows_failures_with_hints_but_never_test_source(graded_class):
     import inspect
 
-    from autograder.checks import bellman
+    from autograder.judge import bellman
 
     html = (graded_class.out / "feedback" / "bob" / "02_bellman" / "02_bellman.html").read_text()
     assert "expected:" in html and "got:" in html and "hint:" in html

@@ -31,7 +31,7 @@ import pytest
 from conftest import REPO_ROOT, TEST_TIMEOUT, run_cli
 
 from autograder.paths import SAMPLE_CLASS_DIR
-from autograder.report import read_csv
+from autograder.records.report import read_csv
 
 pytestmark = pytest.mark.slow
 
@@ -195,8 +195,10 @@ def _feedback_without_student_code(out: Path) -> subprocess.CompletedProcess:
     import contextlib
     import io
 
-    from autograder import autograde, grading, session
+    from autograder.box import session
     from autograder.cli import main
+    from autograder.grading import batch as grading
+    from autograder.grading import notebook as autograde
 
     def forbidden(*args, **kwargs):
         raise AssertionError("feedback ran student code")
@@ -324,7 +326,7 @@ def test_grades_csv_is_rebuilt_with_the_hand_grades(day):
 def test_the_stored_results_hold_no_hidden_inputs_or_output(day):
     import inspect
 
-    from autograder.checks import bellman
+    from autograder.judge import bellman
 
     hidden = [ln.strip() for ln in inspect.getsource(bellman._eps_hidden).splitlines()
               if ln.strip()]

@@ -9,10 +9,11 @@ from datetime import datetime
 
 import pytest
 
-from autograder import export, feedback, formgrader
-from autograder.autograde import CellGrade, NotebookResult
 from autograder.cli import main
-from autograder.late import (
+from autograder.frontends import formgrader
+from autograder.grading.notebook import CellGrade, NotebookResult
+from autograder.records import export, feedback
+from autograder.records.late import (
     ON_TIME,
     Lateness,
     LatePolicy,
@@ -21,8 +22,8 @@ from autograder.late import (
     parse_time,
     read_timestamp,
 )
-from autograder.outputs import load_result, save_result
-from autograder.report import CSV_FIELDS, GradeRow, Mark, read_csv, totals, write_csv
+from autograder.records.outputs import load_result, save_result
+from autograder.records.report import CSV_FIELDS, GradeRow, Mark, read_csv, totals, write_csv
 
 # ----------------------------------------------------------------------------- late policy
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from autograder.build import notebook_text
+from autograder.course.build import notebook_text
+from autograder.frontends.sample_class import STUDENTS, write_sample_class
 from autograder.paths import NOTEBOOKS_DIR, SAMPLE_CLASS_DIR
-from autograder.sample_class import STUDENTS, write_sample_class
 
 
 def _files(root, pattern):
@@ -55,7 +55,7 @@ def test_committed_sample_class_is_generated_from_solutions(tmp_path, assignment
 
 
 def test_sample_class_plan_is_what_it_says(assignments, releases):
-    from autograder.sample_class import expected_scores
+    from autograder.frontends.sample_class import expected_scores
 
     expected = expected_scores(assignments, releases)  # every source, not just the bundled
     for assignment in assignments:

@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from conftest import EDGE_ASSIGNMENT
 
+from autograder.grading.restore import restore
 from autograder.paths import SAMPLE_CLASS_DIR
-from autograder.restore import restore
 
 
 @pytest.fixture(scope="module")

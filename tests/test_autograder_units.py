@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-from autograder.checks import get_spec, run_check
-from autograder.course import (
+from autograder.course.directory import (
     KERNEL_NAME,
     Course,
     GradingSettings,
@@ -16,14 +15,15 @@ from autograder.course import (
     load_config,
     write_kernelspec,
 )
-from autograder.report import GradeRow, check_failure_reason, error_reason, format_table
-from autograder.submissions import (
+from autograder.grading.submissions import (
     InvalidNotebook,
     find_students,
     ignored_entries,
     load_notebook,
     load_submission,
 )
+from autograder.judge import get_spec, run_check
+from autograder.records.report import GradeRow, check_failure_reason, error_reason, format_table
 
 
 @pytest.mark.parametrize(
@@ -124,7 +124,7 @@ def test_stderr_in_a_passing_test_cell_keeps_its_points():
     from nbgrader.preprocessors import IgnorePattern
     from nbgrader.utils import determine_grade
 
-    from autograder.course import DEFAULT_STDERR_PATTERN
+    from autograder.course.directory import DEFAULT_STDERR_PATTERN
 
     cell = nbformat.v4.new_code_cell('check("x")', outputs=[
         nbformat.v4.new_output("stream", name="stderr", text="RuntimeWarning: overflow\n"),
@@ -137,9 +137,9 @@ def test_stderr_in_a_passing_test_cell_keeps_its_points():
 
 
 def test_a_grader_failure_costs_only_that_notebook(monkeypatch, tmp_path, releases):
-    import autograder.autograde as autograde
+    import autograder.grading.notebook as autograde
+    from autograder.box.sandbox import Limits, Sandbox
     from autograder.paths import SAMPLE_CLASS_DIR
-    from autograder.sandbox import Limits, Sandbox
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the grader")

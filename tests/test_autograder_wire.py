@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import wire
-from autograder.autograde import decode_output
-from autograder.checks import all_specs
-from autograder.checks.core import NOT_IMPLEMENTED, Judge, Raised, Unreadable, call_case
-from autograder.runner import _output, encode_output
+from autograder.box import wire
+from autograder.box.runner import _output, encode_output
+from autograder.grading.notebook import decode_output
+from autograder.judge import all_specs
+from autograder.judge.core import NOT_IMPLEMENTED, Judge, Raised, Unreadable, call_case
 
 
 def roundtrip(value):

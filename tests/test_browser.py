@@ -129,8 +129,8 @@ def lab(tmp_path_factory, browser) -> Iterator[str]:
 
     The solved ``02_bellman`` sits next to the release as ``solved.ipynb``.
     """
-    from autograder.pipeline import load_assignments
-    from autograder.sample_class import solved_notebook
+    from autograder.course.release import load_assignments
+    from autograder.frontends.sample_class import solved_notebook
 
     root = tmp_path_factory.mktemp("lab")
     for notebook in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):

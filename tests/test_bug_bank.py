@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import all_specs, run_check
+from autograder.judge import all_specs, run_check
 
 ALL_SPECS = all_specs()
 #: learning runs (layer 3) have their own tests: tests/test_learning_checks.py

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.checks import CheckFailed, check, get_spec, run_check
-from autograder.checks.core import Bug, Case, CheckSpec, allclose
+from autograder.judge import CheckFailed, check, get_spec, run_check
+from autograder.judge.core import Bug, Case, CheckSpec, allclose
 
 
 def _spec(**kwargs) -> CheckSpec:
@@ -116,7 +116,7 @@ def test_failure_renders_as_the_report_in_ipython():
 def test_grading_mode_follows_nbgrader_environment(monkeypatch):
     spec = get_spec("mdps.discounted_return")
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    from autograder.checks import is_grading, is_nbgrader
+    from autograder.judge import is_grading, is_nbgrader
 
     assert is_grading() and is_nbgrader()
     assert len(spec.cases(grading=is_grading())) > len(spec.cases(grading=False))
@@ -157,7 +157,7 @@ def test_a_check_of_several_functions_gets_them_all_by_name():
     ({"inc": abs, "double": 3}, "`double` should be a function, got int"),
 ])  # fmt: skip
 def test_a_check_of_several_functions_names_the_missing_one(namespace, message):
-    from autograder.checks.core import MissingFunction
+    from autograder.judge.core import MissingFunction
 
     with pytest.raises(MissingFunction, match=message):
         _pair_spec().student_functions(namespace)
@@ -204,7 +204,7 @@ def test_a_learning_case_is_neither_rerun_nor_run_on_the_bugs():
 
 @given(st.lists(st.floats(0, 100), min_size=1, max_size=4), st.integers(0, 3))
 def test_best_rule_bounds_every_way_the_remaining_seeds_can_end(first, more):
-    from autograder.checks.core import best_rule, learning_rule
+    from autograder.judge.core import best_rule, learning_rule
 
     n_seeds = len(first) + more
     bound = best_rule(first, n_seeds, cap=100.0)

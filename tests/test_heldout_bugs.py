@@ -30,7 +30,7 @@ def test_every_heldout_bug_is_caught_and_most_hints_name_it():
 
 
 def test_a_missing_return_is_told_it_returned_none():
-    from autograder.checks import get_spec, run_check
+    from autograder.judge import get_spec, run_check
     from tests.heldout_bugs import reward_to_go_no_return
 
     report = run_check(get_spec("reinforce.reward_to_go"), reward_to_go_no_return)

@@ -1,4 +1,4 @@
-"""A graded function that changes its inputs fails (autograder.checks.inputs), on every spec.
+"""A graded function that changes its inputs fails (autograder.judge.inputs), on every spec.
 
 For each spec that records inputs, the reference is wrapped so that it returns its correct output
 and then writes into its first mutable argument: the check must fail on the in-place test and
@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import wire
-from autograder.autograde import decode_inputs, decode_output
-from autograder.checks import all_specs, get_spec, run_check
-from autograder.checks.core import Judge, call_case
-from autograder.checks.inputs import changed_arguments, input_state
-from autograder.runner import _output
+from autograder.box import wire
+from autograder.box.runner import _output
+from autograder.grading.notebook import decode_inputs, decode_output
+from autograder.judge import all_specs, get_spec, run_check
+from autograder.judge.core import Judge, call_case
+from autograder.judge.inputs import changed_arguments, input_state
 from rlkit.mdp import random_mdp
 
 RECORDING = [s for s in all_specs() if s.records_inputs]

@@ -2,7 +2,7 @@
 
 The batch (through the real CLI, two workers) holds the honest sample students alice (full
 marks) and bob (known bugs) on notebook 02, and every link of ``tests/attacks/links.py`` to
-alice's notebook. The unit tests below pin :func:`autograder.submissions.read_nofollow`.
+alice's notebook. The unit tests below pin :func:`autograder.grading.submissions.read_nofollow`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pytest
 from attacks.links import LINKS, LinkAttack
 from conftest import EDGE_ASSIGNMENT, GradedBatch, grade_batch
 
+from autograder.grading.submissions import InvalidNotebook, load_submission, read_nofollow
 from autograder.paths import SAMPLE_CLASS_DIR
-from autograder.submissions import InvalidNotebook, load_submission, read_nofollow
 
 HONEST = ("alice", "bob")
 
@@ -122,9 +122,9 @@ def test_a_size_cap_applies_before_reading(tmp_path):
 
 
 def test_the_copy_into_course_submitted_refuses_a_link_swapped_in_after_grading(tmp_path):
-    from autograder.autograde import NotebookResult
-    from autograder.course import Course
-    from autograder.grading import _write_files
+    from autograder.course.directory import Course
+    from autograder.grading.batch import _write_files
+    from autograder.grading.notebook import NotebookResult
 
     real = _alice(tmp_path)
     (tmp_path / "subs" / "mal" / "a1").mkdir(parents=True)

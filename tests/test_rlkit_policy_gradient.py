@@ -289,8 +289,8 @@ def test_the_surrogate_loss_differentiates_into_minus_the_estimate():
 
 @pytest.mark.slow
 def test_check_specs_reference_passes_20_grader_seeds_in_a_row():
-    import autograder.checks.reinforce as specs
-    from autograder.checks.core import run_check
+    import autograder.judge.specs.reinforce as specs
+    from autograder.judge.core import run_check
 
     statistical = [specs.GRAD_LOG_SOFTMAX, specs.SCORE_FUNCTION_GRADIENT,
                    specs.GRAD_LOG_SOFTMAX_LINEAR, specs.REINFORCE_GRADIENT, specs.REWARD_TO_GO,
@@ -302,8 +302,8 @@ def test_check_specs_reference_passes_20_grader_seeds_in_a_row():
 
 
 def test_check_specs_catch_a_small_bias():
-    import autograder.checks.reinforce as specs
-    from autograder.checks.core import run_check
+    import autograder.judge.specs.reinforce as specs
+    from autograder.judge.core import run_check
 
     def biased(theta, episodes):  # off by 0.25 in one entry; 5 standard errors are ~0.09 there
         estimate = pg.reinforce_gradient(theta, episodes)

@@ -216,8 +216,8 @@ def test_where_the_orderings_do_not_hold():
 
 @pytest.mark.slow
 def test_check_specs_reference_passes_20_grader_seeds_in_a_row():
-    import autograder.checks.actor_critic as specs
-    from autograder.checks.core import run_check
+    import autograder.judge.specs.actor_critic as specs
+    from autograder.judge.core import run_check
 
     for seed in range(20):
         for spec in [specs.ACTION_VALUES, specs.ACTION_VALUE_GRADIENT, specs.ADVANTAGE_GRADIENT,
@@ -227,8 +227,8 @@ def test_check_specs_reference_passes_20_grader_seeds_in_a_row():
 
 
 def test_check_specs_catch_a_small_bias():
-    import autograder.checks.actor_critic as specs
-    from autograder.checks.core import run_check
+    import autograder.judge.specs.actor_critic as specs
+    from autograder.judge.core import run_check
 
     def biased(theta, episodes, values):  # a TD residual whose V(s') is off by 0.3
         estimate = wt.td_residual_gradient(theta, episodes, values)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, require_sandbox, run_cli
 
-from autograder.sandbox import Capabilities, Limits, Sandbox, detect, require
-from autograder.session import Session, SessionEnded
+from autograder.box.sandbox import Capabilities, Limits, Sandbox, detect, require
+from autograder.box.session import Session, SessionEnded
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,8 @@ def test_the_box_shows_only_the_course_code_read_only_and_no_network(caps, tmp_p
             f"import os\nassert set(os.listdir({str(REPO_ROOT)!r})) <= "
             "{'rlkit', 'autograder', '.venv'}",
         "no sample class": "import os, autograder\nd = os.path.join(os.path.dirname("
-                           "autograder.__file__), 'sample_class')\nassert os.listdir(d) == []",
+                           "autograder.__file__), 'frontends', 'sample_class')\n"
+                           "assert os.listdir(d) == []",
         "read-only code": "import rlkit, os\ntry:\n    open(os.path.join(os.path.dirname("
                           "rlkit.__file__), 'x.py'), 'w')\nexcept OSError as e:\n"
                           "    assert e.errno == 30\nelse:\n    raise AssertionError",

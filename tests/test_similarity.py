@@ -21,8 +21,8 @@ import pytest
 from attacks.copies import COPIES, FUNCTIONS, HONEST, HOSTILE, VARIANTS, write_class
 from conftest import run_cli
 
-from autograder import similarity
-from autograder.checks import get_spec, run_check
+from autograder.grading import similarity
+from autograder.judge import get_spec, run_check
 from autograder.paths import NOTEBOOKS_DIR
 
 ASSIGNMENTS = ("01_mdps", "02_bellman")
@@ -183,7 +183,7 @@ def test_a_withhold_name_that_names_nothing_is_an_error():
 
 
 def test_a_failing_report_never_stops_grading(tmp_path):
-    from autograder.course import GradingSettings
+    from autograder.course.directory import GradingSettings
     from autograder.grading import similarity_section
 
     lines = []

@@ -24,10 +24,10 @@ import nbformat
 import pytest
 from conftest import REPO_ROOT, TEST_TIMEOUT
 
-from autograder.pipeline import Assignment
-from autograder.report import FAILED, OK
-from autograder.sample_class import bug_source, solved_notebook
-from autograder.selfcheck import execute, format_report, self_check
+from autograder.course.release import Assignment
+from autograder.frontends.sample_class import bug_source, solved_notebook
+from autograder.frontends.selfcheck import execute, format_report, self_check
+from autograder.records.report import FAILED, OK
 
 NUMPY_REPR = re.compile(r"\bnp\.(float|int|uint|bool|complex)\w*\(")
 
@@ -142,7 +142,7 @@ def test_self_check_of_a_solved_notebook_is_full_marks(assignments, tmp_path):
 
 
 def test_self_check_with_one_bug_fails_only_its_check(assignments, tmp_path):
-    from autograder.checks import get_spec
+    from autograder.judge import get_spec
 
     assignment = assignment_of(assignments, SELF_CHECKED)
     spec = get_spec("mdps.discounted_return")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checks import get_spec, run_check
-from autograder.checks.core import allclose
+from autograder.judge import get_spec, run_check
+from autograder.judge.core import allclose
 
 
 def _rtg_float32_loop(rewards, gamma):

@@ -1,4 +1,4 @@
-"""rlkit's references are out of reach of the notebook being graded (autograder.withhold).
+"""rlkit's references are out of reach of the notebook being graded (autograder.judge.withhold).
 
 The redacted build is checked in a fresh interpreter that imports it in place of rlkit (as the
 sandbox does): every withheld function raises, nothing else changed, every check's cases still
@@ -16,8 +16,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from autograder.checks import all_specs, fixtures, get_spec, run_check
-from autograder.withhold import (
+from autograder.judge import all_specs, fixtures, get_spec, run_check
+from autograder.judge.withhold import (
     code_of,
     notebook_withheld,
     redacted_rlkit,
@@ -74,7 +74,7 @@ def test_in_the_redacted_build_every_withheld_function_raises_and_nothing_else_c
     out = _run_redacted(topic, """
         import inspect, json, sys, rlkit
         from rlkit._withheld import WithheldError
-        from autograder.withhold import resolve, notebook_withheld, topic_specs
+        from autograder.judge.withhold import resolve, notebook_withheld, topic_specs
         assert "autograder-withheld" in rlkit.__file__, rlkit.__file__
         from rlkit.mdp import random_mdp
         import numpy as np
@@ -108,7 +108,7 @@ def test_the_redacted_build_holds_no_body_of_a_withheld_function():
     assert "withheld('rlkit.dp.q_from_v')" in q_from_v
     assert "einsum" not in q_from_v and "expected_rewards" not in q_from_v
     assert not list(build.rglob("__pycache__")) and not list(build.rglob("*.pyc"))
-    from autograder.withhold import package_dir  # a file with nothing withheld is a copy
+    from autograder.judge.withhold import package_dir  # a file with nothing withheld is a copy
 
     assert (build / "mdp.py").read_text() == (package_dir() / "mdp.py").read_text()
 
@@ -119,8 +119,8 @@ def test_no_bank_bug_calls_a_withheld_reference(topic):
     # meet that error when graded, and never be matched to its hint
     out = _run_redacted(topic, """
         import json, sys
-        from autograder.checks.core import Raised, call_case
-        from autograder.withhold import topic_specs
+        from autograder.judge.core import Raised, call_case
+        from autograder.judge.withhold import topic_specs
         hit = []
         for spec in topic_specs(sys.argv[1] + ".x"):
             if spec.learning:
@@ -139,7 +139,7 @@ def test_no_bank_bug_calls_a_withheld_reference(topic):
 def test_every_check_builds_its_cases_where_the_references_are_withheld(topic):
     out = _run_redacted(topic, """
         import json, sys
-        from autograder.withhold import topic_specs
+        from autograder.judge.withhold import topic_specs
         print(json.dumps({s.name: [c.name for c in s.cases(grading=True, seed=11)]
                           for s in topic_specs(sys.argv[1] + ".x")}))
     """)
@@ -176,7 +176,7 @@ def test_the_self_check_names_the_reference_a_function_calls(route):
     # in a fresh interpreter: a reload must not replace this process's rlkit.dp
     script = SELF_CHECK_ROUTES[route] + textwrap.dedent("""
 
-        from autograder.checks import get_spec, run_check
+        from autograder.judge import get_spec, run_check
         report = run_check(get_spec("bellman.q_from_v"), q_from_v, watch=True)
         print(report.passed, report.summary().replace("\\n", " | "))
     """)
@@ -211,7 +211,7 @@ def test_the_call_watch_passes_honest_code_and_rlkit_helpers_the_notebook_allows
 
 
 def test_a_learning_check_names_the_function_whose_reference_it_reached():
-    from autograder.checks.core import withheld_problem
+    from autograder.judge.core import withheld_problem
 
     spec = get_spec("dqn.learns")
     problem = withheld_problem(spec, "WithheldError: rlkit's own `rlkit.buffers.ReplayBuffer"

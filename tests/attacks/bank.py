@@ -145,8 +145,8 @@ builtins.isinstance = lambda obj, cls: True
 operator.eq = lambda a, b: True
 """),
     Attack("patched_grader", where="top", code="""\
-import autograder.checks.core as core
-import autograder.wire as wire
+import autograder.judge.core as core
+import autograder.box.wire as wire
 core.CheckReport.passed = property(lambda self: True)
 core.allclose = lambda **k: (lambda got, expected: None)
 core.Judge.__call__ = lambda self, outputs, rerun=None: core.CheckReport(
@@ -214,7 +214,7 @@ import json, pathlib
 wanted = ["value_iteration_step", "policy_iteration", "epsilon_greedy"]
 sources = []
 for path in ["@REPO@/solutions/02_bellman.py",
-             "@REPO@/autograder/sample_class/alice/02_bellman/02_bellman.ipynb",
+             "@REPO@/autograder/frontends/sample_class/alice/02_bellman/02_bellman.ipynb",
              "@SUBS@/alice/02_bellman/02_bellman.ipynb"]:
     try:
         text = pathlib.Path(path).read_text()

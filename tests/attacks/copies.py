@@ -292,8 +292,8 @@ def discounted_return(rewards, gamma):
 
 def rlkit_source(function: str) -> str:
     """rlkit's own source of a graded function, pasted under the student's name."""
-    from autograder.checks import get_spec
-    from autograder.similarity import reference_functions
+    from autograder.grading.similarity import reference_functions
+    from autograder.judge import get_spec
 
     (_, fn), = reference_functions(get_spec(FUNCTIONS[function][0]))
     source = textwrap.dedent(inspect.getsource(fn))

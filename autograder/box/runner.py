@@ -1,0 +1,261 @@
+"""The submission's side of grading: ``python -m autograder.box.runner CMD_FD REPLY_FD``.
+
+This process runs one student's notebook inside the sandbox. It holds no grade and judges
+nothing: the grader sends it commands, one at a time, on ``CMD_FD`` and reads one reply per
+command on ``REPLY_FD`` (JSON lines; the notebook's own stdout and stderr go elsewhere, so
+printing cannot fake a reply):
+
+``{"op": "cell", "source": ...}``
+    run one of the student's code cells in an IPython shell (magics and ``display`` work); the
+    reply says ok, or the error's first line, or that the cell hit its time limit.
+``{"op": "check", "spec": NAME, "seed": N}``
+    look the spec's function up in the notebook's namespace and call it on every case
+    (visible and hidden, drawn from the grader's seed); the reply holds the case names and
+    each output as plain data (:mod:`autograder.box.wire`), a raised error's first line, or
+    "not implemented", and the arguments of the function's first call before and after it
+    (the grader tests that they did not change). The check cells themselves never run.
+``{"op": "rerun", "case": I}``
+    call the function on case I of the last check once more (the grader's determinism test).
+``{"op": "reap"}``
+    kill every other process of the sandbox (sent after a fork bomb hit the process limit;
+    only with ``--reap``, i.e. inside the sandbox's own PID namespace).
+
+Every command carries a ``nonce`` the reply must echo and a ``timeout``: a ``SIGALRM`` timer
+interrupts the step (the grader also kills the whole sandbox a little later if that does not
+work). Test cells are never executed and nothing here decides a score, so patching numpy,
+``assert``, builtins or IPython, or exiting, only changes what the student's own functions
+return.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+#: the longest command line read (a cell's source is sent whole).
+MAX_COMMAND = 64 * 2**20
+
+
+class StepTimeout(BaseException):
+    """Raised by the ``SIGALRM`` timer when a step runs past its time limit."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise StepTimeout("the step ran past its time limit")
+
+
+def _first_line(exc: BaseException) -> str:
+    try:
+        text = str(exc).strip().splitlines()
+    except Exception:  # noqa: BLE001 - a hostile __str__
+        text = []
+    name = type(exc).__name__
+    return f"{name}: {text[0][:300]}" if text else name
+
+
+class Channel:
+    """The two protocol pipes, read and written with raw ``os`` calls only."""
+
+    def __init__(self, cmd_fd: int, reply_fd: int) -> None:
+        self.cmd_fd, self.reply_fd = cmd_fd, reply_fd
+        self._buffer = b""
+
+    def read(self) -> dict[str, Any] | None:
+        """The next command (None at the end of the pipe)."""
+        while b"\n" not in self._buffer:
+            chunk = os.read(self.cmd_fd, 1 << 20)
+            if not chunk:
+                return None
+            self._buffer += chunk
+            if len(self._buffer) > MAX_COMMAND:
+                raise ValueError("command too long")
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def write(self, message: dict[str, Any]) -> None:
+        """Send one reply."""
+        data = memoryview(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+        while data:
+            data = data[os.write(self.reply_fd, data):]
+
+
+class Runner:
+    """Executes the commands of one grading session."""
+
+    def __init__(self, may_reap: bool = False) -> None:
+        self.may_reap = may_reap
+        self.shell = _make_shell()
+        self.last: tuple[list[Any], Any] | None = None  # the last check's cases and function
+
+    # -- steps
+
+    def cell(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Run one of the student's cells."""
+        result = self.shell.run_cell(str(message["source"]), store_history=False)
+        error = result.error_before_exec or result.error_in_exec
+        if isinstance(error, StepTimeout):
+            return {"status": "timeout"}
+        if error is not None:
+            return {"status": "error", "error": _first_line(error)}
+        return {"status": "ok"}
+
+    def check(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Call the checked function on every case of a check; return the outputs."""
+        from autograder.judge.core import MissingFunction
+
+        self.last = None
+        spec = load_spec(str(message["spec"]))
+        try:
+            fn = spec.student_functions(self.shell.user_ns)
+        except MissingFunction as exc:
+            if exc.found_type is None:
+                return {"status": "undefined", "function": exc.function}
+            return {"status": "not_callable", "function": exc.function, "type": exc.found_type}
+        cases = spec.cases(grading=True, seed=int(message["seed"]))
+        self.last = (cases, fn)
+        record = spec.records_inputs
+        return {"status": "ok", "cases": [c.name for c in cases],
+                "outputs": [_output(case, fn, record) for case in cases]}
+
+    def reap(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Kill every other process of the sandbox's PID namespace; say how many were left."""
+        if not self.may_reap:
+            return {"status": "error", "error": "not in a sandbox"}
+        for _ in range(200):
+            try:
+                os.kill(-1, signal.SIGKILL)  # on Linux: every process but init and this one
+            except ProcessLookupError:
+                pass
+            _collect_children()
+            others = [p for p in os.listdir("/proc") if p.isdigit()
+                      and int(p) not in (1, os.getpid())]
+            if not others:
+                return {"status": "ok"}
+            time.sleep(0.005)
+        return {"status": "ok", "left": len(others)}
+
+    def rerun(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Call the function of the last check on one of its cases again."""
+        if self.last is None:
+            return {"status": "error", "error": "no check to run again"}
+        cases, fn = self.last
+        return {"status": "ok", "output": _output(cases[int(message["case"])], fn)}
+
+
+def load_spec(name: str) -> Any:
+    """The spec called ``name``, importing only its topic's module (not every spec module)."""
+    from autograder.judge import SPEC_MODULES, core
+
+    topic = name.split(".", 1)[0]
+    if topic in SPEC_MODULES:
+        importlib.import_module(f"autograder.judge.specs.{topic}")
+    spec = core._REGISTRY.get(name)
+    return spec if spec is not None else core.get_spec(name)
+
+
+def _output(case: Any, fn: Any, record: bool = False) -> dict[str, Any]:
+    """Call ``fn`` on one case and encode what it gave as plain data.
+
+    With ``record``, the reply also holds the arguments of the function's first call as they
+    were before and after it (``"in"``), for the grader's in-place test.
+    """
+    from autograder.box import wire
+    from autograder.judge.core import Raised, call_case
+
+    inputs: list | None = [] if record else None
+    try:
+        got = call_case(case, fn, inputs)
+    except StepTimeout:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and the like: the case raised
+        got = Raised(_first_line(exc))
+    reply = encode_output(got)
+    if inputs and "v" in reply:
+        reply["in"] = wire.encode(inputs[0])
+    return reply
+
+
+def encode_output(got: Any) -> dict[str, Any]:
+    """What :func:`~autograder.judge.core.call_case` gave, as a reply's plain data."""
+    from autograder.box import wire
+    from autograder.judge.core import NOT_IMPLEMENTED, Problem, Raised
+
+    if got is NOT_IMPLEMENTED:
+        return {"ni": True}
+    if isinstance(got, Raised):
+        return {"raised": str(got.error)[:1000]}
+    if isinstance(got, Problem):
+        return {"problem": str(got.text)[:1000]}
+    return {"v": wire.encode(got)}
+
+
+def _make_shell() -> Any:
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "NoColor"
+    config.InteractiveShell.xmode = "Plain"
+    return InteractiveShell.instance(config=config)
+
+
+def _collect_children() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def serve(channel: Channel, may_reap: bool = False) -> int:
+    """Answer commands until ``exit`` or the end of the command pipe."""
+    runner = Runner(may_reap)
+    channel.write({"op": "ready", "pid": os.getpid()})
+    handlers = {"cell": runner.cell, "check": runner.check, "rerun": runner.rerun,
+                "reap": runner.reap}
+    while True:
+        message = channel.read()
+        if message is None or message.get("op") == "exit":
+            return 0
+        handler = handlers.get(message.get("op"))
+        reply: dict[str, Any]
+        try:
+            limit = float(message.get("timeout") or 0)
+            if limit > 0:
+                signal.setitimer(signal.ITIMER_REAL, limit)
+            try:
+                reply = handler(message) if handler else {"status": "error", "error": "bad op"}
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except StepTimeout:
+            reply = {"status": "timeout"}
+        except Exception as exc:  # noqa: BLE001 - reported, the session goes on
+            reply = {"status": "error", "error": _first_line(exc)}
+        channel.write({**reply, "nonce": message.get("nonce")})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: ``CMD_FD REPLY_FD [--reap]``."""
+    args = sys.argv[1:] if argv is None else argv
+    cmd_fd, reply_fd = int(args[0]), int(args[1])
+    # kill(-1) is only safe in the sandbox's own PID namespace, never as root
+    may_reap = "--reap" in args[2:] and os.getuid() != 0 and os.getpid() < 100
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big file is an error, not a kill
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    sys.argv = [""]
+    return serve(Channel(cmd_fd, reply_fd), may_reap)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

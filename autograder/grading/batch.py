@@ -1,0 +1,408 @@
+"""Autograde a batch of submissions: gradebook, feedback and ``grades.csv``.
+
+nbgrader keeps doing what it is good at: the course directory, ``generate_assignment`` (which
+records the assignment, its notebooks and graded cells in the gradebook), the gradebook itself
+(SQLite by default, any SQLAlchemy URL with ``--db``) and formgrader for the written answers. It
+no longer executes anything: nbgrader's ``autograde`` runs student code with the instructor's
+rights and judges it inside the student's own kernel (a solution cell can turn every later test
+cell into ``pass``). Instead each notebook is graded by
+:func:`autograder.grading.notebook.grade_notebook`: the student's code runs in a sandboxed process
+of its own and the grader judges the outputs of the student's functions in its own process.
+
+The batch, for each student and assignment (in parallel with ``workers`` > 1; results are
+recorded in a fixed order, so they do not depend on the number of workers):
+
+* grades the notebook (a missing, corrupt or huge file scores 0 with the reason);
+* records the scores in the gradebook (``auto_score`` of each graded cell; written answers are
+  left for manual grading, blank ones get 0 like nbgrader does), keeping any manual grade an
+  instructor already gave, and the submission time from ``nbgrader collect``'s
+  ``timestamp.txt``;
+* replaces that submission's files: the submitted and the restored, annotated notebook under
+  ``course/submitted`` and ``course/autograded`` for formgrader, ``logs/<student>__<assignment>
+  .log`` (what was restored, errors, the captured output) and ``.json`` (the result the
+  feedback is built from, :mod:`autograder.records.outputs`);
+* and finally rebuilds, from the gradebook, the feedback of what it graded and ``grades.csv``
+  and the exports of everything (:func:`autograder.records.outputs.publish`).
+
+Re-grading is incremental: a run replaces what it grades and keeps the rest. Grading one
+assignment (``assignments``) leaves the others' grades, feedback and files as they are; a
+student who has no directory in ``submissions_dir`` keeps every earlier grade; a student whose
+directory lacks an assignment keeps an earlier grade of it (and scores 0, "no submission", when
+there is none yet). Nothing is deleted wholesale: a formgrader may be serving ``course/``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from autograder.box.sandbox import Capabilities, Sandbox, detect, require
+from autograder.course.build import CHECK_TAG, write_notebook
+from autograder.course.directory import Course, GradingSettings
+from autograder.course.release import (
+    Assignment,
+    generate_assignments,
+    load_assignments,
+    released_notebook,
+)
+from autograder.grading.notebook import Job, NotebookResult, grade_notebook
+from autograder.grading.submissions import (
+    find_students,
+    ignored_entries,
+    read_nofollow,
+    submission_parts,
+)
+from autograder.paths import SOLUTIONS_DIR, assignment_id, source_files
+from autograder.records.late import TIMESTAMP_FILE, LatePolicy, timestamp_from_text
+from autograder.records.outputs import log_path, publish, result_path, save_result
+from autograder.records.report import GradeRow, Total, totals
+
+Log = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """What a grading run produced."""
+
+    rows: list[GradeRow]
+    """every row of ``grades.csv``: this run's and the earlier ones the gradebook keeps."""
+    out_dir: Path
+    db_url: str
+    setup_seconds: float = 0.0
+    """wall time of building the sources and generating the assignments."""
+    seconds: dict[tuple[str, str], float] = field(default_factory=dict)
+    """(student, assignment) -> wall time of grading that notebook (in its worker); the keys
+    are what this run graded."""
+    sandbox: str = ""
+    """how student code ran (the sandbox and its limits)."""
+    wall_seconds: float = 0.0
+    """wall time of the whole run."""
+
+    @property
+    def csv_path(self) -> Path:
+        """``OUT/grades.csv``."""
+        return self.out_dir / "grades.csv"
+
+    @property
+    def totals(self) -> dict[tuple[str, str], Total]:
+        """(student, assignment) -> total."""
+        return totals(self.rows)
+
+
+def default_db_url(out_dir: Path) -> str:
+    """``sqlite:///OUT/gradebook.db``."""
+    return f"sqlite:///{Path(out_dir).resolve() / 'gradebook.db'}"
+
+
+# ----------------------------------------------------------------------------- gradebook
+
+
+def record(gb: Any, assignment: Assignment, result: NotebookResult,
+           timestamp: datetime | None = None) -> None:
+    """Store one notebook's grades in the gradebook.
+
+    A manual grade already in the gradebook (formgrader) is kept and wins over the autograde,
+    as in nbgrader; the cell is then flagged for review. ``timestamp`` is the submission
+    time (None: unknown, never late).
+    """
+    gb.update_or_create_student(result.student)
+    gb.update_or_create_submission(assignment.id, result.student, timestamp=timestamp)
+    grades = [gb.find_grade(cell.grade_id, assignment.notebook, assignment.id, result.student)
+              for cell in result.cells]
+    for cell, grade in zip(result.cells, grades, strict=True):
+        grade.auto_score = cell.score
+        grade.needs_manual_grade = grade.manual_score is not None or cell.score is None
+    for info in assignment.cells:
+        if info.kind == "solution" or info.kind == "written":
+            comment = gb.find_comment(info.grade_id, assignment.notebook, assignment.id,
+                                      result.student)
+            blank = next((c.status for c in result.cells if c.grade_id == info.grade_id),
+                         None) in ("blank", "missing")
+            comment.auto_comment = "No response." if blank else None
+    gb.db.commit()
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _annotated(result: NotebookResult) -> nbformat.NotebookNode | None:
+    """The restored notebook with each test cell's outcome as its output (for formgrader)."""
+    if result.restored is None:
+        return None
+    nb = result.restored
+    by_id = {c.grade_id: c for c in result.cells if c.kind == CHECK_TAG}
+    for cell in nb.cells:
+        grade = by_id.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        if grade is None or cell.cell_type != "code":
+            continue
+        if grade.status == "ok":
+            cell.outputs = [nbformat.v4.new_output(
+                "stream", name="stdout", text=f"passed ({grade.score:g}/{grade.max_score:g})\n")]
+        else:
+            cell.outputs = [nbformat.v4.new_output(
+                "error", ename="CheckFailed", evalue=grade.reason,
+                traceback=list(grade.reports) or [grade.reason])]
+    return nb
+
+
+def _replace(data: bytes | None, target: Path) -> None:
+    """Write ``data`` to ``target``, or with None remove a stale ``target`` (files only)."""
+    if data is None:
+        target.unlink(missing_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
+def _submitted_bytes(submissions_dir: Path, parts: Sequence[str], course: Course, log: list[str],
+                     quiet_if_absent: bool = False) -> bytes | None:
+    """A submitted file, read again as grading read it: a link swapped in is not followed."""
+    try:
+        return read_nofollow(submissions_dir, parts,
+                             max_bytes=int(course.settings.max_notebook_mb * 2**20))
+    except FileNotFoundError:
+        if not quiet_if_absent:
+            log.append(f"note: {'/'.join(parts)} was not copied to course/ (not found)")
+    except (OSError, ValueError) as exc:
+        log.append(f"note: {'/'.join(parts)} was not copied to course/ ({exc})")
+    return None
+
+
+def _write_files(course: Course, out_dir: Path, submissions_dir: Path, assignment: Assignment,
+                 result: NotebookResult) -> None:
+    """Replace this submission's files in ``course/`` and ``logs/`` (feedback: ``publish``)."""
+    student = result.student
+    log = [f"{student} / {assignment.id}: {result.score:g}/{result.max_score:g} "
+           f"({result.seconds:.1f} s)"]
+    notebook = _submitted_bytes(submissions_dir, submission_parts(
+        student, assignment.id, assignment.notebook), course, log)
+    annotated = _annotated(result) if notebook is not None else None
+    submitted = course.path("submitted", student, assignment.id, assignment.notebook)
+    autograded = course.path("autograded", student, assignment.id, assignment.notebook)
+    _replace(notebook if annotated is not None else None, submitted)
+    if annotated is None:
+        autograded.unlink(missing_ok=True)
+    else:
+        write_notebook(annotated, autograded)
+    # formgrader counts a submission as autograded when the timestamps of both copies match
+    stamp = (_submitted_bytes(submissions_dir, (student, assignment.id, TIMESTAMP_FILE),
+                              course, log, quiet_if_absent=True)
+             if annotated is not None else None)
+    for copy in (submitted, autograded):
+        _replace(stamp, copy.parent / TIMESTAMP_FILE)
+    if result.status:
+        log.append(f"not graded: {result.reason}")
+    if result.ended:
+        log.append(f"stopped: {result.ended}")
+    log += [f"note: {n}" for n in result.notes] + [f"cell: {e}" for e in result.cell_errors]
+    log += [f"{c.grade_id}: {c.status} {c.reason}".rstrip() for c in result.cells]
+    log += ["", "---- output of the notebook's process (capped) ----", result.output]
+    path = log_path(out_dir, student, assignment.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(log), encoding="utf-8")
+    save_result(result, result_path(out_dir, student, assignment.id))
+
+
+def _timestamp(submissions_dir: Path, result: NotebookResult, log: Log) -> datetime | None:
+    """The submission time ``nbgrader collect`` recorded (None: none, or unreadable)."""
+    parts = (result.student, result.assignment, TIMESTAMP_FILE)
+    try:
+        text = read_nofollow(submissions_dir, parts, max_bytes=4096).decode("utf-8", "replace")
+        return timestamp_from_text(text, "/".join(parts))
+    except FileNotFoundError:
+        return None
+    except (ValueError, OSError) as exc:
+        note = f"the submission time could not be read ({exc}); graded as on time"
+        log(f"  warning: {result.student}/{result.assignment}: {note}")
+        result.notes.append(note)
+        return None
+
+
+# ----------------------------------------------------------------------------- running jobs
+
+
+def _warm_up() -> None:
+    """Import the check specs once per worker process."""
+    from autograder.judge import load_all
+
+    load_all()
+
+
+def run_jobs(jobs: Sequence[Job], workers: int) -> Iterator[NotebookResult]:
+    """Grade ``jobs``, in parallel with ``workers`` > 1; results come in the jobs' order."""
+    if workers <= 1 or len(jobs) <= 1:
+        yield from map(grade_notebook, jobs)
+        return
+    context = multiprocessing.get_context("spawn")  # no inherited threads or open gradebook
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_warm_up) as pool:
+        yield from pool.map(grade_notebook, jobs, chunksize=1)
+
+
+def make_sandbox(settings: GradingSettings, unsandboxed: bool,
+                 caps: Capabilities | None = None) -> Sandbox:
+    """Detect what the machine offers and build the sandbox (or refuse; see ``require``).
+
+    Raises:
+        SandboxUnavailable: no sandbox can be built and ``unsandboxed`` is False.
+
+    """
+    if unsandboxed:
+        return Sandbox(None, settings.limits, isolate=False)
+    caps = detect() if caps is None else caps
+    require(caps, unsandboxed)
+    return Sandbox(caps, settings.limits)
+
+
+# ----------------------------------------------------------------------------- the batch
+
+
+def _jobs(submissions_dir: Path, chosen: Sequence[Assignment], releases: dict[str, Any],
+          settings: GradingSettings, sandbox: Sandbox, db_url: str, course: Course,
+          log: Log) -> list[Job]:
+    """One job per student directory and assignment, but keep what the batch does not hold.
+
+    A student directory without the assignment's directory keeps an earlier grade of it (a
+    batch of only the students to regrade, or only the assignment to regrade); without one it
+    is graded (and scores 0, "no submission").
+    """
+    from nbgrader.api import Gradebook
+
+    from autograder.judge.core import grading_seed
+
+    with course.environment(), Gradebook(db_url) as gb:
+        earlier = {(s.student.id, a.id) for a in chosen
+                   for s in gb.find_assignment(a.id).submissions}
+    seed = grading_seed() if settings.seed is None else settings.seed
+    jobs, kept = [], 0
+    for student in find_students(submissions_dir):
+        for a in chosen:
+            if (student, a.id) in earlier and not (submissions_dir / student / a.id).is_dir():
+                kept += 1
+                continue
+            jobs.append(Job(student, a.id, a.notebook, submissions_dir, releases[a.id],
+                            settings, seed, sandbox))
+    if kept:
+        log(f"keeping {kept} earlier grade(s) of students whose directory lacks the assignment")
+    return jobs
+
+
+def grade(
+    submissions_dir: Path,
+    out_dir: Path,
+    *,
+    db_url: str | None = None,
+    settings: GradingSettings | None = None,
+    assignments: Sequence[str] | None = None,
+    solutions_dir: Path = SOLUTIONS_DIR,
+    log: Log = _stderr,
+    workers: int = 1,
+    unsandboxed: bool = False,
+    sandbox: Sandbox | None = None,
+    late_policy: Path | None = None,
+) -> GradeResult:
+    """Autograde every student directory of ``submissions_dir`` into ``out_dir``.
+
+    Re-grading into the same ``out_dir`` replaces what this run grades and keeps the rest
+    (see the module docstring).
+
+    Args:
+        submissions_dir: ``<student>/<assignment>/<notebook>.ipynb`` files (and nbgrader's
+            ``timestamp.txt`` next to them, for late submissions).
+        out_dir: where ``grades.csv``, ``feedback/``, ``logs/``, ``course/``, ``exports/`` and
+            the default gradebook go.
+        db_url: the gradebook's SQLAlchemy URL (default ``sqlite:///OUT/gradebook.db``). It is
+            kept across runs, so manual grades survive a re-run.
+        settings: time limit per step, grading seed, resource limits, largest notebook.
+        assignments: grade only these assignment ids (default: all sources).
+        solutions_dir: the instructor sources.
+        log: receives one progress line per graded notebook.
+        workers: notebooks graded at once (each in its own process and sandbox).
+        unsandboxed: run student code without the sandbox (own process and rlimits only).
+        sandbox: use this sandbox instead of detecting one (tests, benchmarks).
+        late_policy: a late policy file (:mod:`autograder.records.late`), kept as ``OUT/late.toml``
+            for later runs; default: the kept one, if any.
+
+    Returns:
+        The rows of ``grades.csv`` (sorted by student, assignment, cell order).
+
+    Raises:
+        SandboxUnavailable: no sandbox can be built here and ``unsandboxed`` is not set.
+
+    """
+    from nbgrader.api import Gradebook
+
+    start = time.perf_counter()
+    submissions_dir, out_dir = Path(submissions_dir).resolve(), Path(out_dir).resolve()
+    if not submissions_dir.is_dir():
+        raise FileNotFoundError(f"no submissions directory {submissions_dir}")
+    settings = settings or GradingSettings()
+    policy = LatePolicy.for_output(out_dir, late_policy,
+                                   known={assignment_id(p) for p in source_files(solutions_dir)})
+    sandbox = sandbox or make_sandbox(settings, unsandboxed)
+    log(f"student code runs {sandbox.describe()}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    db_url = db_url or default_db_url(out_dir)
+    chosen = load_assignments(solutions_dir, assignments)
+    course = Course.open(out_dir / "course", db_url, settings)
+    generated = generate_assignments(course, chosen, only_changed=True)
+    log(f"{len(chosen)} assignment(s) in {course.root}"
+        + (f" (generated: {', '.join(generated)})" if generated else " (unchanged)"))
+    releases = {a.id: released_notebook(course, a) for a in chosen}
+    setup_seconds = time.perf_counter() - start
+    for name in ignored_entries(submissions_dir):
+        log(f"  warning: ignoring {submissions_dir / name} (not a student directory)")
+    jobs = _jobs(submissions_dir, chosen, releases, settings, sandbox, db_url, course, log)
+    by_id = {a.id: a for a in chosen}
+    seconds: dict[tuple[str, str], float] = {}
+    log(f"grading {len(jobs)} notebook(s) with {max(workers, 1)} worker(s)")
+    with course.environment(), Gradebook(db_url) as gb:
+        for result in run_jobs(jobs, workers):
+            assignment = by_id[result.assignment]
+            timestamp = _timestamp(submissions_dir, result, log)
+            record(gb, assignment, result, timestamp)
+            _write_files(course, out_dir, submissions_dir, assignment, result)
+            seconds[(result.student, result.assignment)] = result.seconds
+            pending = any(c.score is None for c in result.cells)
+            total = Total(result.score, result.max_score, pending)
+            note = f"  [{result.status}: {result.reason}]" if result.status else ""
+            note += f"  [stopped: {result.ended}]" if result.ended else ""
+            log(f"  {result.student:<12} {result.assignment:<14} {str(total):>10}  "
+                f"({result.seconds:.1f} s){note}")
+    published = publish(out_dir, db_url, policy, feedback_for=set(seconds), log=log)
+    similarity_section(submissions_dir, out_dir / "similarity", releases, settings, log)
+    return GradeResult(published.rows, out_dir, db_url, setup_seconds, seconds,
+                       sandbox.describe(), time.perf_counter() - start)
+
+
+def similarity_section(submissions_dir: Path, out_dir: Path, releases: dict[str, Any],
+                       settings: GradingSettings, log: Log) -> None:
+    """Write the class's similarity report (:mod:`autograder.grading.similarity`) into ``out_dir``.
+
+    It reports and never changes a grade: a failure is logged and the grading run still ends
+    normally.
+    """
+    from autograder.grading import similarity
+
+    try:
+        report = similarity.analyse(submissions_dir, releases,
+                                    max_bytes=int(settings.max_notebook_mb * 2**20))
+        written = similarity.write(report, out_dir)
+    except Exception as exc:  # noqa: BLE001 - a report must never cost the grades
+        log(f"warning: no similarity report ({type(exc).__name__}: {exc}); "
+            "the grades are unaffected")
+        return
+    log(f"similarity report: {written.html} and {written.csv.name}: {report.summary()}")

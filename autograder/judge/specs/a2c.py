@@ -1,0 +1,683 @@
+"""Check specs of notebook 05's second part: TD errors, GAE, the A2C loss, the Gaussian log-prob.
+
+The spec names share notebook 05's topic prefix ``actor_critic`` (the weightings of its first
+part live in :mod:`autograder.judge.specs.actor_critic`). Rollouts are ``(T, n_envs)`` arrays as a
+vector env gives them, with ``terminated`` and ``truncated`` kept apart: a truncated step
+bootstraps from V of its real final observation, a terminated one never does, and both end
+the episode, so the GAE sum stops there. Each ``_bug_*`` is a self-contained plausible wrong
+implementation with its hint; ``tests/test_bug_bank.py`` proves every one is caught and named.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from autograder.judge.core import (
+    Bug,
+    Case,
+    CaseProblem,
+    CheckSpec,
+    allclose,
+    broken_agent,
+    learning_case,
+    register,
+)
+from autograder.judge.specs.dqn import fields
+from rlkit import advantages
+from rlkit.agents import a2c
+from rlkit.nets import gaussian_log_prob
+
+# --- rollouts
+
+
+def _rollout(rewards, values, next_values, terminated, truncated=None) -> dict[str, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    return {"rewards": rewards, "values": np.asarray(values, dtype=np.float64),
+            "next_values": np.asarray(next_values, dtype=np.float64),
+            "terminated": np.asarray(terminated, dtype=bool),
+            "truncated": (np.zeros(rewards.shape, dtype=bool) if truncated is None
+                          else np.asarray(truncated, dtype=bool))}
+
+
+def _random_rollout(rng: np.random.Generator, steps: int, n_envs: int) -> dict[str, np.ndarray]:
+    """Random rewards and values, episodes that end (either way) at random steps.
+
+    As in every real rollout, ``next_values[t]`` is ``values[t + 1]`` while the episode goes
+    on (both are V of the same state): a correct GAE may read either (the lambda-return
+    recursion reads the first). Where an episode ends the next value is its own: V of the
+    final observation after a truncation, ignored after a termination.
+    """
+    shape = (steps, n_envs)
+    ends = rng.random(shape)
+    terminated, truncated = ends < 0.15, (ends >= 0.15) & (ends < 0.25)
+    values, next_values = rng.normal(size=shape), rng.normal(size=shape)
+    goes_on = ~(terminated | truncated)[:-1]
+    next_values[:-1] = np.where(goes_on, values[1:], next_values[:-1])
+    return _rollout(rng.normal(size=shape), values, next_values, terminated, truncated)
+
+
+def _lecture_rollout() -> dict[str, np.ndarray]:
+    """Two envs, 4 steps: env 0 terminates after step 1; env 1 is truncated after step 2."""
+    return _rollout(rewards=[[1.0, 0.5], [1.0, -1.0], [0.0, 2.0], [1.0, 1.0]],
+                    values=[[0.5, 1.0], [0.2, 0.0], [1.5, -0.5], [0.3, 0.8]],
+                    next_values=[[0.2, 0.0], [9.0, -0.5], [0.3, 3.0], [0.7, 0.6]],
+                    terminated=[[False, False], [True, False], [False, False], [False, False]],
+                    truncated=[[False, False], [False, False], [False, True], [False, False]])
+
+
+# --- td_errors
+
+
+def _td_case(name: str, rollout: dict[str, np.ndarray], gamma: float) -> Case:
+    return Case(name, args=(rollout["rewards"], rollout["values"], rollout["next_values"],
+                            rollout["terminated"], gamma))
+
+
+def _td_cases() -> list[Case]:
+    lecture = _lecture_rollout()
+    return [
+        _td_case("one env, 3 steps, nothing ends, gamma 0.9",
+                 _rollout([1.0, 0.0, 2.0], [0.5, 1.0, -1.0], [1.0, -1.0, 0.5], [0, 0, 0]), 0.9),
+        _td_case("2 envs x 4 steps: a terminated step (env 0, t = 1) does not bootstrap; a "
+                 "truncated one (env 1, t = 2) does, from next_values", lecture, 0.9),
+        _td_case("gamma 0: delta = r - V(s)", lecture, 0.0),
+        _td_case("gamma 1, the lecture's living reward -0.04",
+                 _rollout([-0.04, -0.04, 1.0], [0.7, 0.8, 0.9], [0.8, 0.9, 0.0],
+                          [0, 0, 1]), 1.0),
+        _td_case("a single step of 3 envs", _rollout([[1.0, 2.0, 3.0]], [[0.0, 1.0, 2.0]],
+                                                     [[1.0, 1.0, 1.0]], [[0, 1, 0]]), 0.5),
+    ]
+
+
+def _td_hidden(rng: np.random.Generator) -> list[Case]:
+    steps, n_envs = (int(x) for x in rng.integers(2, 12, size=2))
+    return [_td_case("hidden: a random rollout", _random_rollout(rng, steps, n_envs),
+                     float(rng.uniform(0.8, 1.0)))]
+
+
+def _bug_td_no_mask(rewards, values, next_values, terminated, gamma):
+    return np.asarray(rewards) + gamma * np.asarray(next_values) - np.asarray(values)
+
+
+def _bug_td_mask_inverted(rewards, values, next_values, terminated, gamma):
+    done = np.asarray(terminated, dtype=float)
+    return np.asarray(rewards) + gamma * done * np.asarray(next_values) - np.asarray(values)
+
+
+def _bug_td_target_only(rewards, values, next_values, terminated, gamma):
+    done = np.asarray(terminated, dtype=float)
+    return np.asarray(rewards) + gamma * (1 - done) * np.asarray(next_values)
+
+
+def _bug_td_masks_reward(rewards, values, next_values, terminated, gamma):
+    done = np.asarray(terminated, dtype=float)
+    return ((np.asarray(rewards) + gamma * np.asarray(next_values)) * (1 - done)
+            - np.asarray(values))
+
+
+def _bug_td_reversed(rewards, values, next_values, terminated, gamma):
+    done = np.asarray(terminated, dtype=float)
+    return np.asarray(values) - np.asarray(rewards) - gamma * (1 - done) * np.asarray(next_values)
+
+
+def _bug_td_values_twice(rewards, values, next_values, terminated, gamma):
+    done = np.asarray(terminated, dtype=float)
+    return np.asarray(rewards) + gamma * (1 - done) * np.asarray(values) - np.asarray(values)
+
+
+TD_ERRORS = CheckSpec(
+    name="actor_critic.td_errors",
+    function="td_errors",
+    points=2,
+    reference=advantages.td_errors,
+    withhold=("rlkit.advantages.td_errors", "rlkit.advantages._td_errors"),
+    visible_cases=_td_cases,
+    hidden_cases=_td_hidden,
+    bugs=(
+        Bug("no_terminal_mask", _bug_td_no_mask,
+            "A terminated s_{t+1} has no future: delta_t = r_t - V(s_t) there. Multiply the "
+            "bootstrap by (1 - terminated) (a truncated step still bootstraps)."),
+        Bug("mask_inverted", _bug_td_mask_inverted,
+            "The bootstrap is kept where the episode goes on: (1 - terminated), not terminated."),
+        Bug("target_not_error", _bug_td_target_only,
+            "That is the TD target y_t = r_t + gamma V(s_{t+1}); the TD error subtracts the "
+            "critic's own prediction: delta_t = y_t - V(s_t)."),
+        Bug("masks_reward", _bug_td_masks_reward,
+            "The last reward of an episode still counts: mask only gamma V(s_{t+1})."),
+        Bug("reversed_sign", _bug_td_reversed,
+            "The sign is flipped: delta_t = r_t + gamma V(s_{t+1}) - V(s_t), positive when the "
+            "step went better than the critic expected."),
+        Bug("values_for_next_values", _bug_td_values_twice,
+            "Bootstrap from the NEXT state's value, next_values[t] = V(s_{t+1}), not from "
+            "values[t] = V(s_t)."),
+    ),
+    hint="delta_t = r_t + gamma (1 - terminated_t) V(s_{t+1}) - V(s_t), elementwise over the "
+    "(T, n_envs) rollout.",
+)
+
+# --- gae
+
+
+def _gae_case(name: str, rollout: dict[str, np.ndarray], gamma: float, lam: float) -> Case:
+    return Case(name, args=(rollout["rewards"], rollout["values"], rollout["next_values"],
+                            rollout["terminated"], rollout["truncated"], gamma, lam))
+
+
+def _gae_cases() -> list[Case]:
+    lecture = _lecture_rollout()
+    steady = 1.0 / (1.0 - 0.9)
+    long = _rollout(np.ones(6), np.full(6, steady), np.full(6, steady), np.zeros(6))
+    return [
+        _gae_case("one env, 4 steps, nothing ends, gamma 0.9, lambda 0.8",
+                  _rollout([1.0, 0.0, 2.0, -1.0], [0.5, 1.0, -1.0, 0.0],
+                           [1.0, -1.0, 0.0, 0.5], [0, 0, 0, 0]), 0.9, 0.8),
+        _gae_case("lambda 0 gives the TD errors", lecture, 0.9, 0.0),
+        _gae_case("lambda 1 gives the discounted return (bootstrapped at the end) minus V",
+                  lecture, 0.9, 1.0),
+        _gae_case("2 envs x 4 steps, lambda 0.95: the sum stops where an episode ends, "
+                  "terminated (env 0, t = 1) or truncated (env 1, t = 2)", lecture, 0.9, 0.95),
+        _gae_case("reward 1 forever with V = 1 / (1 - gamma) = 10: every advantage is 0",
+                  long, 0.9, 0.95),
+        _gae_case("a single step: the advantage is the TD error",
+                  _rollout([[1.0, -1.0]], [[0.5, 0.5]], [[2.0, 2.0]], [[0, 1]], [[1, 0]]),
+                  0.99, 0.95),
+        _gae_case("gamma 1, lambda 0.5, the lecture's living reward -0.04, a terminal reward 1",
+                  _rollout([-0.04, -0.04, -0.04, 1.0], [0.6, 0.7, 0.8, 0.9],
+                           [0.7, 0.8, 0.9, 0.0], [0, 0, 0, 1]), 1.0, 0.5),
+    ]
+
+
+def _gae_hidden(rng: np.random.Generator) -> list[Case]:
+    steps, n_envs = int(rng.integers(5, 20)), int(rng.integers(2, 6))
+    return [_gae_case("hidden: a random rollout with random episode ends",
+                      _random_rollout(rng, steps, n_envs), float(rng.uniform(0.9, 1.0)),
+                      float(rng.uniform(0.5, 1.0)))]
+
+
+def _deltas(rewards, values, next_values, terminated, gamma):
+    done = np.asarray(terminated, dtype=float)
+    return (np.asarray(rewards, dtype=float) + gamma * (1 - done) * np.asarray(next_values)
+            - np.asarray(values))
+
+
+def _backwards(deltas, keep, decay):
+    out = np.zeros_like(deltas)
+    running = np.zeros(deltas.shape[1:])
+    for t in range(len(deltas) - 1, -1, -1):
+        running = deltas[t] + decay * keep[t] * running
+        out[t] = running
+    return out
+
+
+def _bug_gae_forwards(rewards, values, next_values, terminated, truncated, gamma, lam):
+    deltas = _deltas(rewards, values, next_values, terminated, gamma)
+    keep = 1.0 - (np.asarray(terminated) | np.asarray(truncated))
+    out = np.zeros_like(deltas)
+    running = np.zeros(deltas.shape[1:])
+    for t in range(len(deltas)):
+        running = deltas[t] + gamma * lam * (keep[t - 1] if t else 1.0) * running
+        out[t] = running
+    return out
+
+
+def _bug_gae_crosses_episodes(rewards, values, next_values, terminated, truncated, gamma, lam):
+    deltas = _deltas(rewards, values, next_values, terminated, gamma)
+    return _backwards(deltas, np.ones_like(deltas), gamma * lam)
+
+
+def _bug_gae_crosses_truncation(rewards, values, next_values, terminated, truncated, gamma, lam):
+    deltas = _deltas(rewards, values, next_values, terminated, gamma)
+    return _backwards(deltas, 1.0 - np.asarray(terminated, dtype=float), gamma * lam)
+
+
+def _bug_gae_truncation_terminal(rewards, values, next_values, terminated, truncated, gamma,
+                                 lam):
+    ended = np.asarray(terminated) | np.asarray(truncated)
+    deltas = _deltas(rewards, values, next_values, ended, gamma)
+    return _backwards(deltas, 1.0 - ended, gamma * lam)
+
+
+def _bug_gae_no_lambda(rewards, values, next_values, terminated, truncated, gamma, lam):
+    deltas = _deltas(rewards, values, next_values, terminated, gamma)
+    keep = 1.0 - (np.asarray(terminated) | np.asarray(truncated))
+    return _backwards(deltas, keep, gamma)
+
+
+def _bug_gae_swapped(rewards, values, next_values, terminated, truncated, gamma, lam):
+    deltas = _deltas(rewards, values, next_values, terminated, lam)
+    keep = 1.0 - (np.asarray(terminated) | np.asarray(truncated))
+    return _backwards(deltas, keep, gamma * lam)
+
+
+def _bug_gae_no_terminal_mask(rewards, values, next_values, terminated, truncated, gamma, lam):
+    deltas = _deltas(rewards, values, next_values, np.zeros_like(terminated), gamma)
+    keep = 1.0 - (np.asarray(terminated) | np.asarray(truncated))
+    return _backwards(deltas, keep, gamma * lam)
+
+
+def _bug_gae_no_minus_value(rewards, values, next_values, terminated, truncated, gamma, lam):
+    deltas = _deltas(rewards, np.zeros_like(np.asarray(values, dtype=float)), next_values,
+                     terminated, gamma)
+    keep = 1.0 - (np.asarray(terminated) | np.asarray(truncated))
+    return _backwards(deltas, keep, gamma * lam)
+
+
+def _bug_gae_returns(rewards, values, next_values, terminated, truncated, gamma, lam):
+    deltas = _deltas(rewards, values, next_values, terminated, gamma)
+    keep = 1.0 - (np.asarray(terminated) | np.asarray(truncated))
+    return _backwards(deltas, keep, gamma * lam) + np.asarray(values)
+
+
+GAE = CheckSpec(
+    name="actor_critic.gae",
+    function="gae",
+    points=3,
+    reference=advantages.gae,
+    withhold=("rlkit.advantages.gae", "rlkit.advantages._td_errors"),
+    visible_cases=_gae_cases,
+    hidden_cases=_gae_hidden,
+    bugs=(
+        Bug("accumulated_forwards", _bug_gae_forwards,
+            "A_t sums the TD errors of the steps AFTER t: loop backwards, A_t = delta_t + "
+            "gamma lambda A_{t+1}."),
+        Bug("crosses_episodes", _bug_gae_crosses_episodes,
+            "The sum must stop where an episode ends: the row after an end belongs to a new "
+            "episode. Multiply gamma lambda A_{t+1} by (1 - (terminated_t or truncated_t))."),
+        Bug("crosses_truncation", _bug_gae_crosses_truncation,
+            "A truncated step ends its episode too: the next row is a new episode's first "
+            "step, so the sum stops at truncated as well as at terminated."),
+        Bug("truncation_as_termination", _bug_gae_truncation_terminal,
+            "A truncated step is not terminal: its TD error still bootstraps from V(s_{t+1}) "
+            "of the real final observation. Only terminated zeroes the bootstrap."),
+        Bug("no_lambda", _bug_gae_no_lambda,
+            "The recursion decays by gamma * lambda, not gamma alone: A_t = delta_t + gamma "
+            "lambda A_{t+1}."),
+        Bug("lambda_gamma_swapped", _bug_gae_swapped,
+            "gamma discounts V(s_{t+1}) inside delta_t; lambda only weighs the later TD errors "
+            "(the two are swapped)."),
+        Bug("no_terminal_mask", _bug_gae_no_terminal_mask,
+            "A terminated s_{t+1} has no future: its TD error is r_t - V(s_t), no bootstrap."),
+        Bug("no_minus_value", _bug_gae_no_minus_value,
+            "Each TD error subtracts the critic's prediction: delta_t = r_t + gamma V(s_{t+1}) "
+            "- V(s_t); without the - V(s_t) the advantages are not centred."),
+        Bug("returns_not_advantages", _bug_gae_returns,
+            "That is the lambda-return G_t = A_t + V(s_t), the critic's target; gae returns "
+            "the advantages A_t themselves."),
+    ),
+    hint="A_t = delta_t + gamma lambda (1 - done_t) A_{t+1}, backwards from the last step, with "
+    "delta_t = r_t + gamma (1 - terminated_t) V(s_{t+1}) - V(s_t) and done = terminated or "
+    "truncated.",
+)
+
+# --- a2c_loss
+
+
+def _loss_run(n: int, seed: int, value_coef: float, entropy_coef: float,
+              dtype: torch.dtype = torch.float32):
+    """[loss, d/d log_probs, d/d values, d/d entropy, d/d advantages, d/d returns]."""
+    rng = np.random.default_rng(seed)
+    data = {"log_probs": -rng.exponential(size=n), "advantages": rng.normal(size=n),
+            "values": rng.normal(size=n), "returns": rng.normal(size=n),
+            "entropy": rng.uniform(0.1, 1.0, size=n)}
+
+    def run(fn):
+        tensors = {k: torch.tensor(v, dtype=dtype, requires_grad=True) for k, v in data.items()}
+        loss = fn(tensors["log_probs"], tensors["advantages"], tensors["values"],
+                  tensors["returns"], tensors["entropy"], value_coef, entropy_coef)
+        if not torch.is_tensor(loss) or loss.ndim != 0:
+            raise CaseProblem(f"return a scalar (0-dim) torch tensor; got {loss!r}")
+        if not loss.requires_grad:
+            raise CaseProblem("the loss has no gradient: compute it with torch operations "
+                              "(no .item(), .numpy() or .detach() of log_probs or values)")
+        loss.backward()
+
+        def grad(name: str) -> np.ndarray:
+            g = tensors[name].grad
+            return np.zeros(n) if g is None else g.double().numpy()
+
+        return {"loss": loss.item(), **{f"d loss / d {k}": grad(k) for k in data}}
+
+    return run
+
+
+def _loss_case(name: str, n: int, seed: int, value_coef: float = 0.5,
+               entropy_coef: float = 0.01, dtype: torch.dtype = torch.float32) -> Case:
+    return Case(name, run=_loss_run(n, seed, value_coef, entropy_coef, dtype))
+
+
+def _loss_cases() -> list[Case]:
+    return [
+        _loss_case("5 steps, value_coef 0.5, entropy_coef 0.01: the loss and its gradients "
+                   "(advantages and returns require grad: they must get none)", 5, 501),
+        _loss_case("a single step", 1, 502),
+        _loss_case("value_coef 1, entropy_coef 0.1, float64", 8, 503, 1.0, 0.1, torch.float64),
+        _loss_case("no critic and no entropy term (both coefficients 0)", 6, 504, 0.0, 0.0),
+    ]
+
+
+def _loss_hidden(rng: np.random.Generator) -> list[Case]:
+    return [_loss_case("hidden: a random batch", int(rng.integers(2, 40)),
+                       int(rng.integers(2**31)), float(rng.uniform(0.1, 1.0)),
+                       float(rng.uniform(0.0, 0.1)))]
+
+
+def _loss_reference(log_probs, advantages, values, returns, entropy, value_coef, entropy_coef):
+    return a2c.a2c_loss(log_probs, advantages, values, returns, entropy, value_coef,
+                        entropy_coef)
+
+
+def _bug_loss_advantages_not_detached(log_probs, advantages, values, returns, entropy,
+                                      value_coef, entropy_coef):
+    actor = -(log_probs * advantages).mean()
+    critic = ((returns.detach() - values) ** 2).mean()
+    return actor + value_coef * critic - entropy_coef * entropy.mean()
+
+
+def _bug_loss_returns_not_detached(log_probs, advantages, values, returns, entropy, value_coef,
+                                   entropy_coef):
+    actor = -(log_probs * advantages.detach()).mean()
+    critic = ((returns - values) ** 2).mean()
+    return actor + value_coef * critic - entropy_coef * entropy.mean()
+
+
+def _bug_loss_entropy_sign(log_probs, advantages, values, returns, entropy, value_coef,
+                           entropy_coef):
+    actor = -(log_probs * advantages.detach()).mean()
+    critic = ((returns.detach() - values) ** 2).mean()
+    return actor + value_coef * critic + entropy_coef * entropy.mean()
+
+
+def _bug_loss_actor_sign(log_probs, advantages, values, returns, entropy, value_coef,
+                         entropy_coef):
+    actor = (log_probs * advantages.detach()).mean()
+    critic = ((returns.detach() - values) ** 2).mean()
+    return actor + value_coef * critic - entropy_coef * entropy.mean()
+
+
+def _bug_loss_probabilities(log_probs, advantages, values, returns, entropy, value_coef,
+                            entropy_coef):
+    actor = -(log_probs.exp() * advantages.detach()).mean()
+    critic = ((returns.detach() - values) ** 2).mean()
+    return actor + value_coef * critic - entropy_coef * entropy.mean()
+
+
+def _bug_loss_sum(log_probs, advantages, values, returns, entropy, value_coef, entropy_coef):
+    actor = -(log_probs * advantages.detach()).sum()
+    critic = ((returns.detach() - values) ** 2).sum()
+    return actor + value_coef * critic - entropy_coef * entropy.sum()
+
+
+def _bug_loss_no_value_coef(log_probs, advantages, values, returns, entropy, value_coef,
+                            entropy_coef):
+    actor = -(log_probs * advantages.detach()).mean()
+    critic = ((returns.detach() - values) ** 2).mean()
+    return actor + critic - entropy_coef * entropy.mean()
+
+
+def _bug_loss_absolute_error(log_probs, advantages, values, returns, entropy, value_coef,
+                             entropy_coef):
+    actor = -(log_probs * advantages.detach()).mean()
+    critic = (returns.detach() - values).abs().mean()
+    return actor + value_coef * critic - entropy_coef * entropy.mean()
+
+
+A2C_LOSS = CheckSpec(
+    name="actor_critic.a2c_loss",
+    function="a2c_loss",
+    points=2,
+    reference=_loss_reference,
+    withhold=("rlkit.agents.a2c.a2c_loss",),
+    uses=("rlkit.agents.reinforce.reinforce_loss", "rlkit.agents.reinforce.value_loss"),
+    visible_cases=_loss_cases,
+    hidden_cases=_loss_hidden,
+    compare=fields(allclose(rtol=1e-5, atol=1e-6)),
+    bugs=(
+        Bug("advantages_not_detached", _bug_loss_advantages_not_detached,
+            "The advantages are constants of the actor's loss: .detach() them, else the "
+            "actor's loss also trains the critic that produced them."),
+        Bug("returns_not_detached", _bug_loss_returns_not_detached,
+            "The critic's target G_t is a constant: .detach() it, else the critic chases its "
+            "own target (G_t = A_t + V(s_t) moves with V)."),
+        Bug("entropy_sign", _bug_loss_entropy_sign,
+            "The entropy bonus is SUBTRACTED from the loss: minimising -c_e H keeps the policy "
+            "exploring; adding it makes the policy collapse faster."),
+        Bug("actor_sign", _bug_loss_actor_sign,
+            "Gradient DEscent on the loss must be ascent on the return: the actor term is "
+            "-mean(log pi(a|s) A)."),
+        Bug("probabilities_not_log", _bug_loss_probabilities,
+            "Weigh the LOG-probabilities: the gradient of log pi(a|s) is the score of the "
+            "policy gradient theorem; exp(log_probs) is pi itself."),
+        Bug("sum_not_mean", _bug_loss_sum,
+            "Average over the batch (mean), do not sum: the step size would grow with the "
+            "rollout's length."),
+        Bug("value_coef_ignored", _bug_loss_no_value_coef,
+            "Weigh the critic's term by value_coef: L = actor + c_v critic - c_e entropy."),
+        Bug("absolute_error", _bug_loss_absolute_error,
+            "The lecture's critic loss is the SQUARED error (G_t - V(s_t))^2, not its absolute "
+            "value."),
+    ),
+    hint="L = -mean(log_probs * A.detach()) + value_coef * mean((G.detach() - V)^2) - "
+    "entropy_coef * mean(entropy).",
+)
+
+# --- gaussian_log_prob
+
+
+def _gauss_run(actions, mean, log_std, as_tensors: bool = True):
+    """{log-prob, d/d mean, d/d log_std}; numpy inputs when ``as_tensors`` is False."""
+
+    def run(fn):
+        if not as_tensors:
+            got = fn(np.asarray(actions), np.asarray(mean), np.asarray(log_std))
+            return {"log_prob": np.asarray(got.detach() if torch.is_tensor(got) else got,
+                                           dtype=np.float64)}
+        a = torch.tensor(actions, dtype=torch.float64)
+        mu = torch.tensor(mean, dtype=torch.float64, requires_grad=True)
+        log_sigma = torch.tensor(log_std, dtype=torch.float64, requires_grad=True)
+        got = fn(a, mu, log_sigma)
+        if not torch.is_tensor(got):
+            raise CaseProblem(f"with tensor inputs, return a torch tensor; got "
+                              f"{type(got).__name__}")
+        if got.shape != a.shape[:-1]:
+            raise CaseProblem(f"one log-probability per action vector: shape "
+                              f"{tuple(a.shape[:-1])} for actions of shape {tuple(a.shape)}; "
+                              f"got {tuple(got.shape)} (sum over the last axis)")
+        got.sum().backward()
+        return {"log_prob": got.detach().numpy(),
+                "d/d mean": np.zeros(mu.shape) if mu.grad is None else mu.grad.numpy(),
+                "d/d log_std": (np.zeros(log_sigma.shape) if log_sigma.grad is None
+                                else log_sigma.grad.numpy())}
+
+    return run
+
+
+def _gauss_case(name: str, actions, mean, log_std, as_tensors: bool = True) -> Case:
+    return Case(name, run=_gauss_run(actions, mean, log_std, as_tensors))
+
+
+def _gauss_cases() -> list[Case]:
+    rng = np.random.default_rng(505)
+    mean = rng.normal(size=(4, 2))
+    return [
+        _gauss_case("one 1-D action at the mean, sigma 1: -log(2 pi) / 2", [[0.0]], [[0.0]],
+                    [0.0]),
+        _gauss_case("4 actions of 2 dims, one log_std per dim (shape (2,))",
+                    mean + rng.normal(size=(4, 2)), mean, [0.3, -0.7]),
+        _gauss_case("a log_std per state and dim (shape (4, 2))", mean + rng.normal(size=(4, 2)),
+                    mean, rng.normal(0.0, 0.5, size=(4, 2))),
+        _gauss_case("numpy inputs: a float array back", rng.normal(size=(3, 1)),
+                    np.zeros((3, 1)), [math.log(2.0)], as_tensors=False),
+        _gauss_case("an action far outside the box (never clipped in the log-prob)",
+                    [[5.0], [-4.0]], [[0.0], [0.5]], [-1.0]),
+    ]
+
+
+def _gauss_hidden(rng: np.random.Generator) -> list[Case]:
+    n, d = int(rng.integers(1, 8)), int(rng.integers(1, 4))
+    mean = rng.normal(size=(n, d))
+    return [_gauss_case("hidden: random actions", mean + rng.normal(size=(n, d)), mean,
+                        rng.normal(0.0, 0.5, size=d))]
+
+
+def _bug_gauss_no_log_sigma(actions, mean, log_std):
+    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
+                              for x in (actions, mean, log_std))
+    z = (actions - mean) / log_std.exp()
+    return (-0.5 * z**2 - 0.5 * math.log(2 * math.pi)).sum(-1)
+
+
+def _bug_gauss_std_as_log_std(actions, mean, log_std):
+    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
+                              for x in (actions, mean, log_std))
+    z = (actions - mean) / log_std
+    return (-0.5 * z**2 - torch.log(log_std.abs()) - 0.5 * math.log(2 * math.pi)).sum(-1)
+
+
+def _bug_gauss_mean_over_dims(actions, mean, log_std):
+    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
+                              for x in (actions, mean, log_std))
+    z = (actions - mean) / log_std.exp()
+    return (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).mean(-1)
+
+
+def _bug_gauss_no_half(actions, mean, log_std):
+    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
+                              for x in (actions, mean, log_std))
+    z = (actions - mean) / log_std.exp()
+    return (-(z**2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+
+
+def _bug_gauss_no_constant(actions, mean, log_std):
+    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
+                              for x in (actions, mean, log_std))
+    z = (actions - mean) / log_std.exp()
+    return (-0.5 * z**2 - log_std).sum(-1)
+
+
+def _bug_gauss_variance_not_squared(actions, mean, log_std):
+    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
+                              for x in (actions, mean, log_std))
+    return (-0.5 * (actions - mean) ** 2 / log_std.exp() - log_std
+            - 0.5 * math.log(2 * math.pi)).sum(-1)
+
+
+def _bug_gauss_clipped(actions, mean, log_std):
+    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
+                              for x in (actions, mean, log_std))
+    z = (actions.clamp(-2.0, 2.0) - mean) / log_std.exp()
+    return (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+
+
+GAUSSIAN_LOG_PROB = CheckSpec(
+    name="actor_critic.gaussian_log_prob",
+    function="gaussian_log_prob",
+    points=2,
+    reference=gaussian_log_prob,
+    withhold=("rlkit.nets.gaussian_log_prob",),
+    visible_cases=_gauss_cases,
+    hidden_cases=_gauss_hidden,
+    compare=fields(allclose(rtol=1e-6, atol=1e-8)),
+    bugs=(
+        Bug("no_log_sigma", _bug_gauss_no_log_sigma,
+            "The density's normaliser has 1/sigma: log N includes -log sigma for each "
+            "dimension."),
+        Bug("log_std_used_as_std", _bug_gauss_std_as_log_std,
+            "log_std is log sigma: sigma = exp(log_std)."),
+        Bug("mean_over_dims", _bug_gauss_mean_over_dims,
+            "Independent dimensions multiply their densities, so the log-probs ADD: sum over "
+            "the last axis, not mean."),
+        Bug("no_half", _bug_gauss_no_half,
+            "The exponent is -(a - mu)^2 / (2 sigma^2): mind the 1/2."),
+        Bug("no_constant", _bug_gauss_no_constant,
+            "Each dimension also contributes -log(2 pi) / 2; without it the values are off by "
+            "a constant (the gradients happen to be right)."),
+        Bug("sigma_not_squared", _bug_gauss_variance_not_squared,
+            "Divide by the VARIANCE sigma^2 = exp(2 log_std), not by sigma."),
+        Bug("clips_the_action", _bug_gauss_clipped,
+            "Evaluate the log-prob at the action the policy drew; clip only what is sent to "
+            "the env."),
+    ),
+    hint="log N(a; mu, sigma) = sum over the last axis of -(a - mu)^2 / (2 sigma^2) - log sigma "
+    "- log(2 pi) / 2, with sigma = exp(log_std).",
+)
+
+# --- the learning run: the student's gae and loss in rlkit's A2C trainer
+
+#: the known bugs that cannot learn CartPole, so the learning check fails them too; the
+#: others still learn a short run (their own checks catch them)
+LEARNING_FAILS = (
+    (GAE, "accumulated_forwards"),
+    (GAE, "no_terminal_mask"),
+    (GAE, "no_minus_value"),
+    (GAE, "returns_not_advantages"),
+    (A2C_LOSS, "actor_sign"),
+    (A2C_LOSS, "probabilities_not_log"),
+)
+
+#: the student's functions the learning run plugs into ``rlkit.agents.a2c.train`` (CartPole's
+#: actions are discrete: the Gaussian log-prob is graded by its own check and shown learning
+#: Pendulum in the notebook, ungraded)
+AGENT = ("gae", "a2c_loss")
+_TRAIN_KEYWORDS = {"gae": "gae_fn", "a2c_loss": "loss_fn"}
+REFERENCE_AGENT = {"gae": advantages.gae, "a2c_loss": a2c.a2c_loss}
+#: A2C on CartPole-v1 from each of LEARN_SEEDS, at most LEARN_STEPS env steps, a greedy
+#: evaluation of 5 episodes capped at LEARN_CAP steps every LEARN_EVAL_INTERVAL steps, stopping
+#: at the first that reaches LEARN_TARGET; the best evaluations' mean minus std must reach
+#: LEARN_THRESHOLD (:func:`autograder.judge.core.learning_case`; the figures behind it:
+#: ``benchmarks/bench_learning_checks.py``).
+LEARN_SEEDS = (0, 1, 2)
+LEARN_STEPS = 10_000
+LEARN_EVAL_INTERVAL = 500
+LEARN_CAP = 100.0
+LEARN_TARGET = 75.0
+LEARN_THRESHOLD = 40.0
+
+
+def learn_config() -> a2c.A2CConfig:
+    """The learning run's settings, written out in full.
+
+    The figures above were measured with them, and rlkit's defaults may be retuned without
+    moving this check.
+    """
+    return a2c.A2CConfig(env_id="CartPole-v1", total_steps=LEARN_STEPS, n_envs=8, n_steps=5,
+                         gamma=0.99, gae_lambda=1.0, advantage="gae", learning_rate=7e-4,
+                         final_learning_rate=0.0,
+                         optimizer="rmsprop", value_coef=0.5, entropy_coef=0.0,
+                         max_grad_norm=0.5, normalize_advantages=False, reward_scale=1.0,
+                         hidden_sizes=(64, 64), value_hidden_sizes=(64, 64),
+                         eval_interval=LEARN_EVAL_INTERVAL, eval_episodes=5,
+                         eval_max_steps=int(LEARN_CAP), eval_deterministic=True,
+                         target_return=LEARN_TARGET)
+
+
+def learning_run(agent: dict[str, Any], seed: int) -> a2c.A2CHistory:
+    """A2C on CartPole-v1 with ``agent``'s functions, as the learning check runs it."""
+    pieces = {_TRAIN_KEYWORDS[name]: fn for name, fn in agent.items()}
+    return a2c.train(learn_config(), seed=seed, **pieces)
+
+
+def _learning_cases() -> list[Case]:
+    return [learning_case(f"learning: A2C on CartPole-v1 with your gae and a2c_loss, up to "
+                          f"{LEARN_STEPS} env steps from each of the seeds {list(LEARN_SEEDS)}",
+                          learning_run, seeds=LEARN_SEEDS, cap=LEARN_CAP,
+                          threshold=LEARN_THRESHOLD, steps=LEARN_STEPS,
+                          untrained="an untrained policy gets 9-25")]
+
+
+LEARNS = CheckSpec(
+    name="actor_critic.a2c_learns",
+    function=AGENT,
+    points=3,
+    reference=REFERENCE_AGENT,
+    visible_cases=_learning_cases,
+    learning=True,
+    bugs=tuple(broken_agent(REFERENCE_AGENT, spec, bug) for spec, bug in LEARNING_FAILS),
+    hint="Your gae and a2c_loss together do not learn CartPole. Make their own checks pass "
+    "first; if they do, run the training cell and look at the returns and the losses.",
+)
+
+register(TD_ERRORS, GAE, A2C_LOSS, GAUSSIAN_LOG_PROB, LEARNS)
