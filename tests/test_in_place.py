@@ -16,11 +16,12 @@ import pytest
 import torch
 
 from autograder.box import wire
+from autograder.box.inputs import input_state
 from autograder.box.runner import _output
 from autograder.grading.notebook import decode_inputs, decode_output
 from autograder.judge import all_specs, get_spec, run_check
 from autograder.judge.core import Judge, call_case
-from autograder.judge.inputs import changed_arguments, input_state
+from autograder.judge.inputs import changed_arguments
 from rlkit.mdp import random_mdp
 
 RECORDING = [s for s in all_specs() if s.records_inputs]

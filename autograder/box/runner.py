@@ -14,6 +14,13 @@ printing cannot fake a reply):
     each output as plain data (:mod:`autograder.box.wire`), a raised error's first line, or
     "not implemented", and the arguments of the function's first call before and after it
     (the grader tests that they did not change). The check cells themselves never run.
+``{"op": "calls", "functions": [NAME, ...], "calls": [CALL, ...], "record": BOOL}``
+    look the named functions up in the notebook's namespace (one name: that function; several:
+    a dict of them) and make each call (:func:`autograder.box.calls.decode_call`: the
+    arguments, or a named procedure and its parameters, as plain data); the reply holds each
+    outcome as plain data, and with ``record`` the arguments of each first call before and
+    after it. The box knows nothing of the check: not its cases' expected values, not how
+    outputs are compared.
 ``{"op": "rerun", "case": I}``
     call the function on case I of the last check once more (the grader's determinism test).
 ``{"op": "reap"}``
@@ -122,6 +129,34 @@ class Runner:
         return {"status": "ok", "cases": [c.name for c in cases],
                 "outputs": [_output(case, fn, record) for case in cases]}
 
+    def calls(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Make the grader's calls of the student's functions; return the raw outcomes."""
+        from autograder.box.calls import call_case, decode_call, encode_outcome
+        from autograder.box.wire import encode
+
+        self.last = None
+        names = [str(n) for n in message["functions"]]
+        found = {}
+        for name in names:
+            fn = self.shell.user_ns.get(name)
+            if fn is None or not callable(fn):
+                if fn is None:
+                    return {"status": "undefined", "function": name}
+                return {"status": "not_callable", "function": name, "type": type(fn).__name__}
+            found[name] = fn
+        fn = found[names[0]] if len(names) == 1 else found
+        calls = [decode_call(c) for c in message["calls"]]
+        self.last = (calls, fn)
+        record = bool(message.get("record"))
+        outputs = []
+        for call in calls:
+            inputs: list | None = [] if record else None
+            reply = encode_outcome(_guarded(call_case, call, fn, inputs))
+            if inputs and "v" in reply:
+                reply["in"] = encode(inputs[0])
+            outputs.append(reply)
+        return {"status": "ok", "outputs": outputs}
+
     def reap(self, message: dict[str, Any]) -> dict[str, Any]:
         """Kill every other process of the sandbox's PID namespace; say how many were left."""
         if not self.may_reap:
@@ -144,7 +179,12 @@ class Runner:
         if self.last is None:
             return {"status": "error", "error": "no check to run again"}
         cases, fn = self.last
-        return {"status": "ok", "output": _output(cases[int(message["case"])], fn)}
+        case = cases[int(message["case"])]
+        from autograder.box.calls import Call, Run, call_case, encode_outcome
+
+        if not isinstance(case, Call | Run):  # a case of the "check" op
+            return {"status": "ok", "output": _output(case, fn)}
+        return {"status": "ok", "output": encode_outcome(_guarded(call_case, case, fn, None))}
 
 
 def load_spec(name: str) -> Any:
@@ -156,6 +196,18 @@ def load_spec(name: str) -> Any:
         importlib.import_module(f"autograder.judge.specs.{topic}")
     spec = core._REGISTRY.get(name)
     return spec if spec is not None else core.get_spec(name)
+
+
+def _guarded(call_case: Any, call: Any, fn: Any, inputs: list | None) -> Any:
+    """``call_case``, with what escapes it (``SystemExit``, ...) as a raised error."""
+    from autograder.box.calls import Raised, first_line
+
+    try:
+        return call_case(call, fn, inputs)
+    except StepTimeout:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and the like: the case raised
+        return Raised(first_line(exc))
 
 
 def _output(case: Any, fn: Any, record: bool = False) -> dict[str, Any]:
@@ -219,7 +271,8 @@ def serve(channel: Channel, may_reap: bool = False) -> int:
     """Answer commands until ``exit`` or the end of the command pipe."""
     runner = Runner(may_reap)
     channel.write({"op": "ready", "pid": os.getpid()})
-    handlers = {"cell": runner.cell, "check": runner.check, "rerun": runner.rerun,
+    handlers = {"cell": runner.cell, "check": runner.check, "calls": runner.calls,
+                "rerun": runner.rerun,
                 "reap": runner.reap}
     while True:
         message = channel.read()

@@ -5,8 +5,14 @@ The sandboxed runner encodes each output with :func:`encode`; the grader rebuild
 arrays (numeric and boolean dtypes, as shape + dtype + base64 bytes) and torch tensors (the same,
 plus ``requires_grad``). Nothing is unpickled and no code of the submission ever runs in the
 grader: anything else a function returns (an object whose ``__eq__`` is always true, a
-generator, a module) arrives as an :class:`~autograder.judge.core.Unreadable` holding its type
-name and a short ``repr``, which fails every comparison.
+generator, a module) arrives as an :class:`Unreadable` holding its type name and a short
+``repr``, which fails every comparison. Decoding has a budget (:data:`MAX_ITEMS` values and
+:data:`MAX_DECODED_BYTES` of arrays per message, namedtuple types made once per shape), so a
+reply built to be expensive to read costs the grader no more than a plain one.
+
+The grader also sends the cases' inputs the other way (:func:`encode_input`): the same format
+plus a few tags only the grader writes, for rlkit's tabular MDP, torch dtypes and numpy
+generators (``{"mdp": ...}``, ``{"dtype": "float32"}``, ``{"rng": state}``).
 
 Every encoded value is a JSON object with one tag key, so that a string can never be mistaken
 for a tag::
@@ -20,6 +26,7 @@ for a tag::
 from __future__ import annotations
 
 import base64
+import functools
 import keyword
 import math
 import sys
@@ -27,8 +34,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-
-from autograder.judge.core import Unreadable
 
 #: the largest array (in bytes) that crosses; a bigger one arrives as an Unreadable.
 MAX_ARRAY_BYTES = 16 * 2**20
@@ -43,6 +48,27 @@ _KINDS = "biufc"
 
 class _TooBig(Exception):
     pass
+
+
+class Unreadable:
+    """An output that is not plain data (numbers, arrays, strings, containers of them).
+
+    The grader reads a submission's outputs back as plain data only; anything else arrives as
+    this: the name of its type and a short ``repr``, never the object. It compares equal to
+    nothing, so it always fails a case.
+    """
+
+    def __init__(self, type_name: str, text: str = "") -> None:
+        self.type_name = str(type_name)
+        self.text = str(text)
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}: {self.text}>" if self.text else f"<{self.type_name}>"
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __hash__ = object.__hash__
 
 
 def _type_name(value: Any) -> str:
@@ -143,6 +169,27 @@ class WireError(ValueError):
     """Encoded data that does not follow the format (a garbled or forged message)."""
 
 
+#: the most bytes of array data one decoded message may hold (a box has 2 GiB of memory; the
+#: grader reads many boxes' replies).
+MAX_DECODED_BYTES = 64 * 2**20
+#: the most fields a namedtuple may have.
+MAX_FIELDS = 64
+
+
+class _Budget:
+    """What one message may still cost to decode: values and array bytes."""
+
+    def __init__(self) -> None:
+        self.items = 0
+        self.bytes = 0
+
+    def spend(self, items: int = 1, nbytes: int = 0) -> None:
+        self.items += items
+        self.bytes += nbytes
+        if self.items > MAX_ITEMS or self.bytes > MAX_DECODED_BYTES:
+            raise WireError("the message is too large to read")
+
+
 def _decode_float(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise WireError("bad float")
@@ -153,13 +200,18 @@ def _decode_float(value: Any) -> float:
     return float(value)
 
 
-def _decode_array(spec: Any) -> np.ndarray:
+def _decode_array(spec: Any, budget: _Budget | None = None) -> np.ndarray:
     if not isinstance(spec, Mapping):
         raise WireError("bad array")
     try:
         dtype = np.dtype(str(spec["dtype"]))
         shape = tuple(int(n) for n in spec["shape"])
-        data = base64.b64decode(str(spec["b64"]), validate=True)
+        if len(shape) > MAX_DEPTH:
+            raise ValueError("too many dimensions")
+        encoded = str(spec["b64"])
+        if budget is not None:
+            budget.spend(1, len(encoded) * 3 // 4)
+        data = base64.b64decode(encoded, validate=True)
     except (KeyError, TypeError, ValueError) as exc:
         raise WireError(f"bad array: {exc}") from None
     if dtype.kind not in _KINDS or dtype.hasobject or any(n < 0 for n in shape):
@@ -169,8 +221,8 @@ def _decode_array(spec: Any) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
-def _decode_tensor(spec: Any) -> Any:
-    arr = _decode_array(spec)
+def _decode_tensor(spec: Any, budget: _Budget | None = None) -> Any:
+    arr = _decode_array(spec, budget)
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency of the course
@@ -189,8 +241,15 @@ def _hashable(key: Any) -> Any:
     return key
 
 
-def decode(data: Any, depth: int = 0) -> Any:
-    """Rebuild an output from :func:`encode`'s data (numbers, arrays, containers; no objects)."""
+def decode(data: Any, depth: int = 0, budget: _Budget | None = None) -> Any:
+    """Rebuild an output from :func:`encode`'s data (numbers, arrays, containers; no objects).
+
+    Raises:
+        WireError: the data does not follow the format, or is over the decoding budget.
+
+    """
+    budget = _Budget() if budget is None else budget
+    budget.spend()
     if depth > MAX_DEPTH + 2:
         raise WireError("nested too deeply")
     if not isinstance(data, Mapping) or len(data) != 1:
@@ -216,24 +275,26 @@ def decode(data: Any, depth: int = 0) -> Any:
     if tag == "s":
         if not isinstance(value, str):
             raise WireError("bad string")
+        budget.spend(0, len(value))
         return value
     if tag in ("l", "t"):
         if not isinstance(value, list):
             raise WireError("bad sequence")
-        items = [decode(v, depth + 1) for v in value]
+        items = [decode(v, depth + 1, budget) for v in value]
         return items if tag == "l" else tuple(items)
     if tag == "d":
         if not isinstance(value, list) or not all(
                 isinstance(p, list) and len(p) == 2 for p in value):
             raise WireError("bad dict")
-        return {_hashable(decode(k, depth + 1)): decode(v, depth + 1) for k, v in value}
+        return {_hashable(decode(k, depth + 1, budget)): decode(v, depth + 1, budget)
+                for k, v in value}
     if tag == "nt":
-        return _decode_namedtuple(value, depth)
+        return _decode_namedtuple(value, depth, budget)
     if tag == "a":
-        arr = _decode_array(value)
+        arr = _decode_array(value, budget)
         return arr[()] if arr.ndim == 0 else arr
     if tag == "tt":
-        return _decode_tensor(value)
+        return _decode_tensor(value, budget)
     if tag == "u":
         if not isinstance(value, list) or len(value) != 2:
             raise WireError("bad unreadable")
@@ -241,18 +302,87 @@ def decode(data: Any, depth: int = 0) -> Any:
     raise WireError(f"unknown tag {str(tag)[:20]!r}")
 
 
-def _decode_namedtuple(value: Any, depth: int) -> Any:
+@functools.lru_cache(maxsize=256)
+def _namedtuple_type(type_name: str, fields: tuple[str, ...]) -> type:
+    """One class per name and fields: making a class is what costs, not the values."""
     from collections import namedtuple
 
+    return namedtuple(type_name, fields, rename=True)  # noqa: PYI024 - field names are data
+
+
+def _decode_namedtuple(value: Any, depth: int, budget: _Budget) -> Any:
     if not isinstance(value, list) or len(value) != 3 or not isinstance(value[1], list):
         raise WireError("bad namedtuple")
     name, fields, items = value
-    items = [decode(v, depth + 1) for v in items] if isinstance(items, list) else None
-    if items is None or len(items) != len(fields):
+    if len(fields) > MAX_FIELDS or not isinstance(items, list) or len(items) != len(fields):
         raise WireError("bad namedtuple")
-    clean = [f if isinstance(f, str) and f.isidentifier() else "_" for f in fields]
-    type_name = str(name).rsplit(".", 1)[-1]
+    budget.spend(len(fields))
+    items = [decode(v, depth + 1, budget) for v in items]
+    clean = tuple(f[:64] if isinstance(f, str) and f.isidentifier() else "_" for f in fields)
+    type_name = str(name)[:200].rsplit(".", 1)[-1]
     if not type_name.isidentifier() or keyword.iskeyword(type_name):
         type_name = "Record"
-    cls = namedtuple(type_name, clean, rename=True)  # noqa: PYI024 - field names are data
-    return cls(*items)
+    return _namedtuple_type(type_name[:64], clean)(*items)
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def encode_input(value: Any) -> dict[str, Any]:
+    """Encode a case's input for the sandbox.
+
+    :func:`encode`'s format plus rlkit's tabular MDP, torch dtypes and numpy generators,
+    anywhere inside lists, tuples and dicts.
+
+    Raises:
+        TypeError: a value that cannot cross (the case must be built from plain data).
+
+    """
+    kind = type(value)
+    if kind is list:
+        return {"l": [encode_input(v) for v in value]}
+    if kind is tuple:
+        return {"t": [encode_input(v) for v in value]}
+    if kind is dict:
+        return {"d": [[encode_input(k), encode_input(v)] for k, v in value.items()]}
+    if isinstance(value, np.random.Generator):
+        return {"rng": value.bit_generator.state}
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.dtype):
+        return {"dtype": str(value).removeprefix("torch.")}
+    if kind.__module__ == "rlkit.mdp" and kind.__name__ == "TabularMDP":
+        fields = {name: getattr(value, name) for name in _MDP_FIELDS}
+        return {"mdp": encode_input(fields)}
+    encoded = encode(value)
+    if "u" in encoded:
+        raise TypeError(f"a case's input cannot cross into the sandbox: {_type_name(value)}")
+    return encoded
+
+
+#: the fields a :class:`rlkit.mdp.TabularMDP` is rebuilt from.
+_MDP_FIELDS = ("P", "R", "gamma", "mu", "terminal", "state_names", "action_names")
+
+
+def decode_input(data: Any) -> Any:
+    """Rebuild a case's input from :func:`encode_input`'s data (in the sandbox)."""
+    if isinstance(data, Mapping) and len(data) == 1:
+        (tag, value), = data.items()
+        if tag == "l":
+            return [decode_input(v) for v in value]
+        if tag == "t":
+            return tuple(decode_input(v) for v in value)
+        if tag == "d":
+            return {decode_input(k): decode_input(v) for k, v in value}
+        if tag == "rng":
+            rng = np.random.default_rng()
+            rng.bit_generator.state = value
+            return rng
+        if tag == "dtype":
+            import torch
+
+            return getattr(torch, str(value))
+        if tag == "mdp":
+            from rlkit.mdp import TabularMDP
+
+            return TabularMDP(**decode_input(value))
+    return decode(data, budget=_Budget())

@@ -82,21 +82,9 @@ def judge_for(name: str, seed: int) -> Any:
 
 def decode_output(item: Any) -> Any:
     """One output of the runner's reply as the judge takes it (plain data only)."""
-    from autograder.box import wire
-    from autograder.judge.core import NOT_IMPLEMENTED, Problem, Raised, Unreadable
+    from autograder.box.calls import decode_outcome
 
-    if not isinstance(item, dict):
-        return Unreadable("output", "garbled")
-    if item.get("ni") is True:
-        return NOT_IMPLEMENTED
-    if "raised" in item:
-        return Raised(str(item["raised"])[:1000])
-    if "problem" in item:
-        return Problem(str(item["problem"])[:1000])
-    try:
-        return wire.decode(item["v"])
-    except Exception:  # noqa: BLE001 - garbled or forged data is a wrong output
-        return Unreadable("output", "garbled")
+    return decode_outcome(item)
 
 
 def decode_inputs(item: Any) -> Any:
@@ -126,6 +114,9 @@ def _judge_spec(session: Session, name: str, job: Job) -> _SpecOutcome:
 
     spec = get_spec(name)
     timeout = job.settings.timeout
+    checker = judge_for(name, job.seed)
+    if crosses(checker.cases):
+        return _judge_calls(session, spec, checker, job)
     reply = session.request("check", timeout, f"check {name}", spec=name, seed=job.seed)
     status = reply.get("status")
     if status in ("undefined", "not_callable"):
@@ -141,7 +132,6 @@ def _judge_spec(session: Session, name: str, job: Job) -> _SpecOutcome:
     if status != "ok":
         message = f"error: the check {name} could not run: {str(reply.get('error'))[:300]}"
         return _SpecOutcome(0, ERROR, message, message)
-    checker = judge_for(name, job.seed)
     names, outputs = reply.get("cases"), reply.get("outputs")
     if names != [c.name for c in checker.cases] or not isinstance(outputs, list):
         message = (f"error: {name}: the notebook's process did not run the check's cases "
@@ -153,6 +143,116 @@ def _judge_spec(session: Session, name: str, job: Job) -> _SpecOutcome:
     def rerun(i: int) -> Any:
         try:
             again = session.request("rerun", timeout, f"check {name} (run again)", case=i)
+        except SessionEnded:
+            return decoded[i]
+        return decode_output(again.get("output")) if again.get("status") == "ok" else decoded[i]
+
+    report = checker(decoded, rerun, inputs)
+    if report.passed:
+        return _SpecOutcome(spec.points, OK, "", report.summary())
+    summary = report.summary()
+    return _SpecOutcome(0, FAILED, check_failure_reason(summary), summary)
+
+
+def crosses(cases: Any) -> bool:
+    """Whether every case is plain data the box can receive (a call, a run or a driver)."""
+    from autograder.box.calls import Run
+
+    return all(c.drive is not None or c.run is None or isinstance(c.run, Run) for c in cases)
+
+
+def _reply_problem(spec: Any, reply: dict[str, Any], timeout: float) -> _SpecOutcome | None:
+    """The outcome of a reply that holds no outputs (function missing, timeout, error)."""
+    from autograder.judge.core import missing_function_message
+
+    status = reply.get("status")
+    if status in ("undefined", "not_callable"):
+        function = reply.get("function")  # from the sandbox: only a name the spec knows
+        function = function if function in spec.functions else spec.functions[0]
+        found = None if status == "undefined" else str(reply.get("type"))[:80]
+        message = missing_function_message(spec.name, function, found)
+        return _SpecOutcome(0, FAILED, message, message)
+    if status == "timeout":
+        message = (f"timeout: {spec.name} ran longer than the {timeout} s time limit of a check "
+                   "(all its cases) and was interrupted")
+        return _SpecOutcome(0, ERROR, message, message)
+    if status != "ok":
+        message = (f"error: the check {spec.name} could not run: "
+                   f"{str(reply.get('error'))[:300]}")
+        return _SpecOutcome(0, ERROR, message, message)
+    return None
+
+
+class _Stop(BaseException):
+    """A driven case's box run gave no output: the check's outcome, or the session's end.
+
+    A ``BaseException``, so that the case's error handling (:func:`call_case`) lets it by.
+    """
+
+    def __init__(self, outcome: _SpecOutcome | None, ended: SessionEnded | None = None) -> None:
+        self.outcome, self.ended = outcome, ended
+
+
+def _judge_calls(session: Session, spec: Any, checker: Any, job: Job) -> _SpecOutcome:
+    """Send the cases' calls into the box, read back raw outcomes, judge them here.
+
+    The box receives the function names and, per case, the arguments or a procedure's name and
+    parameters (:mod:`autograder.box.calls`); expected values, thresholds and comparisons never
+    leave this process. A learning case drives its runs from here, one request per run, and
+    scores what each returns (the trained parameters) with rlkit's own code.
+    """
+    from autograder.box.calls import call_case, encode_call
+    from autograder.judge.core import outcome_or_raise
+
+    timeout = job.settings.timeout
+    functions = list(spec.functions)
+    direct = [i for i, c in enumerate(checker.cases) if c.drive is None]
+    decoded: list[Any] = [None] * len(checker.cases)
+    inputs: list[Any] = [None] * len(checker.cases)
+    if direct:
+        reply = session.request("calls", timeout, f"check {spec.name}", functions=functions,
+                                calls=[encode_call(checker.cases[i].box_call()) for i in direct],
+                                record=spec.records_inputs)
+        problem = _reply_problem(spec, reply, timeout)
+        if problem is not None:
+            return problem
+        outputs = reply.get("outputs")
+        if not isinstance(outputs, list) or len(outputs) != len(direct):
+            message = f"error: {spec.name}: the notebook's process did not answer every case"
+            return _SpecOutcome(0, ERROR, message, message)
+        for i, item in zip(direct, outputs, strict=True):
+            decoded[i], inputs[i] = decode_output(item), decode_inputs(item)
+
+    def box_run(run: Any) -> Any:
+        try:
+            reply = session.request("calls", timeout, f"check {spec.name}",
+                                    functions=functions, calls=[encode_call(run)], record=False)
+        except SessionEnded as ended:
+            raise _Stop(None, ended) from None
+        problem = _reply_problem(spec, reply, timeout)
+        if problem is not None:
+            raise _Stop(problem)
+        outputs = reply.get("outputs")
+        item = outputs[0] if isinstance(outputs, list) and len(outputs) == 1 else None
+        return outcome_or_raise(decode_output(item))
+
+    for i, case in enumerate(checker.cases):
+        if case.drive is not None:
+            try:
+                decoded[i] = call_case(lambda _fn, case=case: case.drive(box_run), None)
+            except _Stop as stop:
+                if stop.ended is not None:
+                    raise stop.ended from None
+                assert stop.outcome is not None
+                return stop.outcome
+    position = {i: n for n, i in enumerate(direct)}
+
+    def rerun(i: int) -> Any:
+        if i not in position:
+            return decoded[i]
+        try:
+            again = session.request("rerun", timeout, f"check {spec.name} (run again)",
+                                    case=position[i])
         except SessionEnded:
             return decoded[i]
         return decode_output(again.get("output")) if again.get("status") == "ok" else decoded[i]

@@ -17,7 +17,6 @@ outputs back as plain data and judges them itself with :func:`judge`, the same c
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 import zlib
@@ -27,7 +26,19 @@ from typing import Any
 
 import numpy as np
 
-from autograder.judge.inputs import InputRecorder, changed_arguments, in_place_problem
+from autograder.box.calls import (
+    NOT_IMPLEMENTED,
+    Call,
+    CaseProblem,
+    Problem,
+    Raised,
+    Reraised,
+    Run,
+    call_case,
+    first_line,
+)
+from autograder.box.wire import Unreadable
+from autograder.judge.inputs import changed_arguments, in_place_problem
 
 #: the grader's default seed for hidden cases; ``RLKIT_GRADING_SEED`` overrides it.
 DEFAULT_GRADING_SEED = 20261121
@@ -77,17 +88,20 @@ def deferred_compare(make: Callable[[], Comparator]) -> Comparator:
 class Case:
     """One input on which the student's function is compared with the reference.
 
-    By default the case calls ``fn(*args, **kwargs)``. A case can instead give ``run``, a
-    function of ``fn`` that returns what is compared (e.g. empirical frequencies of a random
-    choice), and ``expected``, the exact value to compare with when it is not the reference's
-    output (statistical checks compare with the exact value or distribution, not a sample,
-    within the case's own ``compare``).
+    How the function is called is plain data the sandbox can receive
+    (:mod:`autograder.box.calls`): by default ``fn(*args, **kwargs)``; with ``run``, a
+    :class:`~autograder.box.calls.Run` of a registered box procedure (gradients, many draws of
+    a random choice). ``expected`` is the exact value to compare with when it is not the
+    reference's output (statistical checks compare with the exact value or distribution within
+    the case's own ``compare``). A learning run gives ``drive`` instead: a function of
+    ``call(run) -> output`` that asks for one or more runs (e.g. one training run per seed) and
+    scores what they return in the judge's process (:func:`learning_case`).
     """
 
     name: str
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
-    run: Callable[[Callable], Any] | None = None
+    run: Run | None = None
     expected: Any = None
     """the exact value to compare with, or a :class:`Deferred` that computes it."""
     compare: Comparator | None = None
@@ -95,14 +109,33 @@ class Case:
     training: bool = False
     """a learning run (:func:`learning_case`): seconds per call, so the judge never runs it
     again, nor runs the known bugs on it to name a failure (the other cases name it)"""
+    drive: Callable[[Callable[[Run], Any]], Any] | None = None
+    """a judge-side driver of several box runs (see above); None for one call."""
+
+    def box_call(self) -> Call | Run:
+        """How the sandbox calls the function on this case (not for a ``drive`` case)."""
+        if self.drive is not None:
+            raise TypeError(f"case {self.name!r} is driven by the judge, run by run")
+        return self.run if self.run is not None else Call(self.args, self.kwargs)
 
     def call(self, fn: Callable) -> Any:
-        """Run ``fn`` on a private copy of the inputs: mutating them harms nothing."""
-        if self.run is not None:
-            return self.run(fn)
-        args = copy.deepcopy(self.args)
-        kwargs = copy.deepcopy(dict(self.kwargs))
-        return fn(*args, **kwargs)
+        """Run ``fn`` on this case here (the self-check, the reference, the known bugs)."""
+        if self.drive is not None:
+            return self.drive(lambda run: outcome_or_raise(call_case(run, fn)))
+        if self.run is not None and not isinstance(self.run, Run):
+            return self.run(fn)  # a closure: only cases that never cross into the box
+        return self.box_call()(fn)
+
+
+def outcome_or_raise(got: Any) -> Any:
+    """A run's output; a raised error, a problem or a stub raises again (a driver stops)."""
+    if got is NOT_IMPLEMENTED:
+        raise NotImplementedError
+    if isinstance(got, Raised):
+        raise Reraised(got.error)
+    if isinstance(got, Problem):
+        raise CaseProblem(got.text)
+    return got
 
 
 @dataclass(frozen=True)
@@ -300,45 +333,65 @@ def allclose(*, rtol: float = 1e-6, atol: float = 1e-8, integer: bool = False) -
 
 def learning_case(
     name: str,
-    train: Callable[[Any, int], Any],
+    train: Callable[[Any, int], Any] | None = None,
     *,
     seeds: Sequence[int],
     cap: float,
     threshold: float,
     steps: int,
     untrained: str,
+    run_seed: Callable[[int], Run] | None = None,
+    score: Callable[[Any, int], float] | None = None,
 ) -> Case:
-    """A seeded learning run over ``seeds``, passed by mean - std of the best evaluations.
+    """A seeded learning run over ``seeds``, passed by mean - std of the seeds' scores.
 
-    ``train(fn, seed)`` trains with the student's ``fn`` for at most ``steps`` env steps,
-    evaluating the greedy policy on episodes capped at ``cap`` steps and stopping early at the
-    trainer's ``target_return``, and returns the history.
-    A seed's score is its best evaluation (:func:`best_evaluation`), and the scores' mean minus
-    std over the seeds must reach ``threshold``. ``untrained`` says what an untrained policy
-    scores.
+    The box trains and the judge scores: ``run_seed(seed)`` is the box procedure's
+    :class:`~autograder.box.calls.Run` that trains with the student's functions for at most
+    ``steps`` env steps (stopping early at the trainer's target) and returns what was learned
+    (the trained parameters as arrays); ``score(output, seed)`` evaluates that here, with
+    rlkit's own code, on episodes capped at ``cap`` steps. Patching the trainer, its
+    evaluation or the check machinery inside the box gains nothing: nothing there knows the
+    threshold or computes the score. The scores' mean minus std over the seeds must reach
+    ``threshold``; ``untrained`` says what an untrained policy scores. (``train(fn, seed)``,
+    returning a history whose best evaluation is the score, is the older form: it runs only
+    where the student's code runs with the judge, i.e. the self-check.)
 
-    Why the best evaluation and not the last: a short run is chaotic, and any correct change
-    in how a student's function draws its random numbers or rounds its floats gives another
-    run from the same seed. The last evaluation of a short run swings with that (a correct
-    sampler failed 1 run in 11 that way); whether the agent gets the pole up for ``cap`` steps
-    at some evaluation does not, and the broken agents never do. Stopping there also makes a
-    correct submission the cheap one to grade.
+    Seeds stop being trained once no later seed can lift the rule over the threshold
+    (:func:`best_rule`): a broken agent costs one training run. A run stops at its target, so
+    a correct submission is the cheap one to grade, and what it learned is what reached it.
     """
+
+    def rule(scores: list[float]) -> float:
+        return learning_rule(scores, cap)
+
+    def learned(got: Any, expected: Any) -> str | None:
+        if not isinstance(got, float) or not got >= expected:  # NaN fails too
+            return (f"within {steps} env steps, the greedy evaluation of what your agent "
+                    f"learned (mean return of episodes capped at {cap:g} steps), mean minus "
+                    f"std over seeds {list(seeds)}, is {got!r}: it must reach {expected:g} "
+                    f"({untrained})")
+        return None
+
+    if run_seed is not None and score is not None:
+        def drive(call: Callable[[Run], Any]) -> float:
+            scores: list[float] = []
+            for seed in seeds:
+                scores.append(float(score(call(run_seed(seed)), seed)))
+                if best_rule(scores, len(seeds), cap) < threshold:  # no later seed can save it
+                    break
+            return rule(scores)
+
+        return Case(name, drive=drive, expected=threshold, compare=learned, training=True)
+    if train is None:
+        raise TypeError("learning_case needs run_seed and score (or train)")
 
     def metric(fn: Any) -> float:
         scores: list[float] = []
         for seed in seeds:
             scores.append(best_evaluation(train(fn, seed)))
-            if best_rule(scores, len(seeds), cap) < threshold:  # no later seed can save it
+            if best_rule(scores, len(seeds), cap) < threshold:
                 break
-        return learning_rule(scores, cap)
-
-    def learned(got: Any, expected: Any) -> str | None:
-        if not isinstance(got, float) or not got >= expected:  # NaN fails too
-            return (f"within {steps} env steps, the best greedy evaluation (mean return of "
-                    f"episodes capped at {cap:g} steps), mean minus std over seeds "
-                    f"{list(seeds)}, is {got!r}: it must reach {expected:g} ({untrained})")
-        return None
+        return rule(scores)
 
     return Case(name, run=metric, expected=threshold, compare=learned, training=True)
 
@@ -468,95 +521,9 @@ def withheld_problem(spec: CheckSpec, error: str) -> str | None:
     return f"{who} calls `{name}`, {what}: write it yourself (it earns no points)"
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-class CaseProblem(Exception):
-    """Raised by a case's own ``run`` when the output is wrong in a way no comparison shows.
-
-    E.g. the fields of a sampled batch that do not line up, or a loss that is not a scalar.
-    Its message is the case's problem as the student reads it: the student's function did
-    not raise (the grader's own check did), so it is never reported as "your function raised".
-    """
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Stands for "the case's own check found this" (a :class:`CaseProblem`) as an output."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Raised:
-    """Stands for "the function raised this" (its first line) in place of an output."""
-
-    error: str
-
-
-#: backward-compatible name of :class:`Raised`.
-_Raised = Raised
-
-
-class _NotImplementedMarker:
-    """Stands for "the function raised NotImplementedError" in place of an output."""
-
-    def __repr__(self) -> str:
-        return "NOT_IMPLEMENTED"
-
-
-#: what :func:`call_case` gives for a function that raises ``NotImplementedError`` (a stub).
-NOT_IMPLEMENTED: Any = _NotImplementedMarker()
-
-
-class Unreadable:
-    """An output that is not plain data (numbers, arrays, strings, containers of them).
-
-    The grader reads a submission's outputs back as plain data only; anything else arrives as
-    this: the name of its type and a short ``repr``, never the object. It compares equal to
-    nothing, so it always fails a case.
-    """
-
-    def __init__(self, type_name: str, text: str = "") -> None:
-        self.type_name = str(type_name)
-        self.text = str(text)
-
-    def __repr__(self) -> str:
-        return f"<{self.type_name}: {self.text}>" if self.text else f"<{self.type_name}>"
-
-    def __eq__(self, other: object) -> bool:
-        return False
-
-    __hash__ = object.__hash__
-
-
 def type_name(value: Any) -> str:
     """The type name to show for an output (the original type for an :class:`Unreadable`)."""
     return value.type_name if isinstance(value, Unreadable) else type(value).__name__
-
-
-def call_case(case: Case, fn: Callable, inputs: list | None = None) -> Any:
-    """``case.call(fn)``: the output, a :class:`Raised`, or :data:`NOT_IMPLEMENTED`.
-
-    With ``inputs`` (a list), the first call of ``fn`` in the case is recorded
-    (:class:`~autograder.judge.inputs.InputRecorder`) and its record, or None, appended.
-    Only ``Exception`` is caught; ``KeyboardInterrupt``, ``SystemExit`` and the like go on.
-    """
-    recorder = InputRecorder(fn) if inputs is not None else None
-    try:
-        with np.errstate(all="ignore"):
-            return case.call(recorder or fn)
-    except NotImplementedError:
-        return NOT_IMPLEMENTED
-    except CaseProblem as problem:
-        return Problem(str(problem))
-    except Exception as exc:  # noqa: BLE001 - a raised error is an outcome to report
-        return Raised(_first_line(exc))
-    finally:
-        if recorder is not None and inputs is not None:
-            inputs.append(recorder.record)
 
 
 def _call(case: Case, fn: Callable) -> Any:
@@ -681,7 +648,7 @@ class Judge:
                 try:
                     problem = (case.compare or spec.compare)(got, expected)
                 except Exception as exc:  # noqa: BLE001 - an output the comparator cannot take
-                    problem = f"the output could not be compared ({_first_line(exc)})"
+                    problem = f"the output could not be compared ({first_line(exc)})"
                 results.append(CaseResult(case.name, problem, expected if problem else None,
                                           got if problem else None))
             changed = (changed_arguments(inputs[i]) if inputs is not None and i < len(inputs)
