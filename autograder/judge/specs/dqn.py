@@ -2,22 +2,32 @@
 
 Each ``_bug_*`` is a self-contained plausible wrong implementation with its hint;
 ``tests/test_bug_bank.py`` proves every one is caught and named. Torch outputs are compared as
-plain numbers: a case's ``run`` returns a dict of named values (the loss, its gradient, whether
-a gradient reaches the target, ...), and :func:`fields` compares them name by name.
+plain numbers: a case's ``run`` (a procedure of :mod:`autograder.box.procedures.dqn`, the half
+that runs in the sandbox) returns a dict of named values (the loss, its gradient, whether a
+gradient reaches the target, ...), and :func:`fields` compares them name by name here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
+from autograder.box.procedures.dqn import (
+    SAMPLE_FIELDS,
+    TRAIN_KEYWORDS,
+    epsilon_run,
+    learn_run,
+    loss_run,
+    sample_run,
+    td_run,
+    update_run,
+)
 from autograder.judge.core import (
     Bug,
     Case,
-    CaseProblem,
     CheckSpec,
     Comparator,
     allclose,
@@ -51,7 +61,7 @@ def fields(compare: Comparator | None = None, **per_field: Comparator) -> Compar
 
 def _epsilon_case(start: float, end: float, decay: int, steps: list[int]) -> Case:
     return Case(f"start {start}, end {end}, decay over {decay} steps, at steps {steps}",
-                run=lambda fn: np.array([fn(t, start, end, decay) for t in steps], dtype=float),
+                run=epsilon_run(start, end, decay, steps),
                 expected=np.array([LinearSchedule(start, end, decay)(t) for t in steps]))
 
 
@@ -129,35 +139,48 @@ LINEAR_EPSILON = CheckSpec(
 _DRAWS = 2000
 
 
-def _indexed_buffer(capacity: int, n_added: int) -> ReplayBuffer:
-    """A buffer whose transition number i carries i in every field (to recover indices)."""
-    buffer = ReplayBuffer(capacity, obs_shape=(2,))
-    for i in range(n_added):
-        buffer.add([i, -i], i, float(i), [i + 1, -i - 1], terminated=i % 3 == 0,
-                   truncated=i % 5 == 0)
-    return buffer
+def _sample_problem(raw: Any) -> str | None:
+    """Why sampled batches are not transitions of the buffer (None: every field lines up)."""
+    ids = np.asarray(raw["obs"])
+    aligned = (np.array_equal(raw["actions"], ids) and np.array_equal(raw["rewards"], ids)
+               and np.array_equal(raw["next_obs"], ids + 1)
+               and np.array_equal(raw["terminated"], (ids.astype(int) % 3 == 0).astype(float))
+               and np.array_equal(raw["truncated"], (ids.astype(int) % 5 == 0).astype(float)))
+    if not aligned:
+        return ("the fields of one sampled transition come from different transitions: draw "
+                "one index array and use it for every field")
+    return None
 
 
-def _sample_frequencies(fn, capacity: int, n_added: int, batch_size: int, seed: int):
-    """How often each stored transition is drawn, by its slot; checks the fields line up."""
-    buffer = _indexed_buffer(capacity, n_added)
-    rng = np.random.default_rng(seed)
+def _frequencies(raw: Any, capacity: int) -> np.ndarray:
+    """How often each slot was drawn (transition i sits in slot i mod capacity)."""
     counts = np.zeros(capacity)
-    for _ in range(_DRAWS):
-        batch = fn(buffer, batch_size, rng)
-        ids = np.asarray(batch.obs)[:, 0].astype(int)
-        if len(ids) != batch_size:
-            raise CaseProblem(f"the batch has {len(ids)} transitions; expected {batch_size}")
-        aligned = (np.array_equal(np.asarray(batch.actions), ids)
-                   and np.array_equal(np.asarray(batch.rewards), ids)
-                   and np.array_equal(np.asarray(batch.next_obs)[:, 0], ids + 1)
-                   and np.array_equal(np.asarray(batch.terminated), ids % 3 == 0)
-                   and np.array_equal(np.asarray(batch.truncated), ids % 5 == 0))
-        if not aligned:
-            raise CaseProblem("the fields of one sampled transition come from different "
-                             "transitions: draw one index array and use it for every field")
-        np.add.at(counts, ids % capacity, 1)
-    return counts / counts.sum()
+    np.add.at(counts, np.asarray(raw["obs"]).astype(int).ravel() % capacity, 1)
+    return counts / max(counts.sum(), 1)
+
+
+def _is_sample(raw: Any) -> bool:
+    return isinstance(raw, dict) and set(raw) == set(SAMPLE_FIELDS)
+
+
+def _sample_compare(capacity: int, bound: float) -> Any:
+    """Sampled batches against the uniform frequencies: fields line up, frequencies close."""
+    close = allclose(rtol=0.0, atol=bound)
+
+    def compare(got: Any, expected: Any) -> str | None:
+        if not _is_sample(got):
+            return f"expected sampled batches, got {got!r:.100}"
+        problem = _sample_problem(got)
+        if _is_sample(expected):  # matching a known bug's batches: the same kind of wrong
+            other = _sample_problem(expected)
+            if problem or other:
+                return None if problem == other else (problem or other)
+            expected = _frequencies(expected, capacity)
+        elif problem:
+            return problem
+        return close(_frequencies(got, capacity), expected)
+
+    return compare
 
 
 def _sample_case(name: str, capacity: int, n_added: int, batch_size: int, seed: int) -> Case:
@@ -166,8 +189,8 @@ def _sample_case(name: str, capacity: int, n_added: int, batch_size: int, seed: 
     expected[:size] = 1.0 / size
     p = 1.0 / size
     bound = 5.0 * np.sqrt(p * (1 - p) / (_DRAWS * batch_size)) + 1e-12
-    return Case(name, run=lambda fn: _sample_frequencies(fn, capacity, n_added, batch_size, seed),
-                expected=expected, compare=allclose(rtol=0.0, atol=bound))
+    return Case(name, run=sample_run(capacity, n_added, batch_size, seed, _DRAWS),
+                expected=expected, compare=_sample_compare(capacity, bound))
 
 
 def _sample_cases() -> list[Case]:
@@ -282,21 +305,8 @@ SAMPLE_BATCH = CheckSpec(
 # --- td_target
 
 
-def _td_run(rewards, next_q, terminated, gamma):
-    def run(fn):
-        next_q_values = torch.tensor(next_q, dtype=torch.float32, requires_grad=True)
-        target = fn(torch.tensor(rewards, dtype=torch.float32), next_q_values,
-                    torch.tensor(terminated, dtype=torch.float32), gamma)
-        if not torch.is_tensor(target):
-            raise TypeError(f"return a torch tensor, got {type(target).__name__}")
-        return {"target": target.detach().numpy(),
-                "target carries a gradient": float(target.requires_grad)}
-
-    return run
-
-
 def _td_case(name: str, rewards, next_q, terminated, gamma: float) -> Case:
-    return Case(name, run=_td_run(rewards, next_q, terminated, gamma))
+    return Case(name, run=td_run(rewards, next_q, terminated, gamma))
 
 
 def _td_reference(rewards, next_q_values, terminated, gamma):
@@ -381,23 +391,6 @@ TD_TARGET = CheckSpec(
 # --- dqn_loss
 
 
-def _loss_run(q, actions, targets):
-    def run(fn):
-        q_values = torch.tensor(q, dtype=torch.float32, requires_grad=True)
-        raw_targets = torch.tensor(targets, dtype=torch.float32, requires_grad=True)
-        loss = fn(q_values, torch.tensor(actions, dtype=torch.int64), raw_targets * 1.0)
-        if not torch.is_tensor(loss) or loss.ndim != 0:
-            shape = tuple(loss.shape) if torch.is_tensor(loss) else type(loss).__name__
-            raise CaseProblem(f"the loss must be a scalar tensor (mean over the batch); got "
-                             f"{shape}")
-        loss.backward()
-        reached = raw_targets.grad is not None and bool(raw_targets.grad.abs().sum() > 0)
-        return {"loss": loss.item(), "dL/dQ": q_values.grad.numpy(),
-                "gradient reaches the targets": float(reached)}
-
-    return run
-
-
 def _loss_reference(q_values, actions, targets):
     return dqn.dqn_loss(q_values, actions, targets.detach())
 
@@ -406,17 +399,17 @@ def _loss_cases() -> list[Case]:
     q = [[1.0, 2.0], [0.0, 5.0], [3.0, -1.0]]
     return [
         Case("small errors (|y - Q| < 1): half the squared error",
-             run=_loss_run(q, [1, 0, 0], [2.5, 0.5, 3.2])),
+             run=loss_run(q, [1, 0, 0], [2.5, 0.5, 3.2])),
         Case("large errors (|y - Q| > 1): the linear part of the Huber loss",
-             run=_loss_run(q, [0, 1, 1], [4.0, 1.0, 2.0])),
-        Case("a batch of one", run=_loss_run([[0.0, 1.0, 2.0]], [2], [0.0])),
+             run=loss_run(q, [0, 1, 1], [4.0, 1.0, 2.0])),
+        Case("a batch of one", run=loss_run([[0.0, 1.0, 2.0]], [2], [0.0])),
     ]
 
 
 def _loss_hidden(rng: np.random.Generator) -> list[Case]:
     b, a = int(rng.integers(3, 9)), int(rng.integers(2, 5))
     return [Case("hidden: a random batch",
-                 run=_loss_run((2 * rng.normal(size=(b, a))).tolist(),
+                 run=loss_run((2 * rng.normal(size=(b, a))).tolist(),
                                rng.integers(0, a, size=b).tolist(),
                                (2 * rng.normal(size=b)).tolist()))]
 
@@ -498,46 +491,17 @@ DQN_LOSS = CheckSpec(
 # --- update_target
 
 
-def _nets(seed: int) -> tuple[nn.Module, nn.Module]:
-    torch.manual_seed(seed)
-    online = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-    target = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-    return online, target
-
-
-def _flat(module: nn.Module) -> np.ndarray:
-    return torch.cat([p.detach().flatten() for p in module.parameters()]).numpy().copy()
-
-
-def _update_run(seed: int, tau: float | None):
-    def run(fn):
-        online, target = _nets(seed)
-        result = fn(online, target) if tau is None else fn(online, target, tau)
-        if result is not None and result is not target:
-            raise CaseProblem("update the target network IN PLACE (return nothing): the trainer "
-                             "keeps using the module it passed in")
-        online_before = _flat(online)
-        target_after = _flat(target)
-        with torch.no_grad():  # the online net trains on: a copied target must not follow
-            for p in online.parameters():
-                p.add_(1.0)
-        return {"target after the update": target_after, "online after the update":
-                online_before, "target after the online net moves on": _flat(target)}
-
-    return run
-
-
 def _update_cases() -> list[Case]:
     return [
-        Case("tau = 1 (the default): copy the online weights", run=_update_run(1, None)),
-        Case("tau = 1 given explicitly", run=_update_run(2, 1.0)),
-        Case("tau = 0.1: Polyak averaging", run=_update_run(3, 0.1)),
-        Case("tau = 0.5", run=_update_run(4, 0.5)),
+        Case("tau = 1 (the default): copy the online weights", run=update_run(1, None)),
+        Case("tau = 1 given explicitly", run=update_run(2, 1.0)),
+        Case("tau = 0.1: Polyak averaging", run=update_run(3, 0.1)),
+        Case("tau = 0.5", run=update_run(4, 0.5)),
     ]
 
 
 def _update_hidden(rng: np.random.Generator) -> list[Case]:
-    return [Case("hidden: a random tau", run=_update_run(int(rng.integers(1 << 30)),
+    return [Case("hidden: a random tau", run=update_run(int(rng.integers(1 << 30)),
                                                          float(rng.uniform(0.01, 0.99))))]
 
 
@@ -611,22 +575,21 @@ UPDATE_TARGET = CheckSpec(
 
 #: the student's functions the learning run plugs into ``rlkit.agents.dqn.train``
 AGENT = ("linear_epsilon", "sample_batch", "td_target", "dqn_loss", "update_target")
-_TRAIN_KEYWORDS = {"linear_epsilon": "epsilon_fn", "sample_batch": "sample_fn",
-                   "td_target": "td_target_fn", "dqn_loss": "loss_fn",
-                   "update_target": "update_target_fn"}
 REFERENCE_AGENT = {"linear_epsilon": dqn.linear_epsilon, "sample_batch": dqn.sample_batch,
                    "td_target": dqn.td_target, "dqn_loss": dqn.dqn_loss,
                    "update_target": dqn.update_target}
 #: DQN on CartPole-v1 from each of LEARN_SEEDS, at most LEARN_STEPS env steps, a greedy
 #: evaluation of 5 episodes capped at LEARN_CAP steps every LEARN_EVAL_INTERVAL steps, stopping
-#: at the first evaluation that reaches LEARN_CAP; the best evaluations' mean minus std (with
-#: two seeds: the smaller one) must reach LEARN_THRESHOLD (:func:`autograder.judge.core.
-#: learning_case`). Measured (``benchmarks/bench_learning_checks.py``): the reference reaches
-#: 100 within 1,500-2,000 steps on each of the seeds 0-9, 57 correct variants of the five
-#: functions with 57 different sampling streams all pass, the six broken agents below best at
-#: 9-51 on seeds 0 and 1, and an untrained network scores 8-10. Some bugs do not stop a short
-#: run from learning (sampling only the newest transitions, or only the first slots): their own
-#: checks catch them.
+#: at the first evaluation that reaches LEARN_CAP. The box returns the trained Q-network's
+#: weights; the judge evaluates that network greedily itself (:func:`learned_score`, the
+#: trainer's own evaluation: same episodes, seeds and cap), and the scores' mean minus std
+#: (with two seeds: the smaller one) must reach LEARN_THRESHOLD
+#: (:func:`autograder.judge.core.learning_case`). Measured
+#: (``benchmarks/bench_learning_checks.py``): the reference reaches 100 within 1,500-2,000
+#: steps on each of the seeds 0-9, 57 correct variants of the five functions with 57 different
+#: sampling streams all pass, the six broken agents below best at 9-51 on seeds 0 and 1, and
+#: an untrained network scores 8-10. Some bugs do not stop a short run from learning (sampling
+#: only the newest transitions, or only the first slots): their own checks catch them.
 LEARN_SEEDS = (0, 1)
 LEARN_STEPS = 5_000
 LEARN_EVAL_INTERVAL = 500
@@ -644,16 +607,39 @@ def learn_config() -> dqn.DQNConfig:
 
 def learning_run(agent: dict[str, Any], seed: int) -> dqn.DQNHistory:
     """DQN on CartPole-v1 with ``agent``'s functions, as the learning check runs it."""
-    pieces = {_TRAIN_KEYWORDS[name]: fn for name, fn in agent.items()}
+    pieces = {TRAIN_KEYWORDS[name]: fn for name, fn in agent.items()}
     return dqn.train(learn_config(), seed=seed, **pieces)
 
 
+def learned_score(state: Any, seed: int) -> float:
+    """The greedy evaluation of a trained Q-network's weights, as the trainer evaluates it."""
+    from rlkit.evaluation import evaluate
+    from rlkit.nets import QNetwork
+
+    config = learn_config()
+    network = QNetwork(4, 2, config.hidden_sizes, layer_norm=config.layer_norm)
+    try:
+        network.load_state_dict({k: torch.as_tensor(np.asarray(v, dtype=np.float32))
+                                 for k, v in dict(state).items()})
+    except Exception:  # noqa: BLE001 - not this network's weights: nothing learned
+        return 0.0
+
+    def greedy(observations: Any) -> Any:
+        with torch.no_grad():
+            return network(torch.as_tensor(observations, dtype=torch.float32)).argmax(-1).numpy()
+
+    return float(evaluate(config.env_id, greedy, n_episodes=config.eval_episodes,
+                          seed=seed + dqn.EVAL_SEED_OFFSET, max_steps=config.eval_max_steps,
+                          batched=True).mean)
+
+
 def _learning_cases() -> list[Case]:
+    config = dataclasses.asdict(learn_config())
     return [learning_case(f"learning: DQN on CartPole-v1 with your five functions, up to "
                           f"{LEARN_STEPS} env steps from each of the seeds {list(LEARN_SEEDS)}",
-                          learning_run, seeds=LEARN_SEEDS, cap=LEARN_CAP,
-                          threshold=LEARN_THRESHOLD, steps=LEARN_STEPS,
-                          untrained="an untrained network gets 8-10")]
+                          seeds=LEARN_SEEDS, cap=LEARN_CAP, threshold=LEARN_THRESHOLD,
+                          steps=LEARN_STEPS, untrained="an untrained network gets 8-10",
+                          run_seed=lambda seed: learn_run(seed, config), score=learned_score)]
 
 
 LEARNS = CheckSpec(
