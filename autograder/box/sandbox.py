@@ -389,6 +389,9 @@ class Sandbox:
         self.rlkit_build: Path | None = None
         """a redacted build of rlkit seen in place of the real one
         (:mod:`autograder.judge.withhold`)."""
+        self.autograder_build: Path | None = None
+        """the box's own ``autograder`` package (:func:`box_package`) seen in place of the
+        real one: the judge, the specs and the course side are not in the box."""
 
     def withholding(self, rlkit_build: Path | None) -> Sandbox:
         """A copy of the sandbox with ``rlkit_build`` mounted over rlkit (None: this one).
@@ -399,6 +402,12 @@ class Sandbox:
             return self
         other = copy.copy(self)
         other.rlkit_build = Path(rlkit_build)
+        return other
+
+    def boxed(self) -> Sandbox:
+        """A copy that sees :func:`box_package` in place of the whole ``autograder``."""
+        other = copy.copy(self)
+        other.autograder_build = box_package()
         return other
 
     @property
@@ -423,8 +432,9 @@ class Sandbox:
         tmp = "/tmp" if self.isolate or scratch is None else str(scratch / "tmp")
         bindir = str(Path(sys.executable).parent)
         parents = [str(p.parent) for p in self.packages]
-        if self.rlkit_build is not None and not self.isolate:
-            parents.insert(0, str(self.rlkit_build.parent))
+        for build in (self.autograder_build, self.rlkit_build):
+            if build is not None and not self.isolate:
+                parents.insert(0, str(build.parent))
         python_path = os.pathsep.join(dict.fromkeys(parents))
         return {
             "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
@@ -477,8 +487,10 @@ class Sandbox:
             cmd += ["--ro-bind", str(path), str(path)]
         if self.rlkit_build is not None:  # on top of the real one, which is then out of sight
             cmd += ["--ro-bind", str(self.rlkit_build), str(self.packages[0])]
+        if self.autograder_build is not None:  # likewise: the judge is out of sight
+            cmd += ["--ro-bind", str(self.autograder_build), str(self.packages[1])]
         hidden = _package_dir("autograder") / "frontends" / "sample_class"
-        if hidden.is_dir():
+        if hidden.is_dir() and self.autograder_build is None:
             cmd += ["--tmpfs", str(hidden)]
         cmd += ["--chdir", SCRATCH]
         if self.caps.root:
@@ -539,3 +551,33 @@ def require(caps: Capabilities, unsandboxed: bool) -> None:
         "gradebook) and without memory or process limits. Fix the above, or pass "
         "--unsandboxed to grade anyway (only for code you trust)."
     )
+
+
+_BOX_PACKAGE: list[Path] = []
+
+
+def box_package() -> Path:
+    """The ``autograder`` package the box sees: ``autograder.box`` and the notebook API only.
+
+    A copy, made once per process in a temporary directory, of ``autograder/box/`` plus
+    ``autograder/checks.py`` from :mod:`autograder.box.notebook_api` (a notebook's one
+    import), so that nothing of the judge (specs, expected values, thresholds, comparisons)
+    is importable from student code, however it searches.
+    """
+    if not _BOX_PACKAGE:
+        import atexit
+        import tempfile
+
+        real = _package_dir("autograder")
+        dest = Path(tempfile.mkdtemp(prefix="autograder-box-")) / "autograder"
+        atexit.register(shutil.rmtree, dest.parent, ignore_errors=True)
+        shutil.copytree(real / "box", dest / "box",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        (dest / "__init__.py").write_text('"""The grader\'s box: see autograder.box."""\n')
+        shutil.copyfile(real / "box" / "notebook_api.py", dest / "checks.py")
+        for root, _, files in os.walk(dest.parent):  # readable by the unprivileged user
+            os.chmod(root, 0o755)
+            for name in files:
+                os.chmod(os.path.join(root, name), 0o644)
+        _BOX_PACKAGE.append(dest)
+    return _BOX_PACKAGE[0]

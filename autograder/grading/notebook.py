@@ -161,6 +161,12 @@ def crosses(cases: Any) -> bool:
     return all(c.drive is not None or c.run is None or isinstance(c.run, Run) for c in cases)
 
 
+def all_cross(steps: list[Step], seed: int) -> bool:
+    """Whether every check of a notebook goes the new way (then the box holds no judge)."""
+    return all(crosses(judge_for(name, seed).cases)
+               for step in steps if step.kind == "check" for name in step.specs)
+
+
 def _reply_problem(spec: Any, reply: dict[str, Any], timeout: float) -> _SpecOutcome | None:
     """The outcome of a reply that holds no outputs (function missing, timeout, error)."""
     from autograder.judge.core import missing_function_message
@@ -378,6 +384,8 @@ def _grade_notebook(job: Job, start: float) -> NotebookResult:
     points = {c.grade_id: c.points or 0 for c in graded_cells(job.release)}
     checks: dict[str, CellGrade] = {}
     sandbox = job.sandbox.withholding(withheld_build(restored.steps))
+    if all_cross(restored.steps, job.seed):
+        sandbox = sandbox.boxed()
     session = Session(sandbox, job.seed, notebook_budget(job.settings, len(restored.steps)))
     ended: SessionEnded | None = None
     try:
