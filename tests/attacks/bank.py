@@ -153,6 +153,32 @@ core.Judge.__call__ = lambda self, outputs, rerun=None: core.CheckReport(
     self.spec.name, self.spec.points, (), None, None)
 wire.encode = lambda value: {"s": "passed"}
 """),
+    # issue 17's echo: make each case return its own expected value (the box once built the
+    # cases, Case.call and its expected values were reachable there)
+    Attack("echo_expected", where="top", code="""\
+import autograder.judge.core as core
+def _echo(self, fn):
+    expected = self.expected
+    if isinstance(expected, core.Deferred):
+        expected = expected.compute()
+    return expected if expected is not None else self.call.__wrapped__(self, fn)
+_echo.__wrapped__ = core.Case.call
+core.Case.call = _echo
+"""),
+    # the same, reaching the judge's files from the disk when the package is not importable
+    Attack("echo_from_disk", where="top", code="""\
+import glob, importlib.util, os, sys
+roots = [p for p in sys.path if p and "site-packages" not in p] + ["/work", "/tmp", os.getcwd()]
+found = sorted({f for r in roots for f in glob.glob(os.path.join(r, "**", "judge", "core.py"),
+                                                    recursive=True)})
+for path in found[:3]:
+    spec = importlib.util.spec_from_file_location("judge_core_from_disk", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.Case.call = lambda self, fn: self.expected
+import autograder.box.calls as calls
+calls.Run.__call__ = lambda self, fn: self.params.get("expected")
+"""),
     Attack("always_equal", code="""\
 import numpy as np
 
