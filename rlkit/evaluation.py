@@ -14,13 +14,15 @@ compared on the same episodes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["EnvLike", "EvalPoint", "EvalResult", "evaluate", "make_env"]
+__all__ = ["EnvLike", "EvalPoint", "EvalResult", "TrainingEvaluations", "evaluate", "make_env"]
 
 EnvLike = str | Callable[[], gym.Env]
 """A registered Gymnasium id such as ``"CartPole-v1"``, or a function returning a new env."""
@@ -59,6 +61,52 @@ class EvalPoint(NamedTuple):
     mean: float
     std: float
     train_seconds: float
+
+
+@dataclass
+class TrainingEvaluations:
+    """The evaluations of one training run, their wall time kept out of the training time.
+
+    ``evaluations(step, act)`` runs :func:`evaluate` with the batched policy ``act`` on the
+    episodes seeded ``seed + i``, appends the :class:`EvalPoint` to ``points`` and returns it.
+    DQN and REINFORCE call it in their loops.
+
+    Attributes:
+        env_spec: The env id or factory to evaluate on.
+        seed: Seed of the first evaluation episode (the run's seed + ``EVAL_SEED_OFFSET``).
+        episodes: Episodes per evaluation.
+        max_steps: Cap on the steps of an episode (None: the env's own limit).
+        start_time: ``time.perf_counter()`` at the start of the run.
+        points: The evaluations so far.
+        seconds: Wall time spent evaluating.
+
+    """
+
+    env_spec: EnvLike
+    seed: int
+    episodes: int
+    max_steps: int | None
+    start_time: float
+    points: list[EvalPoint] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __call__(self, step: int, act: Callable[[Any], Any]) -> EvalPoint:
+        """Evaluate ``act`` now, after ``step`` env steps."""
+        t0 = time.perf_counter()
+        result = evaluate(
+            self.env_spec,
+            act,
+            n_episodes=self.episodes,
+            seed=self.seed,
+            max_steps=self.max_steps,
+            batched=True,  # all episodes side by side: one forward pass per step
+        )
+        self.seconds += time.perf_counter() - t0
+        point = EvalPoint(
+            step, result.mean, result.std, time.perf_counter() - self.start_time - self.seconds
+        )
+        self.points.append(point)
+        return point
 
 
 def make_env(env: EnvLike, **kwargs: Any) -> gym.Env:

@@ -32,8 +32,9 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from rlkit.enumeration import _require_undiscounted
 from rlkit.mdp import FloatArray, TabularMDP
-from rlkit.policy_gradient import _require_undiscounted, softmax_policy
+from rlkit.policy_gradient import softmax_policy
 from rlkit.weightings import action_values, values_from_q
 
 __all__ = [

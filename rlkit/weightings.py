@@ -53,14 +53,13 @@ import numpy as np
 import numpy.typing as npt
 
 from rlkit import dp
-from rlkit.mdp import FloatArray, TabularMDP
-from rlkit.policy_gradient import (
+from rlkit.enumeration import (
     _require_undiscounted,
     enumerate_trajectories,
-    softmax_policy,
     trajectory_probabilities,
-    weighted_scores,
 )
+from rlkit.mdp import FloatArray, TabularMDP
+from rlkit.policy_gradient import softmax_policy, weighted_scores
 from rlkit.sampling import Trajectory, discounted_returns
 
 __all__ = [

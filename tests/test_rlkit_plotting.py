@@ -113,8 +113,10 @@ def test_state_values_heatmap_and_bars():
 
 def test_no_plt_show_in_the_library():
     import rlkit.cli
+    import rlkit.cli_solve
+    import rlkit.cli_train
 
-    for module in (plotting, rlkit.cli):
+    for module in (plotting, rlkit.cli, rlkit.cli_solve, rlkit.cli_train):
         assert not re.search(r"^\s*(plt|pyplot)\.show\(", inspect.getsource(module), re.M)
 
 

@@ -40,7 +40,7 @@ from torch import nn
 from torch.nn import functional as F  # noqa: N812 (torch's convention)
 
 from rlkit.buffers import Batch, ReplayBuffer
-from rlkit.evaluation import EnvLike, EvalPoint, evaluate, make_env
+from rlkit.evaluation import EnvLike, EvalPoint, TrainingEvaluations, make_env
 from rlkit.nets import QNetwork, torch_threads
 from rlkit.progress import finish_at_target
 from rlkit.qlearning import epsilon_greedy
@@ -533,26 +533,12 @@ def _train(
     end_steps: list[int] = []
     epsilons: list[float] = []
     losses: list[float] = []
-    evaluations: list[EvalPoint] = []
-    eval_seconds = 0.0
+    evaluations = TrainingEvaluations(
+        env_spec, eval_seed, config.eval_episodes, config.eval_max_steps, start_time
+    )
 
     def run_evaluation(step: int) -> EvalPoint:
-        nonlocal eval_seconds
-        t0 = time.perf_counter()
-        result = evaluate(
-            env_spec,
-            lambda observations: _greedy_action(q_network, observations),
-            n_episodes=config.eval_episodes,
-            seed=eval_seed,
-            max_steps=config.eval_max_steps,
-            batched=True,  # all episodes side by side: one forward pass per step
-        )
-        eval_seconds += time.perf_counter() - t0
-        point = EvalPoint(
-            step, result.mean, result.std, time.perf_counter() - start_time - eval_seconds
-        )
-        evaluations.append(point)
-        return point
+        return evaluations(step, lambda observations: _greedy_action(q_network, observations))
 
     bar: Any = None
     if progress:
@@ -618,8 +604,8 @@ def _train(
         episode_end_steps=np.array(end_steps, dtype=np.int64),
         epsilons=np.array(epsilons[: len(returns)], dtype=np.float64),
         losses=np.array(losses, dtype=np.float64),
-        evaluations=tuple(evaluations),
-        train_seconds=wall - eval_seconds,
+        evaluations=tuple(evaluations.points),
+        train_seconds=wall - evaluations.seconds,
         wall_seconds=wall,
         q_network=q_network,
         config=config,

@@ -41,7 +41,7 @@ import numpy.typing as npt
 import torch
 from gymnasium import spaces
 
-from rlkit.evaluation import EnvLike, EvalPoint, evaluate, make_env
+from rlkit.evaluation import EnvLike, EvalPoint, TrainingEvaluations, make_env
 from rlkit.nets import CategoricalPolicy, as_obs_tensor, mlp, torch_threads
 from rlkit.progress import finish_at_target
 from rlkit.sampling import discounted_returns
@@ -426,27 +426,15 @@ def _train(
     end_steps: list[int] = []
     losses: list[float] = []
     value_losses: list[float] = []
-    evaluations: list[EvalPoint] = []
-    eval_seconds = 0.0
+    evaluations = TrainingEvaluations(
+        env_spec, eval_seed, config.eval_episodes, config.eval_max_steps, start_time
+    )
 
     def run_evaluation(step: int) -> EvalPoint:
-        nonlocal eval_seconds
-        t0 = time.perf_counter()
         sampler = torch.Generator().manual_seed(eval_seed)  # apart from training's draws
-        result = evaluate(
-            env_spec,
-            lambda o: policy.act(o, sampler, deterministic=config.eval_deterministic),
-            n_episodes=config.eval_episodes,
-            seed=eval_seed,
-            max_steps=config.eval_max_steps,
-            batched=True,  # all episodes side by side: one forward pass per step
+        return evaluations(
+            step, lambda o: policy.act(o, sampler, deterministic=config.eval_deterministic)
         )
-        eval_seconds += time.perf_counter() - t0
-        point = EvalPoint(
-            step, result.mean, result.std, time.perf_counter() - start_time - eval_seconds
-        )
-        evaluations.append(point)
-        return point
 
     bar: Any = None
     if progress:
@@ -522,8 +510,8 @@ def _train(
         episode_end_steps=np.array(end_steps, dtype=np.int64),
         losses=np.array(losses, dtype=np.float64),
         value_losses=np.array(value_losses, dtype=np.float64),
-        evaluations=tuple(evaluations),
-        train_seconds=wall - eval_seconds,
+        evaluations=tuple(evaluations.points),
+        train_seconds=wall - evaluations.seconds,
         wall_seconds=wall,
         policy=policy,
         value_network=value_network,
