@@ -1,43 +1,24 @@
-"""Check specs for every graded student function, and the ``check`` a test cell calls.
+"""The judge: check specs for every graded student function, and the machinery that judges them.
 
-Each notebook topic has a module here (``mdps`` for notebook 01, ``bellman`` for 02, ...;
-two for 05) that registers its specs on import; a spec's name starts with its topic.
-``load_all`` imports them all.
+``specs/`` holds one module per notebook part (``mdps`` for notebook 01, ``bellman`` for 02,
+...), each registering its specs on import (:func:`load_all` imports them all). The machinery,
+by concern: :mod:`~autograder.judge.spec` (specs and cases), :mod:`~autograder.judge.compare`
+(comparators), :mod:`~autograder.judge.learning` (learning checks),
+:mod:`~autograder.judge.judging` (the :class:`Judge`), :mod:`~autograder.judge.diagnose` (how a
+wrong output differs), :mod:`~autograder.judge.inputs` (the in-place test),
+:mod:`~autograder.judge.withhold` (rlkit's references kept out of the box),
+:mod:`~autograder.judge.registry` and :mod:`~autograder.judge.notebook` (``check()`` in a
+student's kernel). :mod:`~autograder.judge.core` names them all in one place for the specs.
+Nothing here is ever imported inside the grader's box (:mod:`autograder.box`).
 """
 
 from __future__ import annotations
 
-import importlib
-
-from autograder.judge.core import (
-    CHECK_MIME,
-    Bug,
-    Case,
-    CheckFailed,
-    CheckReport,
-    CheckSpec,
-    all_specs,
-    check,
-    get_spec,
-    is_grading,
-    is_nbgrader,
-    run_check,
-)
-
-#: the spec modules, one per notebook topic.
-#: (notebook 05 has two: ``actor_critic``, its weightings, and ``a2c``, its critic and A2C;
-#: notebook 06 two: ``ppo``, the exact surrogate, and ``ppo_clip``, PPO-Clip's pieces;
-#: notebook 07 two: ``rlhf``, the reward model's pieces, and ``rlhf_policy``, the RL, DPO and
-#: REBEL pieces)
-SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "actor_critic", "a2c", "ppo", "ppo_clip",
-                "rlhf", "rlhf_policy")
-
-
-def load_all() -> None:
-    """Import every spec module so that its specs are registered."""
-    for module in SPEC_MODULES:
-        importlib.import_module(f"autograder.judge.specs.{module}")
-
+from autograder.judge.judging import CheckReport, run_check
+from autograder.judge.notebook import CHECK_MIME, CheckFailed, check, is_grading, is_nbgrader
+from autograder.judge.registry import all_specs, get_spec
+from autograder.judge.spec import Bug, Case, CheckSpec
+from autograder.judge.specs import SPEC_MODULES, load_all
 
 __all__ = [
     "Bug",

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.judge.core import Case, _as_array
+from autograder.judge.compare import _as_array
+from autograder.judge.spec import Case
 
 #: what every pattern compares with: a little looser than the checks (float32 outputs, sums).
 _RTOL, _ATOL = 1e-4, 1e-8

@@ -49,6 +49,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from autograder.judge.registry import topic_specs
 from rlkit._withheld import WithheldError
 
 #: the package whose functions are withheld.
@@ -89,14 +90,6 @@ def notebook_withheld(specs: Iterable[Any]) -> tuple[str, ...]:
             raise ValueError(f"{spec.name} is told to use {sorted(clash)}, which this "
                              "notebook's checks withhold")
     return tuple(names)
-
-
-def topic_specs(spec_name: str) -> list[Any]:
-    """Every registered spec of the notebook ``spec_name`` belongs to (same topic prefix)."""
-    from autograder.judge.core import all_specs
-
-    topic = spec_name.split(".", 1)[0]
-    return [s for s in all_specs() if s.name.split(".", 1)[0] == topic]
 
 
 # ----------------------------------------------------------------------------- finding code

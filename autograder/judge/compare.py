@@ -1,0 +1,99 @@
+"""Comparators: how an output is matched with the expected one (tolerances relative to scale)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograder.box.wire import Unreadable
+
+Comparator = Callable[[Any, Any], "str | None"]
+
+
+def _as_array(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def describe(value: Any, max_chars: int = 400) -> str:
+    """A short, readable rendering of a value for a failure message."""
+    if isinstance(value, np.ndarray) or hasattr(value, "detach"):
+        arr = _as_array(value)
+        text = np.array2string(arr, precision=4, suppress_small=True, threshold=40)
+        text = f"{text}  (shape {arr.shape}, dtype {arr.dtype})"
+    else:
+        # numpy scalars as numbers: 0.29, not np.float64(0.29)
+        with np.printoptions(legacy="1.25"):
+            text = repr(value)
+    return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
+
+
+#: the relative tolerance of a float32 (or float16) output: float32 carries ~7 digits, and a
+#: correct sum of a few hundred float32 terms is off by ~1e-5 relative.
+FLOAT32_RTOL = 1e-4
+
+
+def tolerances(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float,
+               ) -> tuple[float, float]:
+    """The ``(rtol, atol)`` an output is compared with, relative to the values' magnitude.
+
+    A float32 output (or lower) gets at least :data:`FLOAT32_RTOL`; and ``atol`` grows to
+    ``rtol * max|expected|``, so that an entry near 0 in an array of large values may carry the
+    rounding error of the large ones (a sum that cancels). An exact comparison (``rtol`` 0)
+    keeps its tolerances: it is a statistical bound or a seeded exact sample.
+    """
+    if rtol <= 0:
+        return rtol, atol
+    if got.dtype.kind == "f" and got.dtype.itemsize < 8:
+        rtol = max(rtol, FLOAT32_RTOL)
+    finite = np.abs(expected[np.isfinite(expected)]) if expected.size else np.zeros(0)
+    scale = float(finite.max()) if finite.size else 0.0
+    return rtol, max(atol, rtol * scale)
+
+
+def allclose(*, rtol: float = 1e-6, atol: float = 1e-8, integer: bool = False) -> Comparator:
+    """Compare numbers or arrays: same shape, finite where expected is, and close.
+
+    Close is relative to the values' magnitude, with the precision of the output's dtype
+    (:func:`tolerances`): a correct float32 implementation passes wherever float64 does.
+    With ``integer=True`` the values must also be whole numbers (e.g. an action index or a
+    deterministic policy), and are compared exactly.
+    """
+
+    def compare(got: Any, expected: Any) -> str | None:
+        exp = _as_array(expected)
+        try:
+            arr = _as_array(got)
+            if arr.dtype == object or not (
+                np.issubdtype(arr.dtype, np.number) or arr.dtype == bool
+            ):
+                raise TypeError
+        except Exception:  # noqa: BLE001 - anything non-numeric is a wrong type
+            return f"expected a number or numeric array, got {type_name(got)}"
+        if arr.shape != exp.shape:
+            return f"wrong shape: expected {exp.shape}, got {arr.shape}"
+        if integer:
+            if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+                return "expected whole numbers (indices), got fractional values"
+            if not np.array_equal(arr.astype(np.int64), exp.astype(np.int64)):
+                return "values differ"
+            return None
+        if np.any(np.isnan(arr) & ~np.isnan(exp)):
+            return "the result contains NaN"
+        exp_f = exp.astype(float) if exp.dtype.kind in "biuf" else exp
+        r, a = tolerances(arr, exp_f, rtol, atol)
+        if not np.allclose(arr, exp, rtol=r, atol=a, equal_nan=True):
+            err = np.max(np.abs(arr.astype(float) - exp.astype(float)))
+            return f"values differ (largest absolute difference {err:.3g})"
+        return None
+
+    return compare
+
+
+def type_name(value: Any) -> str:
+    """The type name to show for an output (the original type for an :class:`Unreadable`)."""
+    return value.type_name if isinstance(value, Unreadable) else type(value).__name__
+
