@@ -290,11 +290,13 @@ def test_the_surrogate_loss_differentiates_into_minus_the_estimate():
 @pytest.mark.slow
 def test_check_specs_reference_passes_20_grader_seeds_in_a_row():
     import autograder.judge.specs.reinforce as specs
+    import autograder.judge.specs.reinforce_estimators as estimators
     from autograder.judge.core import run_check
 
     statistical = [specs.GRAD_LOG_SOFTMAX, specs.SCORE_FUNCTION_GRADIENT,
-                   specs.GRAD_LOG_SOFTMAX_LINEAR, specs.REINFORCE_GRADIENT, specs.REWARD_TO_GO,
-                   specs.REWARD_TO_GO_GRADIENT, specs.BASELINE_GRADIENT]
+                   specs.GRAD_LOG_SOFTMAX_LINEAR, estimators.REINFORCE_GRADIENT,
+                   estimators.REWARD_TO_GO, estimators.REWARD_TO_GO_GRADIENT,
+                   estimators.BASELINE_GRADIENT]
     for seed in range(20):
         for spec in statistical:
             report = run_check(spec, spec.reference, grading=True, seed=seed)
@@ -302,7 +304,7 @@ def test_check_specs_reference_passes_20_grader_seeds_in_a_row():
 
 
 def test_check_specs_catch_a_small_bias():
-    import autograder.judge.specs.reinforce as specs
+    import autograder.judge.specs.reinforce_estimators as specs
     from autograder.judge.core import run_check
 
     def biased(theta, episodes):  # off by 0.25 in one entry; 5 standard errors are ~0.09 there

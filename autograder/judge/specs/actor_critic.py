@@ -17,11 +17,12 @@ r + V(s') - V(s)). The layers of DESIGN section 5:
    cheap: the exact cases already grade the expectation).
 
 Q^pi and V^pi for those cases come from :func:`rlkit.weightings.conditional_values` (their
-definition, averaged over the enumerated trajectories): the sandbox builds the cases, and
-there rlkit's ``action_values`` is withheld. Every estimator is deterministic given its inputs,
-so a known bug is diagnosed by matching outputs exactly (``diagnose=allclose()``). Every
-``_bug_*`` is self-contained (numpy, which the notebook imports) so that the sample class can
-paste its source into a notebook.
+definition, averaged over the enumerated trajectories). The box calls the student's function on
+plain data (episodes rebuilt there, :mod:`autograder.box.procedures.reinforce`) and returns its
+outputs, one per trajectory for the exact cases; the judge weights and compares them. Every
+estimator is deterministic given its inputs, so a known bug is diagnosed by matching outputs
+exactly (``diagnose=allclose()``). Every ``_bug_*`` is self-contained (numpy, which the notebook
+imports) so that the sample class can paste its source into a notebook.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from autograder.judge.specs.reinforce import (
     _episode,
     _exact_case,
     _fixture_episodes,
+    _on_episodes,
     _random_small_mdp,
     _sampled_case,
     _theta,
@@ -333,18 +335,18 @@ def _estimator_visible(reference: Callable, seed: int,
         return pi_tables(_pi_values(mdp, theta, horizon, trajectories))
 
     return [
-        Case("one two-step episode start -L-> left -L-> end (rewards 2, 1), theta = 0, the "
-             "hand-made tables q[h, s, a] = 10 h + 2 s + a, v[h, s] = 5 h + s + 1",
-             (zero, [episodes[0]], *made)),
-        Case("one single-step episode right -R-> end (reward 3), theta = 0, the same tables",
-             (zero, [episodes[2]], *made)),
-        Case("three episodes of lengths 2, 1, 1, a random theta, random tables",
-             (theta, episodes, *tables(*_random_tables(rng, horizon, mdp)))),
-        Case("H = 1: episodes cut after one step (terminated False) and one that ends, "
-             "random tables of one row", (theta, _cut_episodes(),
-                                          *tables(*_random_tables(rng, 1, mdp)))),
-        Case("6 episodes of a random MDP cut at H = 3, random tables",
-             (theta_cut, cut, *tables(*_random_tables(rng, cut_horizon, cut_mdp)))),
+        _on_episodes("one two-step episode start -L-> left -L-> end (rewards 2, 1), theta = 0, "
+                     "the hand-made tables q[h, s, a] = 10 h + 2 s + a, v[h, s] = 5 h + s + 1",
+                     zero, [episodes[0]], made),
+        _on_episodes("one single-step episode right -R-> end (reward 3), theta = 0, the same "
+                     "tables", zero, [episodes[2]], made),
+        _on_episodes("three episodes of lengths 2, 1, 1, a random theta, random tables",
+                     theta, episodes, tables(*_random_tables(rng, horizon, mdp))),
+        _on_episodes("H = 1: episodes cut after one step (terminated False) and one that ends, "
+                     "random tables of one row", theta, _cut_episodes(),
+                     tables(*_random_tables(rng, 1, mdp))),
+        _on_episodes("6 episodes of a random MDP cut at H = 3, random tables", theta_cut, cut,
+                     tables(*_random_tables(rng, cut_horizon, cut_mdp))),
         _exact_case("with the exact Q^pi and V^pi, in expectation over the 11 trajectories of "
                     "the tiny MDP (exactly), theta = 0: the exact gradient by autograd", mdp,
                     horizon, zero, exact(zero), trajectories),
@@ -374,8 +376,8 @@ def _estimator_hidden(reference: Callable, rng: np.random.Generator,
         return pi_tables(_pi_values(mdp, theta, tiny_horizon, trajectories))
 
     return [
-        Case("hidden: 5 episodes of a random MDP, random tables",
-             (theta_small, episodes, *tables(*_random_tables(rng, horizon, small)))),
+        _on_episodes("hidden: 5 episodes of a random MDP, random tables", theta_small,
+                     episodes, tables(*_random_tables(rng, horizon, small))),
         _exact_case(f"hidden: with Q^pi and V^pi, exact expectation on a random MDP "
                     f"({small.n_states} states, horizon {horizon})", small, horizon,
                     theta_small, pi_tables(_pi_values(small, theta_small, horizon))),

@@ -1,0 +1,672 @@
+"""Check specs of notebook 04 (REINFORCE), sections 3-6: the estimators on an MDP and the loss.
+
+The layers of DESIGN section 5 (the cases on small MDPs are built by
+:mod:`autograder.judge.specs.reinforce`, sections 1-2):
+
+1. fixtures: hand-made episodes compared with rlkit's reference (single-step episodes, gamma 0
+   and 1), a loss whose weights require grad and must not receive a gradient;
+2. exact and statistical unbiasedness on MDPs small enough to enumerate, and the exact variance
+   of the reward-to-go and baseline estimators: the reference's, lower than the previous one's;
+3. a short seeded learning run: REINFORCE on CartPole-v1 with the student's loss. The box
+   trains (:func:`autograder.box.procedures.reinforce.learn_run`) and returns the policy's
+   parameters; the judge evaluates them with rlkit's own evaluation, as the trainer does.
+
+Every estimator is deterministic given its inputs (the grader draws the samples), so a known bug
+is diagnosed by matching outputs exactly (``diagnose=allclose()``). Every ``_bug_*`` is
+self-contained (numpy and torch, which the notebook imports) so that the sample class can paste
+its source into a notebook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from autograder.box.procedures import reinforce as procedures
+from autograder.box.procedures.reinforce import learn_run, loss_run
+from autograder.judge.core import Bug, Case, CheckSpec, allclose, learning_case, register
+from autograder.judge.specs.reinforce import (
+    _TINY_MDP,
+    _estimator_cases,
+    _estimator_hidden,
+    _exact_case,
+    _theta,
+    _tiny,
+    _variance_case,
+)
+from rlkit import policy_gradient as pg
+from rlkit.mdp import TabularMDP
+
+# --- reinforce_gradient
+
+
+def _bug_rg_forgot_expectation(theta, episodes):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        total = np.sum(ep.rewards)
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            grad[s, a] += total
+    return grad / len(episodes)
+
+
+def _bug_rg_next_state(theta, episodes):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        total = np.sum(ep.rewards)
+        for t, a in enumerate(ep.actions):
+            s = ep.states[t + 1]
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * total
+    return grad / len(episodes)
+
+
+def _bug_rg_mean_over_steps(theta, episodes):
+    grad = np.zeros_like(theta)
+    n_steps = 0
+    for ep in episodes:
+        total = np.sum(ep.rewards)
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * total
+            n_steps += 1
+    return grad / n_steps
+
+
+def _bug_rg_immediate_reward(theta, episodes):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        for s, a, r in zip(ep.states[:-1], ep.actions, ep.rewards, strict=True):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * r
+    return grad / len(episodes)
+
+
+def _bug_rg_first_step_only(theta, episodes):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        if len(ep.actions) == 0:
+            continue
+        s, a = ep.states[0], ep.actions[0]
+        p = np.exp(theta[s] - theta[s].max())
+        grad[s] += (np.eye(len(p))[a] - p / p.sum()) * np.sum(ep.rewards)
+    return grad / len(episodes)
+
+
+def _bug_rg_sum_over_episodes(theta, episodes):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        total = np.sum(ep.rewards)
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * total
+    return grad
+
+
+def _bug_rg_wrong_sign(theta, episodes):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        total = np.sum(ep.rewards)
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] -= (np.eye(len(p))[a] - p / p.sum()) * total
+    return grad / len(episodes)
+
+
+def _bug_rg_reward_to_go(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for episode in episodes:
+        to_go = np.cumsum(np.asarray(episode.rewards, dtype=float)[::-1])[::-1]
+        for h, (s, a) in enumerate(zip(episode.states[:-1], episode.actions, strict=True)):
+            z = theta[s] - theta[s].max()
+            score = -np.exp(z) / np.exp(z).sum()
+            score[a] += 1.0
+            grad[s] += score * to_go[h]
+    return grad / len(episodes)
+
+
+REINFORCE_GRADIENT = CheckSpec(
+    name="reinforce.reinforce_gradient",
+    function="reinforce_gradient",
+    points=3,
+    reference=pg.reinforce_gradient,
+    visible_cases=lambda: _estimator_cases(pg.reinforce_gradient, 404),
+    hidden_cases=lambda rng: _estimator_hidden(pg.reinforce_gradient, rng, lambda t, m: ()),
+    compare=allclose(rtol=1e-6, atol=1e-9),
+    diagnose=allclose(),
+    bugs=(
+        Bug("forgot_expectation", _bug_rg_forgot_expectation,
+            "Row s of grad ln pi(a|s) is e_a - pi(.|s): subtract the policy's probabilities, "
+            "or the estimate is biased."),
+        Bug("next_state", _bug_rg_next_state,
+            "states has one more entry than actions: a_t is taken in states[t], not "
+            "states[t + 1]."),
+        Bug("mean_over_steps", _bug_rg_mean_over_steps,
+            "The expectation is over trajectories: divide by the number of EPISODES N, not by "
+            "the number of steps."),
+        Bug("immediate_reward", _bug_rg_immediate_reward,
+            "REINFORCE weights every step's score by the whole return R(tau) = sum_t r_t, not "
+            "by the reward r_t of that step."),
+        Bug("first_step_only", _bug_rg_first_step_only,
+            "grad ln rho_theta(tau) = sum over ALL steps h of grad ln pi(a_h|s_h), not only "
+            "the first."),
+        Bug("sum_over_episodes", _bug_rg_sum_over_episodes,
+            "Average over the N episodes (1/N sum_i): the sum grows with N."),
+        Bug("wrong_sign", _bug_rg_wrong_sign,
+            "The estimate of grad J is + sum_h grad ln pi(a_h|s_h) R(tau): your sign is flipped "
+            "(a loss is minus this, the gradient itself is not)."),
+        Bug("reward_to_go_weights", _bug_rg_reward_to_go,
+            "That is the reward-to-go estimator (section 4); this one weights every step by "
+            "the whole return R(tau) = sum_t r_t."),
+    ),
+    hint="g = 1/N sum_i (sum_h grad ln pi(a_h|s_h)) R(tau_i); row s_h of grad ln pi(a_h|s_h) "
+    "is e_{a_h} - softmax(theta[s_h]), the other rows 0.",
+)
+
+# --- reward_to_go
+
+
+def _rtg_cases() -> list[Case]:
+    return [
+        Case("rewards [1, 2, 3], gamma 0.5", (np.array([1.0, 2.0, 3.0]), 0.5)),
+        Case("rewards [1, 1, 1, 1], gamma 1 (plain sums of the rest)", (np.ones(4), 1.0)),
+        Case("rewards [3, -1, 2], gamma 0 (only r_t counts)", (np.array([3.0, -1.0, 2.0]), 0.0)),
+        Case("a single-step episode [5], gamma 0.9", (np.array([5.0]), 0.9)),
+        Case("rewards [0, 0, 1], gamma 0.9 (a sparse reward)", (np.array([0.0, 0.0, 1.0]), 0.9)),
+        Case("500 rewards of 1 (a perfect CartPole episode), gamma 0.99", (np.ones(500), 0.99)),
+        Case("the lecture's living reward: [-0.04, -0.04, 1], gamma 0.9",
+             (np.array([-0.04, -0.04, 1.0]), 0.9)),
+    ]
+
+
+def _rtg_hidden(rng: np.random.Generator) -> list[Case]:
+    return [Case(f"hidden: {n} random rewards", (rng.normal(size=n), float(rng.uniform(0.1, 1))))
+            for n in rng.integers(2, 50, size=3)]
+
+
+def _bug_rtg_off_by_one(rewards, gamma):
+    out = np.zeros(len(rewards))
+    future = 0.0
+    for t in reversed(range(len(rewards))):
+        out[t] = future
+        future = rewards[t] + gamma * future
+    return out
+
+
+def _bug_rtg_past_rewards(rewards, gamma):
+    out = np.zeros(len(rewards))
+    past = 0.0
+    for t in range(len(rewards)):
+        past = rewards[t] + gamma * past
+        out[t] = past
+    return out
+
+
+def _bug_rtg_absolute_discount(rewards, gamma):
+    discounted = gamma ** np.arange(len(rewards)) * np.asarray(rewards, dtype=float)
+    return np.cumsum(discounted[::-1])[::-1]
+
+
+def _bug_rtg_no_discount(rewards, gamma):
+    return np.cumsum(np.asarray(rewards, dtype=float)[::-1])[::-1]
+
+
+def _bug_rtg_total_return(rewards, gamma):
+    total = np.sum(gamma ** np.arange(len(rewards)) * np.asarray(rewards, dtype=float))
+    return np.full(len(rewards), total)
+
+
+def _bug_rtg_reversed(rewards, gamma):
+    out = []
+    future = 0.0
+    for r in reversed(list(rewards)):
+        future = r + gamma * future
+        out.append(future)
+    return np.array(out)
+
+
+def _reference_reward_to_go(rewards, gamma):
+    from rlkit.agents.reinforce import reward_to_go
+
+    return reward_to_go(rewards, gamma)
+
+
+REWARD_TO_GO = CheckSpec(
+    name="reinforce.reward_to_go",
+    function="reward_to_go",
+    points=2,
+    reference=_reference_reward_to_go,
+    withhold=("rlkit.agents.reinforce.reward_to_go", "rlkit.sampling.discounted_returns"),
+    visible_cases=_rtg_cases,
+    hidden_cases=_rtg_hidden,
+    bugs=(
+        Bug("off_by_one", _bug_rtg_off_by_one,
+            "The reward-to-go at t INCLUDES r_t: G_t = r_t + gamma G_{t+1} (the action a_t "
+            "earns r_t)."),
+        Bug("past_rewards", _bug_rtg_past_rewards,
+            "The reward-to-go sums the rewards from t to the END (what a_t can still change), "
+            "not those up to t: go backwards."),
+        Bug("absolute_discount", _bug_rtg_absolute_discount,
+            "Discount from the current step: r_{t'} gets gamma^(t' - t), not gamma^t'."),
+        Bug("no_discount", _bug_rtg_no_discount,
+            "Each later reward is discounted: G_t = r_t + gamma G_{t+1}."),
+        Bug("total_return", _bug_rtg_total_return,
+            "That is R(tau) at every step; the reward-to-go G_t drops the rewards before t."),
+        Bug("reversed_order", _bug_rtg_reversed,
+            "You computed G_{T-1}, ..., G_0 backwards but returned them in that order: "
+            "reverse, so that entry t is G_t."),
+    ),
+    hint="G_t = sum_{t'=t}^{T-1} gamma^(t'-t) r_{t'}: backwards, G_t = r_t + gamma G_{t+1} "
+    "with G_T = 0; a float array of shape (T,).",
+)
+
+# --- reward_to_go_gradient
+
+
+def _rtg_gradient_cases() -> list[Case]:
+    rng = np.random.default_rng(405)
+    return [*_estimator_cases(pg.reward_to_go_gradient, 405),
+            _variance_case("variance, a random theta", pg.reward_to_go_gradient,
+                           pg.reinforce_gradient, rng)]
+
+
+def _rtg_gradient_hidden(rng: np.random.Generator) -> list[Case]:
+    return [*_estimator_hidden(pg.reward_to_go_gradient, rng, lambda t, m: ()),
+            _variance_case("hidden: variance, a random theta", pg.reward_to_go_gradient,
+                           pg.reinforce_gradient, rng)]
+
+
+def _bug_rtgg_total_return(theta, episodes):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        total = np.sum(ep.rewards)
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * total
+    return grad / len(episodes)
+
+
+def _bug_rtgg_off_by_one(theta, episodes):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        rewards = np.asarray(ep.rewards, dtype=float)
+        for t, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * rewards[t + 1:].sum()
+    return grad / len(episodes)
+
+
+def _bug_rtgg_past_rewards(theta, episodes):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        rewards = np.asarray(ep.rewards, dtype=float)
+        for t, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * rewards[: t + 1].sum()
+    return grad / len(episodes)
+
+
+def _bug_rtgg_forgot_expectation(theta, episodes):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        rewards = np.asarray(ep.rewards, dtype=float)
+        for t, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s, a] += rewards[t:].sum()
+    return grad / len(episodes)
+
+
+def _bug_rtgg_mean_over_steps(theta, episodes):
+    grad = np.zeros_like(theta)
+    n_steps = 0
+    for ep in episodes:
+        rewards = np.asarray(ep.rewards, dtype=float)
+        for t, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * rewards[t:].sum()
+            n_steps += 1
+    return grad / n_steps
+
+
+def _bug_rtgg_next_state(theta, episodes):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        rewards = np.asarray(ep.rewards, dtype=float)
+        for t, a in enumerate(ep.actions):
+            s = ep.states[t + 1]
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * rewards[t:].sum()
+    return grad / len(episodes)
+
+
+REWARD_TO_GO_GRADIENT = CheckSpec(
+    name="reinforce.reward_to_go_gradient",
+    function="reward_to_go_gradient",
+    points=2,
+    reference=pg.reward_to_go_gradient,
+    visible_cases=_rtg_gradient_cases,
+    hidden_cases=_rtg_gradient_hidden,
+    compare=allclose(rtol=1e-6, atol=1e-9),
+    diagnose=allclose(),
+    bugs=(
+        Bug("total_return", _bug_rtgg_total_return,
+            "That is the total-return estimator: weight step h by the reward-to-go "
+            "sum_{t >= h} r_t instead of R(tau)."),
+        Bug("off_by_one", _bug_rtgg_off_by_one,
+            "The reward-to-go of step h starts AT h: it includes r_h, which a_h earns."),
+        Bug("past_rewards", _bug_rtgg_past_rewards,
+            "An action changes only the rewards from its step on: sum r_t for t >= h, not "
+            "t <= h (that one is biased)."),
+        Bug("forgot_expectation", _bug_rtgg_forgot_expectation,
+            "Row s of grad ln pi(a|s) is e_a - pi(.|s): subtract the probabilities."),
+        Bug("mean_over_steps", _bug_rtgg_mean_over_steps,
+            "Divide by the number of EPISODES, not of steps."),
+        Bug("next_state", _bug_rtgg_next_state,
+            "a_h is taken in states[h], not states[h + 1]."),
+    ),
+    hint="g = 1/N sum_i sum_h grad ln pi(a_h|s_h) G_h with G_h = sum_{t=h}^{T-1} r_t (your "
+    "reward_to_go with gamma = 1).",
+)
+
+# --- baseline_gradient
+
+
+def _baseline_of(theta: np.ndarray, mdp: TabularMDP = _TINY_MDP) -> tuple:
+    return (pg.state_values(mdp, theta),)
+
+
+def _random_baseline(rng: np.random.Generator, mdp: TabularMDP) -> np.ndarray:
+    return rng.normal(0.0, 2.0, size=mdp.n_states)
+
+
+def _baseline_cases() -> list[Case]:
+    rng = np.random.default_rng(406)
+    mdp, horizon, trajectories = _tiny()
+    theta = _theta(rng, 0.5)
+    return [
+        *_estimator_cases(pg.baseline_gradient, 406, _baseline_of),
+        _exact_case("in expectation (exactly), ANY baseline b(s) keeps it unbiased: a random b",
+                    mdp, horizon, theta, (_random_baseline(rng, mdp),), trajectories),
+        _variance_case("variance with b = V^pi, a random theta", pg.baseline_gradient,
+                       pg.reward_to_go_gradient, rng, _baseline_of),
+    ]
+
+
+def _baseline_hidden(rng: np.random.Generator) -> list[Case]:
+    return [
+        *_estimator_hidden(pg.baseline_gradient, rng,
+                           lambda t, m: (_random_baseline(rng, m),)),
+        _variance_case("hidden: variance with b = V^pi, a random theta", pg.baseline_gradient,
+                       pg.reward_to_go_gradient, rng, _baseline_of),
+    ]
+
+
+def _bug_bl_plus(theta, episodes, baseline):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        rewards = np.asarray(ep.rewards, dtype=float)
+        for t, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * (rewards[t:].sum() + baseline[s])
+    return grad / len(episodes)
+
+
+def _bug_bl_next_state(theta, episodes, baseline):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        rewards = np.asarray(ep.rewards, dtype=float)
+        for t, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            p = np.exp(theta[s] - theta[s].max())
+            advantage = rewards[t:].sum() - baseline[ep.states[t + 1]]
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * advantage
+    return grad / len(episodes)
+
+
+def _bug_bl_total_return(theta, episodes, baseline):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        total = np.sum(ep.rewards)
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * (total - baseline[s])
+    return grad / len(episodes)
+
+
+def _bug_bl_ignored(theta, episodes, baseline):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        rewards = np.asarray(ep.rewards, dtype=float)
+        for t, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * rewards[t:].sum()
+    return grad / len(episodes)
+
+
+def _bug_bl_action_index(theta, episodes, baseline):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        rewards = np.asarray(ep.rewards, dtype=float)
+        for t, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * (rewards[t:].sum() - baseline[a])
+    return grad / len(episodes)
+
+
+def _bug_bl_start_state(theta, episodes, baseline):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        rewards = np.asarray(ep.rewards, dtype=float)
+        for t, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            p = np.exp(theta[s] - theta[s].max())
+            advantage = rewards[t:].sum() - baseline[ep.states[0]]
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * advantage
+    return grad / len(episodes)
+
+
+def _bug_bl_off_by_one(theta, episodes, baseline):
+    grad = np.zeros_like(theta)
+    for ep in episodes:
+        rewards = np.asarray(ep.rewards, dtype=float)
+        for t, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            p = np.exp(theta[s] - theta[s].max())
+            advantage = rewards[t + 1:].sum() - baseline[s]
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * advantage
+    return grad / len(episodes)
+
+
+BASELINE_GRADIENT = CheckSpec(
+    name="reinforce.baseline_gradient",
+    function="baseline_gradient",
+    points=2,
+    reference=pg.baseline_gradient,
+    visible_cases=_baseline_cases,
+    hidden_cases=_baseline_hidden,
+    compare=allclose(rtol=1e-6, atol=1e-9),
+    diagnose=allclose(),
+    bugs=(
+        Bug("plus_baseline", _bug_bl_plus,
+            "SUBTRACT the baseline: the weight is G_h - b(s_h)."),
+        Bug("next_state_baseline", _bug_bl_next_state,
+            "b(s_{h+1}) depends on the action a_h, so it biases the estimate: use b(s_h), the "
+            "state the action is taken in."),
+        Bug("total_return_minus_baseline", _bug_bl_total_return,
+            "Start from the reward-to-go G_h = sum_{t >= h} r_t, then subtract b(s_h)."),
+        Bug("ignores_baseline", _bug_bl_ignored,
+            "That is the reward-to-go estimator: subtract b(s_h) from each G_h."),
+        Bug("action_indexed_baseline", _bug_bl_action_index,
+            "The baseline is indexed by the STATE: b(s_h) = baseline[s_h], not baseline[a_h] "
+            "(a baseline that depends on the action is biased)."),
+        Bug("start_state_baseline", _bug_bl_start_state,
+            "Each step subtracts the baseline of ITS state, b(s_h), not b(s_0)."),
+        Bug("off_by_one_reward_to_go", _bug_bl_off_by_one,
+            "The reward-to-go of step h starts AT h: it includes r_h (check your reward_to_go)."),
+    ),
+    hint="g = 1/N sum_i sum_h grad ln pi(a_h|s_h) (G_h - b(s_h)), with G_h the reward-to-go "
+    "(gamma = 1) and b = baseline[s_h].",
+)
+
+# --- reinforce_loss
+
+#: the learning run: REINFORCE on CartPole-v1 from each of LEARN_SEEDS, at most LEARN_STEPS env
+#: steps, a greedy evaluation of 5 episodes capped at LEARN_CAP steps after every batch,
+#: stopping at the first that reaches LEARN_TARGET; the best evaluations' mean minus std must
+#: reach LEARN_THRESHOLD (:func:`autograder.judge.core.learning_case`). Measured
+#: (``benchmarks/bench_learning_checks.py``): the reference reached 75-100 within 500-6,300
+#: steps on each of the seeds 0-25, every correct loss of ``tests/variants_reinforce.py`` passes,
+#: and the flipped sign and the product of means best at 9-54 per seed.
+LEARN_SEEDS = (0, 1, 2)
+LEARN_STEPS = 8_000
+LEARN_CAP = 100.0
+LEARN_TARGET = 75.0
+LEARN_THRESHOLD = 50.0
+#: the loss bugs that cannot learn, so the learning case fails them too; the others of the bank
+#: (a missing detach, a sum, normalised weights, probabilities for log-probs) still learn a
+#: little CartPole, and the loss's exact cases catch them
+LEARNING_FAILS = ("wrong_sign", "product_of_means")
+#: rlkit's ``ReinforceConfig`` of the learning run (plain data: it crosses into the box)
+LEARN_SETTINGS = {"total_steps": LEARN_STEPS, "batch_size": 500, "learning_rate": 2e-2,
+                  "eval_interval": 500, "eval_episodes": 5, "eval_max_steps": int(LEARN_CAP),
+                  "target_return": LEARN_TARGET}
+
+
+def learn_config() -> Any:
+    """The learning run's settings."""
+    return procedures.learn_config(LEARN_SETTINGS)
+
+
+def learning_run(loss: Callable, seed: int) -> Any:
+    """REINFORCE on CartPole-v1 with ``loss``, as the learning case runs it (the history)."""
+    return procedures.train(loss, seed, LEARN_SETTINGS)
+
+
+def learned_return(state: Any, seed: int) -> float:
+    """The greedy evaluation of a trained policy's parameters, as rlkit's trainer evaluates it.
+
+    The same network class, evaluation seed, episodes and step cap as
+    :func:`rlkit.agents.reinforce.train`'s evaluations; parameters with other names or shapes
+    score 0.
+    """
+    from rlkit.agents.reinforce import EVAL_SEED_OFFSET
+    from rlkit.evaluation import evaluate
+    from rlkit.nets import CategoricalPolicy, torch_threads
+
+    config = learn_config()
+    policy = CategoricalPolicy(4, 2, config.hidden_sizes)
+    wanted = policy.state_dict()
+    if not isinstance(state, dict) or set(state) != set(wanted):
+        return 0.0
+    try:
+        loaded = {k: torch.as_tensor(np.asarray(v, dtype=np.float32)) for k, v in state.items()}
+    except (TypeError, ValueError):
+        return 0.0
+    if any(loaded[k].shape != wanted[k].shape or not torch.isfinite(loaded[k]).all()
+           for k in wanted):
+        return 0.0
+    policy.load_state_dict(loaded)
+    eval_seed = seed + EVAL_SEED_OFFSET
+    with torch_threads(config.torch_threads):
+        sampler = torch.Generator().manual_seed(eval_seed)
+        greedy = config.eval_deterministic
+        result = evaluate(config.env_id, lambda o: policy.act(o, sampler, deterministic=greedy),
+                          n_episodes=config.eval_episodes, seed=eval_seed,
+                          max_steps=config.eval_max_steps, batched=True)
+    return float(result.mean)
+
+
+def _loss_case(name: str, log_probs: Sequence[float], weights: Sequence[float],
+               dtype: torch.dtype = torch.float32) -> Case:
+    """Return [loss, d loss / d log_probs..., d loss / d weights...] (weights require grad)."""
+    return Case(name, run=loss_run([float(x) for x in log_probs], [float(x) for x in weights],
+                                   dtype))
+
+
+def _loss_cases() -> list[Case]:
+    rng = np.random.default_rng(407)
+    return [
+        _loss_case("log_probs [-1, -2], weights [1, 2]: [loss, d/d log_probs, d/d weights]",
+                   [-1.0, -2.0], [1.0, 2.0]),
+        _loss_case("a single step", [-0.5], [3.0]),
+        _loss_case("8 steps, negative weights (advantages) too, float64",
+                   list(-rng.exponential(size=8)), list(rng.normal(size=8)), torch.float64),
+        _loss_case("the weights (G_t - V_phi(s_t)) require grad: they must get none",
+                   list(-rng.exponential(size=5)), list(rng.normal(2.0, 1.0, size=5))),
+        learning_case(f"learning: REINFORCE on CartPole-v1 with your loss, up to {LEARN_STEPS} "
+                      f"steps from each of the seeds {list(LEARN_SEEDS)} (a few seconds)",
+                      seeds=LEARN_SEEDS, cap=LEARN_CAP, threshold=LEARN_THRESHOLD,
+                      steps=LEARN_STEPS, untrained="an untrained policy gets 9-20",
+                      run_seed=lambda seed: learn_run(seed, LEARN_SETTINGS),
+                      score=learned_return),
+    ]
+
+
+def _loss_hidden(rng: np.random.Generator) -> list[Case]:
+    return [_loss_case(f"hidden: {n} random steps", list(-rng.exponential(size=n)),
+                       list(rng.normal(0.0, 3.0, size=n))) for n in rng.integers(2, 30, size=2)]
+
+
+def _reference_loss(log_probs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    from rlkit.agents.reinforce import reinforce_loss
+
+    return reinforce_loss(log_probs, weights)
+
+
+def _bug_loss_wrong_sign(log_probs, weights):
+    return (log_probs * weights.detach()).mean()
+
+
+def _bug_loss_no_detach(log_probs, weights):
+    return -(log_probs * weights).mean()
+
+
+def _bug_loss_sum(log_probs, weights):
+    return -(log_probs * weights.detach()).sum()
+
+
+def _bug_loss_probabilities(log_probs, weights):
+    return -(torch.exp(log_probs) * weights.detach()).mean()
+
+
+def _bug_loss_product_of_means(log_probs, weights):
+    return -log_probs.mean() * weights.detach().mean()
+
+
+def _bug_loss_normalised(log_probs, weights):
+    w = weights.detach()
+    return -(log_probs * (w - w.mean()) / (w.std(correction=0) + 1e-8)).mean()
+
+
+REINFORCE_LOSS = CheckSpec(
+    name="reinforce.reinforce_loss",
+    function="reinforce_loss",
+    points=3,
+    reference=_reference_loss,
+    withhold=("rlkit.agents.reinforce.reinforce_loss",),
+    visible_cases=_loss_cases,
+    hidden_cases=_loss_hidden,
+    compare=allclose(rtol=1e-5, atol=1e-6),
+    diagnose=allclose(rtol=1e-5, atol=1e-6),
+    bugs=(
+        Bug("wrong_sign", _bug_loss_wrong_sign,
+            "The optimiser DESCENDS the loss, and we want to ASCEND J: the loss is "
+            "-mean(log_probs * weights)."),
+        Bug("no_detach", _bug_loss_no_detach,
+            "The weights are constants of the policy loss: use weights.detach(), or the "
+            "gradient flows into the baseline/critic that produced them."),
+        Bug("sum_not_mean", _bug_loss_sum,
+            "Average over the steps of the batch (.mean()), as rlkit's trainer expects."),
+        Bug("probabilities", _bug_loss_probabilities,
+            "Use the LOG-probabilities: the gradient of ln pi is the score in the estimator."),
+        Bug("product_of_means", _bug_loss_product_of_means,
+            "Multiply each step's log-probability by ITS OWN weight, then average: "
+            "mean(log_probs * weights), not mean(log_probs) * mean(weights)."),
+        Bug("normalised_weights", _bug_loss_normalised,
+            "Use the weights as given; the trainer already subtracts the baseline."),
+    ),
+    hint="loss = -(log_probs * weights.detach()).mean(), a scalar tensor whose gradient is minus "
+    "the policy-gradient estimate.",
+)
+
+
+register(REINFORCE_GRADIENT, REWARD_TO_GO, REWARD_TO_GO_GRADIENT, BASELINE_GRADIENT,
+         REINFORCE_LOSS)
