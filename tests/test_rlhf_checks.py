@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 import variants_rlhf
 
-from autograder.judge import rlhf, rlhf_policy
+from autograder.judge.specs import rlhf, rlhf_policy
 from autograder.judge.core import run_check
 from rlkit.rlhf import losses
 
