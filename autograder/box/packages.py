@@ -20,11 +20,12 @@ How (decided for issue 17):
   ``.dist-info``; ``.pth`` hooks only when a closure distribution owns them) are bound back
   read-only one by one. A directory two distributions share (``__pycache__``, a namespace
   package) is descended into. Anything else, a dev extra, an unowned file, another
-  distribution's ``.pth``, is absent, so ``import mdptoolbox`` raises ``ModuleNotFoundError``,
-  also after ``sys.path.append`` of any directory. An allowlist rather than hiding the dev
-  extras one by one: what is not known to be needed is not there, whatever else the machine
-  holds (pyenv's or Debian's own site-packages, which a student could put on ``sys.path``).
-  Site directories that are not on the grader's ``sys.path`` show nothing.
+  distribution's ``.pth`` (an unowned ``.pth`` stays only when all it does is add site
+  directories, which are filtered in turn), is absent, so ``import mdptoolbox`` raises
+  ``ModuleNotFoundError``, also after ``sys.path.append`` of any directory. An allowlist rather
+  than hiding the dev extras one by one: what is not known to be needed is not there, whatever
+  else the machine holds (pyenv's or Debian's own site-packages, which a student could put on
+  ``sys.path``). Site directories that are not on the grader's ``sys.path`` show nothing.
 * **The kit itself** (``rl-course-kit``: ``rlkit``, ``autograder``, an editable install's
   ``.pth`` and finder) is never in the view: the box binds the package directories the grader
   imports (:class:`autograder.box.sandbox.Sandbox`), with the redacted rlkit over the one it
@@ -233,7 +234,25 @@ def build_view(roots: Sequence[Path], closure: frozenset[str] | None = None) -> 
             keep = name in closure
             for parts in _top_parts(dist):
                 tree.add(parts, keep)
+        for pth in sorted(directory.glob("*.pth")):
+            if pth.name not in tree.children and _only_adds(pth, active):
+                tree.add((pth.name,), True)
     return SiteView(closure, tuple(active), tuple(hidden), trees)
+
+
+def _only_adds(pth: Path, site_dirs: Sequence[Path]) -> bool:
+    """True for a ``.pth`` file no distribution owns that only puts ``site_dirs`` on the path.
+
+    Such a file (``/opt/course-venv/lib/python3.11/site-packages`` in a venv that borrows
+    another's packages) runs no code, and what it adds is filtered like any site directory.
+    """
+    try:
+        lines = pth.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    lines = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return all(not line.startswith(("import ", "import\t"))
+               and _real(os.path.join(pth.parent, line)) in site_dirs for line in lines)
 
 
 @functools.cache
