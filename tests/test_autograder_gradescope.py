@@ -163,9 +163,10 @@ def _run_autograder(image: Path, name: str, nb: dict) -> dict:
     root = image / "runs" / name
     (root / "submission").mkdir(parents=True)
     (root / "source").symlink_to(image / "source")
-    (root / "venv").symlink_to(image / "venv")
     (root / "submission" / "notebook.ipynb").write_text(json.dumps(nb))
-    script = (image / "source" / "run_autograder").read_text().replace("/autograder", str(root))
+    script = (image / "source" / "run_autograder").read_text()
+    script = script.replace("/autograder/venv", str(image / "venv"))
+    script = script.replace("/autograder", str(root))
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
                           env=_clean_env(), check=False, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -81,7 +81,7 @@ def _add_tree(archive: zipfile.ZipFile, root: Path, arc_root: str,
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if (not path.is_file() or "__pycache__" in rel.parts or path.suffix == ".pyc"
-                or any(rel.parts[0] == s for s in skip)):
+                or any(rel.parts[:len(Path(s).parts)] == Path(s).parts for s in skip)):
             continue
         archive.write(path, f"{arc_root}/{rel.as_posix()}")
 
@@ -113,7 +113,7 @@ def build_zip(assignment: str, out: Path, *, solutions_dir: Path = SOLUTIONS_DIR
         if (REPO_ROOT / "README.md").is_file():
             archive.write(REPO_ROOT / "README.md", "README.md")
         _add_tree(archive, REPO_ROOT / "rlkit", "rlkit")
-        _add_tree(archive, PACKAGE_DIR, "autograder", skip=("sample_class",))
+        _add_tree(archive, PACKAGE_DIR, "autograder", skip=("frontends/sample_class",))
     return out
 
 
