@@ -138,7 +138,7 @@ def gradescope_image(tmp_path_factory) -> Path:
     site-packages.
     """
     require_sandbox()
-    root = tmp_path_factory.mktemp("autograder")
+    root = tmp_path_factory.mktemp("gs-image")
     out = root / "autograder.zip"
     proc = run_cli("gradescope", EDGE_ASSIGNMENT, "--out", str(out), "--timeout", "60")
     assert proc.returncode == 0, proc.stderr
@@ -165,8 +165,8 @@ def _run_autograder(image: Path, name: str, nb: dict) -> dict:
     (root / "source").symlink_to(image / "source")
     (root / "submission" / "notebook.ipynb").write_text(json.dumps(nb))
     script = (image / "source" / "run_autograder").read_text()
-    script = script.replace("/autograder/venv", str(image / "venv"))
-    script = script.replace("/autograder", str(root))
+    script = script.replace("/autograder/venv", "\0venv\0").replace("/autograder", str(root))
+    script = script.replace("\0venv\0", str(image / "venv"))
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
                           env=_clean_env(), check=False, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
