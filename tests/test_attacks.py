@@ -149,6 +149,11 @@ def test_no_attack_scores_above_its_honest_base(attack_run, graded_class, attack
     if attack.reason:
         reasons = [r["reason"] for r in attack_run.batch.rows if r["student"] == student(attack)]
         assert any(attack.reason in r for r in reasons), reasons
+    for grade_id in attack.zeroed:
+        row = attack_run.batch.row(student(attack), grade_id)
+        assert float(row["score"] or 0) == 0 < float(row["max_score"]), row
+        honest = graded_class.row(attack.base, grade_id)
+        assert float(honest["score"]) == float(honest["max_score"]), honest  # it would pass
 
 
 def test_the_honest_class_is_graded_as_if_alone(attack_run, graded_class):

@@ -6,14 +6,16 @@ A grading session starts ``python -m autograder.box.runner`` through :meth:`Sand
   PID, network, IPC and UTS namespaces: a read-only view of ``/usr``, the Python installation,
   the virtualenv and the ``rlkit`` and ``autograder`` package directories (with
   ``autograder/frontends/sample_class`` hidden), and nothing else of the machine: not
-  ``solutions/``, not
-  the repository root, not the gradebook or the output directory, not the submissions. The only
-  writable places are size-capped tmpfs mounts (``/scratch``, its working directory and
-  ``HOME``, ``/tmp`` and ``/dev/shm``), which vanish with the sandbox. There is no network
-  (only a loopback device that is down). ``--die-with-parent`` ties it to the grader. Run as
-  root, bwrap sets the box up and ``setpriv`` drops to an unprivileged user (``nobody``) with
-  no capabilities and ``no_new_privs`` before Python starts; run as a normal user, bwrap maps
-  the user to ``nobody`` in a user namespace.
+  ``solutions/``, not the installed packages outside the kit's runtime closure (a dev extra
+  such as ``mdptoolbox``; every site-packages shows only the closure's files, see
+  :mod:`autograder.box.packages`), not the repository root, not the gradebook or the output
+  directory, not the submissions. The only writable places are size-capped tmpfs mounts
+  (``/scratch``, its working directory and ``HOME``, ``/tmp`` and ``/dev/shm``), which vanish
+  with the sandbox. There is no network (only a loopback device that is down).
+  ``--die-with-parent`` ties it to the grader. Run as root, bwrap sets the box up and
+  ``setpriv`` drops to an unprivileged user (``nobody``) with no capabilities and
+  ``no_new_privs`` before Python starts; run as a normal user, bwrap maps the user to
+  ``nobody`` in a user namespace.
 * **cgroups** (v1 or v2) limit memory by real use (``memory.limit_in_bytes``/``memory.max``,
   swap included: an address-space limit would break numpy and torch, which reserve far more
   than they use), the number of processes and threads (``pids.max``: a fork bomb stops
@@ -46,6 +48,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from autograder.box.packages import SiteView, default_view
 
 #: the unprivileged user the submission runs as (``nobody`` on Debian).
 SANDBOX_UID = SANDBOX_GID = 65534
@@ -455,7 +459,11 @@ class Sandbox:
             return [*self._setpriv(), *argv] if self.drop_privileges else list(argv)
         assert self.caps is not None and self.caps.bwrap is not None
         lim = self.limits
-        binds = [*_python_dirs(), *self.packages]
+        python = _python_dirs()
+        view = self.site_view(python)
+        # a site directory on sys.path outside the Python installation (a .pth points at it)
+        python += [d for d in view.active if not any(d.is_relative_to(p) for p in python)]
+        binds = [*python, *self.packages]
         cmd = [self.caps.bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net",
                "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                "--hostname", "sandbox"]
@@ -483,7 +491,11 @@ class Sandbox:
             if parent not in mounted and not any(parent == b or parent.is_relative_to(b)
                                                  for b in binds):
                 cmd += ["--perms", "0755", "--dir", str(parent)]
-        for path in binds:
+        for path in python:
+            cmd += ["--ro-bind", str(path), str(path)]
+        # every site-packages: only the runtime closure's files, never a dev extra or the kit
+        cmd += view.mounts()
+        for path in self.packages:  # the kit, as the grader imports it (after the view)
             cmd += ["--ro-bind", str(path), str(path)]
         if self.rlkit_build is not None:  # on top of the real one, which is then out of sight
             cmd += ["--ro-bind", str(self.rlkit_build), str(self.packages[0])]
@@ -496,6 +508,19 @@ class Sandbox:
         if self.caps.root:
             return [*cmd, "--", *self._setpriv(), *argv]
         return [*cmd, "--", *argv]
+
+    @staticmethod
+    def site_view(python_dirs: Sequence[Path]) -> SiteView:
+        """What of the installed packages the box shows (:mod:`autograder.box.packages`).
+
+        Raises:
+            SandboxUnavailable: the kit's runtime requirements cannot be found.
+
+        """
+        try:
+            return default_view(tuple(python_dirs))
+        except LookupError as exc:
+            raise SandboxUnavailable(f"cannot tell the kit's runtime packages: {exc}") from exc
 
     @staticmethod
     def _setpriv() -> list[str]:

@@ -16,13 +16,23 @@
   ``gradescope.json`` (assignment, time limit, seed, visibility). No ``solutions/``: the zip
   never holds a model answer.
 
+The box is built as for local grading (:mod:`autograder.box.sandbox`), whatever way the image
+holds the course: setup.sh's ``pip install`` leaves a full copy of rlkit in the venv's
+site-packages, but the box shows no site-packages entry of the kit itself, only the ``rlkit``
+directory the grader imports (``/autograder/source/rlkit``, ``run_autograder`` runs there) with
+the notebook's redacted build over it, and of the other installed packages only the kit's
+run-time closure (:mod:`autograder.box.packages`): a delegating submission scores what it
+scores locally, and a package the image holds beyond the closure is not importable.
+``tests/test_autograder_gradescope.py`` runs setup.sh's install step and run_autograder.
+
 A notebook in the upload that is a symbolic link is not read: the submission scores 0 and the
 results say why (:func:`autograder.grading.submissions.read_nofollow`); folders that are links are
 not searched.
 
 Gradescope runs each submission in a container of its own; if bubblewrap cannot build its box
 inside that container (Docker usually forbids it), the runner still runs in its own process as
-``nobody`` and is judged from outside, and the results say so.
+``nobody`` and is judged from outside, and the results say so; without the box, the installed
+copy of rlkit and other packages stay readable (as with ``--unsandboxed``).
 """
 
 from __future__ import annotations
@@ -71,7 +81,7 @@ def _add_tree(archive: zipfile.ZipFile, root: Path, arc_root: str,
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if (not path.is_file() or "__pycache__" in rel.parts or path.suffix == ".pyc"
-                or any(rel.parts[0] == s for s in skip)):
+                or any(rel.parts[:len(Path(s).parts)] == Path(s).parts for s in skip)):
             continue
         archive.write(path, f"{arc_root}/{rel.as_posix()}")
 
@@ -103,7 +113,7 @@ def build_zip(assignment: str, out: Path, *, solutions_dir: Path = SOLUTIONS_DIR
         if (REPO_ROOT / "README.md").is_file():
             archive.write(REPO_ROOT / "README.md", "README.md")
         _add_tree(archive, REPO_ROOT / "rlkit", "rlkit")
-        _add_tree(archive, PACKAGE_DIR, "autograder", skip=("sample_class",))
+        _add_tree(archive, PACKAGE_DIR, "autograder", skip=("frontends/sample_class",))
     return out
 
 

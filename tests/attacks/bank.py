@@ -36,6 +36,8 @@ class Attack:
     reason: str = ""
     """a text some graded cell's reason must contain (how the attack was stopped)."""
     base: str = "bob"
+    zeroed: tuple[str, ...] = ()
+    """grade ids that must score 0 (the functions the attack hands to something else)."""
 
 
 def _grade(cell: dict) -> dict:
@@ -94,6 +96,51 @@ def _replace_function(nb: dict, name: str, source: str) -> dict:
     nb = copy.deepcopy(nb)
     cell = next(c for c in nb["cells"] if _grade(c).get("grade_id") == name)
     cell["source"] = source
+    return nb
+
+
+#: notebook 02's policy iteration handed to pymdptoolbox, a `[dev]` extra (3 of 3 points
+#: while the grading venv's dev extras were importable in the box). ``@PATHS@``: more places.
+MDPTOOLBOX_POLICY_ITERATION = """\
+def policy_iteration(mdp):
+    \"\"\"Return (policy, values): an optimal deterministic policy and its value V^pi.\"\"\"
+    import glob, site, sys
+    sys.path += @PATHS@
+    import mdptoolbox.mdp
+    import numpy as np
+    S, A, term = mdp.n_states, mdp.n_actions, mdp.terminal
+    P = np.zeros((A, S + 1, S + 1))  # entering a terminal state: an absorbing state S
+    P[:, :S, :S] = np.transpose(mdp.P * ~term[None, None, :], (1, 0, 2))
+    P[:, :S, S] = np.transpose((mdp.P * term[None, None, :]).sum(axis=2), (1, 0))
+    P[:, np.flatnonzero(term), :] = 0.0
+    P[:, np.flatnonzero(term), S] = 1.0
+    P[:, S, S] = 1.0
+    R = np.zeros((S + 1, A))
+    R[:S] = (mdp.P * mdp.R).sum(axis=2) * ~term[:, None]
+    solver = mdptoolbox.mdp.PolicyIteration(P, R, mdp.gamma, eval_type=0)
+    solver.run()
+    return np.array(solver.policy[:S]), np.array(solver.V[:S])
+"""
+
+#: every other place a dev extra could be installed: the base interpreter's and Debian's.
+ELSEWHERE = ('site.getsitepackages() + glob.glob(sys.base_prefix + "/lib/python3*/site-packages")'
+             ' + glob.glob("/usr/lib/python3*/dist-packages")'
+             ' + glob.glob("/usr/local/lib/python3*/*-packages")')
+
+
+def mdptoolbox_notebook(nb: dict, paths: str = "[]") -> dict:
+    """``nb`` (JSON) with its policy iteration solved by pymdptoolbox."""
+    return _replace_function(nb, "policy_iteration",
+                             MDPTOOLBOX_POLICY_ITERATION.replace("@PATHS@", paths))
+
+
+def _q_from_v_importing(nb: dict, module: str) -> dict:
+    """``nb`` (JSON) whose q_from_v first imports ``module`` (and is otherwise unchanged)."""
+    nb = copy.deepcopy(nb)
+    cell = next(c for c in nb["cells"] if _grade(c).get("grade_id") == "q_from_v")
+    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    assert '"""\n' in source, "q_from_v needs a docstring to import after"
+    cell["source"] = source.replace('"""\n', f'"""\n    import {module}  # a dev extra\n', 1)
     return nb
 
 
@@ -374,6 +421,15 @@ except OSError as exc:
              base="alice", reason="`q_from_v` calls `rlkit.dp.q_from_v`, the function this "
                                   "check asks you to write")
       for route in ROUTES),
+    # a graded function that uses a dev extra of the grading venv: not importable in the box
+    Attack("dev_extra_mdptoolbox", transform=mdptoolbox_notebook, base="alice",
+           reason="No module named 'mdptoolbox'", zeroed=("policy_iteration",)),
+    Attack("dev_extra_mdptoolbox_from_other_site_dirs", base="alice",
+           transform=lambda nb: mdptoolbox_notebook(nb, ELSEWHERE),
+           reason="No module named 'mdptoolbox'", zeroed=("policy_iteration",)),
+    Attack("dev_extra_stable_baselines3", base="alice",
+           transform=lambda nb: _q_from_v_importing(nb, "stable_baselines3"),
+           reason="No module named 'stable_baselines3'", zeroed=("q_from_v",)),
 ]
 
 

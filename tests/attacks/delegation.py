@@ -111,6 +111,12 @@ IMPORTS = ("import importlib, types\nimport rlkit, rlkit.dp, rlkit.sampling, rlk
            "import rlkit.weightings, rlkit.advantages, rlkit.agents.a2c, rlkit.nets\n"
            "import rlkit.policy_improvement, rlkit.agents.ppo, rlkit.rlhf.losses\n")
 
+#: put every site directory first on the path and import rlkit again: a copy of rlkit
+#: installed in site-packages (Gradescope's ``pip install``) would be the unredacted one.
+SITE_PACKAGES = ("import site, sys\nsys.path[:0] = site.getsitepackages()\n"
+                 "for _m in [m for m in sys.modules if m.split('.')[0] == 'rlkit']:\n"
+                 "    del sys.modules[_m]\n" + IMPORTS)
+
 #: route -> (a cell put at the top, the body of ``q_from_v``): other ways to reach
 #: ``rlkit.dp.q_from_v`` at run time.
 ROUTES = {
@@ -124,6 +130,7 @@ ROUTES = {
                       "rlkit.dp.q_from_v.__globals__)\n", "return _saved(mdp, values)"),
     "via_other_module": ("", "return rlkit.dp.bellman_optimality_backup.__globals__"
                              "['q_from_v'](mdp, values)"),
+    "site_packages": (SITE_PACKAGES, "return rlkit.dp.q_from_v(mdp, values)"),
 }
 
 STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
@@ -147,8 +154,11 @@ def _cells_defining(nb: dict, names) -> list[tuple[dict, str]]:
     return found
 
 
-def delegating_notebook(release: Path) -> dict:
-    """The release notebook with every graded function handed to rlkit's own."""
+def delegating_notebook(release: Path, top: str = "") -> dict:
+    """The release notebook with every graded function handed to rlkit's own.
+
+    ``top``: more code for the imports cell (e.g. :data:`SITE_PACKAGES`).
+    """
     nb = json.loads(release.read_text())
     for cell, name in _cells_defining(nb, DELEGATES):
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
@@ -158,7 +168,7 @@ def delegating_notebook(release: Path) -> dict:
             and (match := re.search(r"^def (\w+)\(", src, re.M))]
     if left:
         raise KeyError(f"{release.name}: no delegating body for {left}: add them to DELEGATES")
-    return _with_imports(nb, "")
+    return _with_imports(nb, top)
 
 
 def route_notebook(honest: dict, route: str) -> dict:
