@@ -25,12 +25,14 @@ from autograder.judge.core import (
 )
 
 #: the spec modules, one per notebook topic.
-#: (notebook 05 has two: ``actor_critic``, its weightings, and ``a2c``, its critic and A2C;
+#: (notebook 01 has two: ``mdps`` and ``mdps_sampling``, the checks that sample episodes;
+#: notebook 02 two: ``bellman``, the backups, and ``bellman_qlearning``, tabular Q-learning;
+#: notebook 05 two: ``actor_critic``, its weightings, and ``a2c``, its critic and A2C;
 #: notebook 06 two: ``ppo``, the exact surrogate, and ``ppo_clip``, PPO-Clip's pieces;
 #: notebook 07 two: ``rlhf``, the reward model's pieces, and ``rlhf_policy``, the RL, DPO and
 #: REBEL pieces)
-SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "actor_critic", "a2c", "ppo", "ppo_clip",
-                "rlhf", "rlhf_policy")
+SPEC_MODULES = ("mdps", "mdps_sampling", "bellman", "bellman_qlearning", "dqn", "reinforce",
+                "actor_critic", "a2c", "ppo", "ppo_clip", "rlhf", "rlhf_policy")
 
 
 def load_all() -> None:
