@@ -93,7 +93,7 @@ def test_feedback_and_gradebook_are_written(graded_class, expected):
 def test_feedback_shows_failures_with_hints_but_never_test_source(graded_class):
     import inspect
 
-    from autograder.judge.specs import bellman
+    from autograder.judge.specs import bellman_qlearning as bellman
 
     html = (graded_class.out / "feedback" / "bob" / "02_bellman" / "02_bellman.html").read_text()
     assert "expected:" in html and "got:" in html and "hint:" in html

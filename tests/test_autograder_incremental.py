@@ -326,7 +326,7 @@ def test_grades_csv_is_rebuilt_with_the_hand_grades(day):
 def test_the_stored_results_hold_no_hidden_inputs_or_output(day):
     import inspect
 
-    from autograder.judge.specs import bellman
+    from autograder.judge.specs import bellman_qlearning as bellman
 
     hidden = [ln.strip() for ln in inspect.getsource(bellman._eps_hidden).splitlines()
               if ln.strip()]

@@ -12,8 +12,9 @@ import importlib
 #: notebook 06 two: ``ppo``, the exact surrogate, and ``ppo_clip``, PPO-Clip's pieces;
 #: notebook 07 two: ``rlhf``, the reward model's pieces, and ``rlhf_policy``, the RL, DPO and
 #: REBEL pieces)
-SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "reinforce_estimators", "actor_critic",
-                "a2c", "ppo", "ppo_clip", "rlhf", "rlhf_policy")
+SPEC_MODULES = ("mdps", "mdps_sampling", "bellman", "bellman_qlearning", "dqn", "reinforce",
+                "reinforce_estimators", "actor_critic", "a2c", "ppo", "ppo_clip", "rlhf",
+                "rlhf_policy")
 
 
 def load_all() -> None:

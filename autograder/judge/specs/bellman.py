@@ -1,4 +1,7 @@
-"""Check specs of notebook 02 (Bellman backups): value, Q-value and policy iteration, Q-learning.
+"""Check specs of notebook 02 (Bellman backups): value, Q-value and policy iteration.
+
+Tabular Q-learning (part 6: ``epsilon_greedy``, ``q_learning_update``) is in
+``bellman_qlearning.py``.
 
 As in ``mdps.py``, every ``_bug_*`` is a self-contained plausible wrong implementation with the
 hint its author should read; ``tests/test_bug_bank.py`` proves each one is caught.
@@ -6,19 +9,23 @@ hint its author should read; ``tests/test_bug_bank.py`` proves each one is caugh
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from autograder.box.procedures.bellman import policy_iteration_run
 from autograder.judge import fixtures
 from autograder.judge.core import (
     Bug,
     Case,
-    CaseProblem,
     CheckSpec,
     Deferred,
     allclose,
     register,
+    type_name,
 )
-from rlkit import dp, qlearning
+from autograder.judge.specs.mdps_sampling import Unusable, reading
+from rlkit import dp
 from rlkit.mdp import TabularMDP
 
 # --- shared cases
@@ -349,31 +356,50 @@ POLICY_EVALUATION_STEP = CheckSpec(
 # --- policy_iteration
 
 
-def _pi_run(mdp: TabularMDP) -> Case:
+def _pi_case(name: str, mdp: TabularMDP) -> Case:
     """Compare what matters and is unique: V of the returned policy and the returned V, with V*.
 
-    The optimal policy itself is not unique when actions tie, so it is judged by its value.
+    The optimal policy itself is not unique when actions tie, so it is judged by its value,
+    computed here from the policy the box returned. (The expected value's keys are not the
+    output's: a diagnosis of a field would read the policy as values.)
     """
 
-    def run(fn):
-        policy, values = fn(mdp)
-        policy = np.asarray(policy)
-        if policy.shape != (mdp.n_states,):
-            raise CaseProblem(f"the policy should have shape ({mdp.n_states},), got "
-                              f"{policy.shape}")
-        return np.stack([dp.policy_evaluation_exact(mdp, policy.astype(int)),
-                         np.asarray(values, dtype=float)])
+    def read(raw: Any) -> dict[str, np.ndarray]:
+        n = mdp.n_states
+        if isinstance(raw, dict) and set(raw) == {"output"}:
+            raise Unusable(f"expected a pair (policy, values), got {type_name(raw['output'])}")
+        if not (isinstance(raw, dict) and set(raw) == {"policy", "values"}):
+            raise Unusable("the output did not come back from the case's procedure")
+        try:
+            policy = np.asarray(raw["policy"])
+            values = np.asarray(raw["values"], dtype=float)
+        except Exception:  # noqa: BLE001 - not arrays of numbers
+            raise Unusable("the policy and the values should be arrays of numbers") from None
+        if policy.shape != (n,):
+            raise Unusable(f"the policy should have shape ({n},), got {policy.shape}")
+        if values.shape != (n,):
+            raise Unusable(f"the values should have shape ({n},), got {values.shape}")
+        with np.errstate(all="ignore"):
+            actions = policy.astype(int) if policy.dtype.kind in "biuf" else None
+        if actions is None or not np.all((actions >= 0) & (actions < mdp.n_actions)):
+            raise Unusable(f"the policy should hold action indices 0..{mdp.n_actions - 1}")
+        return {"value of your policy": dp.policy_evaluation_exact(mdp, actions),
+                "your values": values}
 
-    def v_star() -> np.ndarray:  # judged in the grader: value iteration is withheld here
+    def compare(got: dict[str, np.ndarray], expected: dict[str, np.ndarray]) -> str | None:
+        close = allclose(rtol=1e-6, atol=1e-6)
+        for key, value in expected.items():
+            problem = close(got[key], value)
+            if problem is not None:
+                return f"{key} and V*: {problem}"
+        return None
+
+    def v_star() -> dict[str, np.ndarray]:  # value iteration is withheld in the box
         values = dp.value_iteration(mdp, tol=1e-13).values
-        return np.stack([values, values])
+        return {"value of your policy": values, "your values": values}
 
-    return run, Deferred(v_star)
-
-
-def _pi_case(name: str, mdp: TabularMDP) -> Case:
-    run, expected = _pi_run(mdp)
-    return Case(name, run=run, expected=expected)
+    return Case(name, run=policy_iteration_run(mdp), expected=Deferred(v_star),
+                compare=reading(read, compare, raw=lambda out: "your values" not in out))
 
 
 def _pi_reference(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray]:
@@ -491,8 +517,8 @@ POLICY_ITERATION = CheckSpec(
         Bug("never_improves", _bug_pi_never_improves,
             "Improve the policy: pi_{k+1}(s) = argmax_a of the look-ahead with V^{pi_k}."),
     ),
-    hint="Return (policy, values) with values = V^policy; the got/expected rows are "
-    "[V of your policy, your values] vs [V*, V*].",
+    hint="Return (policy, values) with values = V^policy; the value of your policy and your "
+    "values are both compared with V*.",
 )
 
 # --- q_value_iteration_step
@@ -566,229 +592,6 @@ Q_VALUE_ITERATION_STEP = CheckSpec(
     "Q_k(s',a')].",
 )
 
-# --- epsilon_greedy
-
-_N_DRAWS = 4000
-_FREQ_TOL = 5 * 0.5 / np.sqrt(_N_DRAWS)  # 5 binomial standard errors at worst (p = 1/2)
-
-
-def _eps_probabilities(q_row: np.ndarray, epsilon: float) -> np.ndarray:
-    best = np.flatnonzero(q_row == q_row.max())
-    probs = np.full(len(q_row), epsilon / len(q_row))
-    probs[best] += (1 - epsilon) / len(best)
-    return probs
-
-
-def _eps_case(name: str, q_row: list[float], epsilon: float, seed: int) -> Case:
-    q = np.asarray(q_row, dtype=float)
-
-    def run(fn):
-        rng = np.random.default_rng(seed)
-        counts = np.zeros(len(q))
-        for _ in range(_N_DRAWS):
-            action = fn(q.copy(), epsilon, rng)
-            if not (np.ndim(action) == 0 and float(action) == int(action)
-                    and 0 <= int(action) < len(q)):
-                raise CaseProblem(f"returned {action!r}; expected an action index 0..{len(q) - 1}")
-            counts[int(action)] += 1
-        twice = [[fn(q.copy(), epsilon, np.random.default_rng(seed)) for _ in range(20)]
-                 for _ in range(2)]
-        if twice[0] != twice[1]:
-            raise CaseProblem("two runs with generators of the same seed chose different "
-                              "actions: draw all randomness from the given `rng`, not "
-                              "np.random or random")
-        return counts / _N_DRAWS
-
-    return Case(name, run=run, expected=_eps_probabilities(q, epsilon))
-
-
-def _eps_cases() -> list[Case]:
-    return [
-        _eps_case("epsilon 0.1, 4 actions, a unique best", [0.0, 2.0, 1.0, -1.0], 0.1, 1),
-        _eps_case("epsilon 0.5, 2 actions", [1.0, 0.0], 0.5, 2),
-        _eps_case("epsilon 1: uniformly random", [3.0, 1.0, 2.0], 1.0, 3),
-        _eps_case("epsilon 0: always greedy", [0.0, 0.0, 5.0], 0.0, 4),
-        _eps_case("epsilon 0 with a tie: break ties at random", [1.0, 1.0, 0.0], 0.0, 5),
-    ]
-
-
-def _eps_hidden(rng: np.random.Generator) -> list[Case]:
-    return [_eps_case("hidden: a random Q row", list(np.round(rng.normal(size=5), 1)),
-                      float(rng.uniform(0.05, 0.6)), int(rng.integers(1 << 30)))]
-
-
-def _bug_eps_never_explores(q_row, epsilon, rng):
-    best = np.flatnonzero(q_row == q_row.max())
-    return int(rng.choice(best))
-
-
-def _bug_eps_explores_non_greedy(q_row, epsilon, rng):
-    best = int(rng.choice(np.flatnonzero(q_row == q_row.max())))
-    if rng.random() < epsilon:
-        others = [a for a in range(len(q_row)) if a != best]
-        return int(rng.choice(others)) if others else best
-    return best
-
-
-def _bug_eps_inverted(q_row, epsilon, rng):
-    if rng.random() < 1 - epsilon:
-        return int(rng.integers(len(q_row)))
-    return int(rng.choice(np.flatnonzero(q_row == q_row.max())))
-
-
-def _bug_eps_argmin(q_row, epsilon, rng):
-    if rng.random() < epsilon:
-        return int(rng.integers(len(q_row)))
-    return int(np.argmin(q_row))
-
-
-def _bug_eps_first_tie(q_row, epsilon, rng):
-    if rng.random() < epsilon:
-        return int(rng.integers(len(q_row)))
-    return int(np.argmax(q_row))
-
-
-def _bug_eps_always_random(q_row, epsilon, rng):
-    return int(rng.integers(len(q_row)))
-
-
-def _bug_eps_excludes_last(q_row, epsilon, rng):
-    if rng.random() < epsilon:
-        return int(rng.integers(len(q_row) - 1))
-    best = np.flatnonzero(q_row == q_row.max())
-    return int(rng.choice(best))
-
-
-def _bug_eps_returns_value(q_row, epsilon, rng):
-    if rng.random() < epsilon:
-        return float(q_row[rng.integers(len(q_row))])
-    return float(q_row.max())
-
-
-EPSILON_GREEDY = CheckSpec(
-    name="bellman.epsilon_greedy",
-    function="epsilon_greedy",
-    points=2,
-    reference=qlearning.epsilon_greedy,
-    visible_cases=_eps_cases,
-    hidden_cases=_eps_hidden,
-    compare=allclose(rtol=0.0, atol=_FREQ_TOL),
-    bugs=(
-        Bug("never_explores", _bug_eps_never_explores,
-            "With probability epsilon, pick a uniformly random action."),
-        Bug("explores_non_greedy_only", _bug_eps_explores_non_greedy,
-            "The random action is drawn from ALL actions, the greedy one included, so the "
-            "greedy action has probability 1 - epsilon + epsilon / |A|."),
-        Bug("inverted", _bug_eps_inverted,
-            "Explore with probability epsilon, exploit with probability 1 - epsilon."),
-        Bug("argmin", _bug_eps_argmin, "The greedy action maximises Q."),
-        Bug("first_tie", _bug_eps_first_tie,
-            "Break ties between equally good actions uniformly at random (np.argmax always "
-            "picks the first)."),
-        Bug("always_random", _bug_eps_always_random,
-            "Only explore with probability epsilon; otherwise act greedily."),
-        Bug("excludes_last_action", _bug_eps_excludes_last,
-            "rng.integers(0, n) already excludes n: rng.integers(len(q_row) - 1) never "
-            "explores the last action; use rng.integers(len(q_row))."),
-        Bug("returns_value", _bug_eps_returns_value,
-            "Return the action index (an int in 0..|A|-1), not its Q-value."),
-    ),
-    hint="Compared are the frequencies of each action over 4000 draws with the exact "
-    "probabilities epsilon/|A| + (1 - epsilon)/|best| for the best actions. Use `rng`.",
-)
-
-# --- q_learning_update
-
-
-def _update_cases() -> list[Case]:
-    rng = np.random.default_rng(107)
-    q = np.round(rng.normal(size=(4, 3)), 2)
-    return [
-        Case("a non-terminal step", (q, 0, 1, 1.0, 2, False, 0.5, 0.9)),
-        Case("a terminal step: no bootstrap", (q, 1, 2, -1.0, 3, True, 0.5, 0.9)),
-        Case("gamma 0: the target is the reward", (q, 2, 0, 2.0, 1, False, 0.1, 0.0)),
-        Case("gamma 1, alpha 1: Q(s,a) becomes the target", (q, 3, 1, 0.5, 0, False, 1.0, 1.0)),
-        Case("a self-loop s' = s", (q, 2, 2, 0.3, 2, False, 0.2, 0.95)),
-    ]
-
-
-def _update_hidden(rng: np.random.Generator) -> list[Case]:
-    cases = []
-    for i in range(4):
-        q = rng.normal(size=(6, 3))
-        s, s2 = (int(x) for x in rng.integers(0, 6, size=2))
-        cases.append(Case(f"hidden: a random transition {i}",
-                          (q, s, int(rng.integers(3)), float(rng.normal()), s2, bool(i % 2),
-                           float(rng.uniform(0.05, 1)), float(rng.uniform(0.5, 1)))))
-    return cases
-
-
-def _bug_ql_no_terminal_mask(q_values, state, action, reward, next_state, terminated, alpha,
-                             gamma):
-    q = np.array(q_values, dtype=float)
-    target = reward + gamma * q[next_state].max()
-    q[state, action] += alpha * (target - q[state, action])
-    return q
-
-
-def _bug_ql_same_action(q_values, state, action, reward, next_state, terminated, alpha, gamma):
-    q = np.array(q_values, dtype=float)
-    target = reward + gamma * (1 - terminated) * q[next_state, action]
-    q[state, action] += alpha * (target - q[state, action])
-    return q
-
-
-def _bug_ql_no_alpha(q_values, state, action, reward, next_state, terminated, alpha, gamma):
-    q = np.array(q_values, dtype=float)
-    q[state, action] = reward + gamma * (1 - terminated) * q[next_state].max()
-    return q
-
-
-def _bug_ql_forgot_gamma(q_values, state, action, reward, next_state, terminated, alpha, gamma):
-    q = np.array(q_values, dtype=float)
-    target = reward + (1 - terminated) * q[next_state].max()
-    q[state, action] += alpha * (target - q[state, action])
-    return q
-
-
-def _bug_ql_whole_row(q_values, state, action, reward, next_state, terminated, alpha, gamma):
-    q = np.array(q_values, dtype=float)
-    target = reward + gamma * (1 - terminated) * q[next_state].max()
-    q[state] += alpha * (target - q[state])
-    return q
-
-
-def _bug_ql_wrong_sign(q_values, state, action, reward, next_state, terminated, alpha, gamma):
-    q = np.array(q_values, dtype=float)
-    target = reward + gamma * (1 - terminated) * q[next_state].max()
-    q[state, action] += alpha * (q[state, action] - target)
-    return q
-
-
-Q_LEARNING_UPDATE = CheckSpec(
-    name="bellman.q_learning_update",
-    function="q_learning_update",
-    points=2,
-    reference=qlearning.q_learning_update,
-    visible_cases=_update_cases,
-    hidden_cases=_update_hidden,
-    bugs=(
-        Bug("no_terminal_mask", _bug_ql_no_terminal_mask,
-            "When `terminated`, the target is just r: multiply the bootstrap by "
-            "(1 - terminated)."),
-        Bug("same_action", _bug_ql_same_action,
-            "Q-learning bootstraps from the best next action, max_{a'} Q(s', a')."),
-        Bug("no_learning_rate", _bug_ql_no_alpha,
-            "Move Q(s,a) a step alpha towards the target; do not overwrite it."),
-        Bug("forgot_gamma", _bug_ql_forgot_gamma, "Discount max_{a'} Q(s', a') by gamma."),
-        Bug("whole_row", _bug_ql_whole_row, "Update only the entry Q(s, a) that was tried."),
-        Bug("wrong_sign", _bug_ql_wrong_sign,
-            "The update is Q(s,a) + alpha (target - Q(s,a)): towards the target."),
-    ),
-    hint="Q(s,a) <- Q(s,a) + alpha [r + gamma (1 - terminated) max_{a'} Q(s',a') - Q(s,a)], "
-    "returned as a new (S, A) table.",
-)
-
 register(
     Q_FROM_V,
     VALUE_ITERATION_STEP,
@@ -796,6 +599,4 @@ register(
     POLICY_EVALUATION_STEP,
     POLICY_ITERATION,
     Q_VALUE_ITERATION_STEP,
-    EPSILON_GREEDY,
-    Q_LEARNING_UPDATE,
 )
