@@ -203,11 +203,12 @@ def test_the_canvas_csv_has_canvas_columns_points_and_final_totals(tmp_path):
     ]
 
 
-def test_grades_csv_gains_only_the_late_penalty_column(tmp_path):
+def test_grades_csv_gains_only_the_late_columns(tmp_path):
     assert CSV_FIELDS == ("student", "assignment", "notebook", "grade_id", "score",
-                          "max_score", "status", "reason", "late_penalty")
+                          "max_score", "status", "reason", "late_penalty", "time_source")
     rows = read_csv(write_csv(ROWS, tmp_path / "grades.csv"))
     assert rows[0]["late_penalty"] == "0.4" and rows[3]["score"] == ""
+    assert rows[0]["time_source"] == ""  # only with a due date
     long = read_csv(write_csv(ROWS, tmp_path / "long.csv", export.LONG_COLUMNS))
     assert tuple(long[0]) == export.LONG_COLUMNS
 
