@@ -15,14 +15,19 @@ recorded in a fixed order, so they do not depend on the number of workers):
 * grades the notebook (a missing, corrupt or huge file scores 0 with the reason);
 * records the scores in the gradebook (``auto_score`` of each graded cell; written answers are
   left for manual grading, blank ones get 0 like nbgrader does), keeping any manual grade an
-  instructor already gave, and the submission time from ``nbgrader collect``'s
-  ``timestamp.txt``;
+  instructor already gave, and the submission time: the latest of ``timestamp.txt``, the
+  notebook's own modification time and the instructor's receipt, or without a readable
+  ``timestamp.txt`` its arrival on disk (:func:`autograder.records.late.submission_time`);
 * replaces that submission's files: the submitted and the restored, annotated notebook under
   ``course/submitted`` and ``course/autograded`` for formgrader, ``logs/<student>__<assignment>
   .log`` (what was restored, errors, the captured output) and ``.json`` (the result the
   feedback is built from, :mod:`autograder.records.outputs`);
 * and finally rebuilds, from the gradebook, the feedback of what it graded and ``grades.csv``
   and the exports of everything (:func:`autograder.records.outputs.publish`).
+
+Every step after grading has its own error handling (:func:`take`) and works on text cleaned
+of lone surrogates and terminal escapes (:mod:`autograder.records.text`): one submission, however
+malformed its output, costs only its own files, and the batch ends with everyone's rows.
 
 Re-grading is incremental: a run replaces what it grades and keeps the rest. Grading one
 assignment (``assignments``) leaves the others' grades, feedback and files as they are; a

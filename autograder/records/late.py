@@ -25,6 +25,12 @@ The policy file (TOML; ``grade --late FILE``, kept as ``DIR/late.toml`` for late
 Without a policy there is no due date and no penalty. With a due date but no rule the lateness
 is shown and nothing is taken off.
 
+``timestamp.txt`` is the student's claim (their nbgrader client writes it; they can write any
+time into it), so it never makes a submission earlier than the evidence the instructor's side
+holds: :func:`submission_time` takes the latest of the claim, the notebook file's own time, the
+instructor's receipt (``grade --receipts``) and, without a readable claim, the file's arrival
+on disk (its ``ctime``), and flags what is impossible (README, "Which time counts").
+
 The rule, in one line: a submission ``s`` seconds after the due date (extensions included) loses
 ``min(max_percent, percent_per_day * ceil((s - 60 * grace_minutes) / 86400)) %`` of the points
 it earned, written answers included; on time it loses nothing.
