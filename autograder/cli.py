@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--assignments", type=_assignment_list, metavar="A,B",
                        help="grade only these assignment ids, comma-separated (default: all)")
     _add_late(grade)
+    grade.add_argument("--receipts", type=Path, metavar="CSV",
+                       help="your own record of when each submission arrived (CSV with the "
+                            "columns student,assignment,received; see README): a submission "
+                            "then counts as no earlier than its receipt, whatever its "
+                            "timestamp.txt says")
     _add_solutions(grade)
     _add_grading_options(grade)
 
@@ -280,7 +285,8 @@ def _grade(args: argparse.Namespace) -> int:
                                limits=Limits(memory_mb=args.memory))
     result = grade(args.submissions, args.out, db_url=args.db, settings=settings,
                    assignments=args.assignments, solutions_dir=args.solutions,
-                   workers=args.workers, unsandboxed=args.unsandboxed, late_policy=args.late)
+                   workers=args.workers, unsandboxed=args.unsandboxed, late_policy=args.late,
+                   receipts=args.receipts)
     print(format_table(result.rows))
     _print_outputs(result.out_dir, result.db_url)
     report = result.out_dir / "similarity" / "index.html"

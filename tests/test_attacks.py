@@ -1,8 +1,9 @@
 """The attack bank, through the real CLI: no attack raises a score, hurts a classmate or escapes.
 
 One batch holds the honest sample class (notebook 02) and every attack of
-``tests/attacks/bank.py``, graded with two workers, so attacks run next to honest students.
-The honest baseline is the sample class graded without any attacker (``graded_class``).
+``tests/attacks/bank.py``, graded with two workers and a due date, so attacks run next to honest
+students (each submitted on time, with nbgrader's ``timestamp.txt``). The honest baseline is the
+sample class graded without any attacker (``graded_class``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,20 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
 import pytest
-from attacks.bank import ATTACKS, Attack, build
+from attacks.bank import (
+    ATTACKS,
+    LATE_FRACTION,
+    LATE_POLICY,
+    ON_TIME_SAVED,
+    ON_TIME_STAMP,
+    Attack,
+    build,
+)
 from conftest import EDGE_ASSIGNMENT, REPO_ROOT, GradedBatch, grade_batch, require_sandbox
 
 from autograder.paths import SAMPLE_CLASS_DIR
@@ -87,6 +97,14 @@ def _processes_with(marker: str) -> list[str]:
     return found
 
 
+def _date(notebook: Path, stamp: str | None, saved: str) -> None:
+    """Lay out ``timestamp.txt`` next to ``notebook`` and set the notebook's own time."""
+    if stamp is not None:
+        (notebook.parent / "timestamp.txt").write_bytes(stamp.encode("utf-8", "surrogatepass"))
+    when = datetime.fromisoformat(saved).timestamp()
+    os.utime(notebook, (when, when))
+
+
 def _watched(subs: Path, canary: Path) -> list[Path]:
     honest = [p for p in subs.rglob("*.ipynb") if not p.parts[-3].startswith("x-")]
     return [*sorted((REPO_ROOT / "solutions").glob("*.py")),
@@ -111,14 +129,19 @@ def attack_run(tmp_path_factory) -> AttackRun:
         target = subs / name / EDGE_ASSIGNMENT / source.name
         target.parent.mkdir(parents=True)
         target.write_bytes(source.read_bytes())
+        _date(target, ON_TIME_STAMP, ON_TIME_SAVED)
         bases[name] = json.loads(json.dumps(nbformat.read(source, as_version=4)))
     for attack in ATTACKS:
         target = subs / student(attack) / EDGE_ASSIGNMENT / f"{EDGE_ASSIGNMENT}.ipynb"
         target.parent.mkdir(parents=True)
         target.write_text(build(attack, bases[attack.base], tokens), encoding="utf-8")
+        _date(target, attack.stamp, attack.saved)
+    policy = root / "late.toml"
+    policy.write_text(LATE_POLICY)
     run = AttackRun(None, subs, canary, marker, _hashes(_watched(subs, canary)))  # type: ignore
     try:
-        run.batch = grade_batch(subs, out, "--assignments", EDGE_ASSIGNMENT, "--workers", "2")
+        run.batch = grade_batch(subs, out, "--assignments", EDGE_ASSIGNMENT, "--workers", "2",
+                                "--late", str(policy))
     finally:
         listener.close()
     run.after = _hashes(_watched(subs, canary))
@@ -128,9 +151,11 @@ def attack_run(tmp_path_factory) -> AttackRun:
 
 
 def _total(batch: GradedBatch, name: str) -> tuple[float, float]:
+    """The points a student keeps (after the late penalty) and the points possible."""
     rows = [r for r in batch.rows if r["student"] == name and r["assignment"] == EDGE_ASSIGNMENT]
     assert rows, f"no rows for {name}"
-    return (sum(float(r["score"] or 0) for r in rows), sum(float(r["max_score"]) for r in rows))
+    return (sum(float(r["score"] or 0) - float(r["late_penalty"]) for r in rows),
+            sum(float(r["max_score"]) for r in rows))
 
 
 def test_the_batch_finishes_with_a_row_for_everyone(attack_run):
@@ -146,22 +171,44 @@ def test_no_attack_scores_above_its_honest_base(attack_run, graded_class, attack
     honest, honest_max = _total(graded_class, attack.base)
     assert score <= honest
     assert max_score == honest_max  # points come from the specs, never from the notebook
+    rows = [r for r in attack_run.batch.rows if r["student"] == student(attack)]
     if attack.reason:
-        reasons = [r["reason"] for r in attack_run.batch.rows if r["student"] == student(attack)]
+        reasons = [r["reason"] for r in rows]
         assert any(attack.reason in r for r in reasons), reasons
     for grade_id in attack.zeroed:
         row = attack_run.batch.row(student(attack), grade_id)
         assert float(row["score"] or 0) == 0 < float(row["max_score"]), row
         honest = graded_class.row(attack.base, grade_id)
         assert float(honest["score"]) == float(honest["max_score"]), honest  # it would pass
+    if attack.late:  # never the on-time grade when the notebook itself is late
+        assert score <= honest * (1 - LATE_FRACTION)
+    if attack.time_source:
+        assert all(attack.time_source in r["time_source"] for r in rows), rows[0]
 
 
 def test_the_honest_class_is_graded_as_if_alone(attack_run, graded_class):
     def honest(batch):
-        return [r for r in batch.rows if r["assignment"] == EDGE_ASSIGNMENT
-                and not r["student"].startswith("x-")]
+        return [{k: v for k, v in r.items() if k != "time_source"} for r in batch.rows
+                if r["assignment"] == EDGE_ASSIGNMENT and not r["student"].startswith("x-")]
 
-    assert honest(attack_run.batch) == honest(graded_class)
+    assert honest(attack_run.batch) == honest(graded_class)  # on time: no penalty either
+    assert {r["time_source"] for r in attack_run.batch.rows
+            if not r["student"].startswith("x-")} == {"timestamp.txt"}
+
+
+def test_no_terminal_escape_or_lone_surrogate_reaches_the_instructor(attack_run):
+    out = attack_run.batch.out
+    texts = [*out.glob("logs/*"), out / "grades.csv", *out.glob("exports/*.csv"),
+             *out.glob("feedback/*/*/*.html")]
+    assert len(list(out.glob("logs/*.log"))) == len(ATTACKS) + 6
+    for path in texts:
+        data = path.read_bytes()
+        assert b"\x1b" not in data and b"\xc2\x9b" not in data, path
+        data.decode("utf-8")  # strict: no lone surrogate was written (as CESU or otherwise)
+        assert b"\\ud800" not in data, path  # nor escaped in JSON, to come back on reading
+    assert "\x1b" not in attack_run.batch.stderr and "\x1b" not in attack_run.batch.stdout
+    noisy = (out / "logs" / "x-surrogates_and_escapes__02_bellman.log").read_text()
+    assert "print: \ufffd" in noisy  # the output is there, cleaned
 
 
 def test_nothing_outside_the_sandbox_changed(attack_run):

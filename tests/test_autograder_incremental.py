@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,9 @@ due = 2026-10-01T23:59:00Z
 #: 1 d 10 h 1 min after the due date: 2 started days, 20 % of the points earned.
 LATE_STAMP = "2026-10-03 10:00:00.000000 UTC"
 LATE_FRACTION = 0.2
+#: what every other submission's timestamp.txt says, and when its notebook was last saved.
+ON_TIME_STAMP = "2026-09-30 12:00:00.000000 UTC"
+SAVED = datetime(2026, 9, 30, 11, 0, tzinfo=UTC).timestamp()
 TOKEN = "instructor-day-token"
 #: what the grader writes per submission, by path inside the output directory.
 TRACKED = ("feedback", "logs", "course/submitted", "course/autograded")
@@ -86,10 +91,17 @@ def _grade(subs: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 def _copy(student: str, assignment: str, subs: Path, source: str | None = None) -> Path:
+    """A submission as nbgrader collects it: the notebook, saved before its timestamp.txt.
+
+    Both times are fixed, so that no lateness depends on when the test runs (a submission
+    without a timestamp would be dated by its arrival on disk: now).
+    """
     target = subs / student / assignment / f"{assignment}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     origin = SAMPLE_CLASS_DIR / (source or student) / assignment / f"{assignment}.ipynb"
     shutil.copyfile(origin, target)
+    (target.parent / "timestamp.txt").write_text(ON_TIME_STAMP + "\n")
+    os.utime(target, (SAVED, SAVED))
     return target
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,13 +14,20 @@ from autograder.frontends import formgrader
 from autograder.grading.notebook import CellGrade, NotebookResult
 from autograder.records import export, feedback
 from autograder.records.late import (
+    ARRIVAL,
+    CLAIM,
+    FILE_TIME,
     ON_TIME,
+    RECEIPT,
+    FileTimes,
     Lateness,
     LatePolicy,
     LatePolicyError,
     Rule,
     parse_time,
+    read_receipts,
     read_timestamp,
+    submission_time,
 )
 from autograder.records.outputs import load_result, save_result
 from autograder.records.report import CSV_FIELDS, GradeRow, Mark, read_csv, totals, write_csv
@@ -203,11 +210,12 @@ def test_the_canvas_csv_has_canvas_columns_points_and_final_totals(tmp_path):
     ]
 
 
-def test_grades_csv_gains_only_the_late_penalty_column(tmp_path):
+def test_grades_csv_gains_only_the_late_columns(tmp_path):
     assert CSV_FIELDS == ("student", "assignment", "notebook", "grade_id", "score",
-                          "max_score", "status", "reason", "late_penalty")
+                          "max_score", "status", "reason", "late_penalty", "time_source")
     rows = read_csv(write_csv(ROWS, tmp_path / "grades.csv"))
     assert rows[0]["late_penalty"] == "0.4" and rows[3]["score"] == ""
+    assert rows[0]["time_source"] == ""  # only with a due date
     long = read_csv(write_csv(ROWS, tmp_path / "long.csv", export.LONG_COLUMNS))
     assert tuple(long[0]) == export.LONG_COLUMNS
 
@@ -230,3 +238,82 @@ def test_feedback_and_formgrader_need_a_graded_directory(tmp_path, capsys, comma
     assert main([command, str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "no graded course" in err and "python -m autograder grade" in err
+
+
+# ----------------------------------------------------------------------------- which time
+
+
+def _epoch(text: str) -> float:
+    return parse_time(text).replace(tzinfo=UTC).timestamp()
+
+
+NOW = parse_time("2026-12-01 00:00 UTC")
+SAVED_EARLY, SAVED_LATE = _epoch("2026-09-30 11:00 UTC"), _epoch("2026-11-01 11:00 UTC")
+ARRIVED = _epoch("2026-11-20 08:00 UTC")
+STAMP = parse_time("2026-09-30 12:00 UTC")
+
+
+def test_an_honest_timestamp_is_used_as_it_is():
+    when = submission_time(STAMP, "", FileTimes(SAVED_EARLY, ARRIVED), now=NOW)
+    assert (when.time, when.source, when.flags) == (STAMP, CLAIM, ())
+    assert when.column == "timestamp.txt" and when.explained == "from its timestamp.txt"
+
+
+def test_a_timestamp_earlier_than_the_file_gives_way_to_the_file():
+    when = submission_time(STAMP, "", FileTimes(SAVED_LATE, ARRIVED), now=NOW)
+    assert when.time == parse_time("2026-11-01 11:00 UTC") and when.source == FILE_TIME
+    assert when.column == "file time; timestamp.txt earlier than the file"
+    assert "before the notebook file was last saved" in when.explained
+
+
+@pytest.mark.parametrize("problem", ["no timestamp.txt", "timestamp.txt unreadable (x)"])
+def test_without_a_readable_timestamp_the_arrival_on_disk_dates_it(problem):
+    when = submission_time(None, problem, FileTimes(SAVED_EARLY, ARRIVED), now=NOW)
+    assert when.time == parse_time("2026-11-20 08:00 UTC") and when.source == ARRIVAL
+    assert when.flags == (problem.split(" (")[0],)
+
+
+def test_a_timestamp_from_the_future_is_flagged_and_used():
+    future = parse_time("2999-01-01 00:00:00 UTC")
+    when = submission_time(future, "", FileTimes(SAVED_EARLY, ARRIVED), now=NOW)
+    assert when.time == future and when.source == CLAIM
+    assert when.flags == ("timestamp.txt after arrival", "timestamp.txt in the future")
+    huge = submission_time(STAMP, "", FileTimes(1e300, ARRIVED), now=NOW)
+    assert huge.time == datetime.max and "file time in the future" in huge.flags
+
+
+def test_receipts_catch_a_forged_timestamp_on_a_forged_file_time():
+    receipt = parse_time("2026-11-02 09:00 UTC")
+    when = submission_time(STAMP, "", FileTimes(SAVED_EARLY, ARRIVED), receipt=receipt,
+                           receipts_given=True, now=NOW)
+    assert when.time == receipt and when.source == RECEIPT
+    assert when.flags == ("timestamp.txt differs from the receipt",)
+    unlisted = submission_time(STAMP, "", FileTimes(SAVED_EARLY, ARRIVED), receipts_given=True,
+                               now=NOW)
+    assert unlisted.source == ARRIVAL and unlisted.flags == ("no receipt",)
+
+
+def test_receipts_are_read_from_a_csv(tmp_path):
+    path = tmp_path / "receipts.csv"
+    path.write_text("student,assignment,received\nann,a1,2026-10-01 10:00:00 UTC\n"
+                    "ann,a1,2026-10-02T10:00:00Z\nben,a1,2026-10-01 12:00 Europe/Berlin\n")
+    assert read_receipts(path) == {("ann", "a1"): parse_time("2026-10-02 10:00 UTC"),
+                                   ("ben", "a1"): parse_time("2026-10-01 10:00 UTC")}
+    path.write_text("student,assignment,received\nann,a1,soon\n")
+    with pytest.raises(LatePolicyError, match="line 2"):
+        read_receipts(path)
+    path.write_text("who,when\nann,2026-10-01\n")
+    with pytest.raises(LatePolicyError, match="header"):
+        read_receipts(path)
+
+
+def test_submission_text_is_cleaned_for_files_and_terminals():
+    from autograder.records.text import clean_result, scrub
+
+    noise = "a\ud800\x1b[2J\x1b]0;title\x07\x9b2Jb\r\n\tc"
+    assert scrub({noise: [noise, (noise, 1)]}) == {"a\ufffdb\n\tc": ["a\ufffdb\n\tc",
+                                                                     ("a\ufffdb\n\tc", 1)]}
+    result = clean_result(NotebookResult("s", "a", "n", [CellGrade(
+        "g", "check", 0.0, 1.0, "failed", noise, (noise,))], notes=[noise], output=noise))
+    assert result.cells[0].reason == result.output == result.notes[0] == "a\ufffdb\n\tc"
+    assert result.cells[0].reports == ("a\ufffdb\n\tc",)

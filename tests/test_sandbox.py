@@ -65,6 +65,27 @@ def test_the_box_shows_only_the_course_code_read_only_and_no_network(caps, tmp_p
             assert reply["status"] == "ok", (what, reply)
 
 
+def test_the_box_does_not_see_the_sandbox_command(caps):
+    """PID 1 of the box is bwrap: its command line shows no bind and no host path of it."""
+    with session(caps) as s:
+        reply = run(s, """
+            import os
+            seen = open('/proc/1/cmdline', 'rb').read().split(b'\\0')
+            assert seen[1:3] == [b'--args', seen[2]] and seen[3] == b'--', seen
+            assert not any(b'bind' in part or part.startswith(b'/etc') for part in seen), seen
+            fds = []
+            for fd in os.listdir('/proc/self/fd'):
+                try:
+                    fds.append(os.readlink(f'/proc/self/fd/{fd}'))
+                except OSError:
+                    pass
+            assert not any('bwrap-args' in target for target in fds), fds
+        """)
+        assert reply["status"] == "ok", (reply, s.output_text())
+    argv, options = Sandbox(caps, Limits()).launch(["python"], 9)
+    assert argv[1:4] == ["--args", "9", "--"] and b"--ro-bind\0/usr\0/usr\0" in options
+
+
 def test_a_memory_bomb_is_killed_for_memory(caps):
     with session(caps, memory_mb=256) as s, pytest.raises(SessionEnded) as info:
         run(s, "x = []\nwhile True:\n    x.append(b'x' * 2**24)")

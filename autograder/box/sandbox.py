@@ -509,6 +509,24 @@ class Sandbox:
             return [*cmd, "--", *self._setpriv(), *argv]
         return [*cmd, "--", *argv]
 
+    def launch(self, argv: Sequence[str], args_fd: int) -> tuple[list[str], bytes | None]:
+        """The command that starts ``argv`` in the box, and what to write on ``args_fd``.
+
+        bwrap's options (every host path it binds, the redacted build's among them) go through
+        ``args_fd`` (bwrap's ``--args FD``), not its command line: PID 1 of the box's PID
+        namespace is bwrap itself, and anything in the box can read its ``/proc/1/cmdline``.
+        What stays visible is ``bwrap --args FD -- argv``. The caller hands bwrap a descriptor
+        open for reading at ``args_fd`` holding the bytes returned (None: not isolating, then
+        the command is :meth:`command`'s and ``args_fd`` is unused).
+        """
+        full = self.command(argv)
+        if not self.isolate:
+            return full, None
+        end = full.index("--")
+        options = full[1:end]
+        data = b"".join(option.encode() + b"\0" for option in options)
+        return [full[0], "--args", str(args_fd), *full[end:]], data
+
     @staticmethod
     def site_view(python_dirs: Sequence[Path]) -> SiteView:
         """What of the installed packages the box shows (:mod:`autograder.box.packages`).

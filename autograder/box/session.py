@@ -102,13 +102,20 @@ class Session:
         if self.sandbox.cgroups is not None:
             self.cgroup = self.sandbox.cgroups.create(self.sandbox.limits)
         reap = ["--reap"] if self.sandbox.isolate else []
-        argv = self.sandbox.command(
-            [sys.executable, "-m", "autograder.box.runner", str(cmd_r), str(reply_w), *reap])
+        # bwrap's own options travel on a memory file (--args), off the box's /proc/1/cmdline
+        args_fd = os.memfd_create("bwrap-args") if self.sandbox.isolate else -1
+        argv, options = self.sandbox.launch(
+            [sys.executable, "-m", "autograder.box.runner", str(cmd_r), str(reply_w), *reap],
+            args_fd)
+        if options is not None:
+            os.write(args_fd, options)
+            os.lseek(args_fd, 0, os.SEEK_SET)
+        passed = (cmd_r, reply_w) if args_fd < 0 else (cmd_r, reply_w, args_fd)
         self._end_by = time.monotonic() + self.budget
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-                pass_fds=(cmd_r, reply_w), cwd=str(scratch) if scratch else "/",
+                pass_fds=passed, cwd=str(scratch) if scratch else "/",
                 env=self.sandbox.environment(self.seed, scratch),
                 preexec_fn=self.sandbox.preexec(self.cgroup, int(self.budget) + 30),
                 start_new_session=True,
@@ -116,10 +123,14 @@ class Session:
         except BaseException:
             for fd in (cmd_r, cmd_w, reply_r, reply_w, out_r, out_w):
                 os.close(fd)
+            if args_fd >= 0:
+                os.close(args_fd)
             self._cleanup_cgroup()
             raise
         for fd in (cmd_r, reply_w, out_w):
             os.close(fd)
+        if args_fd >= 0:
+            os.close(args_fd)
         for fd in (cmd_w, reply_r, out_r):
             _nonblocking(fd)
         self._fds = {"cmd": cmd_w, "reply": reply_r, "out": out_r}

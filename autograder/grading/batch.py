@@ -15,14 +15,19 @@ recorded in a fixed order, so they do not depend on the number of workers):
 * grades the notebook (a missing, corrupt or huge file scores 0 with the reason);
 * records the scores in the gradebook (``auto_score`` of each graded cell; written answers are
   left for manual grading, blank ones get 0 like nbgrader does), keeping any manual grade an
-  instructor already gave, and the submission time from ``nbgrader collect``'s
-  ``timestamp.txt``;
+  instructor already gave, and the submission time: the latest of ``timestamp.txt``, the
+  notebook's own modification time and the instructor's receipt, or without a readable
+  ``timestamp.txt`` its arrival on disk (:func:`autograder.records.late.submission_time`);
 * replaces that submission's files: the submitted and the restored, annotated notebook under
   ``course/submitted`` and ``course/autograded`` for formgrader, ``logs/<student>__<assignment>
   .log`` (what was restored, errors, the captured output) and ``.json`` (the result the
   feedback is built from, :mod:`autograder.records.outputs`);
 * and finally rebuilds, from the gradebook, the feedback of what it graded and ``grades.csv``
   and the exports of everything (:func:`autograder.records.outputs.publish`).
+
+Every step after grading has its own error handling (:func:`take`) and works on text cleaned
+of lone surrogates and terminal escapes (:mod:`autograder.records.text`): one submission, however
+malformed its output, costs only its own files, and the batch ends with everyone's rows.
 
 Re-grading is incremental: a run replaces what it grades and keeps the rest. Grading one
 assignment (``assignments``) leaves the others' grades, feedback and files as they are; a
@@ -39,7 +44,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +64,23 @@ from autograder.grading.submissions import (
     find_students,
     ignored_entries,
     read_nofollow,
+    stat_nofollow,
     submission_parts,
 )
 from autograder.paths import SOLUTIONS_DIR, assignment_id, source_files
-from autograder.records.late import TIMESTAMP_FILE, LatePolicy, timestamp_from_text
+from autograder.records.late import (
+    ARRIVAL,
+    TIMESTAMP_FILE,
+    FileTimes,
+    LatePolicy,
+    SubmissionTime,
+    read_receipts,
+    submission_time,
+    timestamp_from_text,
+)
 from autograder.records.outputs import log_path, publish, result_path, save_result
-from autograder.records.report import GradeRow, Total, totals
+from autograder.records.report import ERROR, GradeRow, Total, totals
+from autograder.records.text import clean_result, safe_text
 
 Log = Callable[[str], None]
 
@@ -212,23 +228,87 @@ def _write_files(course: Course, out_dir: Path, submissions_dir: Path, assignmen
     log += ["", "---- output of the notebook's process (capped) ----", result.output]
     path = log_path(out_dir, student, assignment.id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(log), encoding="utf-8")
-    save_result(result, result_path(out_dir, student, assignment.id))
+    # no escape sequence or control character reaches an instructor's terminal (`cat`)
+    path.write_text(safe_text("\n".join(log)), encoding="utf-8", errors="replace")
 
 
-def _timestamp(submissions_dir: Path, result: NotebookResult, log: Log) -> datetime | None:
-    """The submission time ``nbgrader collect`` recorded (None: none, or unreadable)."""
+def _submission_time(submissions_dir: Path, result: NotebookResult,
+                     receipts: dict[tuple[str, str], datetime] | None,
+                     now: datetime) -> SubmissionTime:
+    """When this submission counts as submitted (:func:`autograder.records.late.submission_time`).
+
+    Read here, in the grader's process: ``timestamp.txt`` (the student's claim) and the times of
+    the notebook file on this disk, both without following a link.
+    """
     parts = (result.student, result.assignment, TIMESTAMP_FILE)
+    claim, problem = None, ""
     try:
         text = read_nofollow(submissions_dir, parts, max_bytes=4096).decode("utf-8", "replace")
-        return timestamp_from_text(text, "/".join(parts))
+        claim = timestamp_from_text(text, TIMESTAMP_FILE)
     except FileNotFoundError:
-        return None
+        problem = "no timestamp.txt"
     except (ValueError, OSError) as exc:
-        note = f"the submission time could not be read ({exc}); graded as on time"
-        log(f"  warning: {result.student}/{result.assignment}: {note}")
-        result.notes.append(note)
-        return None
+        problem = f"timestamp.txt unreadable ({safe_text(exc)[:200]})"
+    files = None
+    try:
+        info = stat_nofollow(submissions_dir, submission_parts(
+            result.student, result.assignment, result.notebook))
+        files = FileTimes(info.st_mtime, info.st_ctime)
+    except (ValueError, OSError):
+        pass  # no usable notebook: nothing to date it by (it scores 0 anyway)
+    receipt = None if receipts is None else receipts.get((result.student, result.assignment))
+    return submission_time(claim, problem, files, receipt=receipt,
+                           receipts_given=receipts is not None, now=now)
+
+
+def _failed(result: NotebookResult, reason: str) -> NotebookResult:
+    """``result`` with every cell at 0 and ``reason`` (the grader could not record it)."""
+    from dataclasses import replace
+
+    cells = [replace(c, score=0.0, status=ERROR, reason=reason, reports=())
+             for c in result.cells]
+    return NotebookResult(result.student, result.assignment, result.notebook, cells, ERROR,
+                          reason, seconds=result.seconds)
+
+
+def take(gb: Any, course: Course, out_dir: Path, submissions_dir: Path, assignment: Assignment,
+         result: NotebookResult, when: SubmissionTime | None, log: Log) -> None:
+    """Record one graded notebook: gradebook, ``course/`` and ``logs/``; never raises.
+
+    Each step has its own error handling, so one submission (whatever its text) or one
+    failing write costs only that submission's files, and the batch goes on. A gradebook
+    record that fails is replaced by one with every cell at 0 and the reason, so the student
+    still has their rows.
+    """
+    who = f"{result.student}/{result.assignment}"
+
+    def warn(step: str, exc: BaseException) -> None:
+        log(safe_text(f"  warning: {who}: {step} failed ({type(exc).__name__}: {exc})")[:500])
+
+    try:
+        clean_result(result)
+    except Exception as exc:  # noqa: BLE001 - its text then goes through the writers' handlers
+        warn("cleaning its text", exc)
+    try:
+        record(gb, assignment, result, when.time if when is not None else None)
+    except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
+        warn("recording in the gradebook", exc)
+        gb.db.rollback()
+        reason = f"error: the grader could not record this notebook ({type(exc).__name__})"
+        result = _failed(result, reason)
+        try:
+            record(gb, assignment, result, when.time if when is not None else None)
+        except Exception as again:  # noqa: BLE001
+            warn("recording it as failed", again)
+            gb.db.rollback()
+    try:
+        _write_files(course, out_dir, submissions_dir, assignment, result)
+    except Exception as exc:  # noqa: BLE001
+        warn("writing its log and course files", exc)
+    try:
+        save_result(result, result_path(out_dir, result.student, result.assignment))
+    except Exception as exc:  # noqa: BLE001 - its rows then come from the gradebook alone
+        warn("storing its result", exc)
 
 
 # ----------------------------------------------------------------------------- running jobs
@@ -313,6 +393,7 @@ def grade(
     unsandboxed: bool = False,
     sandbox: Sandbox | None = None,
     late_policy: Path | None = None,
+    receipts: Path | None = None,
 ) -> GradeResult:
     """Autograde every student directory of ``submissions_dir`` into ``out_dir``.
 
@@ -335,6 +416,9 @@ def grade(
         sandbox: use this sandbox instead of detecting one (tests, benchmarks).
         late_policy: a late policy file (:mod:`autograder.records.late`), kept as ``OUT/late.toml``
             for later runs; default: the kept one, if any.
+        receipts: the instructor's own record of when each submission arrived (a CSV
+            ``student,assignment,received``, :func:`autograder.records.late.read_receipts`);
+            a submission is then never earlier than its receipt.
 
     Returns:
         The rows of ``grades.csv`` (sorted by student, assignment, cell order).
@@ -352,6 +436,7 @@ def grade(
     settings = settings or GradingSettings()
     policy = LatePolicy.for_output(out_dir, late_policy,
                                    known={assignment_id(p) for p in source_files(solutions_dir)})
+    receipt_times = read_receipts(receipts) if receipts is not None else None
     sandbox = sandbox or make_sandbox(settings, unsandboxed)
     log(f"student code runs {sandbox.describe()}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -369,19 +454,30 @@ def grade(
     by_id = {a.id: a for a in chosen}
     seconds: dict[tuple[str, str], float] = {}
     log(f"grading {len(jobs)} notebook(s) with {max(workers, 1)} worker(s)")
+    now = datetime.now(UTC).replace(tzinfo=None)
     with course.environment(), Gradebook(db_url) as gb:
         for result in run_jobs(jobs, workers):
-            assignment = by_id[result.assignment]
-            timestamp = _timestamp(submissions_dir, result, log)
-            record(gb, assignment, result, timestamp)
-            _write_files(course, out_dir, submissions_dir, assignment, result)
             seconds[(result.student, result.assignment)] = result.seconds
+            when = None
+            try:
+                when = _submission_time(submissions_dir, result, receipt_times, now)
+                result.time_source, result.time_note = when.column, when.explained
+            except Exception as exc:  # noqa: BLE001 - fail closed: dated now, and flagged
+                log(safe_text(f"  warning: {result.student}/{result.assignment}: no "
+                              f"submission time ({type(exc).__name__}: {exc})")[:500])
+                when = SubmissionTime(now, ARRIVAL, ("no readable time",),
+                                      ("no time could be read; dated when graded",))
+                result.time_source, result.time_note = when.column, when.explained
+            take(gb, course, out_dir, submissions_dir, by_id[result.assignment], result, when,
+                 log)
             pending = any(c.score is None for c in result.cells)
             total = Total(result.score, result.max_score, pending)
             note = f"  [{result.status}: {result.reason}]" if result.status else ""
             note += f"  [stopped: {result.ended}]" if result.ended else ""
-            log(f"  {result.student:<12} {result.assignment:<14} {str(total):>10}  "
-                f"({result.seconds:.1f} s){note}")
+            if when is not None and when.flags and result.assignment in policy.due:
+                note += f"  [time: {when.column}]"
+            log(safe_text(f"  {result.student:<12} {result.assignment:<14} {str(total):>10}  "
+                          f"({result.seconds:.1f} s){note}"))
     published = publish(out_dir, db_url, policy, feedback_for=set(seconds), log=log)
     similarity_section(submissions_dir, out_dir / "similarity", releases, settings, log)
     return GradeResult(published.rows, out_dir, db_url, setup_seconds, seconds,

@@ -17,12 +17,13 @@ one); a hard-linked copy shows up in the similarity report as an identical pair.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,6 +184,25 @@ def _open_below(dir_fd: int, name: str, flags: int, shown: str, is_file: bool) -
         raise InvalidNotebook(f"corrupt notebook: cannot read {shown} ({exc.strerror})") from None
 
 
+@contextlib.contextmanager
+def _opened_nofollow(root: Path, parts: Sequence[str]) -> Iterator[int]:
+    """The descriptor of ``root/parts...``, each component opened without following a link."""
+    for part in parts:
+        if part in ("", ".", "..") or "/" in part or "\0" in part:
+            raise ValueError(f"not a single path component: {part!r}")
+    fds = [os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
+    try:
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            shown = "/".join(parts[: depth + 1])
+            fds.append(_open_below(fds[-1], part, _FILE_FLAGS if last else _DIR_FLAGS, shown,
+                                   is_file=last))
+        yield fds[-1]
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
 def read_nofollow(root: Path, parts: Sequence[str], *, max_bytes: int | None = None) -> bytes:
     """Read the file ``root/parts[0]/.../parts[-1]`` without following a symbolic link below root.
 
@@ -201,29 +221,31 @@ def read_nofollow(root: Path, parts: Sequence[str], *, max_bytes: int | None = N
         ValueError: a name of ``parts`` is not a single path component.
 
     """
-    for part in parts:
-        if part in ("", ".", "..") or "/" in part or "\0" in part:
-            raise ValueError(f"not a single path component: {part!r}")
-    fds = [os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
-    try:
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
-            shown = "/".join(parts[: depth + 1])
-            fds.append(_open_below(fds[-1], part, _FILE_FLAGS if last else _DIR_FLAGS, shown,
-                                   is_file=last))
-        info = os.fstat(fds[-1])
+    with _opened_nofollow(root, parts) as fd:
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise InvalidNotebook(f"corrupt notebook: {'/'.join(parts)} is not a regular file")
         if max_bytes is not None and info.st_size > max_bytes:
             raise _too_large(info.st_size, max_bytes)
-        with os.fdopen(os.dup(fds[-1]), "rb") as file:
+        with os.fdopen(os.dup(fd), "rb") as file:
             data = file.read(-1 if max_bytes is None else max_bytes + 1)
-    finally:
-        for fd in fds:
-            os.close(fd)
     if max_bytes is not None and len(data) > max_bytes:  # it grew while we read it
         raise _too_large(len(data), max_bytes)
     return data
+
+
+def stat_nofollow(root: Path, parts: Sequence[str]) -> os.stat_result:
+    """``os.stat`` of the regular file ``root/parts...``, reached as :func:`read_nofollow` does.
+
+    Raises:
+        FileNotFoundError, InvalidNotebook, ValueError: as :func:`read_nofollow`.
+
+    """
+    with _opened_nofollow(root, parts) as fd:
+        info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidNotebook(f"corrupt notebook: {'/'.join(parts)} is not a regular file")
+    return info
 
 
 def find_students(root: Path) -> list[str]:

@@ -53,7 +53,7 @@ def write_canvas_csv(rows: Sequence[GradeRow], students: Mapping[str, str],
     assignments = sorted(points)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
+    with path.open("w", newline="", encoding="utf-8", errors="replace") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow([*CANVAS_COLUMNS, *assignments])
         blank = [""] * (len(CANVAS_COLUMNS) - 1)

@@ -149,5 +149,5 @@ def write(result: NotebookResult, path: Path, marks: Mapping[str, Mark] | None =
     """Write :func:`render`'s page to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(result, marks, late), encoding="utf-8")
+    path.write_text(render(result, marks, late), encoding="utf-8", errors="replace")
     return path

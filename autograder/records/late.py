@@ -25,6 +25,12 @@ The policy file (TOML; ``grade --late FILE``, kept as ``DIR/late.toml`` for late
 Without a policy there is no due date and no penalty. With a due date but no rule the lateness
 is shown and nothing is taken off.
 
+``timestamp.txt`` is the student's claim (their nbgrader client writes it; they can write any
+time into it), so it never makes a submission earlier than the evidence the instructor's side
+holds: :func:`submission_time` takes the latest of the claim, the notebook file's own time, the
+instructor's receipt (``grade --receipts``) and, without a readable claim, the file's arrival
+on disk (its ``ctime``), and flags what is impossible (README, "Which time counts").
+
 The rule, in one line: a submission ``s`` seconds after the due date (extensions included) loses
 ``min(max_percent, percent_per_day * ceil((s - 60 * grace_minutes) / 86400)) %`` of the points
 it earned, written answers included; on time it loses nothing.
@@ -36,7 +42,7 @@ import math
 import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +106,8 @@ class Lateness:
     """the due date for this student (extension included; naive UTC); None: none set."""
     seconds_late: float
     rule: Rule
+    source: str = ""
+    """where ``submitted`` comes from (:attr:`SubmissionTime.explained`); "" when unknown."""
 
     @property
     def fraction(self) -> float:
@@ -110,7 +118,8 @@ class Lateness:
         """One sentence for the feedback: when, how late, the rule and the points lost."""
         if self.submitted is None or self.due is None:
             return ""
-        when = f"Submitted {_show(self.submitted)}, due {_show(self.due)}"
+        source = f" ({self.source})" if self.source else ""
+        when = f"Submitted {_show(self.submitted)}{source}, due {_show(self.due)}"
         if self.seconds_late <= 0:
             return f"{when}: on time."
         text = f"{when}: {_duration(self.seconds_late)} late."
@@ -187,6 +196,171 @@ def timestamp_from_text(text: str, where: str) -> datetime:
     return parse_time(text)
 
 
+# ----------------------------------------------------------------------------- which time
+
+#: how far two times may disagree before it is flagged (clock skew, the copy's own delay).
+FLAG_SECONDS = 60.0
+#: where a submission's time came from (``grades.csv``'s ``time_source``).
+CLAIM, RECEIPT, FILE_TIME, ARRIVAL = "timestamp.txt", "receipt", "file time", "arrival"
+_EXPLAINED = {
+    CLAIM: "from its timestamp.txt",
+    RECEIPT: "from the instructor's receipt",
+    FILE_TIME: "the notebook file's own time",
+    ARRIVAL: "when the notebook arrived on the grading machine",
+}
+
+
+@dataclass(frozen=True)
+class FileTimes:
+    """The submitted notebook's times on the instructor's disk (``os.stat``, epoch seconds)."""
+
+    modified: float | None
+    """``st_mtime``: kept by nbgrader's submit and collect (they copy with ``copy2``), so the
+    time the student last saved the notebook; a plain copy or download sets it to then."""
+    changed: float | None
+    """``st_ctime``: set by the kernel whenever the file is created or changed, never back in
+    time by anyone: when the file arrived on this disk (``nbgrader collect``, a copy, an
+    unzip), or later."""
+
+
+@dataclass(frozen=True)
+class SubmissionTime:
+    """The time a submission is graded at, where it came from, and what looked wrong."""
+
+    time: datetime | None
+    """naive UTC; None when there is no evidence at all (no file)."""
+    source: str
+    """:data:`CLAIM`, :data:`RECEIPT`, :data:`FILE_TIME` or :data:`ARRIVAL` ("" for none)."""
+    flags: tuple[str, ...] = ()
+    """short phrases (``timestamp.txt earlier than the file``) for the CSV column."""
+    details: tuple[str, ...] = ()
+    """the same as sentences with the times, for the feedback and the log."""
+
+    @property
+    def column(self) -> str:
+        """``grades.csv``'s ``time_source``: the source, then the flags."""
+        return "; ".join([self.source, *self.flags]) if self.source else ""
+
+    @property
+    def explained(self) -> str:
+        """The source and the flags in words (the feedback's late sentence)."""
+        if not self.source:
+            return ""
+        return "; ".join([_EXPLAINED[self.source], *self.details])
+
+
+def _from_epoch(seconds: float | None) -> datetime | None:
+    """Epoch seconds as naive UTC; a time past year 9999 is the latest time there is."""
+    if seconds is None:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+    except (OverflowError, OSError, ValueError):
+        return datetime.max if seconds > 0 else None
+
+
+def submission_time(claim: datetime | None, claim_problem: str, files: FileTimes | None, *,
+                    receipt: datetime | None = None, receipts_given: bool = False,
+                    now: datetime) -> SubmissionTime:
+    """The time a submission is graded at: the latest of what is known about it.
+
+    Fails closed: a time the student can write only ever makes a submission later.
+
+    * ``claim``: ``timestamp.txt`` (written by the student's nbgrader client at submit; the
+      student can write any time into it). ``claim_problem`` says why it is None
+      (``no timestamp.txt``, ``timestamp.txt unreadable``).
+    * the notebook's modification time ``files.modified``: a notebook is submitted after it was
+      last saved, so a claim earlier than it is impossible and the file's time wins (flagged).
+    * ``receipt``: the instructor's own record of when the submission arrived (``grade
+      --receipts``); the claim cannot precede it either.
+    * only when there is no claim or, with receipts, no receipt for this submission: when the
+      file arrived on this disk (``files.changed``), the one time nobody can set back.
+
+    A claim (or a file time) later than the file's arrival or than ``now`` is impossible too;
+    it is flagged and, being the latest, used: a student can only lose by it, and an honest
+    student with a wrong clock is shown to the instructor, who can grant an extension.
+    """
+    flags: list[str] = []
+    details: list[str] = []
+    modified, arrived = (_from_epoch(files.modified), _from_epoch(files.changed)) \
+        if files is not None else (None, None)
+    evidence: list[tuple[datetime, str]] = []
+    if claim is not None:
+        evidence.append((claim, CLAIM))
+    else:
+        problem = claim_problem or "no timestamp.txt"
+        flags.append(problem.split(" (", 1)[0])  # the short form; the details say why
+        details.append(problem)
+    if receipt is not None:
+        evidence.append((receipt, RECEIPT))
+    elif receipts_given:
+        flags.append("no receipt")
+        details.append("no receipt for this submission")
+    if modified is not None:
+        evidence.append((modified, FILE_TIME))
+    if (claim is None or (receipts_given and receipt is None)) and arrived is not None:
+        evidence.append((arrived, ARRIVAL))
+    if not evidence:
+        return SubmissionTime(None, "", tuple(flags), tuple(details))
+    time, source = max(evidence, key=lambda item: item[0])  # ties: the claim
+    slack = timedelta(seconds=FLAG_SECONDS)
+
+    def flag(short: str, long: str) -> None:
+        flags.append(short)
+        details.append(long)
+
+    if claim is not None:
+        if modified is not None and claim < modified - slack:
+            flag("timestamp.txt earlier than the file",
+                 f"timestamp.txt says {_show(claim)}, before the notebook file was last "
+                 f"saved ({_show(modified)})")
+        if receipt is not None and abs(claim - receipt) > slack:
+            flag("timestamp.txt differs from the receipt",
+                 f"timestamp.txt says {_show(claim)}, the receipt {_show(receipt)}")
+        if arrived is not None and claim > arrived + slack:
+            flag("timestamp.txt after arrival",
+                 f"timestamp.txt says {_show(claim)}, after the notebook arrived on the "
+                 f"grading machine ({_show(arrived)})")
+        if claim > now + slack:
+            flag("timestamp.txt in the future", f"timestamp.txt says {_show(claim)}, "
+                                                "a time still in the future when graded")
+    if modified is not None and modified > now + slack:
+        flag("file time in the future",
+             f"the notebook file's time {_show(modified)} is still in the future")
+    return SubmissionTime(time, source, tuple(flags), tuple(details))
+
+
+def read_receipts(path: Path) -> dict[tuple[str, str], datetime]:
+    """The instructor's receipts: a CSV ``student,assignment,received`` (a header row).
+
+    ``received`` is any time nbgrader reads (no zone: UTC). A student with several rows for
+    one assignment gets the latest.
+
+    Raises:
+        LatePolicyError: not such a file (with the line to fix).
+
+    """
+    import csv
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no receipts file {path}")
+    out: dict[tuple[str, str], datetime] = {}
+    with path.open(newline="", encoding="utf-8", errors="replace") as f:
+        reader = csv.DictReader(f)
+        if not {"student", "assignment", "received"} <= set(reader.fieldnames or ()):
+            raise LatePolicyError(f"{path}: the header must name student, assignment and "
+                                  f"received, got {reader.fieldnames}")
+        for n, row in enumerate(reader, start=2):
+            try:
+                when = parse_time(row["received"] or "")
+            except ValueError as exc:
+                raise LatePolicyError(f"{path} line {n}: {exc}") from None
+            key = ((row["student"] or "").strip(), (row["assignment"] or "").strip())
+            out[key] = max(when, out.get(key, when))
+    return out
+
+
 # ----------------------------------------------------------------------------- policy
 
 _RULE_KEYS = {"percent_per_day", "max_percent", "grace_minutes"}
@@ -209,13 +383,15 @@ class LatePolicy:
         return self.rules.get(assignment, self.default)
 
     def lateness(self, assignment: str, submitted: datetime | None, due: datetime | None,
-                 seconds_late: float) -> Lateness:
+                 seconds_late: float, source: str = "") -> Lateness:
         """The lateness of one submission, from the gradebook's figures.
 
         ``submitted``, ``due`` and ``seconds_late`` are nbgrader's ``timestamp``, ``duedate``
-        (extension included) and ``total_seconds_late`` of the submission.
+        (extension included) and ``total_seconds_late`` of the submission; ``source`` says
+        where the time came from (:attr:`SubmissionTime.explained`).
         """
-        return Lateness(submitted, due, float(seconds_late or 0.0), self.rule(assignment))
+        return Lateness(submitted, due, float(seconds_late or 0.0), self.rule(assignment),
+                        source)
 
     @classmethod
     def parse(cls, text: str, origin: str = "late policy") -> LatePolicy:

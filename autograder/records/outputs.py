@@ -35,6 +35,7 @@ from typing import Any
 from autograder.records import export, feedback
 from autograder.records.late import Lateness, LatePolicy
 from autograder.records.report import MANUAL, CellGrade, GradeRow, Mark, NotebookResult, write_csv
+from autograder.records.text import scrub
 
 Log = Callable[[str], None]
 #: the version of the stored-result JSON.
@@ -71,10 +72,13 @@ def save_result(result: NotebookResult, path: Path) -> Path:
             "assignment": result.assignment, "notebook": result.notebook,
             "cells": [asdict(c) for c in result.cells], "status": result.status,
             "reason": result.reason, "notes": result.notes, "cell_errors": result.cell_errors,
-            "ended": result.ended, "seconds": result.seconds}
+            "ended": result.ended, "seconds": result.seconds,
+            "time_source": result.time_source, "time_note": result.time_note}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    # scrubbed: JSON escapes a lone surrogate as \ud800, which would come back as one
+    path.write_text(json.dumps(scrub(data), indent=1) + "\n", encoding="utf-8",
+                    errors="replace")
     return path
 
 
@@ -86,7 +90,7 @@ def load_result(path: Path) -> NotebookResult:
 
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = scrub(json.loads(Path(path).read_text(encoding="utf-8", errors="replace")))
         if data.pop("format", None) != RESULT_FORMAT:
             raise ValueError(f"not a stored result of format {RESULT_FORMAT}")
         cells = [CellGrade(**{**c, "reports": tuple(c["reports"])}) for c in data.pop("cells")]
@@ -121,7 +125,8 @@ class Graded:
         reason = "graded without this grader's stored result (no logs/*.json)"
         return [GradeRow(self.student, self.assignment, self.notebook, name,
                          self.marks[name].score, self.marks[name].max_score, UNKNOWN, reason,
-                         self.late.fraction * (self.marks[name].score or 0.0))
+                         self.late.fraction * (self.marks[name].score or 0.0),
+                         "unknown" if self.late.due is not None else "")
                 for name in self.graded_cells]
 
     @property
@@ -136,9 +141,11 @@ class Graded:
         notes = [reason, mark.override_note() if mark and cell.kind != "written" else "",
                  f"grader's comment: {mark.comment}" if mark and mark.comment else ""]
         score = feedback.cell_score(cell, mark)
+        source = self.result.time_source if self.result is not None else ""
         return GradeRow(self.student, self.assignment, self.notebook, cell.grade_id, score,
                         cell.max_score, status, "; ".join(filter(None, notes)),
-                        self.late.fraction * (score or 0.0))
+                        self.late.fraction * (score or 0.0),
+                        (source or "unknown") if self.late.due is not None else "")
 
 
 def _marks(notebook: Any) -> dict[str, Mark]:
@@ -153,8 +160,6 @@ def _marks(notebook: Any) -> dict[str, Mark]:
 def _read_submission(out_dir: Path, submission: Any, notebook: Any, policy: LatePolicy,
                      log: Log) -> Graded:
     student, assignment = submission.student.id, submission.assignment.name
-    late = policy.lateness(assignment, submission.timestamp, submission.duedate,
-                           submission.total_seconds_late)
     marks = _marks(notebook)
     path = result_path(out_dir, student, assignment)
     result = None
@@ -165,6 +170,9 @@ def _read_submission(out_dir: Path, submission: Any, notebook: Any, policy: Late
             log(f"  warning: {exc}; its rows come from the gradebook alone")
         if result is not None and result.notebook != notebook.name:
             result = None
+    late = policy.lateness(assignment, submission.timestamp, submission.duedate,
+                           submission.total_seconds_late,
+                           result.time_note if result is not None else "")
     graded = tuple(sorted(g.name for g in notebook.grades))
     return Graded(student, assignment, notebook.name, result, marks, late, graded)
 

@@ -40,6 +40,10 @@ class GradeRow:
     late_penalty: float = 0.0
     """points this cell loses to the late penalty (its share of the submission's penalty:
     the penalty is a share of the points earned, so each cell loses that share of its score)."""
+    time_source: str = ""
+    """with a due date: where the submission's time came from (``timestamp.txt``,
+    ``receipt``, ``file time`` or ``arrival``) and what was flagged
+    (:attr:`autograder.records.late.SubmissionTime.column`); "" without a due date."""
 
     @property
     def net_score(self) -> float:
@@ -93,7 +97,7 @@ def write_csv(rows: Iterable[GradeRow], path: Path,
     """Write ``rows`` (already in their final order) as ``grades.csv``, or only ``columns``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
+    with path.open("w", newline="", encoding="utf-8", errors="replace") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
@@ -243,6 +247,10 @@ class NotebookResult:
     """the (capped) stdout and stderr of the notebook's process."""
     restored: NotebookNode | None = None
     seconds: float = 0.0
+    time_source: str = ""
+    """where the submission's time came from, with the flags (``grades.csv``'s column)."""
+    time_note: str = ""
+    """the same in words, for the feedback's sentence on lateness."""
 
     @property
     def score(self) -> float:

@@ -8,6 +8,11 @@ through the real CLI, and asserts that no attack scores above its honest base, t
 students get exactly their grades from a batch without attackers, and that nothing outside the
 sandbox changed.
 
+The batch has a due date (``LATE_POLICY``): every submission comes with nbgrader's
+``timestamp.txt`` saying it was on time (``stamp``) and a notebook last saved before that
+(``saved``), unless the attack forges them. An attack whose notebook file was saved late
+(``saved=LATE_SAVED``) must lose the late penalty, whatever its ``timestamp.txt`` says.
+
 Tokens in the cells are filled in by the test: ``@REPO@`` (the repository), ``@OUT@`` (the
 grading output directory, the gradebook in it), ``@SUBS@`` (the submissions), ``@CANARY@`` (a
 directory of canary files), ``@MARKER@`` (a unique string), ``@PORT@`` (a TCP port the test
@@ -24,6 +29,22 @@ from typing import Any
 
 from attacks.delegation import ROUTES, route_notebook
 
+#: the late policy of the attack batch: half the points off a month late.
+LATE_POLICY = """\
+[default]
+percent_per_day = 10
+max_percent = 50
+
+[02_bellman]
+due = 2026-10-01T23:59:00Z
+"""
+#: what an honest on-time submission's timestamp.txt says, and when its notebook was saved.
+ON_TIME_STAMP = "2026-09-30 12:00:00.000000 UTC"
+ON_TIME_SAVED = "2026-09-30T11:00:00+00:00"
+#: a notebook saved a month after the due date (50 % off under ``LATE_POLICY``).
+LATE_SAVED = "2026-11-01T11:00:00+00:00"
+LATE_FRACTION = 0.5
+
 
 @dataclass(frozen=True)
 class Attack:
@@ -38,6 +59,17 @@ class Attack:
     base: str = "bob"
     zeroed: tuple[str, ...] = ()
     """grade ids that must score 0 (the functions the attack hands to something else)."""
+    stamp: str | None = ON_TIME_STAMP
+    """what its ``timestamp.txt`` holds (None: no such file)."""
+    saved: str = ON_TIME_SAVED
+    """the notebook file's modification time (ISO), as ``nbgrader collect`` keeps it."""
+    time_source: str = ""
+    """a text its ``grades.csv`` rows' ``time_source`` must contain (which time was used)."""
+
+    @property
+    def late(self) -> bool:
+        """True when the notebook itself was saved after the due date."""
+        return self.saved == LATE_SAVED
 
 
 def _grade(cell: dict) -> dict:
@@ -153,6 +185,30 @@ def _huge(nb: dict) -> str:
     code = next(c for c in nb["cells"] if c["cell_type"] == "code")
     code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * (30 * 2**20)}]
     return json.dumps(nb)
+
+
+#: a student's text with a lone surrogate and terminal escapes (clear screen, window title,
+#: colour, the one-byte CSI, a carriage return), as source code.
+_NOISE = r"""import sys
+NOISE = "\ud800 \x1b[2J\x1b]0;pwned title\x07\x1b[31m red \x9b2J \r"
+"""
+
+
+def _noisy_functions(nb: dict) -> dict:
+    """Graded functions that raise, return and print the noise."""
+    nb = _replace_function(nb, "value_iteration_step", _NOISE + """
+def value_iteration_step(mdp, values):
+    print(NOISE)
+    raise ValueError("exception: " + NOISE)
+""")
+    nb = _replace_function(nb, "greedy_policy", _NOISE + """
+def greedy_policy(mdp, values):
+    return NOISE
+""")
+    return _replace_function(nb, "epsilon_greedy", _NOISE + """
+def epsilon_greedy(q_row, epsilon, rng):
+    return {NOISE: [NOISE, 1.5]}
+""")
 
 
 def _json_bomb(nb: dict) -> str:
@@ -416,6 +472,31 @@ except OSError as exc:
     Attack("corrupt_json", transform=_corrupt_json, reason="corrupt notebook: not valid JSON"),
     Attack("huge_notebook", transform=_huge, reason="more than the 20 MiB"),
     Attack("json_bomb", transform=_json_bomb, reason="corrupt notebook"),
+    # the late policy: a late notebook whose timestamp.txt says otherwise, or is not there
+    Attack("forged_early_timestamp", saved=LATE_SAVED,
+           time_source="file time; timestamp.txt earlier than the file"),
+    Attack("garbage_timestamp", saved=LATE_SAVED, stamp="yesterday-ish \x1b[2J\ud800",
+           time_source="timestamp.txt unreadable"),
+    Attack("empty_timestamp", saved=LATE_SAVED, stamp="", time_source="timestamp.txt unreadable"),
+    Attack("missing_timestamp", saved=LATE_SAVED, stamp=None, time_source="no timestamp.txt"),
+    Attack("binary_timestamp", saved=LATE_SAVED, stamp="\x00\xff" * 3000,
+           time_source="timestamp.txt unreadable"),
+    # one character: lone surrogates and terminal escapes in output, errors and return values
+    Attack("surrogates_and_escapes", where="top", code=_NOISE + """
+for stream in (sys.stdout, sys.stderr):
+    stream.reconfigure(errors="surrogatepass")
+print("print:", NOISE)
+sys.stderr.write("stderr: " + NOISE + "\\n")
+sys.stdout.buffer.write(b"raw: \\xed\\xa0\\x80 \\xff\\xfe \\x1b[2J\\n")
+sys.stdout.flush()
+
+class Loud(Exception):
+    def __str__(self):
+        return NOISE
+
+raise Loud(NOISE)
+"""),
+    Attack("surrogate_outputs", transform=_noisy_functions),
     # an honest notebook whose q_from_v hands the work to rlkit's own, by each route there is
     *(Attack(f"delegates_{route}", transform=lambda nb, r=route: route_notebook(nb, r),
              base="alice", reason="`q_from_v` calls `rlkit.dp.q_from_v`, the function this "
