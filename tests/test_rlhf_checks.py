@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 import variants_rlhf
 
-from autograder.judge import rlhf, rlhf_policy
 from autograder.judge.core import run_check
+from autograder.judge.specs import rlhf, rlhf_policy
 from rlkit.rlhf import losses
 
 EXACT = [rlhf.RANKING_PAIRS, rlhf.BRADLEY_TERRY_LOSS, rlhf.PREFERENCE_ACCURACY,
