@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 import variants_rlhf
 
-from autograder.judge.specs import rlhf, rlhf_policy
 from autograder.judge.core import run_check
+from autograder.judge.specs import rlhf, rlhf_policy
 from rlkit.rlhf import losses
 
 EXACT = [rlhf.RANKING_PAIRS, rlhf.BRADLEY_TERRY_LOSS, rlhf.PREFERENCE_ACCURACY,
@@ -174,3 +174,30 @@ def test_a_correct_solution_written_differently_gets_full_marks(spec, fn):
     for seed in (0, 1, 2):
         report = run_check(spec, fn, grading=True, seed=seed)
         assert report.passed, f"seed {seed}: {report.summary()}"
+
+
+# --- the learning run: the box trains, the judge measures
+
+
+def test_the_box_trains_and_returns_parameters_without_the_held_out_rankings(monkeypatch):
+    import rlkit.rlhf.reward_model as trainer
+
+    made = []
+    original = trainer.make_preference_data
+
+    def spy(n_prompts, *args, **kwargs):
+        made.append(n_prompts)
+        return original(n_prompts, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "make_preference_data", spy)
+    run = rlhf.learn_run(rlhf.LEARN_SEEDS[0])
+    assert run.procedure == "rlhf.reward_model"
+    assert str(rlhf.LEARN_HELD_OUT_SEED) not in repr(run.params)
+    state = run(rlhf.REFERENCE_AGENT)  # what the box does with the student's functions
+    assert rlhf.LEARN_HELD_OUT_PROMPTS not in made
+    assert all(isinstance(v, np.ndarray) for v in state.values())
+    assert rlhf.held_out_accuracy(state) > rlhf.LEARN_THRESHOLD
+    # what is not the reward model's parameters measures nothing
+    assert rlhf.held_out_accuracy({**state, "head.bias": np.zeros(2)}) == 0.0
+    assert rlhf.held_out_accuracy({k: v for k, v in state.items() if k != "head.bias"}) == 0.0
+    assert rlhf.held_out_accuracy([1, 2]) == 0.0

@@ -14,6 +14,8 @@ layer 3). Each ``_bug_*`` is a self-contained plausible wrong implementation wit
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -21,54 +23,66 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from autograder.box.calls import Run
+from autograder.box.procedures.rlhf import arrays_run, loss_run, pairs_run, reward_model_run
 from autograder.judge.core import (
     Bug,
     Case,
-    CaseProblem,
     CheckSpec,
+    Comparator,
     allclose,
     broken_agent,
     learning_rule,
     register,
 )
 from autograder.judge.specs.dqn import fields
-from autograder.judge.specs.ppo_clip import _loss_and_gradients
 from rlkit.rlhf import losses
-from rlkit.rlhf.reward_model import RewardModelConfig, score_responses, train_reward_model
+from rlkit.rlhf.model import RewardModel
+from rlkit.rlhf.reward_model import RewardModelConfig, pair_indices, score_responses
 from rlkit.rlhf.task import PreferenceData, TaskConfig, make_preference_data
 
 # --- ranking_pairs
 
 
-def _pairs_run(ranking):
-    def run(fn):
-        out = fn(ranking)
-        try:
-            pairs = np.asarray([tuple(int(x) for x in pair) for pair in out], dtype=np.int64)
-        except (TypeError, ValueError) as exc:
-            raise CaseProblem(f"return a list of (chosen, rejected) pairs of ints; got "
-                              f"{out!r:.120}") from exc
-        pairs = pairs.reshape(-1, 2) if pairs.size or pairs.ndim == 1 else pairs
-        if pairs.ndim != 2 or pairs.shape[1] != 2:
-            raise CaseProblem(f"each pair must be two indices (chosen, rejected); got "
-                              f"{out!r:.120}")
-        return {"number of pairs": len(pairs),
-                "the pairs, sorted": np.asarray(sorted(map(tuple, pairs.tolist())),
-                                                dtype=np.int64).reshape(-1, 2)}
+def _pair_fields(pairs: Any) -> dict[str, Any]:
+    """The number of pairs and the pairs sorted (the order is free), or ValueError."""
+    try:
+        pairs = np.asarray(pairs, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"return a list of (chosen, rejected) pairs of ints; got "
+                         f"{pairs!r:.120}") from exc
+    pairs = pairs.reshape(-1, 2) if pairs.size or pairs.ndim == 1 else pairs
+    if pairs.ndim != 2 or pairs.shape[1] != 2:
+        raise ValueError(f"each pair must be two indices (chosen, rejected); got {pairs!r:.120}")
+    return {"number of pairs": len(pairs),
+            "the pairs, sorted": np.asarray(sorted(map(tuple, pairs.tolist())),
+                                            dtype=np.int64).reshape(-1, 2)}
 
-    return run
+
+def _pairs_compare() -> Comparator:
+    """The pairs in any order: their number, then the sorted pairs, exactly."""
+    same = fields(allclose(integer=True))
+
+    def compare(got: Any, expected: Any) -> str | None:
+        try:
+            got = _pair_fields(got)
+        except ValueError as exc:
+            return str(exc)
+        return same(got, _pair_fields(expected))
+
+    return compare
 
 
 def _pairs_cases() -> list[Case]:
     rng = np.random.default_rng(701)
     return [
         Case("the lecture's D > C > A = B, the tie broken as [3, 2, 0, 1]: 6 comparisons",
-             run=_pairs_run([3, 2, 0, 1])),
-        Case("a ranking of 3 as a list: [3, 2, 0]", run=_pairs_run([3, 2, 0])),
-        Case("two responses, the second preferred: [1, 0]", run=_pairs_run([1, 0])),
+             run=pairs_run([3, 2, 0, 1])),
+        Case("a ranking of 3 as a list: [3, 2, 0]", run=pairs_run([3, 2, 0])),
+        Case("two responses, the second preferred: [1, 0]", run=pairs_run([1, 0])),
         Case("a ranking of 7 as an int64 array: 21 comparisons",
-             run=_pairs_run(rng.permutation(7))),
-        Case("a single response: no comparison", run=_pairs_run([0])),
+             run=pairs_run(rng.permutation(7))),
+        Case("a single response: no comparison", run=pairs_run([0])),
     ]
 
 
@@ -76,7 +90,7 @@ def _pairs_hidden(rng: np.random.Generator) -> list[Case]:
     k = int(rng.integers(2, 10))
     ranking = rng.permutation(k)
     return [Case(f"hidden: a random ranking of {k}",
-                 run=_pairs_run(ranking if rng.random() < 0.5 else ranking.tolist()))]
+                 run=pairs_run(ranking if rng.random() < 0.5 else ranking.tolist()))]
 
 
 def _bug_pairs_swapped(ranking):
@@ -117,7 +131,7 @@ RANKING_PAIRS = CheckSpec(
     reference=losses.ranking_pairs,
     visible_cases=_pairs_cases,
     hidden_cases=_pairs_hidden,
-    compare=fields(allclose(integer=True)),
+    compare=_pairs_compare(),
     bugs=(
         Bug("chosen_and_rejected_swapped", _bug_pairs_swapped,
             "The ranking lists the favourite FIRST: a response earlier in it is the chosen "
@@ -158,13 +172,8 @@ def _bt_known(chosen, rejected) -> dict[str, Any]:
             "d loss / d rejected_rewards": _sigmoid(-gap) / n}
 
 
-def _bt_run(chosen, rejected, dtype=torch.float32):
-    def run(fn):
-        c = torch.tensor(chosen, dtype=dtype, requires_grad=True)
-        r = torch.tensor(rejected, dtype=dtype, requires_grad=True)
-        return _loss_and_gradients(fn(c, r), {"chosen_rewards": c, "rejected_rewards": r})
-
-    return run
+def _bt_run(chosen, rejected, dtype=torch.float32) -> Run:
+    return loss_run(("chosen_rewards", "rejected_rewards"), (chosen, rejected), dtype=dtype)
 
 
 def _bt_case(name: str, chosen, rejected, dtype=torch.float32) -> Case:
@@ -248,15 +257,19 @@ BRADLEY_TERRY_LOSS = CheckSpec(
 # --- preference_accuracy
 
 
-def _accuracy_run(chosen, rejected, dtype=torch.float32):
-    def run(fn):
-        out = fn(torch.tensor(chosen, dtype=dtype), torch.tensor(rejected, dtype=dtype))
-        out = np.asarray(out.detach() if torch.is_tensor(out) else out, dtype=np.float64)
-        if out.shape != ():
-            raise CaseProblem(f"return one number (a float); got an array of shape {out.shape}")
-        return float(out)
+def _accuracy_run(chosen, rejected, dtype=torch.float32) -> Run:
+    return arrays_run((chosen, rejected), dtype)
 
-    return run
+
+def _one_number(compare: Comparator) -> Comparator:
+    """``compare`` on an output that must be one number (a 0-dim array)."""
+
+    def one(got: Any, expected: Any) -> str | None:
+        if isinstance(got, np.ndarray) and got.shape != ():
+            return f"return one number (a float); got an array of shape {got.shape}"
+        return compare(got, expected)
+
+    return one
 
 
 def _accuracy_cases() -> list[Case]:
@@ -315,7 +328,7 @@ PREFERENCE_ACCURACY = CheckSpec(
     reference=losses.preference_accuracy,
     visible_cases=_accuracy_cases,
     hidden_cases=_accuracy_hidden,
-    compare=allclose(rtol=1e-6, atol=1e-9),
+    compare=_one_number(allclose(rtol=1e-6, atol=1e-9)),
     bugs=(
         Bug("ties_count_zero", _bug_acc_ties_zero,
             "A tie (r_w == r_l) is a coin flip: count it 1/2, so that a constant reward "
@@ -382,54 +395,66 @@ def learn_config() -> RewardModelConfig:
                              torch_threads=1)
 
 
+def learn_run(seed: int) -> Run:
+    """The box's learning run from ``seed``: it returns the trained reward model's parameters."""
+    config = learn_config()
+    settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
+                if f.name != "task"}
+    return reward_model_run(seed, settings, dataclasses.asdict(config.task))
+
+
 @cache
 def held_out_data() -> PreferenceData:
-    """The learning check's held-out rankings (the same in the sandbox and in the judge)."""
+    """The learning check's held-out rankings: made, and their labels kept, in the judge."""
     return make_preference_data(LEARN_HELD_OUT_PROMPTS, learn_config().k, learn_config().task,
                                 rng=LEARN_HELD_OUT_SEED)
 
 
-def held_out_scores(agent: dict[str, Any], seed: int) -> np.ndarray:
-    """The scores ``(n, k)`` of the held-out responses after training with ``agent``'s functions.
+def trained_reward_model(state: Any) -> RewardModel | None:
+    """The reward model of :func:`learn_config` (rlkit's) with the parameters ``state``, or None.
 
-    Plain data: what the submission's sandbox sends back.
+    ``state`` is what the box's learning run returned: a dict of arrays with exactly the
+    model's names and shapes, or it is not a reward model.
     """
-    pieces = {_TRAIN_KEYWORDS[name]: fn for name, fn in agent.items()}
-    reward_model, _ = train_reward_model(learn_config(), seed=seed, **pieces)
+    config = learn_config()
+    model = RewardModel(config.task.vocab_size, config.embed_dim, config.hidden_size)
+    expected = model.state_dict()
+    if not isinstance(state, dict) or set(state) != set(expected):
+        return None
+    loaded = {}
+    for name, value in expected.items():
+        array = state[name]
+        if (not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf"
+                or array.shape != tuple(value.shape)):
+            return None
+        loaded[name] = torch.as_tensor(array, dtype=value.dtype)
+    model.load_state_dict(loaded)
+    return model.eval()
+
+
+def held_out_accuracy(state: Any) -> float:
+    """The accuracy of the reward model ``state`` on every comparison of the held-out rankings.
+
+    With rlkit's model, pairs and accuracy, in the judge; 0.0 for what is not a reward model.
+    """
+    model = trained_reward_model(state)
+    if model is None:
+        return 0.0
     data = held_out_data()
     with torch.no_grad():
-        scores = score_responses(reward_model, torch.as_tensor(data.prompts),
-                                 torch.as_tensor(data.responses))
-    return scores.double().numpy()
-
-
-def held_out_accuracy(scores: Any) -> float:
-    """The accuracy of held-out scores on every comparison of the held-out rankings.
-
-    With rlkit's reference pairs and accuracy: this runs in the judge.
-    """
-    from rlkit.rlhf.reward_model import pair_indices
-
-    data = held_out_data()
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.shape != data.rankings.shape:
-        raise ValueError(f"expected held-out scores of shape {data.rankings.shape}; got "
-                         f"{scores.shape}")
+        scores = score_responses(model, torch.as_tensor(data.prompts),
+                                 torch.as_tensor(data.responses)).double()
     prompt, chosen, rejected = pair_indices(data.rankings)
-    return losses.preference_accuracy(torch.as_tensor(scores[prompt, chosen]),
-                                      torch.as_tensor(scores[prompt, rejected]))
+    return float(losses.preference_accuracy(scores[prompt, chosen], scores[prompt, rejected]))
 
 
 def learning_run(agent: dict[str, Any], seed: int) -> float:
     """The held-out accuracy of the reward model ``agent``'s functions train from ``seed``."""
-    return held_out_accuracy(held_out_scores(agent, seed))
+    return held_out_accuracy(learn_run(seed)(agent))
 
 
 def _learned(got: Any, expected: Any) -> str | None:
-    try:
-        accuracies = [held_out_accuracy(scores) for scores in got]
-    except (TypeError, ValueError) as exc:
-        return f"the learning run did not return the held-out scores ({exc})"
+    accuracies = list(got)
     rule = learning_rule(accuracies, cap=1.0)
     if not rule >= expected:  # NaN fails too
         shown = ", ".join(f"{a:.3f}" for a in accuracies)
@@ -440,12 +465,17 @@ def _learned(got: Any, expected: Any) -> str | None:
     return None
 
 
+def _drive(call: Callable[[Run], Any]) -> list[float]:
+    """Train in the box from each seed; measure each trained model here."""
+    return [held_out_accuracy(call(learn_run(seed))) for seed in LEARN_SEEDS]
+
+
 def _learning_cases() -> list[Case]:
     return [Case(f"learning: a reward model trained with your ranking_pairs and "
                  f"bradley_terry_loss on 400 ranked prompts, from each of the seeds "
                  f"{list(LEARN_SEEDS)}, then measured on {LEARN_HELD_OUT_PROMPTS} held-out "
-                 "rankings", run=lambda agent: [held_out_scores(agent, s) for s in LEARN_SEEDS],
-                 expected=LEARN_THRESHOLD, compare=_learned, training=True)]
+                 "rankings", drive=_drive, expected=LEARN_THRESHOLD, compare=_learned,
+                 training=True)]
 
 
 LEARNS = CheckSpec(

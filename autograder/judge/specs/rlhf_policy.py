@@ -13,20 +13,23 @@ caught and named.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from autograder.box.calls import Run
+from autograder.box.procedures.rlhf import arrays_run, kl_run, log_probs_run, loss_run
 from autograder.judge.core import (
     Bug,
     Case,
-    CaseProblem,
     CheckSpec,
+    Comparator,
     allclose,
     register,
 )
 from autograder.judge.specs.dqn import fields
-from autograder.judge.specs.ppo_clip import _loss_and_gradients, _norm_run
 from rlkit.rlhf import losses
 from rlkit.rlhf.task import PAD
 
@@ -45,26 +48,30 @@ def _log_probs_data(rng: np.random.Generator, batch: int, width: int, vocab: int
     return logits, tokens, mask
 
 
-def _log_probs_run(logits, tokens, mask, dtype=torch.float32, mask_dtype=torch.bool):
-    weights = np.linspace(0.5, 1.5, len(tokens))
+def _a_tensor(compare: Comparator) -> Comparator:
+    """``compare``, after the output was a tensor (``{"not a tensor": type}`` otherwise)."""
 
-    def run(fn):
-        x = torch.tensor(logits, dtype=dtype, requires_grad=True)
-        out = fn(x, torch.tensor(tokens, dtype=torch.long), torch.tensor(mask, dtype=mask_dtype))
-        if not torch.is_tensor(out):
-            raise CaseProblem(f"return a torch tensor; got {type(out).__name__}")
-        if tuple(out.shape) != (len(tokens),):
-            raise CaseProblem(f"return one log-prob per response, shape ({len(tokens)},); got "
-                              f"{tuple(out.shape)}")
-        grad = torch.zeros_like(x)
-        if out.requires_grad:
-            (found,) = torch.autograd.grad((out * torch.as_tensor(weights, dtype=out.dtype)).sum(),
-                                           x, allow_unused=True)
-            grad = grad if found is None else found
-        return {"log-probs": out.detach().double().numpy(),
-                "d (weighted sum) / d logits": grad.double().numpy()}
+    def tensor(got: Any, expected: Any) -> str | None:
+        if isinstance(got, dict) and "not a tensor" in got:
+            return f"return a torch tensor; got {got['not a tensor']}"
+        return compare(got, expected)
 
-    return run
+    return tensor
+
+
+def _one_per_response(compare: Comparator) -> Comparator:
+    """``compare``, after the log-probs had one entry per response (the reference's shape)."""
+
+    def shaped(got: Any, expected: Any) -> str | None:
+        got_lp, expected_lp = (v.get("log-probs") if isinstance(v, dict) else None
+                               for v in (got, expected))
+        if isinstance(got_lp, np.ndarray) and isinstance(expected_lp, np.ndarray) and (
+                got_lp.shape != expected_lp.shape):
+            return (f"return one log-prob per response, shape {expected_lp.shape}; got "
+                    f"{got_lp.shape}")
+        return compare(got, expected)
+
+    return _a_tensor(shaped)
 
 
 def _log_probs_cases() -> list[Case]:
@@ -76,16 +83,16 @@ def _log_probs_cases() -> list[Case]:
     unlikely[0, np.arange(6), [1, 2, 3, 1, 2, 3]] = -30.0
     return [
         Case("uniform logits over 4 tokens: 2 real tokens of log(1/4) each, then padding",
-             run=_log_probs_run(np.zeros((1, 3, 4)), [[2, 1, 0]], [[True, True, False]])),
+             run=log_probs_run(np.zeros((1, 3, 4)), [[2, 1, 0]], [[True, True, False]])),
         Case("3 responses of 5, 3 and 1 real tokens (bool mask): padding never counts, "
-             "whatever its logits", run=_log_probs_run(*random)),
+             "whatever its logits", run=log_probs_run(*random)),
         Case("float64, a float mask, and logits of -inf for PAD at the padded positions "
-             "(-inf * 0 is nan)", run=_log_probs_run(*minus_inf, torch.float64, torch.float64)),
+             "(-inf * 0 is nan)", run=log_probs_run(*minus_inf, torch.float64, torch.float64)),
         Case("4 responses without padding (int mask), a vocabulary of 3",
-             run=_log_probs_run(*full, torch.float32, torch.int64)),
+             run=log_probs_run(*full, torch.float32, torch.int64)),
         Case("6 very unlikely tokens (each of probability about e^-30: their product, "
-             "e^-180, is 0 in float32)", run=_log_probs_run(unlikely, [[1, 2, 3, 1, 2, 3]],
-                                                            [[True] * 6])),
+             "e^-180, is 0 in float32)", run=log_probs_run(unlikely, [[1, 2, 3, 1, 2, 3]],
+                                                           [[True] * 6])),
     ]
 
 
@@ -93,7 +100,7 @@ def _log_probs_hidden(rng: np.random.Generator) -> list[Case]:
     batch, width, vocab = (int(x) for x in rng.integers([2, 2, 3], [9, 9, 12]))
     lengths = rng.integers(1, width + 1, size=batch).tolist()
     return [Case("hidden: random responses and padding",
-                 run=_log_probs_run(*_log_probs_data(rng, batch, width, vocab, lengths)))]
+                 run=log_probs_run(*_log_probs_data(rng, batch, width, vocab, lengths)))]
 
 
 def _bug_lp_padding(logits, tokens, mask):
@@ -141,7 +148,7 @@ SEQUENCE_LOG_PROBS = CheckSpec(
     withhold=("rlkit.rlhf.losses.sequence_log_probs", "rlkit.rlhf.losses.token_log_probs"),
     visible_cases=_log_probs_cases,
     hidden_cases=_log_probs_hidden,
-    compare=fields(allclose(rtol=1e-5, atol=1e-7)),
+    compare=_one_per_response(fields(allclose(rtol=1e-5, atol=1e-7))),
     bugs=(
         Bug("padding_counted", _bug_lp_padding,
             "Padding is not part of the response: keep only the positions where mask is 1 "
@@ -172,21 +179,6 @@ SEQUENCE_LOG_PROBS = CheckSpec(
 # --- kl_penalized_rewards
 
 
-def _kl_run(score, log_probs, ref_log_probs, mask, beta, dtype=torch.float32,
-            with_grad=False):
-    def run(fn):
-        s = torch.tensor(score, dtype=dtype, requires_grad=with_grad)
-        lp = torch.tensor(log_probs, dtype=dtype, requires_grad=with_grad)
-        out = fn(s, lp, torch.tensor(ref_log_probs, dtype=dtype),
-                 torch.tensor(mask, dtype=dtype if with_grad else torch.bool), beta)
-        if not torch.is_tensor(out):
-            raise CaseProblem(f"return a torch tensor; got {type(out).__name__}")
-        return {"rewards": out.detach().double().numpy(),
-                "carries a gradient (must be False)": bool(out.requires_grad)}
-
-    return run
-
-
 def _kl_data(rng: np.random.Generator, lengths: list[int], width: int):
     """Scores, log-probs (garbage at the padding, which must not count) and the mask."""
     mask = np.arange(width)[None, :] < np.asarray(lengths)[:, None]
@@ -200,23 +192,23 @@ def _kl_cases() -> list[Case]:
     return [
         Case("one response of 2 real tokens, beta 0.5: -beta (log pi - log pi_ref) on each, "
              "the score 3 on the last real one",
-             run=_kl_run([3.0], [[-1.0, -1.0, 0.0]], [[-2.0, -1.0, 0.0]],
-                         [[True, True, False]], 0.5)),
+             run=kl_run([3.0], [[-1.0, -1.0, 0.0]], [[-2.0, -1.0, 0.0]],
+                        [[True, True, False]], 0.5)),
         Case("beta 0: only the score, on each response's last real token (lengths 4, 2, 1)",
-             run=_kl_run(*_kl_data(rng, [4, 2, 1], 4), 0.0)),
+             run=kl_run(*_kl_data(rng, [4, 2, 1], 4), 0.0)),
         Case("beta 0.1, 4 responses, log-probs and score with gradients (the rewards are "
              "constants of the update), a float mask; the log-probs at the padding are "
-             "garbage", run=_kl_run(*_kl_data(rng, [6, 3, 1, 4], 6), 0.1, with_grad=True)),
+             "garbage", run=kl_run(*_kl_data(rng, [6, 3, 1, 4], 6), 0.1, with_grad=True)),
         Case("beta 0.5, float64, every response as long as the width",
-             run=_kl_run(*_kl_data(rng, [3, 3], 3), 0.5, torch.float64)),
+             run=kl_run(*_kl_data(rng, [3, 3], 3), 0.5, torch.float64)),
     ]
 
 
 def _kl_hidden(rng: np.random.Generator) -> list[Case]:
     batch, width = int(rng.integers(2, 9)), int(rng.integers(2, 9))
     lengths = rng.integers(1, width + 1, size=batch).tolist()
-    return [Case("hidden: random responses", run=_kl_run(*_kl_data(rng, lengths, width),
-                                                         float(rng.uniform(0.01, 1.0))))]
+    return [Case("hidden: random responses", run=kl_run(*_kl_data(rng, lengths, width),
+                                                        float(rng.uniform(0.01, 1.0))))]
 
 
 def _bug_kl_sign(score, log_probs, ref_log_probs, mask, beta):
@@ -274,7 +266,7 @@ KL_PENALIZED_REWARDS = CheckSpec(
     reference=losses.kl_penalized_rewards,
     visible_cases=_kl_cases,
     hidden_cases=_kl_hidden,
-    compare=fields(allclose(rtol=1e-5, atol=1e-7)),
+    compare=_a_tensor(fields(allclose(rtol=1e-5, atol=1e-7))),
     bugs=(
         Bug("kl_sign_flipped", _bug_kl_sign,
             "The KL term is a PENALTY: -beta (log pi - log pi_ref), negative where the policy "
@@ -307,8 +299,9 @@ KL_PENALIZED_REWARDS = CheckSpec(
 # --- rloo_advantages
 
 
-#: one tensor in, an array out (float64), as advantage normalisation's run
-_rloo_run = _norm_run
+def _rloo_run(rewards, dtype=torch.float32) -> Run:
+    """One tensor in, an array out (float64)."""
+    return arrays_run((rewards,), dtype)
 
 
 def _rloo_cases() -> list[Case]:
@@ -391,24 +384,13 @@ RLOO_ADVANTAGES = CheckSpec(
 
 
 def _four_tensor_loss_run(names: tuple[str, str, str, str], values, scalar: float,
-                          dtype=torch.float32, constants_grad=False):
+                          dtype=torch.float32, constants_grad=False) -> Run:
     """A loss of two tensors with gradients and two constants, then a scalar (beta, eta).
 
     The loss and its gradient with respect to the first two; with ``constants_grad`` the
     constants require a gradient too, and must get none (a gradient of 0 is expected).
     """
-
-    def run(fn):
-        grads = (True, True, constants_grad, constants_grad)
-        tensors = [torch.tensor(v, dtype=dtype, requires_grad=g)
-                   for v, g in zip(values, grads, strict=True)]
-        inputs = dict(zip(names[:2], tensors[:2], strict=True))
-        if constants_grad:
-            inputs |= {f"{name} (a constant: 0)": t
-                       for name, t in zip(names[2:], tensors[2:], strict=True)}
-        return _loss_and_gradients(fn(*tensors, scalar), inputs)
-
-    return run
+    return loss_run(names, values, scalar, dtype, graded=2, constants_grad=constants_grad)
 
 
 def _dpo_run(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta,
