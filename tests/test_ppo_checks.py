@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.judge.specs import ppo, ppo_clip
 from autograder.judge.core import run_check
+from autograder.judge.specs import ppo, ppo_clip
 
 EXACT = [ppo.ADVANTAGE_TABLE, ppo.STATE_DISTRIBUTION, ppo.PERFORMANCE_DIFFERENCE, ppo.SURROGATE,
          ppo_clip.IMPORTANCE_RATIO, ppo_clip.PPO_CLIP_LOSS, ppo_clip.CLIPPED_VALUE_LOSS,
