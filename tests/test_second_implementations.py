@@ -1,0 +1,51 @@
+"""No other rlkit function hands a student the graded answer while the notebook is graded.
+
+Issue 17 ("a second implementation"): ``benchmarks/sweep_second_implementations.py`` calls
+every public rlkit function on every check's grading cases, directly and through the adapters
+a student would write, and reports each that reproduces the expected output on every case;
+where the notebook's withheld functions raise (the call watch of the grading box), each must
+be withheld or call a withheld one, unless ``LEFT_REACHABLE`` documents why it stays.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.judge.also_withheld import ALSO_WITHHELD, LEFT_REACHABLE
+from autograder.judge.withhold import code_of, notebook_withheld, topic_specs
+from benchmarks.sweep_second_implementations import sweep
+
+
+@pytest.fixture(scope="module")
+def findings():
+    return sweep()
+
+
+def test_every_second_implementation_is_withheld_or_documented(findings):
+    reachable = {(f.spec, f.candidate) for f in findings if f.status == "REACHABLE"}
+    documented = {(spec, name) for spec, names in LEFT_REACHABLE.items() for name in names}
+    assert reachable == documented, sorted(reachable ^ documented)
+
+
+def test_the_known_routes_are_found(findings):
+    # the routes of issue 17: the sweep must keep seeing them (withheld or documented)
+    found = {(f.spec, f.candidate) for f in findings}
+    for route in [("reinforce.reinforce_gradient", "rlkit.policy_gradient.weighted_scores"),
+                  ("actor_critic.advantage_gradient", "rlkit.policy_gradient.weighted_scores"),
+                  ("reinforce.reward_to_go", "rlkit.advantages.gae"),
+                  ("mdps.discounted_return", "rlkit.advantages.gae"),
+                  ("mdps.trajectory_probability",
+                   "rlkit.policy_gradient.trajectory_log_probabilities"),
+                  ("dqn.linear_epsilon", "rlkit.schedules.linear_schedule"),
+                  ("ppo.performance_difference", "rlkit.policy_gradient.expected_return")]:
+        assert route in found, route
+
+
+def test_the_table_names_rlkit_functions_no_notebook_is_told_to_use():
+    for spec_name, names in ALSO_WITHHELD.items():
+        for name in names:
+            assert code_of(name).co_filename.endswith(".py"), name
+        notebook_withheld(topic_specs(spec_name))  # raises when a spec `uses` one
+    for spec_name, names in LEFT_REACHABLE.items():
+        for name in names:
+            assert name not in notebook_withheld(topic_specs(spec_name)), name
