@@ -18,7 +18,7 @@ from benchmarks.sweep_second_implementations import sweep
 
 @pytest.fixture(scope="module")
 def findings():
-    return sweep()
+    return sweep(limit=None)  # no time guard: the machine's load must not decide the test
 
 
 def test_every_second_implementation_is_withheld_or_documented(findings):
@@ -49,3 +49,40 @@ def test_the_table_names_rlkit_functions_no_notebook_is_told_to_use():
     for spec_name, names in LEFT_REACHABLE.items():
         for name in names:
             assert name not in notebook_withheld(topic_specs(spec_name)), name
+
+
+# --- through the grader's CLI
+
+
+@pytest.mark.slow
+def test_the_second_implementation_routes_earn_nothing_unless_documented(tmp_path):
+    import json
+
+    from attacks.delegation import SECOND_IMPLEMENTATIONS, second_implementation_notebook
+    from conftest import grade_batch, require_sandbox
+
+    from autograder.judge import all_specs
+    from autograder.paths import REPO_ROOT
+
+    require_sandbox()
+    for function, (notebook, _) in SECOND_IMPLEMENTATIONS.items():
+        target = tmp_path / "subs" / f"second-{function}" / notebook / f"{notebook}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(second_implementation_notebook(
+            REPO_ROOT / "notebooks" / f"{notebook}.ipynb", function)))
+    notebooks = sorted({notebook for notebook, _ in SECOND_IMPLEMENTATIONS.values()})
+    batch = grade_batch(tmp_path / "subs", tmp_path / "out", "--workers", "2",
+                        "--assignments", ",".join(notebooks))
+    assert batch.returncode == 0, batch.stderr[-3000:]
+    spec_of = {spec.function: spec.name for spec in all_specs()
+               if isinstance(spec.function, str)}
+    for function, (_, body) in SECOND_IMPLEMENTATIONS.items():
+        rows = [r for r in batch.rows if r["student"] == f"second-{function}"
+                and r["grade_id"] == f"check_{function}"]
+        assert len(rows) == 1, (function, [r["grade_id"] for r in batch.rows][:20])
+        documented = any(name in body for name in LEFT_REACHABLE.get(spec_of[function], {}))
+        if documented:
+            assert float(rows[0]["score"]) == float(rows[0]["max_score"]), rows[0]
+        else:
+            assert float(rows[0]["score"]) == 0, rows[0]
+            assert "calls `rlkit." in rows[0]["reason"], rows[0]
