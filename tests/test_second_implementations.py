@@ -78,7 +78,7 @@ def test_the_second_implementation_routes_earn_nothing_unless_documented(tmp_pat
                if isinstance(spec.function, str)}
     for function, (_, body) in SECOND_IMPLEMENTATIONS.items():
         rows = [r for r in batch.rows if r["student"] == f"second-{function}"
-                and r["grade_id"] == f"check_{function}"]
+                and r["grade_id"] == "check_" + spec_of[function].replace(".", "_")]
         assert len(rows) == 1, (function, [r["grade_id"] for r in batch.rows][:20])
         documented = any(name in body for name in LEFT_REACHABLE.get(spec_of[function], {}))
         if documented:
