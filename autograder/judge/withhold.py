@@ -68,11 +68,19 @@ def qualified_name(obj: Any) -> str | None:
 
 
 def withheld_names(spec: Any) -> tuple[str, ...]:
-    """The rlkit functions ``spec`` withholds (its ``withhold``, or its rlkit reference)."""
+    """The rlkit functions ``spec`` withholds: its ``withhold`` (or its rlkit reference).
+
+    Plus the second implementations :mod:`autograder.judge.also_withheld` lists for it.
+    """
+    from autograder.judge.also_withheld import ALSO_WITHHELD
+
     if spec.withhold:
-        return tuple(spec.withhold)
-    name = qualified_name(spec.reference)
-    return (name,) if name and name.startswith(PACKAGE + ".") else ()
+        own: tuple[str, ...] = tuple(spec.withhold)
+    else:
+        name = qualified_name(spec.reference)
+        own = (name,) if name and name.startswith(PACKAGE + ".") else ()
+    extra = ALSO_WITHHELD.get(spec.name, ())
+    return own + tuple(n for n in extra if n not in own and n not in spec.uses)
 
 
 def notebook_withheld(specs: Iterable[Any]) -> tuple[str, ...]:

@@ -44,7 +44,7 @@ from rlkit.evaluation import EnvLike, EvalPoint, TrainingEvaluations, make_env
 from rlkit.nets import QNetwork, torch_threads
 from rlkit.progress import finish_at_target
 from rlkit.qlearning import epsilon_greedy
-from rlkit.schedules import linear_schedule
+from rlkit.schedules import LinearSchedule, linear_schedule
 from rlkit.seeding import seed_everything
 
 __all__ = [
@@ -509,10 +509,12 @@ def _train(
     # 6. Optimiser (fused: one kernel for all parameters, ~30% faster on tiny CPU nets)
     optimizer = torch.optim.Adam(q_network.parameters(), lr=config.learning_rate, fused=True)
     final_rate = config.final_learning_rate
-    learning_rate_at = linear_schedule(
-        config.learning_rate,
-        config.learning_rate if final_rate is None else final_rate,
-        config.total_steps,
+    # LinearSchedule, not linear_schedule: notebook 03 withholds linear_schedule (it is a
+    # second linear_epsilon), and this trainer runs in its grading box
+    learning_rate_at = LinearSchedule(
+        float(config.learning_rate),
+        float(config.learning_rate if final_rate is None else final_rate),
+        int(config.total_steps),
     )
 
     # 7. Update: one gradient step on a minibatch from the replay memory.
