@@ -196,7 +196,7 @@ def _refusing_preprocessor() -> type:
     class RefuseToExecute(Preprocessor):
         """``c.Autograde.autograde_preprocessors``: no ``Execute`` even past the exporter."""
 
-        def preprocess(self, nb: Any, resources: Any) -> Any:
+        def __call__(self, nb: Any, resources: Any) -> Any:  # whether enabled or not
             raise AutogradeRefused(REFUSAL)
 
     return RefuseToExecute
