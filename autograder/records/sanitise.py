@@ -126,7 +126,7 @@ def _url_ok(tag: str, attr: str, value: str) -> bool:
         scheme = urlsplit(squeezed).scheme
     except ValueError:
         return False
-    return scheme in URL_SCHEMES or (scheme == "" and ":" not in squeezed.split("/", 1)[0])
+    return scheme in URL_SCHEMES or scheme == ""  # no scheme: relative, or an anchor
 
 
 def render_markdown(source: str, attachments: dict[str, Any] | None = None) -> str:
@@ -150,6 +150,9 @@ def clean_markdown(source: str, attachments: dict[str, Any] | None = None) -> st
         urls.close()
         if all(_url_ok(*found) for found in urls.found):
             return source
+    if ("\n" not in source and rendered.strip() == source
+            and clean_html(source).replace("\n", "&#10;") == source):
+        return source  # already clean HTML that markdown passes through (sanitised before)
     # one line: markdown reads it as a single HTML block and passes it through unchanged
     one_line = clean_html(rendered.strip()).replace("\r", "").replace("\n", "&#10;")
     return f"<div>{one_line}</div>"
