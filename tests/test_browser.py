@@ -8,7 +8,10 @@ browser is downloaded) opens JupyterLab as ``make lab`` starts it (the student c
 - a correct function in a solution cell, its cell and its check cell run: the check shows ``✓``;
 - a wrong one: the check shows ``✗`` with its hint, and raises nothing (Run All goes on);
 - Run All on the solved ``02_bellman``: every figure cell shows an image, the kernel survives;
-- the formgrader on a tiny graded class lists the assignments on its manual-grading page.
+- the formgrader on a tiny graded class lists the assignments on its manual-grading page;
+- the XSS attacker's answer (``tests/attacks/bank.py``), opened in formgrader's manual-grading
+  page, runs no script: its payload, which does run on a plain page, neither marks the page nor
+  changes a grade nor autogrades anything.
 
 The cells are filled through JupyterLab's own model (``window.jupyterapp``, exposed by
 ``LabApp.expose_app_in_browser``) and run with its commands; everything asserted is what the
@@ -297,3 +300,51 @@ def test_the_formgrader_lists_the_assignments_for_manual_grading(browser, class_
         page.close()
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def xss_graded(tmp_path_factory, browser):
+    """alice and the XSS attacker, graded (sandboxed when bubblewrap is there)."""
+    from test_formgrader_xss import grade_xss_class
+
+    return grade_xss_class(tmp_path_factory.mktemp("xss-browser"))
+
+
+def test_the_formgrader_runs_no_script_of_a_student(browser, xss_graded):
+    from attacks.bank import xss_payloads
+    from test_autograder_incremental import TOKEN as FORMGRADER_TOKEN
+    from test_formgrader_xss import ATTACKER, _scores
+
+    # the payload is real: on a plain page it runs
+    control = browser.new_page()
+    control.set_content("\n".join(xss_payloads()))
+    control.wait_for_function("window.__pwned > 0")
+    control.close()
+
+    before = _scores(xss_graded.batch.out)
+    server = Server(xss_graded.batch.out)
+    server.start()
+    try:
+        page = browser.new_page()
+        page.set_default_timeout(WAIT_MS)
+        base = f"http://127.0.0.1:{server.port}"
+        listing = page.request.get(f"{base}/formgrader/api/submitted_notebooks/{NOTEBOOK}/"
+                                   f"{NOTEBOOK}?token={FORMGRADER_TOKEN}").json()
+        (submission,) = [s["id"] for s in listing if s["student"] == ATTACKER]
+        page.goto(f"{base}/formgrader/submissions/{submission}/?token={FORMGRADER_TOKEN}")
+        # the page is complete: every inline script has run and every image has loaded or
+        # failed (an onerror would have run). (formgrader's own init needs MathJax from its
+        # CDN, so offline its grade inputs stay empty; the attacker's code needs nothing.)
+        page.wait_for_function("document.readyState === 'complete'")
+        body = page.inner_text("body")
+        assert "My answer:" in body and "click me" in body  # the answer is shown, as text
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.locator("iframe, object, embed, form, svg script").count() == 0
+        # the student's text reached the page without its scripts
+        assert page.evaluate("Array.from(document.scripts).some(s => s.text.includes('__pwned'))"
+                             ) is False
+        page.close()
+    finally:
+        server.stop()
+    assert _scores(xss_graded.batch.out) == before  # no grade changed, nothing autograded
+    assert not xss_graded.marker.exists()

@@ -13,7 +13,8 @@ regenerates only the assignments whose source changed, and replaces the files of
 submissions it grades. The course directory holds:
 
 * ``nbgrader_config.py``: written by :func:`config_text`, the single place where nbgrader is
-  configured (solution stubs, cell overwriting, the kernel of the self-check);
+  configured (solution stubs, cell overwriting, the kernel of the self-check), and where
+  nbgrader's own ``autograde`` is refused (:class:`AutogradeRefused`);
 * ``share/jupyter/kernels/<KERNEL_NAME>/kernel.json``: a kernelspec that runs *this* Python
   (``sys.executable``) with the repository on ``PYTHONPATH`` so notebooks import ``rlkit`` and
   ``autograder``, and with the grader's seed for the hidden cases;
@@ -26,6 +27,7 @@ gradebook keeps manual grades across re-runs.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -157,6 +159,58 @@ def jupyter_environment(data_dir: Path, **extra: str | None) -> Iterator[None]:
         yield
 
 
+# ----------------------------------------------------------------------------- refusal
+
+#: why nbgrader's autograde is refused in a course directory the grader wrote.
+REFUSAL = ("nbgrader's autograde is turned off in this course: it would run the student's "
+           "notebook with your rights, outside the sandbox. Grade with `python -m autograder "
+           "grade SUBMISSIONS --out DIR` instead.")
+
+
+class AutogradeRefused(RuntimeError):
+    """nbgrader's ``autograde`` was asked for in a course directory the grader wrote."""
+
+
+@functools.cache
+def _refusing_exporter() -> type:
+    from nbconvert.exporters import NotebookExporter
+
+    class RefusingExporter(NotebookExporter):
+        """``c.Autograde.exporter_class``: raises when built, before autograde touches a file.
+
+        nbgrader's ``Autograde.start`` only lists the submitted notebooks before it builds its
+        exporter; everything that writes (deleting ``autograded/``, the gradebook's student
+        and submission, the copies, the execution) comes after.
+        """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise AutogradeRefused(REFUSAL)
+
+    return RefusingExporter
+
+
+@functools.cache
+def _refusing_preprocessor() -> type:
+    from nbconvert.preprocessors import Preprocessor
+
+    class RefuseToExecute(Preprocessor):
+        """``c.Autograde.autograde_preprocessors``: no ``Execute`` even past the exporter."""
+
+        def __call__(self, nb: Any, resources: Any) -> Any:  # whether enabled or not
+            raise AutogradeRefused(REFUSAL)
+
+    return RefuseToExecute
+
+
+def __getattr__(name: str) -> type:
+    # built on first use, so that importing this module does not import nbconvert
+    if name == "RefusingExporter":
+        return _refusing_exporter()
+    if name == "RefuseToExecute":
+        return _refusing_preprocessor()
+    raise AttributeError(name)
+
+
 # ----------------------------------------------------------------------------- config
 
 
@@ -187,6 +241,13 @@ def config_text(root: Path, db_url: str, settings: GradingSettings) -> str:
         "c.OverwriteCells.enabled = True",
         "c.OverwriteCells.add_missing_cells = True",
         "c.Autograde.create_student = True",
+        "# nbgrader's autograde (formgrader's Autograde button, its API, `nbgrader autograde`)",
+        "# would run the submission with your rights outside the sandbox: it is refused before",
+        "# it touches a file, and it has nothing that executes anyway",
+        f"c.Autograde.exporter_class = '{__name__}.RefusingExporter'",
+        f"c.Autograde.autograde_preprocessors = ['{__name__}.RefuseToExecute']",
+        "# formgrader's pages clean the HTML of outputs too (the grader sanitises the notebooks)",
+        "c.HTMLExporter.sanitize_html = True",
     ]
     return "\n".join(lines) + "\n"
 

