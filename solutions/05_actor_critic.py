@@ -316,33 +316,35 @@ plt.show()
 # your `action_values`.
 
 # %%
-theta_v = np.random.default_rng(4).normal(0.0, 0.5, size=(4, 2))
-grad_v = pg.exact_gradient(mdp, theta_v, H, trajectories)
-q_v = action_values(mdp, theta_v, H)
-v_v = weightings.values_from_q(q_v, theta_v)
-six = {
-    "1 total return R(tau)": (pg.reinforce_gradient, ()),
-    "2 reward-to-go": (pg.reward_to_go_gradient, ()),
-    "3 reward-to-go - V(s)": (pg.baseline_gradient, (pg.state_values(mdp, theta_v),)),
-    "4 Q(s, a)": (action_value_gradient, (q_v,)),
-    "5 A(s, a) = Q - V": (advantage_gradient, (q_v, v_v)),
-    "6 TD residual": (td_residual_gradient, (v_v,)),
-}
-variance, bias = {}, {}
-for name, (estimator, extra) in six.items():
-    moments = pg.exact_moments(mdp, theta_v, estimator, H, *extra, trajectories=trajectories)
-    variance[name] = moments.total_variance
-    bias[name] = np.abs(moments.mean - grad_v).max()
-first = variance["1 total return R(tau)"]
-print(f"{'option':<24} {'variance':>9} {'/ option 1':>11} {'|mean - grad J|':>16}")
-for name in six:
-    print(f"{name:<24} {variance[name]:9.4f} {variance[name] / first:11.2f} {bias[name]:16.1e}")
-fig, ax = plt.subplots(figsize=(9, 3.8))
-ax.bar(range(6), list(variance.values()), color=["C0"] * 3 + ["C1"] * 3)
-ax.set_xticks(range(6), [name.replace(" ", "\n", 1) for name in six], fontsize="small")
-ax.set_ylabel(r"variance of a one-episode $\hat g$ (exact)")
-ax.set_title("the six weightings of the same score (blue: notebook 04, orange: a critic)")
-plt.show()
+if not is_nbgrader():  # a measurement and its figure: skipped while grading
+    theta_v = np.random.default_rng(4).normal(0.0, 0.5, size=(4, 2))
+    grad_v = pg.exact_gradient(mdp, theta_v, H, trajectories)
+    q_v = action_values(mdp, theta_v, H)
+    v_v = weightings.values_from_q(q_v, theta_v)
+    six = {
+        "1 total return R(tau)": (pg.reinforce_gradient, ()),
+        "2 reward-to-go": (pg.reward_to_go_gradient, ()),
+        "3 reward-to-go - V(s)": (pg.baseline_gradient, (pg.state_values(mdp, theta_v),)),
+        "4 Q(s, a)": (action_value_gradient, (q_v,)),
+        "5 A(s, a) = Q - V": (advantage_gradient, (q_v, v_v)),
+        "6 TD residual": (td_residual_gradient, (v_v,)),
+    }
+    variance, bias = {}, {}
+    for name, (estimator, extra) in six.items():
+        moments = pg.exact_moments(mdp, theta_v, estimator, H, *extra, trajectories=trajectories)
+        variance[name] = moments.total_variance
+        bias[name] = np.abs(moments.mean - grad_v).max()
+    first = variance["1 total return R(tau)"]
+    print(f"{'option':<24} {'variance':>9} {'/ option 1':>11} {'|mean - grad J|':>16}")
+    for name in six:
+        ratio = variance[name] / first
+        print(f"{name:<24} {variance[name]:9.4f} {ratio:11.2f} {bias[name]:16.1e}")
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    ax.bar(range(6), list(variance.values()), color=["C0"] * 3 + ["C1"] * 3)
+    ax.set_xticks(range(6), [name.replace(" ", "\n", 1) for name in six], fontsize="small")
+    ax.set_ylabel(r"variance of a one-episode $\hat g$ (exact)")
+    ax.set_title("the six weightings of the same score (blue: notebook 04, orange: a critic)")
+    plt.show()
 
 # %% [markdown]
 # Read the bars in pairs. Dropping the past rewards lowers the variance (1 to 2, notebook 04).
