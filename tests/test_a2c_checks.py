@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.judge import a2c as specs
+from autograder.judge.specs import a2c as specs
 from autograder.judge.core import run_check
 
 EXACT = [specs.TD_ERRORS, specs.GAE, specs.A2C_LOSS, specs.GAUSSIAN_LOG_PROB]

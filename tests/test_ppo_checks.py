@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.judge import ppo, ppo_clip
+from autograder.judge.specs import ppo, ppo_clip
 from autograder.judge.core import run_check
 
 EXACT = [ppo.ADVANTAGE_TABLE, ppo.STATE_DISTRIBUTION, ppo.PERFORMANCE_DIFFERENCE, ppo.SURROGATE,

@@ -10,16 +10,17 @@ implementation with its hint; ``tests/test_bug_bank.py`` proves every one is cau
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 import numpy as np
 import torch
 
+from autograder.box.procedures.a2c import gauss_run, learn_run, loss_run
 from autograder.judge.core import (
     Bug,
     Case,
-    CaseProblem,
     CheckSpec,
     allclose,
     broken_agent,
@@ -316,37 +317,9 @@ GAE = CheckSpec(
 # --- a2c_loss
 
 
-def _loss_run(n: int, seed: int, value_coef: float, entropy_coef: float,
-              dtype: torch.dtype = torch.float32):
-    """[loss, d/d log_probs, d/d values, d/d entropy, d/d advantages, d/d returns]."""
-    rng = np.random.default_rng(seed)
-    data = {"log_probs": -rng.exponential(size=n), "advantages": rng.normal(size=n),
-            "values": rng.normal(size=n), "returns": rng.normal(size=n),
-            "entropy": rng.uniform(0.1, 1.0, size=n)}
-
-    def run(fn):
-        tensors = {k: torch.tensor(v, dtype=dtype, requires_grad=True) for k, v in data.items()}
-        loss = fn(tensors["log_probs"], tensors["advantages"], tensors["values"],
-                  tensors["returns"], tensors["entropy"], value_coef, entropy_coef)
-        if not torch.is_tensor(loss) or loss.ndim != 0:
-            raise CaseProblem(f"return a scalar (0-dim) torch tensor; got {loss!r}")
-        if not loss.requires_grad:
-            raise CaseProblem("the loss has no gradient: compute it with torch operations "
-                              "(no .item(), .numpy() or .detach() of log_probs or values)")
-        loss.backward()
-
-        def grad(name: str) -> np.ndarray:
-            g = tensors[name].grad
-            return np.zeros(n) if g is None else g.double().numpy()
-
-        return {"loss": loss.item(), **{f"d loss / d {k}": grad(k) for k in data}}
-
-    return run
-
-
 def _loss_case(name: str, n: int, seed: int, value_coef: float = 0.5,
                entropy_coef: float = 0.01, dtype: torch.dtype = torch.float32) -> Case:
-    return Case(name, run=_loss_run(n, seed, value_coef, entropy_coef, dtype))
+    return Case(name, run=loss_run(n, seed, value_coef, entropy_coef, dtype))
 
 
 def _loss_cases() -> list[Case]:
@@ -467,36 +440,26 @@ A2C_LOSS = CheckSpec(
 # --- gaussian_log_prob
 
 
-def _gauss_run(actions, mean, log_std, as_tensors: bool = True):
-    """{log-prob, d/d mean, d/d log_std}; numpy inputs when ``as_tensors`` is False."""
+_GAUSS_COMPARE = fields(allclose(rtol=1e-6, atol=1e-8))
 
-    def run(fn):
-        if not as_tensors:
-            got = fn(np.asarray(actions), np.asarray(mean), np.asarray(log_std))
-            return {"log_prob": np.asarray(got.detach() if torch.is_tensor(got) else got,
-                                           dtype=np.float64)}
-        a = torch.tensor(actions, dtype=torch.float64)
-        mu = torch.tensor(mean, dtype=torch.float64, requires_grad=True)
-        log_sigma = torch.tensor(log_std, dtype=torch.float64, requires_grad=True)
-        got = fn(a, mu, log_sigma)
-        if not torch.is_tensor(got):
-            raise CaseProblem(f"with tensor inputs, return a torch tensor; got "
-                              f"{type(got).__name__}")
-        if got.shape != a.shape[:-1]:
-            raise CaseProblem(f"one log-probability per action vector: shape "
-                              f"{tuple(a.shape[:-1])} for actions of shape {tuple(a.shape)}; "
-                              f"got {tuple(got.shape)} (sum over the last axis)")
-        got.sum().backward()
-        return {"log_prob": got.detach().numpy(),
-                "d/d mean": np.zeros(mu.shape) if mu.grad is None else mu.grad.numpy(),
-                "d/d log_std": (np.zeros(log_sigma.shape) if log_sigma.grad is None
-                                else log_sigma.grad.numpy())}
 
-    return run
+def _one_per_action(actions) -> Any:
+    """The log-prob's comparison: one value per action vector (the sum over the last axis)."""
+    shape = np.shape(actions)
+
+    def compare(got: Any, expected: Any) -> str | None:
+        log_prob = got.get("log_prob") if isinstance(got, dict) else None
+        if log_prob is not None and "d/d mean" in got and np.shape(log_prob) != shape[:-1]:
+            return (f"one log-probability per action vector: shape {shape[:-1]} for actions "
+                    f"of shape {shape}; got {np.shape(log_prob)} (sum over the last axis)")
+        return _GAUSS_COMPARE(got, expected)
+
+    return compare
 
 
 def _gauss_case(name: str, actions, mean, log_std, as_tensors: bool = True) -> Case:
-    return Case(name, run=_gauss_run(actions, mean, log_std, as_tensors))
+    return Case(name, run=gauss_run(actions, mean, log_std, as_tensors),
+                compare=_one_per_action(actions))
 
 
 def _gauss_cases() -> list[Case]:
@@ -580,7 +543,7 @@ GAUSSIAN_LOG_PROB = CheckSpec(
     withhold=("rlkit.nets.gaussian_log_prob",),
     visible_cases=_gauss_cases,
     hidden_cases=_gauss_hidden,
-    compare=fields(allclose(rtol=1e-6, atol=1e-8)),
+    compare=_GAUSS_COMPARE,
     bugs=(
         Bug("no_log_sigma", _bug_gauss_no_log_sigma,
             "The density's normaliser has 1/sigma: log N includes -log sigma for each "
@@ -626,9 +589,10 @@ _TRAIN_KEYWORDS = {"gae": "gae_fn", "a2c_loss": "loss_fn"}
 REFERENCE_AGENT = {"gae": advantages.gae, "a2c_loss": a2c.a2c_loss}
 #: A2C on CartPole-v1 from each of LEARN_SEEDS, at most LEARN_STEPS env steps, a greedy
 #: evaluation of 5 episodes capped at LEARN_CAP steps every LEARN_EVAL_INTERVAL steps, stopping
-#: at the first that reaches LEARN_TARGET; the best evaluations' mean minus std must reach
-#: LEARN_THRESHOLD (:func:`autograder.judge.core.learning_case`; the figures behind it:
-#: ``benchmarks/bench_learning_checks.py``).
+#: at the first that reaches LEARN_TARGET. The box returns the trained policy's weights, the
+#: judge evaluates them as the trainer does (:func:`policy_score`), and the scores' mean minus
+#: std must reach LEARN_THRESHOLD (:func:`autograder.judge.core.learning_case`; the figures
+#: behind it: ``benchmarks/bench_learning_checks.py``).
 LEARN_SEEDS = (0, 1, 2)
 LEARN_STEPS = 10_000
 LEARN_EVAL_INTERVAL = 500
@@ -660,12 +624,48 @@ def learning_run(agent: dict[str, Any], seed: int) -> a2c.A2CHistory:
     return a2c.train(learn_config(), seed=seed, **pieces)
 
 
+def policy_score(state: Any, seed: int, config: Any) -> float:
+    """What an on-policy trainer's evaluation gives a trained policy's weights (``state``).
+
+    The policy is rebuilt with rlkit's own networks for the config's env and evaluated by
+    rlkit's own :class:`~rlkit.rollouts.Evaluator`, as the trainer (A2C's or PPO's, run with
+    ``config`` and ``seed``) evaluates it: the same episodes, seeds, cap and greedy actions.
+    Weights that do not fit the network score 0 (nothing was learned).
+    """
+    import gymnasium as gym
+
+    from rlkit.nets import torch_threads
+    from rlkit.rollouts import Evaluator, make_networks
+
+    env = gym.make(config.env_id)
+    obs_space, action_space = env.observation_space, env.action_space
+    env.close()
+    with torch_threads(config.torch_threads):
+        policy, _ = make_networks(obs_space, action_space, config.hidden_sizes,
+                                  config.value_hidden_sizes,
+                                  log_std_init=config.log_std_init,
+                                  state_dependent_std=getattr(config, "state_dependent_std",
+                                                              False))
+        try:
+            state = {str(k): torch.as_tensor(np.asarray(v, dtype=np.float32))
+                     for k, v in dict(state).items()}
+            policy.load_state_dict(state)
+        except Exception:  # noqa: BLE001 - not this network's weights: nothing learned
+            return 0.0
+        evaluator = Evaluator(config.env_id, policy, action_space, seed, config.eval_episodes,
+                              config.eval_max_steps, config.eval_deterministic, 0.0)
+        return float(evaluator(0).mean)
+
+
 def _learning_cases() -> list[Case]:
+    config = learn_config()
+    sent = dataclasses.asdict(config)
     return [learning_case(f"learning: A2C on CartPole-v1 with your gae and a2c_loss, up to "
                           f"{LEARN_STEPS} env steps from each of the seeds {list(LEARN_SEEDS)}",
-                          learning_run, seeds=LEARN_SEEDS, cap=LEARN_CAP,
-                          threshold=LEARN_THRESHOLD, steps=LEARN_STEPS,
-                          untrained="an untrained policy gets 9-25")]
+                          seeds=LEARN_SEEDS, cap=LEARN_CAP, threshold=LEARN_THRESHOLD,
+                          steps=LEARN_STEPS, untrained="an untrained policy gets 9-25",
+                          run_seed=lambda seed: learn_run(seed, sent),
+                          score=lambda state, seed: policy_score(state, seed, config))]
 
 
 LEARNS = CheckSpec(
