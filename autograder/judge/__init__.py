@@ -25,12 +25,13 @@ from autograder.judge.core import (
 )
 
 #: the spec modules, one per notebook topic.
-#: (notebook 05 has two: ``actor_critic``, its weightings, and ``a2c``, its critic and A2C;
-#: notebook 06 two: ``ppo``, the exact surrogate, and ``ppo_clip``, PPO-Clip's pieces;
+#: (notebook 05 has three: ``actor_critic``, its weightings, ``a2c``, its critic and A2C, and
+#: ``a2c_gaussian``, the Gaussian log-prob; notebook 06 three: ``ppo``, the exact surrogate,
+#: ``ppo_clip``, PPO-Clip's losses and learning run, and ``ppo_update``, its other pieces;
 #: notebook 07 two: ``rlhf``, the reward model's pieces, and ``rlhf_policy``, the RL, DPO and
 #: REBEL pieces)
-SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "actor_critic", "a2c", "ppo", "ppo_clip",
-                "rlhf", "rlhf_policy")
+SPEC_MODULES = ("mdps", "bellman", "dqn", "reinforce", "actor_critic", "a2c", "a2c_gaussian",
+                "ppo", "ppo_clip", "ppo_update", "rlhf", "rlhf_policy")
 
 
 def load_all() -> None:

@@ -75,11 +75,21 @@ def config_from(params: dict[str, Any]) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
 
 
+def trained_policy(train: Any, config_type: Any, keywords: dict[str, str], fn: Any, seed: int,
+                   config: dict[str, Any]) -> dict[str, np.ndarray]:
+    """An on-policy trainer's run with the student's functions; the trained policy's weights.
+
+    ``train`` is rlkit's trainer (A2C's or PPO's), ``config_type`` its config, ``keywords`` the
+    trainer's keyword of each of the student's functions in ``fn`` (a dict of them).
+    """
+    pieces = {keywords[name]: f for name, f in dict(fn).items()}
+    history = train(config_type(**config_from(config)), seed=seed, **pieces)
+    return module_state(history.policy)
+
+
 @procedure("a2c.learn")
 def learn_run(fn: Any, seed: int, config: dict[str, Any]) -> dict[str, np.ndarray]:
     """A2C on CartPole-v1 with the student's gae and a2c_loss; the trained policy's weights."""
     from rlkit.agents import a2c
 
-    pieces = {TRAIN_KEYWORDS[name]: f for name, f in dict(fn).items()}
-    history = a2c.train(a2c.A2CConfig(**config_from(config)), seed=seed, **pieces)
-    return module_state(history.policy)
+    return trained_policy(a2c.train, a2c.A2CConfig, TRAIN_KEYWORDS, fn, seed, config)
