@@ -18,12 +18,12 @@ import variants_reinforce
 import variants_rlhf
 
 from autograder.judge import all_specs, get_spec, run_check
-from autograder.judge import dqn as dqn_checks
-from autograder.judge import reinforce as reinforce_checks
-from autograder.judge import rlhf as rlhf_checks
 from autograder.judge.core import best_evaluation, learning_rule
 from autograder.judge.specs import a2c as a2c_checks
+from autograder.judge.specs import dqn as dqn_checks
 from autograder.judge.specs import ppo_clip as ppo_checks
+from autograder.judge.specs import reinforce as reinforce_checks
+from autograder.judge.specs import rlhf as rlhf_checks
 
 LEARNING = [spec for spec in all_specs() if spec.learning]
 DQN_BROKEN = dqn_checks.LEARNS.bugs
