@@ -12,8 +12,9 @@ import torch
 
 from autograder.judge.core import run_check
 from autograder.judge.specs import a2c as specs
+from autograder.judge.specs.a2c_gaussian import GAUSSIAN_LOG_PROB
 
-EXACT = [specs.TD_ERRORS, specs.GAE, specs.A2C_LOSS, specs.GAUSSIAN_LOG_PROB]
+EXACT = [specs.TD_ERRORS, specs.GAE, specs.A2C_LOSS, GAUSSIAN_LOG_PROB]
 
 
 @pytest.mark.parametrize("spec", EXACT, ids=lambda s: s.name)
@@ -67,8 +68,8 @@ def gauss_loop_over_dims(actions, mean, log_std):
 
 @pytest.mark.parametrize(("spec", "fn"), [
     (specs.TD_ERRORS, td_loop), (specs.TD_ERRORS, td_float32_lists), (specs.TD_ERRORS, td_torch),
-    (specs.GAUSSIAN_LOG_PROB, gauss_distributions),
-    (specs.GAUSSIAN_LOG_PROB, gauss_loop_over_dims),
+    (GAUSSIAN_LOG_PROB, gauss_distributions),
+    (GAUSSIAN_LOG_PROB, gauss_loop_over_dims),
 ], ids=lambda x: getattr(x, "__name__", None) or x.name)
 def test_a_correct_solution_written_differently_gets_full_marks(spec, fn):
     report = run_check(spec, fn, grading=True)

@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from autograder.judge.core import run_check
-from autograder.judge.specs import ppo, ppo_clip
+from autograder.judge.specs import ppo, ppo_clip, ppo_update
 
 EXACT = [ppo.ADVANTAGE_TABLE, ppo.STATE_DISTRIBUTION, ppo.PERFORMANCE_DIFFERENCE, ppo.SURROGATE,
          ppo_clip.IMPORTANCE_RATIO, ppo_clip.PPO_CLIP_LOSS, ppo_clip.CLIPPED_VALUE_LOSS,
-         ppo_clip.PPO_LOSS, ppo_clip.APPROX_KL, ppo_clip.APPROX_KL_LOW_VARIANCE,
-         ppo_clip.NORMALIZE_ADVANTAGES, ppo_clip.MINIBATCH_INDICES]
+         ppo_clip.PPO_LOSS, ppo_update.APPROX_KL, ppo_update.APPROX_KL_LOW_VARIANCE,
+         ppo_update.NORMALIZE_ADVANTAGES, ppo_update.MINIBATCH_INDICES]
 
 
 @pytest.mark.parametrize("spec", EXACT, ids=lambda s: s.name)
@@ -141,10 +141,10 @@ VARIANTS = [
     (ppo_clip.PPO_CLIP_LOSS, clip_lecture_form),
     (ppo_clip.CLIPPED_VALUE_LOSS, value_loss_maximum),
     (ppo_clip.PPO_LOSS, total_loss_stacked),
-    (ppo_clip.APPROX_KL, kl_item),
-    (ppo_clip.APPROX_KL_LOW_VARIANCE, kl_low_variance_numpy),
-    (ppo_clip.NORMALIZE_ADVANTAGES, normalize_numpy_ddof0),
-    (ppo_clip.MINIBATCH_INDICES, minibatches_slices),
+    (ppo_update.APPROX_KL, kl_item),
+    (ppo_update.APPROX_KL_LOW_VARIANCE, kl_low_variance_numpy),
+    (ppo_update.NORMALIZE_ADVANTAGES, normalize_numpy_ddof0),
+    (ppo_update.MINIBATCH_INDICES, minibatches_slices),
 ]
 
 

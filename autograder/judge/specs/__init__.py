@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import importlib
 
-#: the spec modules, one per notebook topic.
-#: (notebook 05 has two: ``actor_critic``, its weightings, and ``a2c``, its critic and A2C;
-#: notebook 06 two: ``ppo``, the exact surrogate, and ``ppo_clip``, PPO-Clip's pieces;
-#: notebook 07 two: ``rlhf``, the reward model's pieces, and ``rlhf_policy``, the RL, DPO and
-#: REBEL pieces)
+#: the spec modules, by notebook part (01 mdps, mdps_sampling; 02 bellman, bellman_qlearning;
+#: 03 dqn; 04 reinforce, reinforce_estimators; 05 actor_critic (the six weightings), a2c and
+#: a2c_gaussian (the critic, GAE, A2C); 06 ppo (the exact surrogate), ppo_clip and ppo_update
+#: (PPO-Clip's pieces); 07 rlhf (the reward model), rlhf_policy (RL, DPO, REBEL)).
 SPEC_MODULES = ("mdps", "mdps_sampling", "bellman", "bellman_qlearning", "dqn", "reinforce",
-                "reinforce_estimators", "actor_critic", "a2c", "ppo", "ppo_clip", "rlhf",
-                "rlhf_policy")
+                "reinforce_estimators", "actor_critic", "a2c", "a2c_gaussian", "ppo",
+                "ppo_clip", "ppo_update", "rlhf", "rlhf_policy")
 
 
 def load_all() -> None:

@@ -1,7 +1,10 @@
-"""Check specs of notebook 05's second part: TD errors, GAE, the A2C loss, the Gaussian log-prob.
+"""Check specs of notebook 05's second part: TD errors, GAE, the A2C loss, the learning run.
 
 The spec names share notebook 05's topic prefix ``actor_critic`` (the weightings of its first
-part live in :mod:`autograder.judge.specs.actor_critic`). Rollouts are ``(T, n_envs)`` arrays as a
+part live in :mod:`autograder.judge.specs.actor_critic`, the Gaussian log-prob in
+:mod:`autograder.judge.specs.a2c_gaussian`). The box procedures that call the student's
+functions are :mod:`autograder.box.procedures.a2c`; they return raw outputs (a loss and its
+gradients, a trained policy's weights), judged here. Rollouts are ``(T, n_envs)`` arrays as a
 vector env gives them, with ``terminated`` and ``truncated`` kept apart: a truncated step
 bootstraps from V of its real final observation, a terminated one never does, and both end
 the episode, so the GAE sum stops there. Each ``_bug_*`` is a self-contained plausible wrong
@@ -10,16 +13,16 @@ implementation with its hint; ``tests/test_bug_bank.py`` proves every one is cau
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from typing import Any
 
 import numpy as np
 import torch
 
+from autograder.box.procedures.a2c import learn_run, loss_run
 from autograder.judge.core import (
     Bug,
     Case,
-    CaseProblem,
     CheckSpec,
     allclose,
     broken_agent,
@@ -29,7 +32,6 @@ from autograder.judge.core import (
 from autograder.judge.specs.dqn import fields
 from rlkit import advantages
 from rlkit.agents import a2c
-from rlkit.nets import gaussian_log_prob
 
 # --- rollouts
 
@@ -316,37 +318,9 @@ GAE = CheckSpec(
 # --- a2c_loss
 
 
-def _loss_run(n: int, seed: int, value_coef: float, entropy_coef: float,
-              dtype: torch.dtype = torch.float32):
-    """[loss, d/d log_probs, d/d values, d/d entropy, d/d advantages, d/d returns]."""
-    rng = np.random.default_rng(seed)
-    data = {"log_probs": -rng.exponential(size=n), "advantages": rng.normal(size=n),
-            "values": rng.normal(size=n), "returns": rng.normal(size=n),
-            "entropy": rng.uniform(0.1, 1.0, size=n)}
-
-    def run(fn):
-        tensors = {k: torch.tensor(v, dtype=dtype, requires_grad=True) for k, v in data.items()}
-        loss = fn(tensors["log_probs"], tensors["advantages"], tensors["values"],
-                  tensors["returns"], tensors["entropy"], value_coef, entropy_coef)
-        if not torch.is_tensor(loss) or loss.ndim != 0:
-            raise CaseProblem(f"return a scalar (0-dim) torch tensor; got {loss!r}")
-        if not loss.requires_grad:
-            raise CaseProblem("the loss has no gradient: compute it with torch operations "
-                              "(no .item(), .numpy() or .detach() of log_probs or values)")
-        loss.backward()
-
-        def grad(name: str) -> np.ndarray:
-            g = tensors[name].grad
-            return np.zeros(n) if g is None else g.double().numpy()
-
-        return {"loss": loss.item(), **{f"d loss / d {k}": grad(k) for k in data}}
-
-    return run
-
-
 def _loss_case(name: str, n: int, seed: int, value_coef: float = 0.5,
                entropy_coef: float = 0.01, dtype: torch.dtype = torch.float32) -> Case:
-    return Case(name, run=_loss_run(n, seed, value_coef, entropy_coef, dtype))
+    return Case(name, run=loss_run(n, seed, value_coef, entropy_coef, dtype))
 
 
 def _loss_cases() -> list[Case]:
@@ -464,147 +438,6 @@ A2C_LOSS = CheckSpec(
     "entropy_coef * mean(entropy).",
 )
 
-# --- gaussian_log_prob
-
-
-def _gauss_run(actions, mean, log_std, as_tensors: bool = True):
-    """{log-prob, d/d mean, d/d log_std}; numpy inputs when ``as_tensors`` is False."""
-
-    def run(fn):
-        if not as_tensors:
-            got = fn(np.asarray(actions), np.asarray(mean), np.asarray(log_std))
-            return {"log_prob": np.asarray(got.detach() if torch.is_tensor(got) else got,
-                                           dtype=np.float64)}
-        a = torch.tensor(actions, dtype=torch.float64)
-        mu = torch.tensor(mean, dtype=torch.float64, requires_grad=True)
-        log_sigma = torch.tensor(log_std, dtype=torch.float64, requires_grad=True)
-        got = fn(a, mu, log_sigma)
-        if not torch.is_tensor(got):
-            raise CaseProblem(f"with tensor inputs, return a torch tensor; got "
-                              f"{type(got).__name__}")
-        if got.shape != a.shape[:-1]:
-            raise CaseProblem(f"one log-probability per action vector: shape "
-                              f"{tuple(a.shape[:-1])} for actions of shape {tuple(a.shape)}; "
-                              f"got {tuple(got.shape)} (sum over the last axis)")
-        got.sum().backward()
-        return {"log_prob": got.detach().numpy(),
-                "d/d mean": np.zeros(mu.shape) if mu.grad is None else mu.grad.numpy(),
-                "d/d log_std": (np.zeros(log_sigma.shape) if log_sigma.grad is None
-                                else log_sigma.grad.numpy())}
-
-    return run
-
-
-def _gauss_case(name: str, actions, mean, log_std, as_tensors: bool = True) -> Case:
-    return Case(name, run=_gauss_run(actions, mean, log_std, as_tensors))
-
-
-def _gauss_cases() -> list[Case]:
-    rng = np.random.default_rng(505)
-    mean = rng.normal(size=(4, 2))
-    return [
-        _gauss_case("one 1-D action at the mean, sigma 1: -log(2 pi) / 2", [[0.0]], [[0.0]],
-                    [0.0]),
-        _gauss_case("4 actions of 2 dims, one log_std per dim (shape (2,))",
-                    mean + rng.normal(size=(4, 2)), mean, [0.3, -0.7]),
-        _gauss_case("a log_std per state and dim (shape (4, 2))", mean + rng.normal(size=(4, 2)),
-                    mean, rng.normal(0.0, 0.5, size=(4, 2))),
-        _gauss_case("numpy inputs: a float array back", rng.normal(size=(3, 1)),
-                    np.zeros((3, 1)), [math.log(2.0)], as_tensors=False),
-        _gauss_case("an action far outside the box (never clipped in the log-prob)",
-                    [[5.0], [-4.0]], [[0.0], [0.5]], [-1.0]),
-    ]
-
-
-def _gauss_hidden(rng: np.random.Generator) -> list[Case]:
-    n, d = int(rng.integers(1, 8)), int(rng.integers(1, 4))
-    mean = rng.normal(size=(n, d))
-    return [_gauss_case("hidden: random actions", mean + rng.normal(size=(n, d)), mean,
-                        rng.normal(0.0, 0.5, size=d))]
-
-
-def _bug_gauss_no_log_sigma(actions, mean, log_std):
-    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
-                              for x in (actions, mean, log_std))
-    z = (actions - mean) / log_std.exp()
-    return (-0.5 * z**2 - 0.5 * math.log(2 * math.pi)).sum(-1)
-
-
-def _bug_gauss_std_as_log_std(actions, mean, log_std):
-    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
-                              for x in (actions, mean, log_std))
-    z = (actions - mean) / log_std
-    return (-0.5 * z**2 - torch.log(log_std.abs()) - 0.5 * math.log(2 * math.pi)).sum(-1)
-
-
-def _bug_gauss_mean_over_dims(actions, mean, log_std):
-    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
-                              for x in (actions, mean, log_std))
-    z = (actions - mean) / log_std.exp()
-    return (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).mean(-1)
-
-
-def _bug_gauss_no_half(actions, mean, log_std):
-    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
-                              for x in (actions, mean, log_std))
-    z = (actions - mean) / log_std.exp()
-    return (-(z**2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-
-
-def _bug_gauss_no_constant(actions, mean, log_std):
-    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
-                              for x in (actions, mean, log_std))
-    z = (actions - mean) / log_std.exp()
-    return (-0.5 * z**2 - log_std).sum(-1)
-
-
-def _bug_gauss_variance_not_squared(actions, mean, log_std):
-    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
-                              for x in (actions, mean, log_std))
-    return (-0.5 * (actions - mean) ** 2 / log_std.exp() - log_std
-            - 0.5 * math.log(2 * math.pi)).sum(-1)
-
-
-def _bug_gauss_clipped(actions, mean, log_std):
-    actions, mean, log_std = (torch.as_tensor(x, dtype=torch.float64)
-                              for x in (actions, mean, log_std))
-    z = (actions.clamp(-2.0, 2.0) - mean) / log_std.exp()
-    return (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-
-
-GAUSSIAN_LOG_PROB = CheckSpec(
-    name="actor_critic.gaussian_log_prob",
-    function="gaussian_log_prob",
-    points=2,
-    reference=gaussian_log_prob,
-    withhold=("rlkit.nets.gaussian_log_prob",),
-    visible_cases=_gauss_cases,
-    hidden_cases=_gauss_hidden,
-    compare=fields(allclose(rtol=1e-6, atol=1e-8)),
-    bugs=(
-        Bug("no_log_sigma", _bug_gauss_no_log_sigma,
-            "The density's normaliser has 1/sigma: log N includes -log sigma for each "
-            "dimension."),
-        Bug("log_std_used_as_std", _bug_gauss_std_as_log_std,
-            "log_std is log sigma: sigma = exp(log_std)."),
-        Bug("mean_over_dims", _bug_gauss_mean_over_dims,
-            "Independent dimensions multiply their densities, so the log-probs ADD: sum over "
-            "the last axis, not mean."),
-        Bug("no_half", _bug_gauss_no_half,
-            "The exponent is -(a - mu)^2 / (2 sigma^2): mind the 1/2."),
-        Bug("no_constant", _bug_gauss_no_constant,
-            "Each dimension also contributes -log(2 pi) / 2; without it the values are off by "
-            "a constant (the gradients happen to be right)."),
-        Bug("sigma_not_squared", _bug_gauss_variance_not_squared,
-            "Divide by the VARIANCE sigma^2 = exp(2 log_std), not by sigma."),
-        Bug("clips_the_action", _bug_gauss_clipped,
-            "Evaluate the log-prob at the action the policy drew; clip only what is sent to "
-            "the env."),
-    ),
-    hint="log N(a; mu, sigma) = sum over the last axis of -(a - mu)^2 / (2 sigma^2) - log sigma "
-    "- log(2 pi) / 2, with sigma = exp(log_std).",
-)
-
 # --- the learning run: the student's gae and loss in rlkit's A2C trainer
 
 #: the known bugs that cannot learn CartPole, so the learning check fails them too; the
@@ -626,9 +459,10 @@ _TRAIN_KEYWORDS = {"gae": "gae_fn", "a2c_loss": "loss_fn"}
 REFERENCE_AGENT = {"gae": advantages.gae, "a2c_loss": a2c.a2c_loss}
 #: A2C on CartPole-v1 from each of LEARN_SEEDS, at most LEARN_STEPS env steps, a greedy
 #: evaluation of 5 episodes capped at LEARN_CAP steps every LEARN_EVAL_INTERVAL steps, stopping
-#: at the first that reaches LEARN_TARGET; the best evaluations' mean minus std must reach
-#: LEARN_THRESHOLD (:func:`autograder.judge.core.learning_case`; the figures behind it:
-#: ``benchmarks/bench_learning_checks.py``).
+#: at the first that reaches LEARN_TARGET. The box returns the trained policy's weights, the
+#: judge evaluates them as the trainer does (:func:`policy_score`), and the scores' mean minus
+#: std must reach LEARN_THRESHOLD (:func:`autograder.judge.core.learning_case`; the figures
+#: behind it: ``benchmarks/bench_learning_checks.py``).
 LEARN_SEEDS = (0, 1, 2)
 LEARN_STEPS = 10_000
 LEARN_EVAL_INTERVAL = 500
@@ -660,12 +494,48 @@ def learning_run(agent: dict[str, Any], seed: int) -> a2c.A2CHistory:
     return a2c.train(learn_config(), seed=seed, **pieces)
 
 
+def policy_score(state: Any, seed: int, config: Any) -> float:
+    """What an on-policy trainer's evaluation gives a trained policy's weights (``state``).
+
+    The policy is rebuilt with rlkit's own networks for the config's env and evaluated by
+    rlkit's own :class:`~rlkit.rollouts.Evaluator`, as the trainer (A2C's or PPO's, run with
+    ``config`` and ``seed``) evaluates it: the same episodes, seeds, cap and greedy actions.
+    Weights that do not fit the network score 0 (nothing was learned).
+    """
+    import gymnasium as gym
+
+    from rlkit.nets import torch_threads
+    from rlkit.rollouts import Evaluator, make_networks
+
+    env = gym.make(config.env_id)
+    obs_space, action_space = env.observation_space, env.action_space
+    env.close()
+    with torch_threads(config.torch_threads):
+        policy, _ = make_networks(obs_space, action_space, config.hidden_sizes,
+                                  config.value_hidden_sizes,
+                                  log_std_init=config.log_std_init,
+                                  state_dependent_std=getattr(config, "state_dependent_std",
+                                                              False))
+        try:
+            state = {str(k): torch.as_tensor(np.asarray(v, dtype=np.float32))
+                     for k, v in dict(state).items()}
+            policy.load_state_dict(state)
+        except Exception:  # noqa: BLE001 - not this network's weights: nothing learned
+            return 0.0
+        evaluator = Evaluator(config.env_id, policy, action_space, seed, config.eval_episodes,
+                              config.eval_max_steps, config.eval_deterministic, 0.0)
+        return float(evaluator(0).mean)
+
+
 def _learning_cases() -> list[Case]:
+    config = learn_config()
+    sent = dataclasses.asdict(config)
     return [learning_case(f"learning: A2C on CartPole-v1 with your gae and a2c_loss, up to "
                           f"{LEARN_STEPS} env steps from each of the seeds {list(LEARN_SEEDS)}",
-                          learning_run, seeds=LEARN_SEEDS, cap=LEARN_CAP,
-                          threshold=LEARN_THRESHOLD, steps=LEARN_STEPS,
-                          untrained="an untrained policy gets 9-25")]
+                          seeds=LEARN_SEEDS, cap=LEARN_CAP, threshold=LEARN_THRESHOLD,
+                          steps=LEARN_STEPS, untrained="an untrained policy gets 9-25",
+                          run_seed=lambda seed: learn_run(seed, sent),
+                          score=lambda state, seed: policy_score(state, seed, config))]
 
 
 LEARNS = CheckSpec(
@@ -680,4 +550,4 @@ LEARNS = CheckSpec(
     "first; if they do, run the training cell and look at the returns and the losses.",
 )
 
-register(TD_ERRORS, GAE, A2C_LOSS, GAUSSIAN_LOG_PROB, LEARNS)
+register(TD_ERRORS, GAE, A2C_LOSS, LEARNS)

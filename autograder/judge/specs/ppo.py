@@ -6,8 +6,8 @@ pi_theta A^old, and the surrogate, whose value *and* autograd gradient are compa
 theta_old its gradient is the exact policy gradient). The second part, PPO-Clip's pieces and
 the learning run, is :mod:`autograder.judge.specs.ppo_clip` (the same topic prefix ``ppo``).
 
-Inputs are built where the student's code runs, and there the references of this notebook are
-withheld (:mod:`autograder.judge.withhold`): anything computed from them is a :class:`Deferred`.
+The cases are plain data (an MDP and its parameters) and the surrogate's gradient comes from a
+box procedure (:mod:`autograder.box.procedures.ppo`); the comparison stays in the judge.
 The bugs use numpy and torch and the rlkit helpers the notebook allows (notebook 05's
 ``action_values``, notebook 04's ``softmax_policy``), never a withheld reference; the first bug
 of each bank is self-contained (the sample class pastes it into a notebook).
@@ -18,14 +18,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.judge.core import (
-    Bug,
-    Case,
-    CaseProblem,
-    CheckSpec,
-    allclose,
-    register,
-)
+from autograder.box.procedures.ppo import surrogate_run
+from autograder.judge.core import Bug, Case, CheckSpec, allclose, register
 from autograder.judge.specs.dqn import fields
 from autograder.judge.specs.reinforce import _random_small_mdp
 from rlkit import policy_gradient as pg
@@ -323,32 +317,14 @@ PERFORMANCE_DIFFERENCE = CheckSpec(
 # --- surrogate
 
 
-def _surrogate_run(mdp, theta, theta_old, horizon):
-    def run(fn):
-        logits = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
-        value = fn(mdp, logits, np.array(theta_old), horizon)
-        if not torch.is_tensor(value) or value.numel() != 1:
-            raise CaseProblem(f"return a torch scalar (a tensor with one value); got "
-                              f"{type(value).__name__}")
-        if value.requires_grad:
-            (gradient,) = torch.autograd.grad(value.reshape(()), logits, allow_unused=True)
-        else:
-            gradient = None
-        gradient = torch.zeros_like(logits) if gradient is None else gradient
-        # in the student's dtype: a float32 surrogate is compared with float32's precision
-        return {"value": value.detach().reshape(()).numpy(), "gradient": gradient.numpy()}
-
-    return run
-
-
 def _surrogate_cases(inputs, at_old: bool) -> list[Case]:
     cases = []
     for name, mdp, horizon, theta, theta_old in inputs:
         if at_old:
             cases.append(Case(f"{name.split(',')[0]}, theta = theta_old: value 0 and the exact "
-                              "policy gradient", run=_surrogate_run(mdp, theta_old, theta_old,
-                                                                    horizon)))
-        cases.append(Case(name, run=_surrogate_run(mdp, theta, theta_old, horizon)))
+                              "policy gradient",
+                              run=surrogate_run(mdp, theta_old, theta_old, horizon)))
+        cases.append(Case(name, run=surrogate_run(mdp, theta, theta_old, horizon)))
     return cases
 
 
