@@ -8,12 +8,6 @@ printing cannot fake a reply):
 ``{"op": "cell", "source": ...}``
     run one of the student's code cells in an IPython shell (magics and ``display`` work); the
     reply says ok, or the error's first line, or that the cell hit its time limit.
-``{"op": "check", "spec": NAME, "seed": N}``
-    look the spec's function up in the notebook's namespace and call it on every case
-    (visible and hidden, drawn from the grader's seed); the reply holds the case names and
-    each output as plain data (:mod:`autograder.box.wire`), a raised error's first line, or
-    "not implemented", and the arguments of the function's first call before and after it
-    (the grader tests that they did not change). The check cells themselves never run.
 ``{"op": "calls", "functions": [NAME, ...], "calls": [CALL, ...], "record": BOOL}``
     look the named functions up in the notebook's namespace (one name: that function; several:
     a dict of them) and make each call (:func:`autograder.box.calls.decode_call`: the
@@ -36,7 +30,6 @@ return.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import signal
@@ -111,24 +104,6 @@ class Runner:
             return {"status": "error", "error": _first_line(error)}
         return {"status": "ok"}
 
-    def check(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Call the checked function on every case of a check; return the outputs."""
-        from autograder.judge.core import MissingFunction
-
-        self.last = None
-        spec = load_spec(str(message["spec"]))
-        try:
-            fn = spec.student_functions(self.shell.user_ns)
-        except MissingFunction as exc:
-            if exc.found_type is None:
-                return {"status": "undefined", "function": exc.function}
-            return {"status": "not_callable", "function": exc.function, "type": exc.found_type}
-        cases = spec.cases(grading=True, seed=int(message["seed"]))
-        self.last = (cases, fn)
-        record = spec.records_inputs
-        return {"status": "ok", "cases": [c.name for c in cases],
-                "outputs": [_output(case, fn, record) for case in cases]}
-
     def calls(self, message: dict[str, Any]) -> dict[str, Any]:
         """Make the grader's calls of the student's functions; return the raw outcomes."""
         from autograder.box.calls import call_case, decode_call, encode_outcome
@@ -180,22 +155,9 @@ class Runner:
             return {"status": "error", "error": "no check to run again"}
         cases, fn = self.last
         case = cases[int(message["case"])]
-        from autograder.box.calls import Call, Run, call_case, encode_outcome
+        from autograder.box.calls import call_case, encode_outcome
 
-        if not isinstance(case, Call | Run):  # a case of the "check" op
-            return {"status": "ok", "output": _output(case, fn)}
         return {"status": "ok", "output": encode_outcome(_guarded(call_case, case, fn, None))}
-
-
-def load_spec(name: str) -> Any:
-    """The spec called ``name``, importing only its topic's module (not every spec module)."""
-    from autograder.judge import SPEC_MODULES, core
-
-    topic = name.split(".", 1)[0]
-    if topic in SPEC_MODULES:
-        importlib.import_module(f"autograder.judge.specs.{topic}")
-    spec = core._REGISTRY.get(name)
-    return spec if spec is not None else core.get_spec(name)
 
 
 def _guarded(call_case: Any, call: Any, fn: Any, inputs: list | None) -> Any:
@@ -208,42 +170,6 @@ def _guarded(call_case: Any, call: Any, fn: Any, inputs: list | None) -> Any:
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit and the like: the case raised
         return Raised(first_line(exc))
-
-
-def _output(case: Any, fn: Any, record: bool = False) -> dict[str, Any]:
-    """Call ``fn`` on one case and encode what it gave as plain data.
-
-    With ``record``, the reply also holds the arguments of the function's first call as they
-    were before and after it (``"in"``), for the grader's in-place test.
-    """
-    from autograder.box import wire
-    from autograder.judge.core import Raised, call_case
-
-    inputs: list | None = [] if record else None
-    try:
-        got = call_case(case, fn, inputs)
-    except StepTimeout:
-        raise
-    except BaseException as exc:  # noqa: BLE001 - SystemExit and the like: the case raised
-        got = Raised(_first_line(exc))
-    reply = encode_output(got)
-    if inputs and "v" in reply:
-        reply["in"] = wire.encode(inputs[0])
-    return reply
-
-
-def encode_output(got: Any) -> dict[str, Any]:
-    """What :func:`~autograder.judge.core.call_case` gave, as a reply's plain data."""
-    from autograder.box import wire
-    from autograder.judge.core import NOT_IMPLEMENTED, Problem, Raised
-
-    if got is NOT_IMPLEMENTED:
-        return {"ni": True}
-    if isinstance(got, Raised):
-        return {"raised": str(got.error)[:1000]}
-    if isinstance(got, Problem):
-        return {"problem": str(got.text)[:1000]}
-    return {"v": wire.encode(got)}
 
 
 def _make_shell() -> Any:
@@ -271,8 +197,7 @@ def serve(channel: Channel, may_reap: bool = False) -> int:
     """Answer commands until ``exit`` or the end of the command pipe."""
     runner = Runner(may_reap)
     channel.write({"op": "ready", "pid": os.getpid()})
-    handlers = {"cell": runner.cell, "check": runner.check, "calls": runner.calls,
-                "rerun": runner.rerun,
+    handlers = {"cell": runner.cell, "calls": runner.calls, "rerun": runner.rerun,
                 "reap": runner.reap}
     while True:
         message = channel.read()

@@ -108,63 +108,10 @@ class _SpecOutcome:
 
 
 def _judge_spec(session: Session, name: str, job: Job) -> _SpecOutcome:
-    """Ask the runner for one check's outputs and judge them (raises SessionEnded)."""
+    """Send one check's calls into the box and judge the raw outcomes (raises SessionEnded)."""
     from autograder.judge import get_spec
-    from autograder.judge.core import missing_function_message
 
-    spec = get_spec(name)
-    timeout = job.settings.timeout
-    checker = judge_for(name, job.seed)
-    if crosses(checker.cases):
-        return _judge_calls(session, spec, checker, job)
-    reply = session.request("check", timeout, f"check {name}", spec=name, seed=job.seed)
-    status = reply.get("status")
-    if status in ("undefined", "not_callable"):
-        function = reply.get("function")  # from the sandbox: only a name the spec knows
-        function = function if function in spec.functions else spec.functions[0]
-        found = None if status == "undefined" else str(reply.get("type"))
-        message = missing_function_message(name, function, found)
-        return _SpecOutcome(0, FAILED, message, message)
-    if status == "timeout":
-        message = (f"timeout: {name} ran longer than the {timeout} s time limit of a check "
-                   "(all its cases) and was interrupted")
-        return _SpecOutcome(0, ERROR, message, message)
-    if status != "ok":
-        message = f"error: the check {name} could not run: {str(reply.get('error'))[:300]}"
-        return _SpecOutcome(0, ERROR, message, message)
-    names, outputs = reply.get("cases"), reply.get("outputs")
-    if names != [c.name for c in checker.cases] or not isinstance(outputs, list):
-        message = (f"error: {name}: the notebook's process did not run the check's cases "
-                   "(was the autograder's code changed from the notebook?)")
-        return _SpecOutcome(0, ERROR, message, message)
-    decoded = [decode_output(item) for item in outputs]
-    inputs = [decode_inputs(item) for item in outputs]
-
-    def rerun(i: int) -> Any:
-        try:
-            again = session.request("rerun", timeout, f"check {name} (run again)", case=i)
-        except SessionEnded:
-            return decoded[i]
-        return decode_output(again.get("output")) if again.get("status") == "ok" else decoded[i]
-
-    report = checker(decoded, rerun, inputs)
-    if report.passed:
-        return _SpecOutcome(spec.points, OK, "", report.summary())
-    summary = report.summary()
-    return _SpecOutcome(0, FAILED, check_failure_reason(summary), summary)
-
-
-def crosses(cases: Any) -> bool:
-    """Whether every case is plain data the box can receive (a call, a run or a driver)."""
-    from autograder.box.calls import Run
-
-    return all(c.drive is not None or c.run is None or isinstance(c.run, Run) for c in cases)
-
-
-def all_cross(steps: list[Step], seed: int) -> bool:
-    """Whether every check of a notebook goes the new way (then the box holds no judge)."""
-    return all(crosses(judge_for(name, seed).cases)
-               for step in steps if step.kind == "check" for name in step.specs)
+    return _judge_calls(session, get_spec(name), judge_for(name, job.seed), job)
 
 
 def _reply_problem(spec: Any, reply: dict[str, Any], timeout: float) -> _SpecOutcome | None:
@@ -383,9 +330,7 @@ def _grade_notebook(job: Job, start: float) -> NotebookResult:
     result.notes, result.restored = restored.notes, restored.nb
     points = {c.grade_id: c.points or 0 for c in graded_cells(job.release)}
     checks: dict[str, CellGrade] = {}
-    sandbox = job.sandbox.withholding(withheld_build(restored.steps))
-    if all_cross(restored.steps, job.seed):
-        sandbox = sandbox.boxed()
+    sandbox = job.sandbox.withholding(withheld_build(restored.steps)).boxed()
     session = Session(sandbox, job.seed, notebook_budget(job.settings, len(restored.steps)))
     ended: SessionEnded | None = None
     try:

@@ -13,15 +13,14 @@ from autograder.judge.spec import Bug, Case, CheckSpec
 
 def learning_case(
     name: str,
-    train: Callable[[Any, int], Any] | None = None,
     *,
     seeds: Sequence[int],
     cap: float,
     threshold: float,
     steps: int,
     untrained: str,
-    run_seed: Callable[[int], Run] | None = None,
-    score: Callable[[Any, int], float] | None = None,
+    run_seed: Callable[[int], Run],
+    score: Callable[[Any, int], float],
 ) -> Case:
     """A seeded learning run over ``seeds``, passed by mean - std of the seeds' scores.
 
@@ -32,16 +31,19 @@ def learning_case(
     rlkit's own code, on episodes capped at ``cap`` steps. Patching the trainer, its
     evaluation or the check machinery inside the box gains nothing: nothing there knows the
     threshold or computes the score. The scores' mean minus std over the seeds must reach
-    ``threshold``; ``untrained`` says what an untrained policy scores. (``train(fn, seed)``,
-    returning a history whose best evaluation is the score, is the older form: it runs only
-    where the student's code runs with the judge, i.e. the self-check.)
+    ``threshold``; ``untrained`` says what an untrained policy scores.
 
     Seeds stop being trained once no later seed can lift the rule over the threshold
     (:func:`best_rule`): a broken agent costs one training run. A run stops at its target, so
     a correct submission is the cheap one to grade, and what it learned is what reached it.
     """
 
-    def rule(scores: list[float]) -> float:
+    def drive(call: Callable[[Run], Any]) -> float:
+        scores: list[float] = []
+        for seed in seeds:
+            scores.append(float(score(call(run_seed(seed)), seed)))
+            if best_rule(scores, len(seeds), cap) < threshold:  # no later seed can save it
+                break
         return learning_rule(scores, cap)
 
     def learned(got: Any, expected: Any) -> str | None:
@@ -52,28 +54,7 @@ def learning_case(
                     f"({untrained})")
         return None
 
-    if run_seed is not None and score is not None:
-        def drive(call: Callable[[Run], Any]) -> float:
-            scores: list[float] = []
-            for seed in seeds:
-                scores.append(float(score(call(run_seed(seed)), seed)))
-                if best_rule(scores, len(seeds), cap) < threshold:  # no later seed can save it
-                    break
-            return rule(scores)
-
-        return Case(name, drive=drive, expected=threshold, compare=learned, training=True)
-    if train is None:
-        raise TypeError("learning_case needs run_seed and score (or train)")
-
-    def metric(fn: Any) -> float:
-        scores: list[float] = []
-        for seed in seeds:
-            scores.append(best_evaluation(train(fn, seed)))
-            if best_rule(scores, len(seeds), cap) < threshold:
-                break
-        return rule(scores)
-
-    return Case(name, run=metric, expected=threshold, compare=learned, training=True)
+    return Case(name, drive=drive, expected=threshold, compare=learned, training=True)
 
 
 def learning_rule(scores: Sequence[float], cap: float) -> float:
