@@ -34,12 +34,13 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import torch
-from bench_dqn import SOLVED, Run, report  # the same table as DQN's
+from bench_dqn import SOLVED, Run, report, train_rlkit  # the same table as DQN's
 
 from rlkit.agents import a2c
 from rlkit.evaluation import EvalPoint, evaluate
@@ -64,17 +65,22 @@ ZOO_A2C_PENDULUM = {
 }
 
 
-def rlkit_config(env_id: str, budget: int, interval: int, episodes: int) -> a2c.A2CConfig:
-    """The tuned settings of rlkit for ``env_id``, budget and evaluation aside."""
-    return a2c.default_config(
+def rlkit_config(
+    env_id: str, budget: int, interval: int, episodes: int, agent: ModuleType = a2c
+) -> Any:
+    """The tuned settings of rlkit's ``agent`` (a2c, ppo) for ``env_id``, budget and
+    evaluation aside.
+    """  # noqa: D205
+    return agent.default_config(
         env_id, total_steps=budget, eval_interval=interval, eval_episodes=episodes
     )
 
 
-def run_rlkit(env_id: str, seed: int, budget: int, interval: int, episodes: int) -> Run:
-    """Train rlkit's A2C with its preset for ``env_id``."""
-    history = a2c.train(rlkit_config(env_id, budget, interval, episodes), seed=seed)
-    return Run(seed, history.evaluations, history.train_seconds, history.wall_seconds)
+def run_rlkit(
+    env_id: str, seed: int, budget: int, interval: int, episodes: int, agent: ModuleType = a2c
+) -> Run:
+    """Train rlkit's ``agent`` (a2c, ppo) with its preset for ``env_id``."""
+    return train_rlkit(agent, agent.default_config(env_id), seed, budget, interval, episodes)
 
 
 def run_sb3(env_id: str, seed: int, budget: int, interval: int, episodes: int) -> Run:

@@ -29,6 +29,8 @@ import dataclasses
 import statistics
 import time
 from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 import torch
@@ -78,30 +80,28 @@ class Run:
         return float(np.mean([e.mean >= SOLVED for e in later])) if later else float("nan")
 
 
+def train_rlkit(
+    agent: ModuleType, config: Any, seed: int, budget: int, interval: int, episodes: int
+) -> Run:
+    """Train rlkit's ``agent`` (a module of rlkit.agents) with ``config``, its budget and
+    evaluation replaced by ``budget``, ``interval`` and ``episodes``.
+    """  # noqa: D205
+    config = dataclasses.replace(
+        config, total_steps=budget, eval_interval=interval, eval_episodes=episodes
+    )
+    history = agent.train(config, seed=seed)
+    return Run(seed, history.evaluations, history.train_seconds, history.wall_seconds)
+
+
 def run_rlkit_dqn(seed: int, budget: int, interval: int, episodes: int) -> Run:
     """Train rlkit's DQN with its default settings (budget and evaluation aside)."""
-    config = dataclasses.replace(
-        dqn.DQNConfig(),
-        env_id=ENV_ID,
-        total_steps=budget,
-        eval_interval=interval,
-        eval_episodes=episodes,
-    )
-    history = dqn.train(config, seed=seed)
-    return Run(seed, history.evaluations, history.train_seconds, history.wall_seconds)
+    return train_rlkit(dqn, dqn.DQNConfig(env_id=ENV_ID), seed, budget, interval, episodes)
 
 
 def run_rlkit_reinforce(seed: int, budget: int, interval: int, episodes: int) -> Run:
     """Train rlkit's REINFORCE with its default settings (budget and evaluation aside)."""
-    config = dataclasses.replace(
-        reinforce.ReinforceConfig(),
-        env_id=ENV_ID,
-        total_steps=budget,
-        eval_interval=interval,
-        eval_episodes=episodes,
-    )
-    history = reinforce.train(config, seed=seed)
-    return Run(seed, history.evaluations, history.train_seconds, history.wall_seconds)
+    config = reinforce.ReinforceConfig(env_id=ENV_ID)
+    return train_rlkit(reinforce, config, seed, budget, interval, episodes)
 
 
 def run_sb3_dqn(seed: int, budget: int, interval: int, episodes: int) -> Run:

@@ -71,15 +71,25 @@ class LearningCheck:
     """the env steps a run took (0 where there are none, as for a reward model)"""
 
 
+def agent_check(name: str, checks: ModuleType, variants_name: str, cap: float | None = None,
+                **options: Any) -> LearningCheck:
+    """The whole-agent check ``name`` of a spec module (its ``learning_run``, ``LEARN_SEEDS``,
+    ``LEARN_CAP`` unless ``cap`` is given, ``LEARN_THRESHOLD``, ``REFERENCE_AGENT`` and the
+    bugs of ``LEARNS``) with the agents of ``tests/<variants_name>.py``; ``options`` are
+    more :class:`LearningCheck` fields.
+    """  # noqa: D205
+    variants = load_variants(variants_name)
+    return LearningCheck(
+        name, checks.learning_run, checks.LEARN_SEEDS, checks.LEARN_CAP if cap is None else cap,
+        checks.LEARN_THRESHOLD, checks.REFERENCE_AGENT,
+        lambda: [(variants.agent_name(a), a) for a in variants.agents()],
+        tuple((bug.name, bug.fn) for bug in checks.LEARNS.bugs), **options,
+    )
+
+
 def dqn_check() -> LearningCheck:
     """``dqn.learns`` with the whole-agent variants."""
-    variants = load_variants("variants_dqn")
-    return LearningCheck(
-        "dqn.learns", dqn_checks.learning_run, dqn_checks.LEARN_SEEDS, dqn_checks.LEARN_CAP,
-        dqn_checks.LEARN_THRESHOLD, dqn_checks.REFERENCE_AGENT,
-        lambda: [(variants.agent_name(a), a) for a in variants.agents()],
-        tuple((bug.name, bug.fn) for bug in dqn_checks.LEARNS.bugs),
-    )
+    return agent_check("dqn.learns", dqn_checks, "variants_dqn")
 
 
 def reinforce_check() -> LearningCheck:
@@ -107,36 +117,18 @@ class Run:
 
 def a2c_check() -> LearningCheck:
     """``actor_critic.a2c_learns`` with the (gae, a2c_loss) variants."""
-    variants = load_variants("variants_a2c")
-    return LearningCheck(
-        "actor_critic.a2c_learns", a2c_checks.learning_run, a2c_checks.LEARN_SEEDS,
-        a2c_checks.LEARN_CAP, a2c_checks.LEARN_THRESHOLD, a2c_checks.REFERENCE_AGENT,
-        lambda: [(variants.agent_name(a), a) for a in variants.agents()],
-        tuple((bug.name, bug.fn) for bug in a2c_checks.LEARNS.bugs),
-    )
+    return agent_check("actor_critic.a2c_learns", a2c_checks, "variants_a2c")
 
 
 def ppo_check() -> LearningCheck:
     """``ppo.ppo_learns`` with the agents of six PPO pieces' variants."""
-    variants = load_variants("variants_ppo")
-    return LearningCheck(
-        "ppo.ppo_learns", ppo_checks.learning_run, ppo_checks.LEARN_SEEDS, ppo_checks.LEARN_CAP,
-        ppo_checks.LEARN_THRESHOLD, ppo_checks.REFERENCE_AGENT,
-        lambda: [(variants.agent_name(a), a) for a in variants.agents()],
-        tuple((bug.name, bug.fn) for bug in ppo_checks.LEARNS.bugs),
-    )
+    return agent_check("ppo.ppo_learns", ppo_checks, "variants_ppo")
 
 
 def rlhf_check() -> LearningCheck:
     """``rlhf.reward_model_learns``: held-out accuracy of reward models, no env steps."""
-    variants = load_variants("variants_rlhf")
-    return LearningCheck(
-        "rlhf.reward_model_learns", rlhf_checks.learning_run, rlhf_checks.LEARN_SEEDS, 1.0,
-        rlhf_checks.LEARN_THRESHOLD, rlhf_checks.REFERENCE_AGENT,
-        lambda: [(variants.agent_name(a), a) for a in variants.agents()],
-        tuple((bug.name, bug.fn) for bug in rlhf_checks.LEARNS.bugs),
-        score=float, steps=lambda accuracy: 0,
-    )
+    return agent_check("rlhf.reward_model_learns", rlhf_checks, "variants_rlhf", cap=1.0,
+                       score=float, steps=lambda accuracy: 0)
 
 
 def timed(check: LearningCheck, fn: Any, seeds: Sequence[int]) -> Run:

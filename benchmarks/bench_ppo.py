@@ -34,8 +34,10 @@ Not a test: it prints figures. Needs the dev extra (stable-baselines3).
 
 from __future__ import annotations
 
+import functools
 import statistics
 
+import bench_a2c
 from bench_a2c import (  # bench_dqn's table, bench_a2c's protocol
     bench_arguments,
     compare_on_cartpole,
@@ -76,17 +78,11 @@ ZOO_PPO_PENDULUM = {
 }
 
 
-def rlkit_config(env_id: str, budget: int, interval: int, episodes: int) -> ppo.PPOConfig:
-    """The tuned settings of rlkit for ``env_id``, budget and evaluation aside."""
-    return ppo.default_config(
-        env_id, total_steps=budget, eval_interval=interval, eval_episodes=episodes
-    )
-
-
-def run_rlkit(env_id: str, seed: int, budget: int, interval: int, episodes: int) -> Run:
-    """Train rlkit's PPO with its preset for ``env_id``."""
-    history = ppo.train(rlkit_config(env_id, budget, interval, episodes), seed=seed)
-    return Run(seed, history.evaluations, history.train_seconds, history.wall_seconds)
+rlkit_config = functools.partial(bench_a2c.rlkit_config, agent=ppo)
+"""The tuned settings of rlkit's PPO for ``env_id``, budget and evaluation aside."""
+run_rlkit = functools.partial(bench_a2c.run_rlkit, agent=ppo)
+"""Train rlkit's PPO with its preset for ``env_id`` (``(env_id, seed, budget, interval,
+episodes) -> Run``)."""
 
 
 def run_sb3(env_id: str, seed: int, budget: int, interval: int, episodes: int) -> Run:

@@ -21,8 +21,18 @@ from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
+import numpy.typing as npt
+from gymnasium import spaces
 
-__all__ = ["EnvLike", "EvalPoint", "EvalResult", "TrainingEvaluations", "evaluate", "make_env"]
+__all__ = [
+    "EnvLike",
+    "EvalPoint",
+    "EvalResult",
+    "TrainingEvaluations",
+    "evaluate",
+    "make_discrete_env",
+    "make_env",
+]
 
 EnvLike = str | Callable[[], gym.Env]
 """A registered Gymnasium id such as ``"CartPole-v1"``, or a function returning a new env."""
@@ -107,6 +117,56 @@ class TrainingEvaluations:
         )
         self.points.append(point)
         return point
+
+    def history_fields(
+        self, returns: npt.ArrayLike, lengths: npt.ArrayLike, end_steps: npt.ArrayLike
+    ) -> dict[str, Any]:
+        """The fields every training history has, at the end of the run.
+
+        Args:
+            returns: Undiscounted return of each finished training episode.
+            lengths: Steps of each training episode.
+            end_steps: Env steps taken when each episode ended.
+
+        Returns:
+            ``episode_returns``, ``episode_lengths``, ``episode_end_steps`` (numpy arrays),
+            ``evaluations`` (the points), ``train_seconds`` (evaluations excluded) and
+            ``wall_seconds`` (since ``start_time``).
+
+        """
+        wall = time.perf_counter() - self.start_time
+        return {
+            "episode_returns": np.array(returns, dtype=np.float64),
+            "episode_lengths": np.array(lengths, dtype=np.int64),
+            "episode_end_steps": np.array(end_steps, dtype=np.int64),
+            "evaluations": tuple(self.points),
+            "train_seconds": wall - self.seconds,
+            "wall_seconds": wall,
+        }
+
+
+def make_discrete_env(env: EnvLike, seed: int, agent: str) -> gym.Env:
+    """A new env with a Box observation space and Discrete actions, its action space seeded.
+
+    Args:
+        env: An env id or factory.
+        seed: Seeds the env's action space (the first reset is the trainer's).
+        agent: Who needs these spaces, for the error message.
+
+    Returns:
+        The env; a clear ValueError unless its spaces are Box and Discrete.
+
+    """
+    built = make_env(env)
+    if not isinstance(built.observation_space, spaces.Box) or not isinstance(
+        built.action_space, spaces.Discrete
+    ):
+        raise ValueError(
+            f"{agent} needs a Box observation space and a Discrete action space; got "
+            f"{built.observation_space} and {built.action_space}"
+        )
+    built.action_space.seed(seed)
+    return built
 
 
 def make_env(env: EnvLike, **kwargs: Any) -> gym.Env:

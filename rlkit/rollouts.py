@@ -23,6 +23,9 @@ of that loop except the update lives here, written once:
 - :class:`Evaluator` and :func:`run`: the seeded evaluations (apart from training's random
   draws, their seconds kept out of the training time), the progress bar, the early stop at a
   target return.
+- :func:`set_up` and :func:`run_and_finish`: the steps both agents take in the same way
+  (seed, env, model, buffer; the loop and the history's common fields), around their own
+  losses, optimiser and update.
 """  # noqa: D205
 
 from __future__ import annotations
@@ -39,14 +42,16 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from torch.distributions import Categorical
 
-from rlkit.evaluation import EnvLike, EvalPoint, evaluate, make_env
+from rlkit.evaluation import EnvLike, EvalPoint, TrainingEvaluations, make_env
 from rlkit.nets import CategoricalPolicy, GaussianPolicy, ValueNetwork, gaussian_entropy
-from rlkit.progress import finish_at_target
+from rlkit.progress import finish_at_target, progress_bar
+from rlkit.seeding import seed_everything
 
 __all__ = [
     "EVAL_SEED_OFFSET",
     "Evaluator",
     "OnPolicyHistory",
+    "OnPolicySetup",
     "Policy",
     "Rollout",
     "RolloutCollector",
@@ -56,6 +61,8 @@ __all__ = [
     "finished",
     "make_vector_env",
     "rollout_result",
+    "run_and_finish",
+    "set_up",
     "run",
     "to_env",
     "to_flat",
@@ -365,6 +372,9 @@ def rollout_result(result: Any, name: str, shape: tuple[int, ...]) -> np.ndarray
 class Evaluator:
     """Seeded evaluations of the policy during training (:func:`rlkit.evaluation.evaluate`).
 
+    The timing and the points are a :class:`~rlkit.evaluation.TrainingEvaluations`'s; this
+    adds the policy's seeded sampler and the clipping of Box actions.
+
     Attributes:
         env_spec: The env id or factory to evaluate on.
         policy: The actor being trained.
@@ -374,8 +384,7 @@ class Evaluator:
         max_steps: Cap on the steps of an episode (None: the env's own limit).
         deterministic: The most likely action / the mean (True) or a sample.
         start_time: ``time.perf_counter()`` at the start of the run.
-        points: The evaluations so far.
-        seconds: Wall time spent evaluating (kept out of the training seconds).
+        evaluations: The evaluations so far (``points``) and their wall time (``seconds``).
 
     """
 
@@ -387,30 +396,33 @@ class Evaluator:
     max_steps: int | None
     deterministic: bool
     start_time: float
-    points: list[EvalPoint] = field(default_factory=list)
-    seconds: float = 0.0
+    evaluations: TrainingEvaluations = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.evaluations = TrainingEvaluations(
+            self.env_spec, self.seed + EVAL_SEED_OFFSET, self.episodes, self.max_steps,
+            self.start_time,
+        )  # fmt: skip
+
+    @property
+    def points(self) -> list[EvalPoint]:
+        """The evaluations so far."""
+        return self.evaluations.points
+
+    @property
+    def seconds(self) -> float:
+        """Wall time spent evaluating (kept out of the training seconds)."""
+        return self.evaluations.seconds
 
     def __call__(self, step: int) -> EvalPoint:
         """Evaluate now, after ``step`` env steps; the point is appended to ``points``."""
-        t0 = time.perf_counter()
-        eval_seed = self.seed + EVAL_SEED_OFFSET
-        sampler = torch.Generator().manual_seed(eval_seed)  # apart from training's draws
-        result = evaluate(
-            self.env_spec,
+        sampler = torch.Generator().manual_seed(self.evaluations.seed)  # apart from training's
+        return self.evaluations(
+            step,
             lambda o: to_env(
                 self.policy.act(o, sampler, deterministic=self.deterministic), self.action_space
             ),
-            n_episodes=self.episodes,
-            seed=eval_seed,
-            max_steps=self.max_steps,
-            batched=True,  # all episodes side by side: one forward pass per step
         )
-        self.seconds += time.perf_counter() - t0
-        point = EvalPoint(
-            step, result.mean, result.std, time.perf_counter() - self.start_time - self.seconds
-        )
-        self.points.append(point)
-        return point
 
 
 @dataclass(frozen=True, eq=False)
@@ -486,11 +498,7 @@ def run(
         name: The bar's label.
 
     """
-    bar: Any = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total_steps, desc=name, unit="step", mininterval=0.5)
+    bar = progress_bar(progress, total_steps, name)
     next_eval = eval_interval
     try:
         while collector.step < total_steps:
@@ -520,14 +528,10 @@ def finished(
     collector: RolloutCollector, evaluator: Evaluator, critic: ValueNetwork, seed: int
 ) -> dict[str, Any]:
     """The :class:`OnPolicyHistory` fields of a run that :func:`run` has finished."""
-    wall = time.perf_counter() - evaluator.start_time
     return {
-        "episode_returns": np.array(collector.episode_returns, dtype=np.float64),
-        "episode_lengths": np.array(collector.episode_lengths, dtype=np.int64),
-        "episode_end_steps": np.array(collector.episode_end_steps, dtype=np.int64),
-        "evaluations": tuple(evaluator.points),
-        "train_seconds": wall - evaluator.seconds,
-        "wall_seconds": wall,
+        **evaluator.evaluations.history_fields(
+            collector.episode_returns, collector.episode_lengths, collector.episode_end_steps
+        ),
         "policy": evaluator.policy,
         "value_network": critic,
         "action_space": evaluator.action_space,
@@ -538,3 +542,100 @@ def finished(
 def to_flat(array: npt.ArrayLike) -> torch.Tensor:
     """A rollout-shaped float64 array as a flat float32 tensor ``(n_steps * n_envs,)``."""
     return torch.as_tensor(np.asarray(array).reshape(-1), dtype=torch.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# The steps A2C and PPO share: seed, env, model, buffer; then the loop and its end
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnPolicySetup:
+    """What :func:`set_up` makes for A2C or PPO before their losses.
+
+    Attributes:
+        env_spec: The env id or factory trained (and evaluated) on.
+        seed: The run's seed.
+        name: The agent's name (error messages, the progress bar).
+        start_time: ``time.perf_counter()`` at the start of the run.
+        generator: Source of the training actions, seeded with ``seed``.
+        policy: The actor pi_theta.
+        critic: The critic V_phi.
+        collector: The rollout collector over ``n_envs`` envs.
+
+    """
+
+    env_spec: EnvLike
+    seed: int
+    name: str
+    start_time: float
+    generator: torch.Generator
+    policy: Policy
+    critic: ValueNetwork
+    collector: RolloutCollector
+
+
+def set_up(
+    config: Any, seed: int, env_like: EnvLike | None, name: str, **network_options: Any
+) -> OnPolicySetup:
+    """Steps 1 to 4 of an on-policy actor-critic: seed, env, model, buffer.
+
+    1. Seed: torch's global generator (initial weights), a torch Generator for the actions.
+    2. Env: ``n_envs`` copies, reset within the step that ends an episode
+       (:func:`make_vector_env`).
+    3. Model: the actor pi_theta and the critic V_phi, two networks (:func:`make_networks`).
+    4. Buffer: one rollout of ``n_steps`` rows x ``n_envs`` columns, overwritten after each
+       update; its next_obs holds the REAL s_{t+1} (final_obs where an episode ended).
+
+    Args:
+        config: The agent's settings; reads ``env_id``, ``n_envs``, ``n_steps``,
+            ``hidden_sizes``, ``value_hidden_sizes`` and ``log_std_init``.
+        seed: The run's seed.
+        env_like: An env id or factory to use instead of ``config.env_id``.
+        name: The agent's name.
+        **network_options: More keywords of :func:`make_networks`.
+
+    Returns:
+        An :class:`OnPolicySetup`.
+
+    """
+    start_time = time.perf_counter()
+    seed_everything(seed)
+    generator = torch.Generator().manual_seed(seed)
+    env_spec = config.env_id if env_like is None else env_like
+    envs = make_vector_env(env_spec, config.n_envs, seed, name)
+    policy, critic = make_networks(
+        envs.single_observation_space, envs.single_action_space, config.hidden_sizes,
+        config.value_hidden_sizes, log_std_init=config.log_std_init, **network_options,
+    )  # fmt: skip
+    collector = RolloutCollector(envs, config.n_steps, seed)
+    return OnPolicySetup(env_spec, seed, name, start_time, generator, policy, critic, collector)
+
+
+def run_and_finish(
+    setup: OnPolicySetup, config: Any, update: Callable[[Rollout, int], None], progress: bool
+) -> dict[str, Any]:
+    """Step 8 of an on-policy actor-critic: the loop (:func:`run`), then the history's fields.
+
+    Args:
+        setup: What :func:`set_up` made.
+        config: The agent's settings; reads ``total_steps``, ``eval_interval``,
+            ``eval_episodes``, ``eval_max_steps``, ``eval_deterministic`` and
+            ``target_return``.
+        update: ``update(rollout, step)`` trains the networks on a rollout.
+        progress: Show a tqdm progress bar over env steps.
+
+    Returns:
+        The :class:`OnPolicyHistory` fields (:func:`finished`).
+
+    """
+    evaluator = Evaluator(
+        setup.env_spec, setup.policy, setup.collector.action_space, setup.seed,
+        config.eval_episodes, config.eval_max_steps, config.eval_deterministic, setup.start_time,
+    )  # fmt: skip
+    run(
+        setup.collector, setup.generator, update, evaluator, total_steps=config.total_steps,
+        eval_interval=config.eval_interval, target_return=config.target_return,
+        progress=progress, name=setup.name,
+    )  # fmt: skip
+    return finished(setup.collector, evaluator, setup.critic, setup.seed)

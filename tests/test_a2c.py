@@ -169,7 +169,8 @@ def test_the_critic_learns_the_bootstrapped_value_through_time_limits():
     torch.testing.assert_close(values, torch.full((4,), 2.0), atol=0.1, rtol=0)
 
 
-def test_box_actions_are_clipped_for_the_env_only():
+def assert_box_actions_are_clipped_for_the_env_only(agent: Any, config: Any) -> None:
+    """``agent.train`` (A2C's, PPO's) on Push with a wide Gaussian (``config.log_std_init``)."""
     Push.received = []
     seen: list[torch.Tensor] = []
 
@@ -177,8 +178,7 @@ def test_box_actions_are_clipped_for_the_env_only():
         seen.append(actions.detach().clone())
         return gaussian_log_prob(actions, mean, log_std)
 
-    config = dataclasses.replace(TINY, total_steps=160, log_std_init=1.5)  # sigma ~ 4.5
-    history = a2c.train(config, seed=0, env=Push, log_prob_fn=spy_log_prob)
+    history = agent.train(config, seed=0, env=Push, log_prob_fn=spy_log_prob)
     received = np.concatenate(Push.received)
     assert received.min() >= -1.0 and received.max() <= 1.0
     drawn = torch.cat(seen).abs()
@@ -186,6 +186,11 @@ def test_box_actions_are_clipped_for_the_env_only():
     assert isinstance(history.policy, GaussianPolicy)
     action = history.act(np.zeros(1, np.float32))
     assert action.shape == (1,) and -1.0 <= action[0] <= 1.0
+
+
+def test_box_actions_are_clipped_for_the_env_only():
+    config = dataclasses.replace(TINY, total_steps=160, log_std_init=1.5)  # sigma ~ 4.5
+    assert_box_actions_are_clipped_for_the_env_only(a2c, config)
 
 
 def test_the_gaussian_actor_learns_a_one_step_target():
@@ -307,17 +312,24 @@ def test_target_return_stops_early():
     assert history.final_evaluation.mean >= 2.0 and history.final_evaluation.step == 80
 
 
+def assert_refused(agent: Any, config: Any, cases: tuple[tuple[str, Any, str], ...]) -> None:
+    """Each ``(field, value, message)`` of ``cases`` makes ``config`` raise ``message``, and
+    ``agent.train`` (A2C's, PPO's) refuses FrozenLake's Discrete observations by name."""
+    for field, value, message in cases:
+        with pytest.raises(ValueError, match=message):
+            dataclasses.replace(config, **{field: value})
+    name = agent.__name__.rsplit(".", 1)[-1].upper()
+    with pytest.raises(ValueError, match=f"{name} needs a Box observation space"):
+        agent.train(config, seed=0, env="FrozenLake-v1")
+
+
 def test_bad_settings_and_envs_are_refused():
-    for field, value, message in (
+    assert_refused(a2c, TINY, (
         ("n_envs", 0, "n_envs must be >= 1"), ("gae_lambda", 1.5, "gae_lambda"),
         ("advantage", "q", "advantage must be"), ("optimizer", "sgd", "optimizer must be"),
         ("reward_scale", 0.0, "reward_scale"), ("max_grad_norm", 0.0, "max_grad_norm"),
         ("entropy_coef", -0.1, "entropy_coef"),
-    ):  # fmt: skip
-        with pytest.raises(ValueError, match=message):
-            dataclasses.replace(TINY, **{field: value})
-    with pytest.raises(ValueError, match="Box observation space"):
-        a2c.train(TINY, seed=0, env="FrozenLake-v1")
+    ))  # fmt: skip
 
 
 def test_presets():
@@ -330,11 +342,16 @@ def test_presets():
 # ------------------------------------------------------------------------------ tier 3 (slow)
 
 
-@pytest.mark.slow
-def test_cartpole_preset_solves_cartpole():
-    history = a2c.train(a2c.default_config(), seed=0)
+def assert_cartpole_preset_solves_cartpole(agent: Any) -> None:
+    """``agent``'s (A2C's, PPO's) CartPole preset starts low and reaches 475, seed 0."""
+    history = agent.train(agent.default_config(), seed=0)
     assert history.evaluations[0].mean < 200
     assert history.final_evaluation.mean >= 475
+
+
+@pytest.mark.slow
+def test_cartpole_preset_solves_cartpole():
+    assert_cartpole_preset_solves_cartpole(a2c)
 
 
 @pytest.mark.slow

@@ -67,43 +67,34 @@ def test_train_reinforce_smoke_with_progress_bar_and_animation(capsys, tmp_path)
     assert gif.read_bytes()[:6] == b"GIF89a" and f"wrote {gif}" in out
 
 
-def test_train_a2c_on_cartpole_and_pendulum(capsys, tmp_path):
-    target = tmp_path / "a2c.png"
+@pytest.mark.parametrize(
+    ("agent", "steps", "interval", "plots", "pendulum_steps", "pendulum_preset", "pendulum_done"),
+    [
+        # A2C: 64 steps per update; Pendulum-v1's preset has gamma 0.9.
+        ("a2c", 768, 384, ("a2c.png",), 320, "gamma=0.9,", 320),
+        # PPO: 256 steps per update; Pendulum-v1's preset takes rollouts of 4 x 1024 steps.
+        ("ppo", 512, 256, ("ppo.png", "ppo-diagnostics.png"), 100, "n_steps=1024,", 4096),
+    ],
+)
+def test_train_on_cartpole_and_pendulum(capsys, tmp_path, agent, steps, interval, plots,
+                                        pendulum_steps, pendulum_preset, pendulum_done):
+    name, target = agent.upper(), tmp_path / f"{agent}.png"
     code, out, _ = run(
-        capsys, "train", "a2c", "--steps", "768", "--eval-interval", "384", "--eval-episodes",
-        "2", "--plot", str(target), "--no-progress",
+        capsys, "train", agent, "--steps", str(steps), "--eval-interval", str(interval),
+        "--eval-episodes", "2", "--plot", str(target), "--no-progress",
     )  # fmt: skip
     assert code == 0
-    assert "A2C on CartPole-v1, seed 0, budget 768 env steps" in out  # 64 steps per update
-    assert re.search(r"^\s+384\s+\d+\.\d\s+\d+\.\d", out, re.M)
-    assert re.search(r"final evaluation after 768 steps: \d+\.\d \+/- \d+\.\d", out)
-    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    code, out, err = run(capsys, "train", "a2c", "--env", "Pendulum-v1", "--steps", "320",
-                         "--eval-episodes", "1", "--seed", "1")
-    assert code == 0
-    assert "A2C on Pendulum-v1, seed 1" in out and "gamma=0.9," in out  # the env's preset
-    assert re.search(r"final evaluation after 320 steps: -\d+\.\d", out)
-    assert "A2C" in err  # the progress bar
-
-
-def test_train_ppo_on_cartpole_and_pendulum(capsys, tmp_path):
-    target = tmp_path / "ppo.png"
-    code, out, _ = run(
-        capsys, "train", "ppo", "--steps", "512", "--eval-interval", "256", "--eval-episodes",
-        "2", "--plot", str(target), "--no-progress",
-    )  # fmt: skip
-    assert code == 0
-    assert "PPO on CartPole-v1, seed 0, budget 512 env steps" in out  # 256 steps per update
-    assert re.search(r"^\s+256\s+\d+\.\d\s+\d+\.\d", out, re.M)
-    assert re.search(r"final evaluation after 512 steps: \d+\.\d \+/- \d+\.\d", out)
-    for path in (target, tmp_path / "ppo-diagnostics.png"):
+    assert f"{name} on CartPole-v1, seed 0, budget {steps} env steps" in out
+    assert re.search(rf"^\s+{interval}\s+\d+\.\d\s+\d+\.\d", out, re.M)
+    assert re.search(rf"final evaluation after {steps} steps: \d+\.\d \+/- \d+\.\d", out)
+    for path in (tmp_path / plot for plot in plots):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"wrote {path}" in out
-    code, out, err = run(capsys, "train", "ppo", "--env", "Pendulum-v1", "--steps", "100",
-                         "--eval-episodes", "1", "--seed", "1")
+    code, out, err = run(capsys, "train", agent, "--env", "Pendulum-v1", "--steps",
+                         str(pendulum_steps), "--eval-episodes", "1", "--seed", "1")
     assert code == 0
-    assert "PPO on Pendulum-v1, seed 1" in out and "n_steps=1024," in out  # the env's preset
-    assert re.search(r"final evaluation after 4096 steps: -\d+\.\d", out)  # one rollout
-    assert "PPO" in err  # the progress bar
+    assert f"{name} on Pendulum-v1, seed 1" in out and pendulum_preset in out
+    assert re.search(rf"final evaluation after {pendulum_done} steps: -\d+\.\d", out)
+    assert name in err  # the progress bar
 
 
 @pytest.mark.parametrize(

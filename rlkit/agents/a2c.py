@@ -38,7 +38,6 @@ steps seed, env, model, buffer, losses, optimiser, update, loop.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -53,21 +52,16 @@ from rlkit.evaluation import EnvLike
 from rlkit.nets import gaussian_log_prob, require_same_shape, torch_threads
 from rlkit.rollouts import (
     EVAL_SEED_OFFSET,
-    Evaluator,
     OnPolicyHistory,
     Rollout,
-    RolloutCollector,
     check_settings,
-    finished,
     log_probs_and_entropy,
-    make_networks,
-    make_vector_env,
     rollout_result,
-    run,
+    run_and_finish,
+    set_up,
     to_flat,
 )
 from rlkit.schedules import linear_schedule
-from rlkit.seeding import seed_everything
 
 __all__ = [
     "EVAL_SEED_OFFSET",
@@ -367,27 +361,11 @@ class _Pieces:
 def _train(
     config: A2CConfig, seed: int, pieces: _Pieces, env_like: EnvLike | None, progress: bool
 ) -> A2CHistory:
-    start_time = time.perf_counter()
-
-    # 1. Seed: torch's global generator (initial weights), a torch Generator for the actions.
-    seed_everything(seed)
-    generator = torch.Generator().manual_seed(seed)
-
-    # 2. Env: n_envs copies, reset within the step that ends an episode (rlkit.rollouts).
-    env_spec = config.env_id if env_like is None else env_like
-    envs = make_vector_env(env_spec, config.n_envs, seed, "A2C")
-    action_space = envs.single_action_space
-
-    # 3. Model: the actor pi_theta and the critic V_phi, two networks.
-    policy, critic = make_networks(
-        envs.single_observation_space, action_space, config.hidden_sizes,
-        config.value_hidden_sizes, log_std_init=config.log_std_init,
-        state_dependent_std=config.state_dependent_std,
-    )  # fmt: skip
-
-    # 4. Buffer: one rollout of n_steps rows x n_envs columns, overwritten after each update
-    # (A2C is on-policy); its next_obs holds the REAL s_{t+1}: final_obs where an episode ended.
-    collector = RolloutCollector(envs, config.n_steps, seed)
+    # 1-4. Seed, env, model (the actor pi_theta, the critic V_phi), buffer (one rollout of
+    # n_steps x n_envs, overwritten after each update: A2C is on-policy): rlkit.rollouts.set_up.
+    setup = set_up(config, seed, env_like, "A2C",
+                   state_dependent_std=config.state_dependent_std)
+    policy, critic = setup.policy, setup.critic
     shape = (config.n_steps, config.n_envs)
 
     # 5. Losses
@@ -464,18 +442,9 @@ def _train(
         value_losses.append(fit)
         entropies.append(entropy)
 
-    # 8. Loop: collect, update, evaluate (rlkit.rollouts.run).
-    evaluator = Evaluator(
-        env_spec, policy, action_space, seed, config.eval_episodes, config.eval_max_steps,
-        config.eval_deterministic, start_time,
-    )  # fmt: skip
-    run(
-        collector, generator, update, evaluator, total_steps=config.total_steps,
-        eval_interval=config.eval_interval, target_return=config.target_return,
-        progress=progress, name="A2C",
-    )  # fmt: skip
+    # 8. Loop: collect, update, evaluate (rlkit.rollouts.run_and_finish).
     return A2CHistory(
-        **finished(collector, evaluator, critic, seed),
+        **run_and_finish(setup, config, update, progress),
         losses=np.array(losses, dtype=np.float64),
         value_losses=np.array(value_losses, dtype=np.float64),
         entropies=np.array(entropies, dtype=np.float64),

@@ -35,15 +35,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
-from gymnasium import spaces
 from torch import nn
 from torch.nn import functional as F  # noqa: N812 (torch's convention)
 
 from rlkit.buffers import Batch, ReplayBuffer
-from rlkit.evaluation import EnvLike, EvalPoint, TrainingEvaluations, make_env
+from rlkit.evaluation import EnvLike, EvalPoint, TrainingEvaluations, make_discrete_env
 from rlkit.nets import QNetwork, torch_threads
-from rlkit.progress import finish_at_target
+from rlkit.progress import finish_at_target, progress_bar
 from rlkit.qlearning import epsilon_greedy
+from rlkit.rollouts import EVAL_SEED_OFFSET, check_settings
 from rlkit.schedules import LinearSchedule, linear_schedule
 from rlkit.seeding import seed_everything
 
@@ -59,9 +59,6 @@ __all__ = [
     "train",
     "update_target",
 ]
-
-EVAL_SEED_OFFSET = 10_000
-"""Evaluation episodes of a run with seed ``s`` start from ``reset(seed=s + 10_000 + i)``."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,29 +151,18 @@ class DQNConfig:
     """torch CPU threads while training (1: fastest for tiny nets, and reproducible)."""
 
     def __post_init__(self) -> None:
-        positive = (
-            "total_steps", "buffer_size", "batch_size", "train_freq", "gradient_steps",
-            "target_update_interval", "eval_episodes",
+        check_settings(
+            self, at_least_one=("total_steps", "buffer_size", "batch_size", "train_freq",
+                                "gradient_steps", "target_update_interval", "eval_episodes",
+                                "eval_max_steps"),
+            unit_interval=("gamma", "epsilon_start", "epsilon_end"),
+            positive=("learning_rate",),
+            non_negative=("learning_starts", "epsilon_decay_steps", "eval_interval",
+                          "final_learning_rate"),
+            optional=("eval_max_steps", "final_learning_rate"),
         )  # fmt: skip
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
-        for name in ("learning_starts", "epsilon_decay_steps", "eval_interval"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
-        if self.eval_max_steps is not None and self.eval_max_steps < 1:
-            raise ValueError(f"eval_max_steps must be >= 1 or None; got {self.eval_max_steps}")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1]; got {self.gamma}")
         if not 0.0 < self.tau <= 1.0:
             raise ValueError(f"tau must be in (0, 1]; got {self.tau}")
-        for name in ("epsilon_start", "epsilon_end"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
-        if self.final_learning_rate is not None and self.final_learning_rate < 0:
-            raise ValueError(f"final_learning_rate must be >= 0; got {self.final_learning_rate}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,15 +452,7 @@ def _train(
 
     # 2. Env
     env_spec = config.env_id if env_like is None else env_like
-    env = make_env(env_spec)
-    if not isinstance(env.observation_space, spaces.Box) or not isinstance(
-        env.action_space, spaces.Discrete
-    ):
-        raise ValueError(
-            "DQN needs a Box observation space and a Discrete action space; got "
-            f"{env.observation_space} and {env.action_space}"
-        )
-    env.action_space.seed(seed)
+    env = make_discrete_env(env_spec, seed, "DQN")
     obs_shape = env.observation_space.shape
     obs_dim, n_actions = int(np.prod(obs_shape)), int(env.action_space.n)
 
@@ -542,11 +520,7 @@ def _train(
     def run_evaluation(step: int) -> EvalPoint:
         return evaluations(step, lambda observations: _greedy_action(q_network, observations))
 
-    bar: Any = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.total_steps, desc="DQN", unit="step", mininterval=0.5)
+    bar = progress_bar(progress, config.total_steps, "DQN")
 
     obs, _ = env.reset(seed=seed)
     episode_return, episode_length = 0.0, 0
@@ -599,16 +573,10 @@ def _train(
         if bar is not None:
             bar.close()
 
-    wall = time.perf_counter() - start_time
     return DQNHistory(
-        episode_returns=np.array(returns, dtype=np.float64),
-        episode_lengths=np.array(lengths, dtype=np.int64),
-        episode_end_steps=np.array(end_steps, dtype=np.int64),
+        **evaluations.history_fields(returns, lengths, end_steps),
         epsilons=np.array(epsilons[: len(returns)], dtype=np.float64),
         losses=np.array(losses, dtype=np.float64),
-        evaluations=tuple(evaluations.points),
-        train_seconds=wall - evaluations.seconds,
-        wall_seconds=wall,
         q_network=q_network,
         config=config,
         seed=seed,

@@ -29,7 +29,6 @@ re-exported here; this module reads math pieces, then :func:`train` in Spinning 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,19 +44,14 @@ from rlkit.evaluation import EnvLike
 from rlkit.nets import gaussian_log_prob, require_same_shape, torch_threads
 from rlkit.rollouts import (
     EVAL_SEED_OFFSET,
-    Evaluator,
     Rollout,
-    RolloutCollector,
-    finished,
     log_probs_and_entropy,
-    make_networks,
-    make_vector_env,
     rollout_result,
-    run,
+    run_and_finish,
+    set_up,
     to_flat,
 )
 from rlkit.schedules import linear_schedule
-from rlkit.seeding import seed_everything
 
 __all__ = [
     "EVAL_SEED_OFFSET",
@@ -430,28 +424,11 @@ def _scalar(result: Any, name: str) -> torch.Tensor:
 def _train(
     config: PPOConfig, seed: int, pieces: _Pieces, env_like: EnvLike | None, progress: bool
 ) -> PPOHistory:
-    start_time = time.perf_counter()
-
-    # 1. Seed: torch's global generator (initial weights), a torch Generator for the actions,
-    # a numpy one for the minibatch permutations.
-    seed_everything(seed)
-    generator = torch.Generator().manual_seed(seed)
+    # 1-4. Seed, env, model (the actor pi_theta, the critic V_phi), buffer (one rollout of
+    # n_steps x n_envs): rlkit.rollouts.set_up; and a numpy generator for the minibatches.
+    setup = set_up(config, seed, env_like, "PPO")
+    policy, critic = setup.policy, setup.critic
     permutations = np.random.default_rng(seed)
-
-    # 2. Env: n_envs copies, reset within the step that ends an episode (rlkit.rollouts).
-    env_spec = config.env_id if env_like is None else env_like
-    envs = make_vector_env(env_spec, config.n_envs, seed, "PPO")
-    action_space = envs.single_action_space
-
-    # 3. Model: the actor pi_theta and the critic V_phi, two networks.
-    policy, critic = make_networks(
-        envs.single_observation_space, action_space, config.hidden_sizes,
-        config.value_hidden_sizes, log_std_init=config.log_std_init,
-    )  # fmt: skip
-
-    # 4. Buffer: one rollout of n_steps rows x n_envs columns; its next_obs holds the REAL
-    # s_{t+1} (final_obs where an episode ended).
-    collector = RolloutCollector(envs, config.n_steps, seed)
     shape = (config.n_steps, config.n_envs)
 
     # 5. Losses: what stays fixed during an update is computed once, with pi_old and V_old.
@@ -561,18 +538,9 @@ def _train(
         logs["explained_variances"].append(fit)
         logs["epochs"].append(steps_taken / config.n_minibatches)
 
-    # 8. Loop: collect, update, evaluate (rlkit.rollouts.run).
-    evaluator = Evaluator(
-        env_spec, policy, action_space, seed, config.eval_episodes, config.eval_max_steps,
-        config.eval_deterministic, start_time,
-    )  # fmt: skip
-    run(
-        collector, generator, update, evaluator, total_steps=config.total_steps,
-        eval_interval=config.eval_interval, target_return=config.target_return,
-        progress=progress, name="PPO",
-    )  # fmt: skip
+    # 8. Loop: collect, update, evaluate (rlkit.rollouts.run_and_finish).
     return PPOHistory(
-        **finished(collector, evaluator, critic, seed),
+        **run_and_finish(setup, config, update, progress),
         **{name: np.array(values, dtype=np.float64) for name, values in logs.items()},
         config=config,
     )

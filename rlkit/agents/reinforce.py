@@ -39,11 +39,11 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import torch
-from gymnasium import spaces
 
-from rlkit.evaluation import EnvLike, EvalPoint, TrainingEvaluations, make_env
+from rlkit.evaluation import EnvLike, EvalPoint, make_discrete_env
 from rlkit.nets import CategoricalPolicy, as_obs_tensor, mlp, torch_threads
-from rlkit.progress import finish_at_target
+from rlkit.progress import finish_at_target, progress_bar
+from rlkit.rollouts import EVAL_SEED_OFFSET, Evaluator, check_settings
 from rlkit.sampling import discounted_returns
 from rlkit.seeding import seed_everything
 
@@ -57,9 +57,6 @@ __all__ = [
     "train",
     "value_loss",
 ]
-
-EVAL_SEED_OFFSET = 10_000
-"""Evaluation episodes of a run with seed ``s`` start from ``reset(seed=s + 10_000 + i)``."""
 
 Weighting = Literal["reward_to_go", "total_return"]
 Baseline = Literal["none", "mean", "value"]
@@ -117,23 +114,20 @@ class ReinforceConfig:
     """torch CPU threads while training (1: fastest for tiny nets, and reproducible)."""
 
     def __post_init__(self) -> None:
-        for name in ("total_steps", "batch_size", "value_iters", "eval_episodes"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
-        if self.eval_interval < 0:
-            raise ValueError(f"eval_interval must be >= 0; got {self.eval_interval}")
-        if self.eval_max_steps is not None and self.eval_max_steps < 1:
-            raise ValueError(f"eval_max_steps must be >= 1 or None; got {self.eval_max_steps}")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1]; got {self.gamma}")
+        check_settings(
+            self, at_least_one=("total_steps", "batch_size", "value_iters", "eval_episodes",
+                                "eval_max_steps"),
+            unit_interval=("gamma",),
+            positive=("learning_rate", "value_learning_rate"),
+            non_negative=("eval_interval",),
+            optional=("eval_max_steps",),
+        )  # fmt: skip
         if self.weighting not in ("reward_to_go", "total_return"):
             raise ValueError(
                 f"weighting must be 'reward_to_go' or 'total_return'; got {self.weighting!r}"
             )
         if self.baseline not in ("none", "mean", "value"):
             raise ValueError(f"baseline must be 'none', 'mean' or 'value'; got {self.baseline!r}")
-        if self.learning_rate <= 0 or self.value_learning_rate <= 0:
-            raise ValueError("learning rates must be > 0")
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,15 +346,7 @@ def _train(
 
     # 2. Env
     env_spec = config.env_id if env_like is None else env_like
-    env = make_env(env_spec)
-    if not isinstance(env.observation_space, spaces.Box) or not isinstance(
-        env.action_space, spaces.Discrete
-    ):
-        raise ValueError(
-            "this REINFORCE needs a Box observation space and a Discrete action space; got "
-            f"{env.observation_space} and {env.action_space}"
-        )
-    env.action_space.seed(seed)
+    env = make_discrete_env(env_spec, seed, "this REINFORCE")
     obs_dim, n_actions = int(np.prod(env.observation_space.shape)), int(env.action_space.n)
 
     # 3. Model: pi_theta, and V_phi if the baseline is learned.
@@ -420,27 +406,17 @@ def _train(
         return float(loss.detach()), fitted
 
     # 8. Loop
-    eval_seed = seed + EVAL_SEED_OFFSET
     returns: list[float] = []
     lengths: list[int] = []
     end_steps: list[int] = []
     losses: list[float] = []
     value_losses: list[float] = []
-    evaluations = TrainingEvaluations(
-        env_spec, eval_seed, config.eval_episodes, config.eval_max_steps, start_time
-    )
-
-    def run_evaluation(step: int) -> EvalPoint:
-        sampler = torch.Generator().manual_seed(eval_seed)  # apart from training's draws
-        return evaluations(
-            step, lambda o: policy.act(o, sampler, deterministic=config.eval_deterministic)
-        )
-
-    bar: Any = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.total_steps, desc="REINFORCE", unit="step", mininterval=0.5)
+    # Evaluations start from seed + EVAL_SEED_OFFSET, with a sampler apart from training's.
+    run_evaluation = Evaluator(
+        env_spec, policy, env.action_space, seed, config.eval_episodes, config.eval_max_steps,
+        config.eval_deterministic, start_time,
+    )  # fmt: skip
+    bar = progress_bar(progress, config.total_steps, "REINFORCE")
 
     step = 0
     next_eval = config.eval_interval
@@ -503,16 +479,10 @@ def _train(
         if bar is not None:
             bar.close()
 
-    wall = time.perf_counter() - start_time
     return ReinforceHistory(
-        episode_returns=np.array(returns, dtype=np.float64),
-        episode_lengths=np.array(lengths, dtype=np.int64),
-        episode_end_steps=np.array(end_steps, dtype=np.int64),
+        **run_evaluation.evaluations.history_fields(returns, lengths, end_steps),
         losses=np.array(losses, dtype=np.float64),
         value_losses=np.array(value_losses, dtype=np.float64),
-        evaluations=tuple(evaluations.points),
-        train_seconds=wall - evaluations.seconds,
-        wall_seconds=wall,
         policy=policy,
         value_network=value_network,
         config=config,
