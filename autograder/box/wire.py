@@ -174,6 +174,8 @@ class WireError(ValueError):
 MAX_DECODED_BYTES = 64 * 2**20
 #: the most fields a namedtuple may have.
 MAX_FIELDS = 64
+#: the most distinct namedtuple types one message may hold (each is a class to make).
+MAX_RECORD_TYPES = 64
 
 
 class _Budget:
@@ -182,6 +184,7 @@ class _Budget:
     def __init__(self) -> None:
         self.items = 0
         self.bytes = 0
+        self.record_types: set[tuple[str, tuple[str, ...]]] = set()
 
     def spend(self, items: int = 1, nbytes: int = 0) -> None:
         self.items += items
@@ -322,7 +325,11 @@ def _decode_namedtuple(value: Any, depth: int, budget: _Budget) -> Any:
     type_name = str(name)[:200].rsplit(".", 1)[-1]
     if not type_name.isidentifier() or keyword.iskeyword(type_name):
         type_name = "Record"
-    return _namedtuple_type(type_name[:64], clean)(*items)
+    key = (type_name[:64], clean)
+    budget.record_types.add(key)
+    if len(budget.record_types) > MAX_RECORD_TYPES:
+        raise WireError("too many kinds of records in one message")
+    return _namedtuple_type(*key)(*items)
 
 
 # ----------------------------------------------------------------------------- inputs
