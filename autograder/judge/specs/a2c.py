@@ -1,7 +1,8 @@
 """Check specs of notebook 05's second part: TD errors, GAE, the A2C loss, the learning run.
 
-The spec names share notebook 05's topic prefix ``actor_critic`` (the weightings of its first
-part live in :mod:`autograder.judge.specs.actor_critic`, the Gaussian log-prob in
+The spec names share notebook 05's topic prefix ``actor_critic`` (its first part lives in
+:mod:`autograder.judge.specs.actor_critic` and
+:mod:`autograder.judge.specs.actor_critic_estimators`, the Gaussian log-prob in
 :mod:`autograder.judge.specs.a2c_gaussian`). The box procedures that call the student's
 functions are :mod:`autograder.box.procedures.a2c`; they return raw outputs (a loss and its
 gradients, a trained policy's weights), judged here. Rollouts are ``(T, n_envs)`` arrays as a
