@@ -32,7 +32,7 @@ from functools import cache
 
 import numpy as np
 
-from autograder.judge.core import Bug, Case, CheckSpec, allclose, register
+from autograder.judge.core import Bug, Case, CheckSpec, register
 from autograder.judge.specs.reinforce import (
     N_STANDARD_ERRORS,
     _episode,
@@ -44,6 +44,7 @@ from autograder.judge.specs.reinforce import (
     _theta,
     _tiny,
     _variance_case,
+    estimator_spec,
 )
 from rlkit import policy_gradient as pg
 from rlkit import weightings as wt
@@ -185,22 +186,13 @@ def _estimator_spec(name: str, points: int, reference: Callable, seed: int,
                     pi_tables: Callable[[wt.StepValues], tuple], previous: Callable,
                     previous_extra: Callable[[np.ndarray], tuple], bugs: tuple[Bug, ...],
                     hint: str, withhold: tuple[str, ...] = ()) -> CheckSpec:
-    return CheckSpec(
-        name=f"actor_critic.{name}",
-        function=name,
-        points=points,
-        reference=reference,
-        withhold=withhold,
-        uses=ESTIMATOR_USES,
+    return estimator_spec(
+        f"actor_critic.{name}", points, reference,
         visible_cases=lambda: _estimator_visible(reference, seed, tables, pi_tables, previous,
                                                  previous_extra),
         hidden_cases=lambda rng: _estimator_hidden(reference, rng, tables, pi_tables, previous,
                                                    previous_extra),
-        compare=allclose(rtol=1e-6, atol=1e-9),
-        diagnose=allclose(),
-        bugs=bugs,
-        hint=hint,
-    )
+        bugs=bugs, hint=hint, withhold=withhold, uses=ESTIMATOR_USES)
 
 
 def _tiny_pi(theta: np.ndarray) -> wt.StepValues:

@@ -15,8 +15,9 @@ import numpy as np
 import torch
 
 from autograder.box.procedures.dqn import TRAIN_KEYWORDS, learn_run
-from autograder.judge.core import Case, CheckSpec, broken_agent, learning_case, register
+from autograder.judge.core import Case, learning_case, register
 from autograder.judge.specs.dqn import DQN_LOSS, SAMPLE_BATCH, TD_TARGET, UPDATE_TARGET
+from autograder.judge.specs.learning_runs import learning_spec, trained_with
 from rlkit.agents import dqn
 
 #: the student's functions the learning run plugs into ``rlkit.agents.dqn.train``
@@ -53,8 +54,7 @@ def learn_config() -> dqn.DQNConfig:
 
 def learning_run(agent: dict[str, Any], seed: int) -> dqn.DQNHistory:
     """DQN on CartPole-v1 with ``agent``'s functions, as the learning check runs it."""
-    pieces = {TRAIN_KEYWORDS[name]: fn for name, fn in agent.items()}
-    return dqn.train(learn_config(), seed=seed, **pieces)
+    return trained_with(dqn.train, learn_config(), TRAIN_KEYWORDS, agent, seed)
 
 
 def learned_score(state: Any, seed: int) -> float:
@@ -88,21 +88,15 @@ def _learning_cases() -> list[Case]:
                           run_seed=lambda seed: learn_run(seed, config), score=learned_score)]
 
 
-LEARNS = CheckSpec(
-    name="dqn.learns",
-    function=AGENT,
-    points=3,
-    reference=REFERENCE_AGENT,
-    visible_cases=_learning_cases,
-    learning=True,
-    bugs=tuple(broken_agent(REFERENCE_AGENT, spec, bug) for spec, bug in (
+LEARNS = learning_spec(
+    "dqn.learns", AGENT, REFERENCE_AGENT, 3, _learning_cases, (
         (SAMPLE_BATCH, "whole_capacity"),
         (TD_TARGET, "no_terminal_mask"),
         (TD_TARGET, "argmax_not_max"),
         (DQN_LOSS, "max_action"),
         (UPDATE_TARGET, "reversed"),
         (UPDATE_TARGET, "rebinds_local_name"),
-    )),
+    ),
     hint="Your functions together do not learn CartPole. Make each of the five checks above "
     "pass first; if they do, run the training cell and look at the loss and the returns.",
 )

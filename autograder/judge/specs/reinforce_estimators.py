@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.judge.core import Bug, Case, CheckSpec, allclose, register
+from autograder.judge.core import Bug, Case, CheckSpec, register
 from autograder.judge.specs.reinforce import (
     _TINY_MDP,
     _estimator_cases,
@@ -28,6 +28,7 @@ from autograder.judge.specs.reinforce import (
     _theta,
     _tiny,
     _variance_case,
+    estimator_spec,
 )
 from rlkit import policy_gradient as pg
 from rlkit.mdp import TabularMDP
@@ -119,15 +120,10 @@ def _bug_rg_reward_to_go(theta, episodes):
     return grad / len(episodes)
 
 
-REINFORCE_GRADIENT = CheckSpec(
-    name="reinforce.reinforce_gradient",
-    function="reinforce_gradient",
-    points=3,
-    reference=pg.reinforce_gradient,
+REINFORCE_GRADIENT = estimator_spec(
+    "reinforce.reinforce_gradient", 3, pg.reinforce_gradient,
     visible_cases=lambda: _estimator_cases(pg.reinforce_gradient, 404),
     hidden_cases=lambda rng: _estimator_hidden(pg.reinforce_gradient, rng, lambda t, m: ()),
-    compare=allclose(rtol=1e-6, atol=1e-9),
-    diagnose=allclose(),
     bugs=(
         Bug("forgot_expectation", _bug_rg_forgot_expectation,
             "Row s of grad ln pi(a|s) is e_a - pi(.|s): subtract the policy's probabilities, "
@@ -332,15 +328,10 @@ def _bug_rtgg_next_state(theta, episodes):
     return grad / len(episodes)
 
 
-REWARD_TO_GO_GRADIENT = CheckSpec(
-    name="reinforce.reward_to_go_gradient",
-    function="reward_to_go_gradient",
-    points=2,
-    reference=pg.reward_to_go_gradient,
+REWARD_TO_GO_GRADIENT = estimator_spec(
+    "reinforce.reward_to_go_gradient", 2, pg.reward_to_go_gradient,
     visible_cases=_rtg_gradient_cases,
     hidden_cases=_rtg_gradient_hidden,
-    compare=allclose(rtol=1e-6, atol=1e-9),
-    diagnose=allclose(),
     bugs=(
         Bug("total_return", _bug_rtgg_total_return,
             "That is the total-return estimator: weight step h by the reward-to-go "
@@ -467,15 +458,10 @@ def _bug_bl_off_by_one(theta, episodes, baseline):
     return grad / len(episodes)
 
 
-BASELINE_GRADIENT = CheckSpec(
-    name="reinforce.baseline_gradient",
-    function="baseline_gradient",
-    points=2,
-    reference=pg.baseline_gradient,
+BASELINE_GRADIENT = estimator_spec(
+    "reinforce.baseline_gradient", 2, pg.baseline_gradient,
     visible_cases=_baseline_cases,
     hidden_cases=_baseline_hidden,
-    compare=allclose(rtol=1e-6, atol=1e-9),
-    diagnose=allclose(),
     bugs=(
         Bug("plus_baseline", _bug_bl_plus,
             "SUBTRACT the baseline: the weight is G_h - b(s_h)."),
