@@ -20,13 +20,7 @@ import numpy as np
 import torch
 
 from autograder.box.procedures.a2c import learn_run, loss_run
-from autograder.judge.core import (
-    Bug,
-    Case,
-    CheckSpec,
-    allclose,
-    register,
-)
+from autograder.judge.core import Bug, Case, CheckSpec, allclose, register
 from autograder.judge.specs.dqn import fields
 from autograder.judge.specs.learning_runs import (
     learning_spec,

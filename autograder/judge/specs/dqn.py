@@ -24,14 +24,7 @@ from autograder.box.procedures.dqn import (
     td_run,
     update_run,
 )
-from autograder.judge.core import (
-    Bug,
-    Case,
-    CheckSpec,
-    Comparator,
-    allclose,
-    register,
-)
+from autograder.judge.core import Bug, Case, CheckSpec, Comparator, allclose, register
 from rlkit.agents import dqn
 from rlkit.buffers import Batch, ReplayBuffer
 from rlkit.schedules import LinearSchedule

@@ -28,13 +28,7 @@ from autograder.box.procedures.ppo_clip import (
     total_run,
     value_run,
 )
-from autograder.judge.core import (
-    Bug,
-    Case,
-    CheckSpec,
-    allclose,
-    register,
-)
+from autograder.judge.core import Bug, Case, CheckSpec, allclose, register
 from autograder.judge.specs.dqn import fields
 from autograder.judge.specs.learning_runs import (
     learning_spec,
