@@ -35,9 +35,9 @@ import numpy as np
 
 from autograder.judge.core import best_evaluation, learning_rule
 from autograder.judge.specs import a2c as a2c_checks
-from autograder.judge.specs import dqn as dqn_checks
+from autograder.judge.specs import dqn_learning as dqn_checks
 from autograder.judge.specs import ppo_clip as ppo_checks
-from autograder.judge.specs import reinforce_estimators as reinforce_checks
+from autograder.judge.specs import reinforce_learning as reinforce_checks
 from autograder.judge.specs import rlhf as rlhf_checks
 
 ROOT = Path(__file__).resolve().parents[1]

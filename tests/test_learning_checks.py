@@ -20,9 +20,9 @@ import variants_rlhf
 from autograder.judge import all_specs, get_spec, run_check
 from autograder.judge.core import best_evaluation, learning_rule
 from autograder.judge.specs import a2c as a2c_checks
-from autograder.judge.specs import dqn as dqn_checks
+from autograder.judge.specs import dqn_learning as dqn_checks
 from autograder.judge.specs import ppo_clip as ppo_checks
-from autograder.judge.specs import reinforce_estimators as reinforce_checks
+from autograder.judge.specs import reinforce_learning as reinforce_checks
 from autograder.judge.specs import rlhf as rlhf_checks
 
 LEARNING = [spec for spec in all_specs() if spec.learning]

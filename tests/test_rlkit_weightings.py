@@ -217,17 +217,18 @@ def test_where_the_orderings_do_not_hold():
 @pytest.mark.slow
 def test_check_specs_reference_passes_20_grader_seeds_in_a_row():
     import autograder.judge.specs.actor_critic as specs
+    import autograder.judge.specs.actor_critic_estimators as estimators
     from autograder.judge.core import run_check
 
     for seed in range(20):
-        for spec in [specs.ACTION_VALUES, specs.ACTION_VALUE_GRADIENT, specs.ADVANTAGE_GRADIENT,
-                     specs.TD_RESIDUAL_GRADIENT]:
+        for spec in [specs.ACTION_VALUES, estimators.ACTION_VALUE_GRADIENT,
+                     estimators.ADVANTAGE_GRADIENT, estimators.TD_RESIDUAL_GRADIENT]:
             report = run_check(spec, spec.reference, grading=True, seed=seed)
             assert report.passed, f"seed {seed}: {report.summary()}"
 
 
 def test_check_specs_catch_a_small_bias():
-    import autograder.judge.specs.actor_critic as specs
+    import autograder.judge.specs.actor_critic_estimators as specs
     from autograder.judge.core import run_check
 
     def biased(theta, episodes, values):  # a TD residual whose V(s') is off by 0.3

@@ -16,23 +16,9 @@ import numpy as np
 import torch
 
 from autograder.box.calls import CaseProblem, module_state, procedure
+from autograder.box.procedures.ppo_clip import loss_and_gradients
 
 # --- shared
-
-
-def loss_and_gradients(loss: Any, inputs: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """A loss case's output: the scalar and its gradient with respect to each of ``inputs``.
-
-    An input the loss does not reach (or a loss without a gradient) gets zeros, which the
-    comparison then names. A loss that is not a scalar tensor cannot be differentiated.
-    """
-    if not torch.is_tensor(loss) or loss.ndim != 0:
-        raise CaseProblem(f"return a scalar (0-dim) torch tensor; got {loss!r:.100}")
-    found = (torch.autograd.grad(loss, list(inputs.values()), allow_unused=True)
-             if loss.requires_grad else [None] * len(inputs))
-    return {"loss": loss.item(),
-            **{f"d loss / d {name}": (torch.zeros_like(x) if g is None else g).double().numpy()
-               for (name, x), g in zip(inputs.items(), found, strict=True)}}
 
 
 def _as_float64(out: Any) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Check specs of notebook 05's second part: TD errors, GAE, the A2C loss, the learning run.
 
-The spec names share notebook 05's topic prefix ``actor_critic`` (the weightings of its first
-part live in :mod:`autograder.judge.specs.actor_critic`, the Gaussian log-prob in
+The spec names share notebook 05's topic prefix ``actor_critic`` (its first part lives in
+:mod:`autograder.judge.specs.actor_critic` and
+:mod:`autograder.judge.specs.actor_critic_estimators`, the Gaussian log-prob in
 :mod:`autograder.judge.specs.a2c_gaussian`). The box procedures that call the student's
 functions are :mod:`autograder.box.procedures.a2c`; they return raw outputs (a loss and its
 gradients, a trained policy's weights), judged here. Rollouts are ``(T, n_envs)`` arrays as a
@@ -13,23 +14,19 @@ implementation with its hint; ``tests/test_bug_bank.py`` proves every one is cau
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
 import torch
 
 from autograder.box.procedures.a2c import learn_run, loss_run
-from autograder.judge.core import (
-    Bug,
-    Case,
-    CheckSpec,
-    allclose,
-    broken_agent,
-    learning_case,
-    register,
-)
+from autograder.judge.core import Bug, Case, CheckSpec, allclose, register
 from autograder.judge.specs.dqn import fields
+from autograder.judge.specs.learning_runs import (
+    learning_spec,
+    on_policy_learning_cases,
+    trained_with,
+)
 from rlkit import advantages
 from rlkit.agents import a2c
 
@@ -460,7 +457,8 @@ REFERENCE_AGENT = {"gae": advantages.gae, "a2c_loss": a2c.a2c_loss}
 #: A2C on CartPole-v1 from each of LEARN_SEEDS, at most LEARN_STEPS env steps, a greedy
 #: evaluation of 5 episodes capped at LEARN_CAP steps every LEARN_EVAL_INTERVAL steps, stopping
 #: at the first that reaches LEARN_TARGET. The box returns the trained policy's weights, the
-#: judge evaluates them as the trainer does (:func:`policy_score`), and the scores' mean minus
+#: judge evaluates them as the trainer does
+#: (:func:`~autograder.judge.specs.learning_runs.policy_score`), and the scores' mean minus
 #: std must reach LEARN_THRESHOLD (:func:`autograder.judge.core.learning_case`; the figures
 #: behind it: ``benchmarks/bench_learning_checks.py``).
 LEARN_SEEDS = (0, 1, 2)
@@ -490,62 +488,17 @@ def learn_config() -> a2c.A2CConfig:
 
 def learning_run(agent: dict[str, Any], seed: int) -> a2c.A2CHistory:
     """A2C on CartPole-v1 with ``agent``'s functions, as the learning check runs it."""
-    pieces = {_TRAIN_KEYWORDS[name]: fn for name, fn in agent.items()}
-    return a2c.train(learn_config(), seed=seed, **pieces)
-
-
-def policy_score(state: Any, seed: int, config: Any) -> float:
-    """What an on-policy trainer's evaluation gives a trained policy's weights (``state``).
-
-    The policy is rebuilt with rlkit's own networks for the config's env and evaluated by
-    rlkit's own :class:`~rlkit.rollouts.Evaluator`, as the trainer (A2C's or PPO's, run with
-    ``config`` and ``seed``) evaluates it: the same episodes, seeds, cap and greedy actions.
-    Weights that do not fit the network score 0 (nothing was learned).
-    """
-    import gymnasium as gym
-
-    from rlkit.nets import torch_threads
-    from rlkit.rollouts import Evaluator, make_networks
-
-    env = gym.make(config.env_id)
-    obs_space, action_space = env.observation_space, env.action_space
-    env.close()
-    with torch_threads(config.torch_threads):
-        policy, _ = make_networks(obs_space, action_space, config.hidden_sizes,
-                                  config.value_hidden_sizes,
-                                  log_std_init=config.log_std_init,
-                                  state_dependent_std=getattr(config, "state_dependent_std",
-                                                              False))
-        try:
-            state = {str(k): torch.as_tensor(np.asarray(v, dtype=np.float32))
-                     for k, v in dict(state).items()}
-            policy.load_state_dict(state)
-        except Exception:  # noqa: BLE001 - not this network's weights: nothing learned
-            return 0.0
-        evaluator = Evaluator(config.env_id, policy, action_space, seed, config.eval_episodes,
-                              config.eval_max_steps, config.eval_deterministic, 0.0)
-        return float(evaluator(0).mean)
+    return trained_with(a2c.train, learn_config(), _TRAIN_KEYWORDS, agent, seed)
 
 
 def _learning_cases() -> list[Case]:
-    config = learn_config()
-    sent = dataclasses.asdict(config)
-    return [learning_case(f"learning: A2C on CartPole-v1 with your gae and a2c_loss, up to "
-                          f"{LEARN_STEPS} env steps from each of the seeds {list(LEARN_SEEDS)}",
-                          seeds=LEARN_SEEDS, cap=LEARN_CAP, threshold=LEARN_THRESHOLD,
-                          steps=LEARN_STEPS, untrained="an untrained policy gets 9-25",
-                          run_seed=lambda seed: learn_run(seed, sent),
-                          score=lambda state, seed: policy_score(state, seed, config))]
+    return on_policy_learning_cases("A2C on CartPole-v1 with your gae and a2c_loss",
+                                    learn_config(), learn_run, LEARN_SEEDS, LEARN_CAP,
+                                    LEARN_THRESHOLD, LEARN_STEPS)
 
 
-LEARNS = CheckSpec(
-    name="actor_critic.a2c_learns",
-    function=AGENT,
-    points=3,
-    reference=REFERENCE_AGENT,
-    visible_cases=_learning_cases,
-    learning=True,
-    bugs=tuple(broken_agent(REFERENCE_AGENT, spec, bug) for spec, bug in LEARNING_FAILS),
+LEARNS = learning_spec(
+    "actor_critic.a2c_learns", AGENT, REFERENCE_AGENT, 3, _learning_cases, LEARNING_FAILS,
     hint="Your gae and a2c_loss together do not learn CartPole. Make their own checks pass "
     "first; if they do, run the training cell and look at the returns and the losses.",
 )

@@ -15,15 +15,7 @@ import numpy as np
 
 from autograder.box.procedures.bellman import policy_iteration_run
 from autograder.judge import fixtures
-from autograder.judge.core import (
-    Bug,
-    Case,
-    CheckSpec,
-    Deferred,
-    allclose,
-    register,
-    type_name,
-)
+from autograder.judge.core import Bug, Case, CheckSpec, Deferred, allclose, register, type_name
 from autograder.judge.specs.mdps_sampling import Unusable, reading
 from rlkit import dp
 from rlkit.mdp import TabularMDP

@@ -13,14 +13,7 @@ from typing import Any
 import numpy as np
 
 from autograder.box.procedures.bellman import epsilon_run
-from autograder.judge.core import (
-    Bug,
-    Case,
-    CheckSpec,
-    allclose,
-    describe,
-    register,
-)
+from autograder.judge.core import Bug, Case, CheckSpec, allclose, describe, register
 from autograder.judge.specs.mdps_sampling import Unusable, reading
 from rlkit import qlearning
 

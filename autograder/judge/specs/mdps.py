@@ -13,13 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.judge import fixtures
-from autograder.judge.core import (
-    Bug,
-    Case,
-    CheckSpec,
-    allclose,
-    register,
-)
+from autograder.judge.core import Bug, Case, CheckSpec, allclose, register
 from rlkit import dp, sampling
 from rlkit.mdp import TabularMDP
 

@@ -14,7 +14,6 @@ first part). The box procedures that call the student's functions are
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -29,23 +28,13 @@ from autograder.box.procedures.ppo_clip import (
     total_run,
     value_run,
 )
-
-# the rlhf specs call these too: a loss's value and gradients, a function of one tensor
-from autograder.box.procedures.ppo_clip import (  # noqa: F401
-    loss_and_gradients as _loss_and_gradients,
-)
-from autograder.box.procedures.ppo_clip import norm_run as _norm_run  # noqa: F401
-from autograder.judge.core import (
-    Bug,
-    Case,
-    CheckSpec,
-    allclose,
-    broken_agent,
-    learning_case,
-    register,
-)
-from autograder.judge.specs.a2c import policy_score
+from autograder.judge.core import Bug, Case, CheckSpec, allclose, register
 from autograder.judge.specs.dqn import fields
+from autograder.judge.specs.learning_runs import (
+    learning_spec,
+    on_policy_learning_cases,
+    trained_with,
+)
 from rlkit.agents import ppo
 
 # --- importance_ratio
@@ -419,8 +408,9 @@ LEARNING_FAILS = (
 #: PPO on CartPole-v1 from each of LEARN_SEEDS, at most LEARN_STEPS env steps, a greedy
 #: evaluation of 5 episodes capped at LEARN_CAP steps every LEARN_EVAL_INTERVAL steps, stopping
 #: at the first that reaches LEARN_TARGET. The box returns the trained policy's weights, the
-#: judge evaluates them as the trainer does (:func:`~autograder.judge.specs.a2c.policy_score`),
-#: and the scores' mean minus std must reach LEARN_THRESHOLD
+#: judge evaluates them as the trainer does
+#: (:func:`~autograder.judge.specs.learning_runs.policy_score`), and the scores' mean minus std
+#: must reach LEARN_THRESHOLD
 #: (:func:`autograder.judge.core.learning_case`; the figures behind it:
 #: ``benchmarks/bench_learning_checks.py --check ppo``).
 LEARN_SEEDS = (0, 1, 2)
@@ -450,30 +440,18 @@ def learn_config() -> ppo.PPOConfig:
 
 def learning_run(agent: dict[str, Any], seed: int) -> ppo.PPOHistory:
     """PPO on CartPole-v1 with ``agent``'s functions, as the learning check runs it."""
-    pieces = {_TRAIN_KEYWORDS[name]: fn for name, fn in agent.items()}
-    return ppo.train(learn_config(), seed=seed, **pieces)
+    return trained_with(ppo.train, learn_config(), _TRAIN_KEYWORDS, agent, seed)
 
 
 def _learning_cases() -> list[Case]:
-    config = learn_config()
-    sent = dataclasses.asdict(config)
-    return [learning_case(f"learning: PPO on CartPole-v1 with your ratio, L^CLIP, value loss, "
-                          f"total loss, KL estimate, normalisation and minibatches, up to "
-                          f"{LEARN_STEPS} env steps from each of the seeds {list(LEARN_SEEDS)}",
-                          seeds=LEARN_SEEDS, cap=LEARN_CAP, threshold=LEARN_THRESHOLD,
-                          steps=LEARN_STEPS, untrained="an untrained policy gets 9-25",
-                          run_seed=lambda seed: learn_run(seed, sent),
-                          score=lambda state, seed: policy_score(state, seed, config))]
+    return on_policy_learning_cases("PPO on CartPole-v1 with your ratio, L^CLIP, value loss, "
+                                    "total loss, KL estimate, normalisation and minibatches",
+                                    learn_config(), learn_run, LEARN_SEEDS, LEARN_CAP,
+                                    LEARN_THRESHOLD, LEARN_STEPS)
 
 
-LEARNS = CheckSpec(
-    name="ppo.ppo_learns",
-    function=AGENT,
-    points=3,
-    reference=REFERENCE_AGENT,
-    visible_cases=_learning_cases,
-    learning=True,
-    bugs=tuple(broken_agent(REFERENCE_AGENT, spec, bug) for spec, bug in LEARNING_FAILS),
+LEARNS = learning_spec(
+    "ppo.ppo_learns", AGENT, REFERENCE_AGENT, 3, _learning_cases, LEARNING_FAILS,
     hint="Your PPO pieces together do not learn CartPole. Make their own checks pass first; if "
     "they do, run the training cell and look at the returns, the approximate KL and the clip "
     "fraction.",

@@ -141,6 +141,21 @@ def _expectation(probabilities: Callable[[], np.ndarray], shape: tuple[int, ...]
     return compare
 
 
+def estimator_spec(name: str, points: int, reference: Callable, visible_cases: Callable,
+                   hidden_cases: Callable, bugs: tuple[Bug, ...], hint: str,
+                   withhold: tuple[str, ...] = (), uses: tuple[str, ...] = ()) -> CheckSpec:
+    """The spec of a policy-gradient estimator ``name`` (``topic.function``).
+
+    An estimator is deterministic given its inputs (the grader draws the samples): it is
+    compared closely with the reference, and a known bug is diagnosed by matching exactly.
+    """
+    return CheckSpec(name=name, function=name.split(".", 1)[1], points=points,
+                     reference=reference, withhold=withhold, uses=uses,
+                     visible_cases=visible_cases, hidden_cases=hidden_cases,
+                     compare=allclose(rtol=1e-6, atol=1e-9), diagnose=allclose(), bugs=bugs,
+                     hint=hint)
+
+
 # --- grad_log_softmax
 
 
@@ -321,15 +336,10 @@ def _bug_sf_average_f(theta, f, samples):
     return scores.mean(axis=0) * np.asarray(f)[samples].mean()
 
 
-SCORE_FUNCTION_GRADIENT = CheckSpec(
-    name="reinforce.score_function_gradient",
-    function="score_function_gradient",
-    points=2,
-    reference=pg.score_function_gradient,
+SCORE_FUNCTION_GRADIENT = estimator_spec(
+    "reinforce.score_function_gradient", 2, pg.score_function_gradient,
     visible_cases=_score_cases,
     hidden_cases=_score_hidden,
-    compare=allclose(rtol=1e-6, atol=1e-9),
-    diagnose=allclose(),
     bugs=(
         Bug("forgot_expectation", _bug_sf_forgot_expectation,
             "The score of x is e_x - softmax(theta), not e_x alone: without the "

@@ -1,33 +1,25 @@
-"""Check specs of notebook 04 (REINFORCE), sections 3-6: the estimators on an MDP and the loss.
+"""Check specs of notebook 04 (REINFORCE), sections 3-5: the estimators on an MDP.
 
 The layers of DESIGN section 5 (the cases on small MDPs are built by
-:mod:`autograder.judge.specs.reinforce`, sections 1-2):
+:mod:`autograder.judge.specs.reinforce`, sections 1-2; the loss of section 6 and its learning
+run are :mod:`autograder.judge.specs.reinforce_learning`):
 
 1. fixtures: hand-made episodes compared with rlkit's reference (single-step episodes, gamma 0
-   and 1), a loss whose weights require grad and must not receive a gradient;
+   and 1);
 2. exact and statistical unbiasedness on MDPs small enough to enumerate, and the exact variance
-   of the reward-to-go and baseline estimators: the reference's, lower than the previous one's;
-3. a short seeded learning run: REINFORCE on CartPole-v1 with the student's loss. The box
-   trains (:func:`autograder.box.procedures.reinforce.learn_run`) and returns the policy's
-   parameters; the judge evaluates them with rlkit's own evaluation, as the trainer does.
+   of the reward-to-go and baseline estimators: the reference's, lower than the previous one's.
 
 Every estimator is deterministic given its inputs (the grader draws the samples), so a known bug
 is diagnosed by matching outputs exactly (``diagnose=allclose()``). Every ``_bug_*`` is
-self-contained (numpy and torch, which the notebook imports) so that the sample class can paste
-its source into a notebook.
+self-contained (numpy, which the notebook imports) so that the sample class can paste its source
+into a notebook.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
 import numpy as np
-import torch
 
-from autograder.box.procedures import reinforce as procedures
-from autograder.box.procedures.reinforce import learn_run, loss_run
-from autograder.judge.core import Bug, Case, CheckSpec, allclose, learning_case, register
+from autograder.judge.core import Bug, Case, CheckSpec, register
 from autograder.judge.specs.reinforce import (
     _TINY_MDP,
     _estimator_cases,
@@ -36,6 +28,7 @@ from autograder.judge.specs.reinforce import (
     _theta,
     _tiny,
     _variance_case,
+    estimator_spec,
 )
 from rlkit import policy_gradient as pg
 from rlkit.mdp import TabularMDP
@@ -127,15 +120,10 @@ def _bug_rg_reward_to_go(theta, episodes):
     return grad / len(episodes)
 
 
-REINFORCE_GRADIENT = CheckSpec(
-    name="reinforce.reinforce_gradient",
-    function="reinforce_gradient",
-    points=3,
-    reference=pg.reinforce_gradient,
+REINFORCE_GRADIENT = estimator_spec(
+    "reinforce.reinforce_gradient", 3, pg.reinforce_gradient,
     visible_cases=lambda: _estimator_cases(pg.reinforce_gradient, 404),
     hidden_cases=lambda rng: _estimator_hidden(pg.reinforce_gradient, rng, lambda t, m: ()),
-    compare=allclose(rtol=1e-6, atol=1e-9),
-    diagnose=allclose(),
     bugs=(
         Bug("forgot_expectation", _bug_rg_forgot_expectation,
             "Row s of grad ln pi(a|s) is e_a - pi(.|s): subtract the policy's probabilities, "
@@ -340,15 +328,10 @@ def _bug_rtgg_next_state(theta, episodes):
     return grad / len(episodes)
 
 
-REWARD_TO_GO_GRADIENT = CheckSpec(
-    name="reinforce.reward_to_go_gradient",
-    function="reward_to_go_gradient",
-    points=2,
-    reference=pg.reward_to_go_gradient,
+REWARD_TO_GO_GRADIENT = estimator_spec(
+    "reinforce.reward_to_go_gradient", 2, pg.reward_to_go_gradient,
     visible_cases=_rtg_gradient_cases,
     hidden_cases=_rtg_gradient_hidden,
-    compare=allclose(rtol=1e-6, atol=1e-9),
-    diagnose=allclose(),
     bugs=(
         Bug("total_return", _bug_rtgg_total_return,
             "That is the total-return estimator: weight step h by the reward-to-go "
@@ -475,15 +458,10 @@ def _bug_bl_off_by_one(theta, episodes, baseline):
     return grad / len(episodes)
 
 
-BASELINE_GRADIENT = CheckSpec(
-    name="reinforce.baseline_gradient",
-    function="baseline_gradient",
-    points=2,
-    reference=pg.baseline_gradient,
+BASELINE_GRADIENT = estimator_spec(
+    "reinforce.baseline_gradient", 2, pg.baseline_gradient,
     visible_cases=_baseline_cases,
     hidden_cases=_baseline_hidden,
-    compare=allclose(rtol=1e-6, atol=1e-9),
-    diagnose=allclose(),
     bugs=(
         Bug("plus_baseline", _bug_bl_plus,
             "SUBTRACT the baseline: the weight is G_h - b(s_h)."),
@@ -506,167 +484,5 @@ BASELINE_GRADIENT = CheckSpec(
     "(gamma = 1) and b = baseline[s_h].",
 )
 
-# --- reinforce_loss
 
-#: the learning run: REINFORCE on CartPole-v1 from each of LEARN_SEEDS, at most LEARN_STEPS env
-#: steps, a greedy evaluation of 5 episodes capped at LEARN_CAP steps after every batch,
-#: stopping at the first that reaches LEARN_TARGET; the best evaluations' mean minus std must
-#: reach LEARN_THRESHOLD (:func:`autograder.judge.core.learning_case`). Measured
-#: (``benchmarks/bench_learning_checks.py``): the reference reached 75-100 within 500-6,300
-#: steps on each of the seeds 0-25, every correct loss of ``tests/variants_reinforce.py`` passes,
-#: and the flipped sign and the product of means best at 9-54 per seed.
-LEARN_SEEDS = (0, 1, 2)
-LEARN_STEPS = 8_000
-LEARN_CAP = 100.0
-LEARN_TARGET = 75.0
-LEARN_THRESHOLD = 50.0
-#: the loss bugs that cannot learn, so the learning case fails them too; the others of the bank
-#: (a missing detach, a sum, normalised weights, probabilities for log-probs) still learn a
-#: little CartPole, and the loss's exact cases catch them
-LEARNING_FAILS = ("wrong_sign", "product_of_means")
-#: rlkit's ``ReinforceConfig`` of the learning run (plain data: it crosses into the box)
-LEARN_SETTINGS = {"total_steps": LEARN_STEPS, "batch_size": 500, "learning_rate": 2e-2,
-                  "eval_interval": 500, "eval_episodes": 5, "eval_max_steps": int(LEARN_CAP),
-                  "target_return": LEARN_TARGET}
-
-
-def learn_config() -> Any:
-    """The learning run's settings."""
-    return procedures.learn_config(LEARN_SETTINGS)
-
-
-def learning_run(loss: Callable, seed: int) -> Any:
-    """REINFORCE on CartPole-v1 with ``loss``, as the learning case runs it (the history)."""
-    return procedures.train(loss, seed, LEARN_SETTINGS)
-
-
-def learned_return(state: Any, seed: int) -> float:
-    """The greedy evaluation of a trained policy's parameters, as rlkit's trainer evaluates it.
-
-    The same network class, evaluation seed, episodes and step cap as
-    :func:`rlkit.agents.reinforce.train`'s evaluations; parameters with other names or shapes
-    score 0.
-    """
-    from rlkit.agents.reinforce import EVAL_SEED_OFFSET
-    from rlkit.evaluation import evaluate
-    from rlkit.nets import CategoricalPolicy, torch_threads
-
-    config = learn_config()
-    policy = CategoricalPolicy(4, 2, config.hidden_sizes)
-    wanted = policy.state_dict()
-    if not isinstance(state, dict) or set(state) != set(wanted):
-        return 0.0
-    try:
-        loaded = {k: torch.as_tensor(np.asarray(v, dtype=np.float32)) for k, v in state.items()}
-    except (TypeError, ValueError):
-        return 0.0
-    if any(loaded[k].shape != wanted[k].shape or not torch.isfinite(loaded[k]).all()
-           for k in wanted):
-        return 0.0
-    policy.load_state_dict(loaded)
-    eval_seed = seed + EVAL_SEED_OFFSET
-    with torch_threads(config.torch_threads):
-        sampler = torch.Generator().manual_seed(eval_seed)
-        greedy = config.eval_deterministic
-        result = evaluate(config.env_id, lambda o: policy.act(o, sampler, deterministic=greedy),
-                          n_episodes=config.eval_episodes, seed=eval_seed,
-                          max_steps=config.eval_max_steps, batched=True)
-    return float(result.mean)
-
-
-def _loss_case(name: str, log_probs: Sequence[float], weights: Sequence[float],
-               dtype: torch.dtype = torch.float32) -> Case:
-    """Return [loss, d loss / d log_probs..., d loss / d weights...] (weights require grad)."""
-    return Case(name, run=loss_run([float(x) for x in log_probs], [float(x) for x in weights],
-                                   dtype))
-
-
-def _loss_cases() -> list[Case]:
-    rng = np.random.default_rng(407)
-    return [
-        _loss_case("log_probs [-1, -2], weights [1, 2]: [loss, d/d log_probs, d/d weights]",
-                   [-1.0, -2.0], [1.0, 2.0]),
-        _loss_case("a single step", [-0.5], [3.0]),
-        _loss_case("8 steps, negative weights (advantages) too, float64",
-                   list(-rng.exponential(size=8)), list(rng.normal(size=8)), torch.float64),
-        _loss_case("the weights (G_t - V_phi(s_t)) require grad: they must get none",
-                   list(-rng.exponential(size=5)), list(rng.normal(2.0, 1.0, size=5))),
-        learning_case(f"learning: REINFORCE on CartPole-v1 with your loss, up to {LEARN_STEPS} "
-                      f"steps from each of the seeds {list(LEARN_SEEDS)} (a few seconds)",
-                      seeds=LEARN_SEEDS, cap=LEARN_CAP, threshold=LEARN_THRESHOLD,
-                      steps=LEARN_STEPS, untrained="an untrained policy gets 9-20",
-                      run_seed=lambda seed: learn_run(seed, LEARN_SETTINGS),
-                      score=learned_return),
-    ]
-
-
-def _loss_hidden(rng: np.random.Generator) -> list[Case]:
-    return [_loss_case(f"hidden: {n} random steps", list(-rng.exponential(size=n)),
-                       list(rng.normal(0.0, 3.0, size=n))) for n in rng.integers(2, 30, size=2)]
-
-
-def _reference_loss(log_probs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    from rlkit.agents.reinforce import reinforce_loss
-
-    return reinforce_loss(log_probs, weights)
-
-
-def _bug_loss_wrong_sign(log_probs, weights):
-    return (log_probs * weights.detach()).mean()
-
-
-def _bug_loss_no_detach(log_probs, weights):
-    return -(log_probs * weights).mean()
-
-
-def _bug_loss_sum(log_probs, weights):
-    return -(log_probs * weights.detach()).sum()
-
-
-def _bug_loss_probabilities(log_probs, weights):
-    return -(torch.exp(log_probs) * weights.detach()).mean()
-
-
-def _bug_loss_product_of_means(log_probs, weights):
-    return -log_probs.mean() * weights.detach().mean()
-
-
-def _bug_loss_normalised(log_probs, weights):
-    w = weights.detach()
-    return -(log_probs * (w - w.mean()) / (w.std(correction=0) + 1e-8)).mean()
-
-
-REINFORCE_LOSS = CheckSpec(
-    name="reinforce.reinforce_loss",
-    function="reinforce_loss",
-    points=3,
-    reference=_reference_loss,
-    withhold=("rlkit.agents.reinforce.reinforce_loss",),
-    visible_cases=_loss_cases,
-    hidden_cases=_loss_hidden,
-    compare=allclose(rtol=1e-5, atol=1e-6),
-    diagnose=allclose(rtol=1e-5, atol=1e-6),
-    bugs=(
-        Bug("wrong_sign", _bug_loss_wrong_sign,
-            "The optimiser DESCENDS the loss, and we want to ASCEND J: the loss is "
-            "-mean(log_probs * weights)."),
-        Bug("no_detach", _bug_loss_no_detach,
-            "The weights are constants of the policy loss: use weights.detach(), or the "
-            "gradient flows into the baseline/critic that produced them."),
-        Bug("sum_not_mean", _bug_loss_sum,
-            "Average over the steps of the batch (.mean()), as rlkit's trainer expects."),
-        Bug("probabilities", _bug_loss_probabilities,
-            "Use the LOG-probabilities: the gradient of ln pi is the score in the estimator."),
-        Bug("product_of_means", _bug_loss_product_of_means,
-            "Multiply each step's log-probability by ITS OWN weight, then average: "
-            "mean(log_probs * weights), not mean(log_probs) * mean(weights)."),
-        Bug("normalised_weights", _bug_loss_normalised,
-            "Use the weights as given; the trainer already subtracts the baseline."),
-    ),
-    hint="loss = -(log_probs * weights.detach()).mean(), a scalar tensor whose gradient is minus "
-    "the policy-gradient estimate.",
-)
-
-
-register(REINFORCE_GRADIENT, REWARD_TO_GO, REWARD_TO_GO_GRADIENT, BASELINE_GRADIENT,
-         REINFORCE_LOSS)
+register(REINFORCE_GRADIENT, REWARD_TO_GO, REWARD_TO_GO_GRADIENT, BASELINE_GRADIENT)

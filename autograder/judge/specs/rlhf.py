@@ -31,11 +31,11 @@ from autograder.judge.core import (
     CheckSpec,
     Comparator,
     allclose,
-    broken_agent,
     learning_rule,
     register,
 )
 from autograder.judge.specs.dqn import fields
+from autograder.judge.specs.learning_runs import learning_spec
 from rlkit.rlhf import losses
 from rlkit.rlhf.model import RewardModel
 from rlkit.rlhf.reward_model import RewardModelConfig, pair_indices, score_responses
@@ -478,14 +478,8 @@ def _learning_cases() -> list[Case]:
                  training=True)]
 
 
-LEARNS = CheckSpec(
-    name="rlhf.reward_model_learns",
-    function=AGENT,
-    points=2,
-    reference=REFERENCE_AGENT,
-    visible_cases=_learning_cases,
-    learning=True,
-    bugs=tuple(broken_agent(REFERENCE_AGENT, spec, bug) for spec, bug in LEARNING_FAILS),
+LEARNS = learning_spec(
+    "rlhf.reward_model_learns", AGENT, REFERENCE_AGENT, 2, _learning_cases, LEARNING_FAILS,
     hint="Your reward model does not learn the labeller's preferences. Make the checks of "
     "ranking_pairs and bradley_terry_loss pass first; if they do, run the training cell and "
     "look at the held-out accuracy after each epoch.",

@@ -21,14 +21,7 @@ import torch.nn.functional as F
 
 from autograder.box.calls import Run
 from autograder.box.procedures.rlhf import arrays_run, kl_run, log_probs_run, loss_run
-from autograder.judge.core import (
-    Bug,
-    Case,
-    CheckSpec,
-    Comparator,
-    allclose,
-    register,
-)
+from autograder.judge.core import Bug, Case, CheckSpec, Comparator, allclose, register
 from autograder.judge.specs.dqn import fields
 from rlkit.rlhf import losses
 from rlkit.rlhf.task import PAD
