@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from autograder.box import wire
-from autograder.box.runner import _output, encode_output
+from autograder.box.calls import decode_call, encode_call, encode_outcome
+from autograder.box.runner import reply_for
 from autograder.grading.notebook import decode_output
 from autograder.judge import all_specs
 from autograder.judge.core import NOT_IMPLEMENTED, Judge, Raised, Unreadable, call_case
@@ -116,7 +117,12 @@ def _wired(output):
 
 
 def _encoded(output):
-    return encode_output(output)
+    return encode_outcome(output)
+
+
+def _output(case, fn):
+    """What the runner replies for ``case`` (its call crossed as plain data first)."""
+    return reply_for(decode_call(json.loads(json.dumps(encode_call(case.box_call())))), fn, False)
 
 
 @pytest.mark.slow

@@ -16,8 +16,9 @@ import pytest
 import torch
 
 from autograder.box import wire
+from autograder.box.calls import decode_call, encode_call
 from autograder.box.inputs import input_state
-from autograder.box.runner import _output
+from autograder.box.runner import reply_for
 from autograder.grading.notebook import decode_inputs, decode_output
 from autograder.judge import all_specs, get_spec, run_check
 from autograder.judge.core import Judge, call_case
@@ -103,7 +104,8 @@ def test_a_function_that_writes_into_an_argument_fails_and_is_told_which(spec):
     for i in range(len(judge.cases)):  # the grader computes these in its own process
         judge.expected(i)
     again = _mutating(spec.reference, [])
-    replies = [json.loads(json.dumps(_output(case, again, True))) for case in judge.cases]
+    replies = [json.loads(json.dumps(reply_for(decode_call(encode_call(case.box_call())), again,
+                                               True))) for case in judge.cases]
     wired = judge([decode_output(r) for r in replies], inputs=[decode_inputs(r) for r in replies])
     assert [r.problem for r in wired.results] == [r.problem for r in report.results]
     assert wired.hint == report.hint

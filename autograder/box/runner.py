@@ -106,8 +106,7 @@ class Runner:
 
     def calls(self, message: dict[str, Any]) -> dict[str, Any]:
         """Make the grader's calls of the student's functions; return the raw outcomes."""
-        from autograder.box.calls import call_case, decode_call, encode_outcome
-        from autograder.box.wire import encode
+        from autograder.box.calls import decode_call
 
         self.last = None
         names = [str(n) for n in message["functions"]]
@@ -123,14 +122,7 @@ class Runner:
         calls = [decode_call(c) for c in message["calls"]]
         self.last = (calls, fn)
         record = bool(message.get("record"))
-        outputs = []
-        for call in calls:
-            inputs: list | None = [] if record else None
-            reply = encode_outcome(_guarded(call_case, call, fn, inputs))
-            if inputs and "v" in reply:
-                reply["in"] = encode(inputs[0])
-            outputs.append(reply)
-        return {"status": "ok", "outputs": outputs}
+        return {"status": "ok", "outputs": [reply_for(call, fn, record) for call in calls]}
 
     def reap(self, message: dict[str, Any]) -> dict[str, Any]:
         """Kill every other process of the sandbox's PID namespace; say how many were left."""
@@ -158,6 +150,18 @@ class Runner:
         from autograder.box.calls import call_case, encode_outcome
 
         return {"status": "ok", "output": encode_outcome(_guarded(call_case, case, fn, None))}
+
+
+def reply_for(call: Any, fn: Any, record: bool) -> dict[str, Any]:
+    """One call's reply: its outcome as plain data, with ``record`` its arguments' record."""
+    from autograder.box.calls import call_case, encode_outcome
+    from autograder.box.wire import encode
+
+    inputs: list | None = [] if record else None
+    reply = encode_outcome(_guarded(call_case, call, fn, inputs))
+    if inputs and "v" in reply:
+        reply["in"] = encode(inputs[0])
+    return reply
 
 
 def _guarded(call_case: Any, call: Any, fn: Any, inputs: list | None) -> Any:
