@@ -87,18 +87,20 @@ def test_a_broken_dqn_agent_fails_clearly(bug):
 
 def test_a_broken_agent_fails_the_whole_check_with_the_spec_hint(monkeypatch):
     bug = DQN_BROKEN[0]
-    seeds, train = [], dqn_checks.learning_run
+    from autograder.box import calls
 
-    def counted(agent, seed):
+    seeds, train = [], calls.find("dqn.learn")
+
+    def counted(agent, seed, config):  # the box's training run, one per seed
         seeds.append(seed)
-        return train(agent, seed)
+        return train(agent, seed, config)
 
-    monkeypatch.setattr(dqn_checks, "learning_run", counted)
+    monkeypatch.setitem(calls.PROCEDURES, "dqn.learn", counted)
     report = run_check(dqn_checks.LEARNS, bug.fn, grading=True)
     assert seeds == [dqn_checks.LEARN_SEEDS[0]]  # no second seed could have saved it
     assert not report.passed and report.score == 0, report.summary()
     assert report.hint == dqn_checks.LEARNS.hint  # no per-bug diagnosis: each is a training run
-    assert "best greedy evaluation" in report.summary()
+    assert "greedy evaluation of what your agent learned" in report.summary()
 
 
 def test_the_reinforce_rule_holds_with_a_margin_for_the_reference_on_other_seeds():

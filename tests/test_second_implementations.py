@@ -35,9 +35,9 @@ def test_the_known_routes_are_found(findings):
                   ("reinforce.reward_to_go", "rlkit.advantages.gae"),
                   ("mdps.discounted_return", "rlkit.advantages.gae"),
                   ("mdps.trajectory_probability",
-                   "rlkit.policy_gradient.trajectory_log_probabilities"),
+                   "rlkit.enumeration.trajectory_log_probabilities"),
                   ("dqn.linear_epsilon", "rlkit.schedules.linear_schedule"),
-                  ("ppo.performance_difference", "rlkit.policy_gradient.expected_return")]:
+                  ("ppo.performance_difference", "rlkit.enumeration.expected_return")]:
         assert route in found, route
 
 

@@ -184,7 +184,7 @@ def test_a_withhold_name_that_names_nothing_is_an_error():
 
 def test_a_failing_report_never_stops_grading(tmp_path):
     from autograder.course.directory import GradingSettings
-    from autograder.grading import similarity_section
+    from autograder.grading.batch import similarity_section
 
     lines = []
     similarity_section(tmp_path / "no such class", tmp_path / "similarity",

@@ -97,16 +97,17 @@ class Target:
 def reference_functions(spec: Any) -> list[tuple[str, Callable]]:
     """Rlkit's own implementation(s) of a spec's function, with their dotted names.
 
-    The functions the grader withholds for it (:func:`autograder.judge.withhold.withheld_names`:
-    its ``withhold`` names, or its reference when that is rlkit's).
+    Its ``withhold`` names, or its reference when that is rlkit's
+    (:func:`autograder.judge.withhold.reference_names`; the second implementations the grader
+    also withholds are not what a copier pastes).
 
     Raises:
         LookupError: a ``withhold`` name names nothing.
 
     """
-    from autograder.judge.withhold import function_of, withheld_names
+    from autograder.judge.withhold import function_of, reference_names
 
-    return [(name, function_of(name)) for name in withheld_names(spec)]
+    return [(name, function_of(name)) for name in reference_names(spec)]
 
 
 # ----------------------------------------------------------------------------- normalising

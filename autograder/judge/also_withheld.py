@@ -24,7 +24,7 @@ ALSO_WITHHELD: dict[str, tuple[str, ...]] = {
     ),
     "mdps.trajectory_probability": (
         # exp of ln rho(tau) with theta = log(policy) (trajectory_probabilities calls it)
-        "rlkit.policy_gradient.trajectory_log_probabilities",
+        "rlkit.enumeration.trajectory_log_probabilities",
     ),
     # 03: the reference is built on it; linear_schedule(start, end, decay)(step) is the answer.
     # dqn.train schedules its learning rate with LinearSchedule directly, so the learning
@@ -56,7 +56,7 @@ ALSO_WITHHELD: dict[str, tuple[str, ...]] = {
     # 06: J(theta) - J(theta_old) by expected_return is the answer; the notebook's demos of the
     # identity with rlkit's J (and exact_gradient, built on it) are skipped while grading
     "ppo.performance_difference": (
-        "rlkit.policy_gradient.expected_return",
+        "rlkit.enumeration.expected_return",
     ),
 }
 

@@ -67,19 +67,24 @@ def qualified_name(obj: Any) -> str | None:
     return f"{module}.{qualname}"
 
 
-def withheld_names(spec: Any) -> tuple[str, ...]:
-    """The rlkit functions ``spec`` withholds: its ``withhold`` (or its rlkit reference).
+def reference_names(spec: Any) -> tuple[str, ...]:
+    """The rlkit implementations of ``spec``'s function: its ``withhold``, or its reference."""
+    if spec.withhold:
+        return tuple(spec.withhold)
+    name = qualified_name(spec.reference)
+    return (name,) if name and name.startswith(PACKAGE + ".") else ()
 
-    Plus the second implementations :mod:`autograder.judge.also_withheld` lists for it.
+
+def withheld_names(spec: Any) -> tuple[str, ...]:
+    """What ``spec`` withholds: its references and rlkit's second implementations.
+
+    :func:`reference_names`, plus the other rlkit functions that compute the same thing
+    (:data:`autograder.judge.also_withheld.ALSO_WITHHELD`), minus the spec's ``uses``.
     """
     from autograder.judge.also_withheld import ALSO_WITHHELD
 
-    if spec.withhold:
-        own: tuple[str, ...] = tuple(spec.withhold)
-    else:
-        name = qualified_name(spec.reference)
-        own = (name,) if name and name.startswith(PACKAGE + ".") else ()
-    extra = ALSO_WITHHELD.get(spec.name, ())
+    own = reference_names(spec)
+    extra = ALSO_WITHHELD.get(getattr(spec, "name", ""), ())
     return own + tuple(n for n in extra if n not in own and n not in spec.uses)
 
 
@@ -296,5 +301,6 @@ __all__ = [
     "redacted_rlkit",
     "resolve",
     "topic_specs",
+    "reference_names",
     "withheld_names",
 ]
