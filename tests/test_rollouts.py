@@ -35,12 +35,17 @@ def test_a2c_histories_are_unchanged_by_the_shared_rollouts(name):
     overrides, env_id, seed = RECORDED_RUNS[name]
     history = a2c.train(a2c.default_config(env_id, **overrides), seed=seed)
     recorded = np.load(BEFORE)
-    for field in ("episode_returns", "episode_lengths", "episode_end_steps", "losses",
-                  "value_losses", "entropies"):
+    # the same run, up to the last bits of float32 arithmetic: another CPU's vector units sum in
+    # another order (measured: 6.5e-7 relative in the returns, 3e-5 in the last of 32
+    # Pendulum losses, the drift of 32 updates), and the episodes stay the same
+    for field in ("episode_lengths", "episode_end_steps"):
         np.testing.assert_array_equal(getattr(history, field), recorded[f"{name}/{field}"],
                                       err_msg=field)
+    for field in ("episode_returns", "losses", "value_losses", "entropies"):
+        np.testing.assert_allclose(getattr(history, field), recorded[f"{name}/{field}"],
+                                   rtol=1e-4, atol=1e-6, err_msg=field)
     evaluations = np.array([e[:3] for e in history.evaluations], dtype=np.float64)
-    np.testing.assert_array_equal(evaluations, recorded[f"{name}/evaluations"])
+    np.testing.assert_allclose(evaluations, recorded[f"{name}/evaluations"], rtol=1e-5)
 
 
 class Count(gym.Env):
