@@ -37,6 +37,8 @@ import sys
 import time
 from typing import Any
 
+from autograder.box.calls import first_line
+
 #: the longest command line read (a cell's source is sent whole).
 MAX_COMMAND = 64 * 2**20
 
@@ -47,15 +49,6 @@ class StepTimeout(BaseException):
 
 def _on_alarm(signum: int, frame: Any) -> None:
     raise StepTimeout("the step ran past its time limit")
-
-
-def _first_line(exc: BaseException) -> str:
-    try:
-        text = str(exc).strip().splitlines()
-    except Exception:  # noqa: BLE001 - a hostile __str__
-        text = []
-    name = type(exc).__name__
-    return f"{name}: {text[0][:300]}" if text else name
 
 
 class Channel:
@@ -101,7 +94,7 @@ class Runner:
         if isinstance(error, StepTimeout):
             return {"status": "timeout"}
         if error is not None:
-            return {"status": "error", "error": _first_line(error)}
+            return {"status": "error", "error": first_line(error)}
         return {"status": "ok"}
 
     def calls(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -220,7 +213,7 @@ def serve(channel: Channel, may_reap: bool = False) -> int:
         except StepTimeout:
             reply = {"status": "timeout"}
         except Exception as exc:  # noqa: BLE001 - reported, the session goes on
-            reply = {"status": "error", "error": _first_line(exc)}
+            reply = {"status": "error", "error": first_line(exc)}
         channel.write({**reply, "nonce": message.get("nonce")})
 
 
