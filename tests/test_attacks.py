@@ -204,11 +204,22 @@ def test_no_terminal_escape_or_lone_surrogate_reaches_the_instructor(attack_run)
     for path in texts:
         data = path.read_bytes()
         assert b"\x1b" not in data and b"\xc2\x9b" not in data, path
-        data.decode("utf-8")  # strict: no lone surrogate was written (as CESU or otherwise)
-        assert b"\\ud800" not in data, path  # nor escaped in JSON, to come back on reading
+        text = data.decode("utf-8")  # strict: no lone surrogate was written (as CESU or else)
+        if path.suffix == ".json":  # nor escaped in JSON, to come back on reading
+            assert not _lone_surrogates(json.loads(text)), path
     assert "\x1b" not in attack_run.batch.stderr and "\x1b" not in attack_run.batch.stdout
     noisy = (out / "logs" / "x-surrogates_and_escapes__02_bellman.log").read_text()
     assert "print: \ufffd" in noisy  # the output is there, cleaned
+
+
+def _lone_surrogates(value) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_lone_surrogates(k) or _lone_surrogates(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogates(v) for v in value)
+    return False
 
 
 def test_nothing_outside_the_sandbox_changed(attack_run):
@@ -231,6 +242,7 @@ def test_the_gradebook_holds_the_graded_scores(attack_run):
     with Gradebook(f"sqlite:///{attack_run.batch.out / 'gradebook.db'}") as gb:
         for attack in ATTACKS:
             submission = gb.find_submission(EDGE_ASSIGNMENT, student(attack))
-            assert submission.score == _total(attack_run.batch, student(attack))[0]
+            kept = submission.score - (submission.late_submission_penalty or 0)
+            assert kept == pytest.approx(_total(attack_run.batch, student(attack))[0])
             grades = [g for nb in submission.notebooks for g in nb.grades]
             assert grades and all(g.manual_score is None for g in grades)

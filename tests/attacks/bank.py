@@ -587,13 +587,13 @@ raise Loud(NOISE)
       for route in ROUTES),
     # a graded function that uses a dev extra of the grading venv: not importable in the box
     Attack("dev_extra_mdptoolbox", transform=mdptoolbox_notebook, base="alice",
-           reason="No module named 'mdptoolbox'", zeroed=("policy_iteration",)),
+           reason="No module named 'mdptoolbox'", zeroed=("check_bellman_policy_iteration",)),
     Attack("dev_extra_mdptoolbox_from_other_site_dirs", base="alice",
            transform=lambda nb: mdptoolbox_notebook(nb, ELSEWHERE),
-           reason="No module named 'mdptoolbox'", zeroed=("policy_iteration",)),
+           reason="No module named 'mdptoolbox'", zeroed=("check_bellman_policy_iteration",)),
     Attack("dev_extra_stable_baselines3", base="alice",
            transform=lambda nb: _q_from_v_importing(nb, "stable_baselines3"),
-           reason="No module named 'stable_baselines3'", zeroed=("q_from_v",)),
+           reason="No module named 'stable_baselines3'", zeroed=("check_bellman_q_from_v",)),
 ]
 
 
