@@ -11,8 +11,8 @@ import torch
 
 from autograder.box import wire
 from autograder.box.calls import decode_call, encode_call, encode_outcome
+from autograder.box.calls import decode_outcome as decode_output
 from autograder.box.runner import reply_for
-from autograder.grading.notebook import decode_output
 from autograder.judge import all_specs
 from autograder.judge.core import NOT_IMPLEMENTED, Judge, Raised, Unreadable, call_case
 

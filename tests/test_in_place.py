@@ -17,9 +17,10 @@ import torch
 
 from autograder.box import wire
 from autograder.box.calls import decode_call, encode_call
+from autograder.box.calls import decode_outcome as decode_output
 from autograder.box.inputs import input_state
 from autograder.box.runner import reply_for
-from autograder.grading.notebook import decode_inputs, decode_output
+from autograder.grading.notebook import decode_inputs
 from autograder.judge import all_specs, get_spec, run_check
 from autograder.judge.core import Judge, call_case
 from autograder.judge.inputs import changed_arguments

@@ -80,13 +80,6 @@ def judge_for(name: str, seed: int) -> Any:
     return _JUDGES[key]
 
 
-def decode_output(item: Any) -> Any:
-    """One output of the runner's reply as the judge takes it (plain data only)."""
-    from autograder.box.calls import decode_outcome
-
-    return decode_outcome(item)
-
-
 def decode_inputs(item: Any) -> Any:
     """The record of an output's arguments before and after the call (None when absent)."""
     from autograder.box import wire
@@ -105,13 +98,6 @@ class _SpecOutcome:
     status: str
     reason: str
     report: str = ""
-
-
-def _judge_spec(session: Session, name: str, job: Job) -> _SpecOutcome:
-    """Send one check's calls into the box and judge the raw outcomes (raises SessionEnded)."""
-    from autograder.judge import get_spec
-
-    return _judge_calls(session, get_spec(name), judge_for(name, job.seed), job)
 
 
 def _reply_problem(spec: Any, reply: dict[str, Any], timeout: float) -> _SpecOutcome | None:
@@ -146,7 +132,7 @@ class _Stop(BaseException):
         self.outcome, self.ended = outcome, ended
 
 
-def _judge_calls(session: Session, spec: Any, checker: Any, job: Job) -> _SpecOutcome:
+def _judge_calls(session: Session, checker: Any, job: Job) -> _SpecOutcome:
     """Send the cases' calls into the box, read back raw outcomes, judge them here.
 
     The box receives the function names and, per case, the arguments or a procedure's name and
@@ -154,10 +140,10 @@ def _judge_calls(session: Session, spec: Any, checker: Any, job: Job) -> _SpecOu
     leave this process. A learning case drives its runs from here, one request per run, and
     scores what each returns (the trained parameters) with rlkit's own code.
     """
-    from autograder.box.calls import call_case, encode_call
+    from autograder.box.calls import call_case, decode_outcome, encode_call
     from autograder.judge.core import outcome_or_raise
 
-    timeout = job.settings.timeout
+    spec, timeout = checker.spec, job.settings.timeout
     functions = list(spec.functions)
     direct = [i for i, c in enumerate(checker.cases) if c.drive is None]
     decoded: list[Any] = [None] * len(checker.cases)
@@ -174,7 +160,7 @@ def _judge_calls(session: Session, spec: Any, checker: Any, job: Job) -> _SpecOu
             message = f"error: {spec.name}: the notebook's process did not answer every case"
             return _SpecOutcome(0, ERROR, message, message)
         for i, item in zip(direct, outputs, strict=True):
-            decoded[i], inputs[i] = decode_output(item), decode_inputs(item)
+            decoded[i], inputs[i] = decode_outcome(item), decode_inputs(item)
 
     def box_run(run: Any) -> Any:
         try:
@@ -187,7 +173,7 @@ def _judge_calls(session: Session, spec: Any, checker: Any, job: Job) -> _SpecOu
             raise _Stop(problem)
         outputs = reply.get("outputs")
         item = outputs[0] if isinstance(outputs, list) and len(outputs) == 1 else None
-        return outcome_or_raise(decode_output(item))
+        return outcome_or_raise(decode_outcome(item))
 
     for i, case in enumerate(checker.cases):
         if case.drive is not None:
@@ -208,7 +194,7 @@ def _judge_calls(session: Session, spec: Any, checker: Any, job: Job) -> _SpecOu
                                     case=position[i])
         except SessionEnded:
             return decoded[i]
-        return decode_output(again.get("output")) if again.get("status") == "ok" else decoded[i]
+        return decode_outcome(again.get("output")) if again.get("status") == "ok" else decoded[i]
 
     report = checker(decoded, rerun, inputs)
     if report.passed:
@@ -223,7 +209,7 @@ def _grade_check(session: Session | None, step: Step, points: float, job: Job,
     for name in step.specs:
         if ended is None and session is not None:
             try:
-                outcomes.append(_judge_spec(session, name, job))
+                outcomes.append(_judge_calls(session, judge_for(name, job.seed), job))
                 continue
             except SessionEnded as exc:
                 ended = exc
