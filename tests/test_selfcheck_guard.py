@@ -115,6 +115,30 @@ def test_no_time_limit_while_nbgrader_autogrades(monkeypatch):
     check(SPEC.name, slow_but_correct)  # passes: no grade depends on the self-check's limit
 
 
+def test_without_sigalrm_or_off_the_main_thread_there_is_no_limit_but_the_frames_stay(
+        monkeypatch):
+    import signal
+    import threading
+
+    monkeypatch.setattr(guard, "CASE_SECONDS", 0.01)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    errors: list[BaseException] = []
+
+    def in_a_thread():
+        try:
+            check(SPEC.name, slow_but_correct)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assert below
+            errors.append(exc)
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    assert errors == []  # no signal handler off the main thread: the case ran to its end
+    monkeypatch.delattr(signal, "setitimer")  # as on Windows
+    check(SPEC.name, slow_but_correct)
+    assert "in your code (most recent call last):" in failure(raising)
+
+
 def test_a_learning_case_gets_the_larger_limit():
     calls = guard.GuardedCalls(get_spec("dqn.learns"), {}, 1)
     assert calls.seconds(get_spec("dqn.learns").cases(grading=False)[0]) == (
