@@ -179,3 +179,22 @@ def test_the_limit_works_in_a_real_kernel_and_names_the_cell(tmp_path):
     assert "return sum(rewards) + next_value" in raised
     assert not any(o.get("output_type") == "error" for cell in out for o in cell.outputs)
     assert np.all([cell.execution_count for cell in out])
+
+
+def test_a_timer_running_before_the_check_gets_back_what_is_left_of_it():
+    import signal
+
+    def outer_handler(signum, frame):
+        raise AssertionError("the outer timer fired during the test")
+
+    previous = signal.signal(signal.SIGALRM, outer_handler)
+    signal.setitimer(signal.ITIMER_REAL, 1000.0)
+    try:
+        with guard.time_limit(5.0):
+            assert signal.getitimer(signal.ITIMER_REAL)[0] <= 5.0  # the case's own limit
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 900.0 < left <= 1000.0
+        assert signal.getsignal(signal.SIGALRM) is outer_handler
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
