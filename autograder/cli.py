@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.box.sandbox import Limits
-from autograder.course.directory import DEFAULT_TIMEOUT, GradingSettings
+from autograder.course.directory import DEFAULT_BUDGET, DEFAULT_TIMEOUT, GradingSettings
 from autograder.paths import NOTEBOOKS_DIR, SAMPLE_CLASS_DIR, SOLUTIONS_DIR
 
 #: the demo's per-step timeout: short, since the sample class has a student whose function
@@ -128,7 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "notebook's process was stopped); manual (a written answer to grade by "
                     "hand, score empty); blank (a written answer left empty); missing (no "
                     "usable notebook: absent, corrupt, too large, or a symbolic link). Then "
-                    "writes the similarity report (see similarity) into DIR/similarity/.",
+                    "writes the similarity report (see similarity) of every submission graded in "
+                    "DIR into DIR/similarity/. A progress bar on stderr counts the notebooks "
+                    "graded and names the ones running, with their time. A hand grade of a "
+                    "written answer the student has since changed is cleared (its comment "
+                    "kept, marked as about the earlier answer): the answer is to be graded "
+                    "again.",
     )
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                        help="directory of <student>/<assignment>/<notebook>.ipynb")
@@ -138,11 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--db", metavar="URL",
                        help="gradebook SQLAlchemy URL (default sqlite:///DIR/gradebook.db)")
     _add_timeout(grade, DEFAULT_TIMEOUT)
+    grade.add_argument("--budget", type=_positive_int, default=DEFAULT_BUDGET, metavar="S",
+                       help="time limit in seconds of one whole notebook, start-up included: "
+                            "its process is then stopped, the checks judged before keep their "
+                            "points and the rest score 0 with the reason (default "
+                            f"{DEFAULT_BUDGET}; a correct notebook of this course grades in "
+                            "under 10 s on a quiet machine)")
     grade.add_argument("--seed", type=int, metavar="N",
                        help="seed of the checks' hidden cases (RLKIT_GRADING_SEED; default: "
                             "the checks' built-in grading seed)")
     grade.add_argument("--assignments", type=_assignment_list, metavar="A,B",
-                       help="grade only these assignment ids, comma-separated (default: all)")
+                       help="grade these assignment ids, comma-separated, whether submitted "
+                            "or not (default: every assignment some student in SUBMISSIONS "
+                            "submitted; the others are neither graded nor exported)")
     _add_late(grade)
     grade.add_argument("--receipts", type=Path, metavar="CSV",
                        help="your own record of when each submission arrived (CSV with the "
@@ -281,7 +294,7 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.grading.batch import grade
     from autograder.records.report import format_table
 
-    settings = GradingSettings(timeout=args.timeout, seed=args.seed,
+    settings = GradingSettings(timeout=args.timeout, budget=args.budget, seed=args.seed,
                                limits=Limits(memory_mb=args.memory))
     result = grade(args.submissions, args.out, db_url=args.db, settings=settings,
                    assignments=args.assignments, solutions_dir=args.solutions,
