@@ -196,8 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start JupyterLab in DIR/course with nbgrader's formgrader (nbgrader 0.9 "
                     "has no `nbgrader formgrader` command) and print its address: grade the "
                     "written answers under Manual Grading (or JupyterLab's Nbgrader > "
-                    "Formgrader), then run `feedback DIR`. Do not press Autograde there: it "
-                    "runs nbgrader's own autograde, which executes student code unsandboxed.",
+                    "Formgrader), then run `feedback DIR`. nbgrader's Autograde, Release, "
+                    "Collect and feedback buttons are hidden and refused (the grader grades, "
+                    "`feedback` writes what students get); its scores are before the late "
+                    "penalty, which an assignment's Manage Submissions page lists.",
     )
     fg.add_argument("out", type=Path, metavar="DIR", help="the output directory of `grade`")
     fg.add_argument("--ip", default="127.0.0.1",
