@@ -113,7 +113,7 @@ def zip_seed(seed: int | None, *, public_seed: bool = False) -> int:
     Examples:
         >>> zip_seed(8231)
         8231
-        >>> zip_seed(None, public_seed=True) == DEFAULT_GRADING_SEED
+        >>> zip_seed(DEFAULT_GRADING_SEED, public_seed=True) == DEFAULT_GRADING_SEED
         True
 
     """
