@@ -30,7 +30,7 @@ typical cycle:
   python -m autograder formgrader grading/           # grade the written answers by hand
   python -m autograder feedback grading/             # hand grades -> feedback, CSVs
   python -m autograder check notebooks/01_mdps.ipynb  # a student's self-check
-  python -m autograder gradescope --out autograder.zip # grade on Gradescope instead
+  python -m autograder gradescope 01_mdps --seed N   # grade on Gradescope instead
   python -m autograder demo                          # all of it on the bundled sample class
 """
 
@@ -209,8 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start JupyterLab in DIR/course with nbgrader's formgrader (nbgrader 0.9 "
                     "has no `nbgrader formgrader` command) and print its address: grade the "
                     "written answers under Manual Grading (or JupyterLab's Nbgrader > "
-                    "Formgrader), then run `feedback DIR`. Do not press Autograde there: it "
-                    "runs nbgrader's own autograde, which executes student code unsandboxed.",
+                    "Formgrader), then run `feedback DIR`. nbgrader's Autograde, Release, "
+                    "Collect and feedback buttons are hidden and refused (the grader grades, "
+                    "`feedback` writes what students get); its scores are before the late "
+                    "penalty, which an assignment's Manage Submissions page lists.",
     )
     fg.add_argument("out", type=Path, metavar="DIR", help="the output directory of `grade`")
     fg.add_argument("--ip", default="127.0.0.1",
@@ -257,10 +259,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "code and the release) for one assignment. On Gradescope, run_autograder "
                     "grades /autograder/submission/*.ipynb with the same pipeline and writes "
                     "/autograder/results/results.json: one test per check, its points from "
-                    "the spec, the failure report (never the hidden tests) as output.",
+                    "the spec, the failure report (never the hidden tests) as output. The zip "
+                    "carries the seed of the hidden cases: give your own with --seed N and keep "
+                    "the zip private (the built-in seed is public and refused unless "
+                    "--public-seed).",
     )
     gradescope.add_argument("assignment", metavar="ASSIGNMENT",
                             help="the assignment id, e.g. 01_mdps")
+    seed = gradescope.add_mutually_exclusive_group()
+    seed.add_argument("--seed", type=int, metavar="N",
+                      help="your private seed of the hidden cases (the same as `grade --seed "
+                           "N` gives the same grades locally; default: RLKIT_GRADING_SEED)")
+    seed.add_argument("--public-seed", action="store_true",
+                      help="accept the checks' built-in seed, which anyone with this "
+                           "repository can read (a try-out zip whose hidden cases are not "
+                           "hidden)")
     gradescope.add_argument("--out", type=Path, metavar="ZIP",
                             help="the zip to write (default: ./<assignment>-gradescope.zip)")
     gradescope.add_argument("--visibility", default="visible",
@@ -417,7 +430,7 @@ def _gradescope(args: argparse.Namespace) -> int:
 
     path = build_zip(args.assignment, args.out or Path(f"{args.assignment}-gradescope.zip"),
                      solutions_dir=args.solutions, timeout=args.timeout,
-                     visibility=args.visibility)
+                     visibility=args.visibility, seed=args.seed, public_seed=args.public_seed)
     print(f"wrote {path}")
     return 0
 
