@@ -162,6 +162,7 @@ with skip_if_unwritten():
         ax.loglog(sizes, errors, "o-", label=r"$\|\hat g - \nabla J\|$ (mean of 10)")
         ax.loglog(sizes, errors[0] * np.sqrt(sizes[0] / sizes), "--", label=r"$1/\sqrt{N}$")
         ax.set_xlabel("samples N")
+        ax.set_ylabel("error of the estimate")
         ax.legend()
         plt.show()
 
@@ -629,7 +630,7 @@ with skip_if_unwritten():
 
 # %% [markdown]
 # The weightings on CartPole: total return vs. reward-to-go, without and with the batch-mean
-# baseline (two seeds each, 30 000 steps, greedy evaluations of 3 episodes; about 20 seconds).
+# baseline (two seeds each, 30 000 steps, greedy evaluations of 3 episodes; 20–40 seconds).
 # Two seeds are a noisy comparison — the tiny MDP above is where the variance was measured
 # exactly.
 

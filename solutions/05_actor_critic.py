@@ -278,8 +278,10 @@ check("actor_critic.td_residual_gradient")
 # at one state, and compute the exact mean of the estimate (`pg.exact_moments` sums your
 # one-episode estimate over the 11 trajectories, weighted by their probabilities): an error
 # of $V_1(\texttt{left})$ moves the mean away from the gradient, an error of $V_0(\texttt{start})$
-# does not. The advantage weighting does not move at all, whatever $V$ is wrong.
-# (Written question 1 asks why.)
+# does not. The advantage weighting does not move at all, whatever $V$ is wrong. So two of the
+# three curves lie on top of each other at 0 (drawn as large open squares and small triangles,
+# so that both show): both estimators stay unbiased for every $\varepsilon$. (Written question
+# 1 asks why.)
 
 # %%
 with skip_if_unwritten():
@@ -302,8 +304,10 @@ with skip_if_unwritten():
                                     trajectories=trajectories).mean
             curves[name].append(np.linalg.norm(mean - grad_w))
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for (name, bias), style in zip(curves.items(), ["o-", "s--", "^:"], strict=True):
-        ax.plot(errors, bias, style, label=name)
+    styles = [("o-", {}), ("s--", dict(markersize=10, fillstyle="none")),
+              ("^:", dict(markersize=5))]  # the last two overlap at 0: both unbiased
+    for (name, bias), (fmt, style) in zip(curves.items(), styles, strict=True):
+        ax.plot(errors, bias, fmt, label=name, **style)
     ax.set_xlabel(r"error $\varepsilon$ of the critic's $V$")
     ax.set_ylabel(r"$\|\mathbb{E}[\hat g] - \nabla J\|$ (exact)")
     ax.legend(fontsize="small")
@@ -526,6 +530,7 @@ with skip_if_unwritten():
         ax.plot(lambdas, np.square(bias), "o-", label=r"bias$^2$ of $\hat V(3)$")
         ax.plot(lambdas, spread, "s-", label=r"variance of $\hat V(3)$")
         ax.set_xlabel(r"$\lambda$")
+        ax.set_ylabel(r"bias$^2$ and variance of $\hat V(3)$")
         ax.legend()
         plt.show()
 
@@ -623,12 +628,12 @@ check("actor_critic.gaussian_log_prob")
 # rewards are negative, a random policy averages about −1200 per episode), with **your**
 # `gae`, `a2c_loss` and `gaussian_log_prob`, on rlkit's Pendulum settings
 # (`a2c.PRESETS["Pendulum-v1"]`: a short horizon, gamma 0.9, and sigma starting at 1).
-# In 200,000 steps (about 30 s) the evaluation climbs from about −1200 to about −300;
-# the best possible is about −150.
+# In 200,000 steps (30 s on a quiet laptop, up to about 75 s on a busy one; the bar shows where
+# it is) the evaluation climbs from about −1200 to about −300; the best possible is about −150.
 
 # %% tags=["slow"]
 with skip_if_unwritten():
-    PENDULUM_STEPS = 200_000  # about 30 s
+    PENDULUM_STEPS = 200_000  # 30-75 s
     if not is_nbgrader():
         pendulum = a2c.train(a2c.default_config("Pendulum-v1", total_steps=PENDULUM_STEPS), seed=0,
                              gae_fn=gae, loss_fn=a2c_loss, log_prob_fn=gaussian_log_prob,

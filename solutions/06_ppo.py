@@ -218,6 +218,7 @@ with skip_if_unwritten():
         ax.plot(kls, true_gain, label=r"$J(\theta) - J(\theta_{old})$")
         ax.plot(kls, model_gain, "--", label=r"surrogate $L_{\theta_{old}}(\theta)$ (yours)")
         ax.set_xlabel(r"mean KL$(\pi_{old} \,\|\, \pi_\theta)$")
+        ax.set_ylabel(r"gain over $\theta_{old}$")
         ax.legend()
         plt.show()
 
@@ -516,12 +517,12 @@ with skip_if_unwritten():
 # %% [markdown]
 # ## 8. What the clipping buys: 20 epochs without it
 #
-# The same PPO, once more with the plain surrogate $-\frac1N\sum_t r_t A_t$ in place of your
-# $L^{CLIP}$ (no clip, so nothing stops a pair from pushing its ratio as far as 20 epochs of
-# Adam take it). Watch the approximate KL per update, and the evaluations. (With seed 0 the
-# clipped run's median KL per update was about 0.002 and its evaluations climbed to 500;
-# without the clip the median was about 0.25, with peaks above 2, and the evaluations swung
-# between 77 and 500 until the decaying step size calmed them.)
+# The same PPO (section 7's run of seed 0), once more with the plain surrogate $-\frac1N\sum_t r_t
+# A_t$ in place of your $L^{CLIP}$ (no clip, so nothing stops a pair from pushing its ratio as far
+# as 20 epochs of Adam take it). Watch the approximate KL per update, and the evaluations. (With
+# seed 0 the clipped run's median KL per update was about 0.002 and its evaluations climbed to 500;
+# without the clip the median was about 0.25, with peaks above 2, and the evaluations swung between
+# 77 and 500 until the decaying step size calmed them.)
 
 # %% tags=["slow"]
 def plain_surrogate_loss(ratio, advantages, clip_eps):
@@ -531,20 +532,24 @@ def plain_surrogate_loss(ratio, advantages, clip_eps):
 
 with skip_if_unwritten():
     if not is_nbgrader():
-        ablation = {"L^CLIP (yours)": YOUR_PIECES,
-                    "no clipping": {**YOUR_PIECES, "clip_loss_fn": plain_surrogate_loss}}
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
-        for name, pieces in ablation.items():
-            run = ppo.train(ppo.PPOConfig(total_steps=COMPARE_STEPS, eval_interval=2_000), seed=0,
-                            progress=True, **pieces)
+        ablation = {  # the clipped run is section 7's seed 0: the same settings and seed
+            "L^CLIP (yours)": runs["PPO (yours)"][0],
+            "no clipping": ppo.train(ppo.PPOConfig(total_steps=COMPARE_STEPS, eval_interval=2_000),
+                                     seed=0, progress=True,
+                                     **{**YOUR_PIECES, "clip_loss_fn": plain_surrogate_loss}),
+        }
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+        for name, run in ablation.items():
             left.semilogy(run.approx_kls, label=name)
             right.plot([p.step for p in run.evaluations], [p.mean for p in run.evaluations],
                        "o-", label=name)
         left.set_xlabel("update")
         left.set_ylabel("approximate KL(pi_old || pi)")
-        right.set_xlabel("env steps")
+        right.set_xlabel("env steps (thousands)")
+        right.xaxis.set_major_formatter(lambda steps, _: f"{steps / 1000:g}")
         right.set_ylabel("evaluation return")
-        right.legend()
+        # one legend for both panels, below them, where it hides no point
+        fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=2)
         plt.show()
 
 # %% [markdown]
@@ -553,7 +558,8 @@ with skip_if_unwritten():
 # The same trainer with notebook 05's Gaussian actor on Pendulum-v1 (`ppo.PRESETS["Pendulum-v1"]`:
 # long rollouts of 4 envs, 10 epochs of minibatches of 256, gamma 0.9), with your pieces and
 # rlkit's Gaussian log-prob. A random policy averages about −1200 per episode, the best
-# possible about −150; in 60,000 steps (15–20 s) PPO gets to about −160.
+# possible about −150; in 60,000 steps (15–45 s, depending on how busy the machine is) PPO gets
+# to about −160.
 
 # %% tags=["slow"]
 with skip_if_unwritten():
