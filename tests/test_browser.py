@@ -52,11 +52,12 @@ TOKEN = "browser-test-token"
 NOTEBOOK = "02_bellman"
 #: the fresh release whose Run All must reach the last check (issue 22: it stopped at cell 5).
 FRESH = "05_actor_critic"
-#: a training run that stops at its target return: its bar must end full.
+#: a training run that stops at its target return (05's A2C cell): its bar must end full.
 PROGRESS_CELL = """\
 from rlkit.agents import a2c
-history = a2c.train(a2c.default_config("CartPole-v1"), seed=0, progress=True)
-print(history.final_evaluation.step)
+config = a2c.A2CConfig(target_return=475)
+history = a2c.train(config, seed=0, progress=True)
+print("stopped early:", history.final_evaluation.step < config.total_steps)
 """
 WAIT_MS = 60_000
 
@@ -364,6 +365,7 @@ def test_a_progress_widget_ends_full(browser, lab):
             walk({_PANEL}.content.widgets[0].outputArea);
             return found;
         }}""")
+        assert "stopped early: True" in code_cells(page)[0]["text"]  # short of its budget
         assert len(bars) == 1, bars
         (bar,) = bars
         assert bar["max"] > 0 and bar["value"] == bar["max"], bar  # full, not 14 of 100
