@@ -431,8 +431,13 @@ class Sandbox:
     def describe(self) -> str:
         """One line for the grader's log."""
         if self.isolate:
+            from autograder.box.forkserver import usable
+
             assert self.caps is not None
-            return f"sandboxed: {self.caps.describe()}; limits: {self.limits.describe()}"
+            how = ("forked from a pre-imported fork server" if usable(self) else
+                   "a fresh process per notebook")
+            return (f"sandboxed: {self.caps.describe()}; {how}; "
+                    f"limits: {self.limits.describe()}")
         cg = self.cgroups.describe() if self.cgroups else "no cgroups"
         who = ("as nobody; it can read what nobody can" if self.drop_privileges else
                "student code can read and write what the grader can")
