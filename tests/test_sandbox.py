@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, require_sandbox, run_cli
+from conftest import REPO_ROOT, grade_batch, require_sandbox, run_cli, sample_assignments
 
 from autograder.box import forkserver
 from autograder.box.sandbox import Capabilities, Limits, Sandbox, detect, require
@@ -309,6 +309,21 @@ def test_a_dead_server_is_restarted_and_costs_only_its_session(caps):
     with session(caps) as s:
         assert isinstance(s.proc, forkserver.Forked) and server_pid(s) != server
         assert run(s, "import numpy\nx = numpy.ones(3).sum()")["status"] == "ok"
+
+
+def test_forked_and_fresh_processes_grade_the_sample_class_alike(graded_class, tmp_path):
+    """Every row of the sample class, graded forked (the default) and ``--fresh-process``."""
+    from autograder.paths import SAMPLE_CLASS_DIR
+
+    require_sandbox()
+    fresh = grade_batch(SAMPLE_CLASS_DIR, tmp_path / "fresh", "--workers", "2",
+                        "--assignments", ",".join(sample_assignments()), "--fresh-process")
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    assert "forked from a pre-imported fork server" in graded_class.stderr
+    assert "a fresh process per notebook" in fresh.stderr
+    assert len(fresh.rows) == len(graded_class.rows) > 0
+    for forked_row, fresh_row in zip(graded_class.rows, fresh.rows, strict=True):
+        assert forked_row == fresh_row
 
 
 def test_unsandboxed_runs_in_its_own_process_without_the_box():

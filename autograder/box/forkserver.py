@@ -415,7 +415,10 @@ class Forked:
     def kill(self) -> None:
         """Ask the server to SIGKILL its init (the grader also kills its cgroup)."""
         if self.returncode is None:
-            self.server.send({"op": "kill", "id": self.id})
+            try:
+                self.server.send({"op": "kill", "id": self.id})
+            except ServerGone:
+                pass  # and so is the submission, with the server's box
 
 
 class ForkServer:
@@ -530,6 +533,8 @@ class ForkServer:
         """The exit code of submission ``ident`` once known (-9 if the server is gone)."""
         deadline = time.monotonic() + timeout
         while ident not in self.exits:
+            if self.sock is None:
+                return -signal.SIGKILL
             try:
                 if not self._receive(deadline) and time.monotonic() >= deadline:
                     return None
