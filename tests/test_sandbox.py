@@ -311,6 +311,27 @@ def test_a_dead_server_is_restarted_and_costs_only_its_session(caps):
         assert run(s, "import numpy\nx = numpy.ones(3).sum()")["status"] == "ok"
 
 
+def test_a_server_that_cannot_fork_here_leaves_fresh_processes(caps, monkeypatch):
+    """A fork the server refuses (here: a cgroup the child cannot join) is graded fresh."""
+    cpuset = Path("/sys/fs/cgroup/cpuset")
+    if not (cpuset / "cgroup.procs").is_file():
+        pytest.skip("needs cgroup v1's cpuset (an empty cpuset refuses every process)")
+    empty = cpuset / f"autograder-test-{os.getpid()}"
+    empty.mkdir()
+    spawn = forkserver.ForkServer.spawn
+    monkeypatch.setattr(forkserver, "_BROKEN", set())
+    monkeypatch.setattr(forkserver.ForkServer, "spawn", lambda self, *args: spawn(
+        self, *args[:-1], [*args[-1], str(empty / "cgroup.procs")]))
+    try:
+        for _ in range(2):
+            with session(caps) as s:
+                assert not isinstance(s.proc, forkserver.Forked)
+                assert run(s, "import numpy")["status"] == "ok"
+        assert len(forkserver._BROKEN) == 1  # not tried again
+    finally:
+        empty.rmdir()
+
+
 def test_forked_and_fresh_processes_grade_the_sample_class_alike(graded_class, tmp_path):
     """Every row of the sample class, graded forked (the default) and ``--fresh-process``."""
     from autograder.paths import SAMPLE_CLASS_DIR

@@ -391,6 +391,10 @@ class ServerGone(Exception):
     """The server died or stopped answering."""
 
 
+class ForkRefused(ServerGone):
+    """The server could not set a submission up here (e.g. join its cgroup from the box)."""
+
+
 class Forked:
     """One forked submission, as the session sees its process (a ``Popen``'s few methods)."""
 
@@ -526,7 +530,7 @@ class ForkServer:
                 continue
             if reply.get("op") == "started":
                 return Forked(self, ident)
-            raise ServerGone(f"the fork server could not fork: {reply.get('error')}")
+            raise ForkRefused(f"the fork server could not fork: {reply.get('error')}")
         raise ServerGone("the fork server did not answer")
 
     def exit_code(self, ident: int, timeout: float) -> int | None:
@@ -608,11 +612,19 @@ def server_for(sandbox: Any) -> ForkServer | None:
     return server
 
 
-def forget(sandbox: Any) -> None:
-    """Close the server of ``sandbox`` (a session found it gone or refusing)."""
-    server = _SERVERS.pop(_key(sandbox), None)
+def forget(sandbox: Any, refused: bool = False) -> None:
+    """Close the server of ``sandbox`` (a session found it gone, or it ``refused`` to fork).
+
+    A server that refused is not started again in this process: forking cannot work here.
+    """
+    key = _key(sandbox)
+    server = _SERVERS.pop(key, None)
     if server is not None:
         server.close()
+    if refused:
+        print("warning: the fork server cannot fork here; fresh processes instead",
+              file=sys.stderr)
+        _BROKEN.add(key)
 
 
 def close_all() -> None:

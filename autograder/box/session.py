@@ -167,8 +167,8 @@ class Session:
         try:
             return server.spawn(self.seed, self.sandbox.limits, int(self.budget) + 30, fds,
                                 self.cgroup.proc_files)
-        except (forkserver.ServerGone, OSError):
-            forkserver.forget(self.sandbox)  # restarted at the next session
+        except (forkserver.ServerGone, OSError) as exc:  # restarted at the next session
+            forkserver.forget(self.sandbox, refused=isinstance(exc, forkserver.ForkRefused))
             return None
 
     def close(self) -> None:
