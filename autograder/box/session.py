@@ -1,7 +1,10 @@
 """The grader's end of one submission's runner: start it in the sandbox, talk, time, kill.
 
-A :class:`Session` starts ``python -m autograder.box.runner`` through the :class:`Sandbox`, sends
-it one command at a time and waits for the reply carrying the command's nonce, with a
+A :class:`Session` starts the runner (forked from the worker's pre-imported fork server,
+:mod:`autograder.box.forkserver`, where the machine allows it; else a fresh
+``python -m autograder.box.runner`` through the :class:`Sandbox`, see
+:meth:`Sandbox.fresh_process`), sends it one command at a time and waits for the reply
+carrying the command's nonce, with a
 wall-clock deadline per step (the step's time limit plus a grace period, after which the whole
 sandbox is killed: the runner's own timer could not stop the step). The submission's stdout
 and stderr are read all the time so it never blocks on a full pipe, but only the first
@@ -25,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from autograder.box import forkserver
 from autograder.box.forkserver import Forked, ForkServer
 from autograder.box.sandbox import Cgroup, Sandbox
 
@@ -155,14 +159,10 @@ class Session:
 
     def _server(self) -> ForkServer | None:
         """The worker's fork server for the sandbox (None: a fresh process per session)."""
-        from autograder.box import forkserver
-
         return forkserver.server_for(self.sandbox) if forkserver.usable(self.sandbox) else None
 
     def _fork(self, server: ForkServer, fds: tuple[int, int, int]) -> Forked | None:
         """The runner forked from the fork server (None: it is gone; start a fresh one)."""
-        from autograder.box import forkserver
-
         assert self.cgroup is not None
         try:
             return server.spawn(self.seed, self.sandbox.limits, int(self.budget) + 30, fds,
