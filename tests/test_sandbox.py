@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from pathlib import Path
@@ -309,6 +310,33 @@ def test_a_dead_server_is_restarted_and_costs_only_its_session(caps):
     with session(caps) as s:
         assert isinstance(s.proc, forkserver.Forked) and server_pid(s) != server
         assert run(s, "import numpy\nx = numpy.ones(3).sum()")["status"] == "ok"
+
+
+def test_a_forked_runner_looks_like_a_fresh_one(caps):
+    """What student code can see of its process is the same forked and fresh."""
+    probe = """
+        import json, os, resource, sys
+        import gymnasium, matplotlib.pyplot, numpy, rlkit, torch  # their side effects alike
+        streams = {name: (s.seekable(), s.encoding, s.errors, s.line_buffering,
+                          s.write_through, type(s.buffer).__name__, s.mode)
+                   for name, s in (("out", sys.stdout), ("err", sys.stderr))}
+        sys.stdout.reconfigure(errors="surrogatepass")  # seeks a stream it thinks seekable
+        limits = {n: resource.getrlimit(getattr(resource, n))
+                  for n in ("RLIMIT_FSIZE", "RLIMIT_CORE", "RLIMIT_NOFILE", "RLIMIT_NPROC")}
+        print(json.dumps({"streams": streams, "limits": limits, "env": dict(os.environ),
+                          "argv": sys.argv, "cwd": os.getcwd(), "ids": os.getresuid(),
+                          "groups": os.getgroups(), "umask": os.umask(0o22),
+                          "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
+                          "stdin": os.readlink("/proc/self/fd/0"),
+                          "flags": str(sys.flags), "main": sys.modules["__main__"].__name__}))
+    """
+    seen = {}
+    for how in ("forked", "fresh"):
+        with session(caps, how=how) as s:
+            assert run(s, probe)["status"] == "ok", s.output_text()
+            seen[how] = json.loads(s.output_text().strip().splitlines()[-1])
+    for key in seen["fresh"]:
+        assert seen["forked"][key] == seen["fresh"][key], key
 
 
 def test_a_server_that_cannot_fork_here_leaves_fresh_processes(caps, monkeypatch):

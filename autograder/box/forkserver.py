@@ -316,12 +316,33 @@ class Server:
         os.dup2(request.out_fd, 1)
         os.dup2(request.out_fd, 2)
         os.close(request.out_fd)
+        sys.stdout = sys.__stdout__ = _stdio_like(sys.stdout, 1)
+        sys.stderr = sys.__stderr__ = _stdio_like(sys.stderr, 2)
         _reseed(self.torch_state)
         prepare_process()
         code = serve(Channel(request.cmd_fd, request.reply_fd), self.runner)
         sys.stdout.flush()
         sys.stderr.flush()
         return code
+
+
+def _stdio_like(stream: Any, fd: int) -> Any:
+    """A new text stream on ``fd`` made as Python makes its stdout or stderr.
+
+    The server's own streams were made on its log file, which is seekable: the submission's
+    output pipe is not, and a stream keeps what it found when made (``reconfigure`` would
+    try to seek the pipe: "Illegal seek", the attack bank's ``surrogates_and_escapes``).
+    """
+    import io
+
+    unbuffered = isinstance(stream.buffer, io.FileIO)  # PYTHONUNBUFFERED: no buffer layer
+    binary = (io.FileIO(fd, "w", closefd=False) if unbuffered else
+              open(fd, "wb", closefd=False))  # noqa: SIM115 - lives as long as sys.stdout
+    text = io.TextIOWrapper(binary, encoding=stream.encoding, errors=stream.errors,
+                            line_buffering=stream.line_buffering,
+                            write_through=stream.write_through)
+    text.mode = "w"
+    return text
 
 
 def _set_rlimits(file_mb: int, cpu_seconds: int) -> None:
