@@ -69,6 +69,11 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
                              "to read and write whatever you can). Only for code you trust; "
                              "without this flag the grader refuses when it cannot build a "
                              "sandbox (it needs bubblewrap and writable cgroups: run as root)")
+    parser.add_argument("--fresh-process", action="store_true",
+                        help="start every notebook's sandboxed process fresh (imports "
+                             "included) instead of forking it from a pre-imported fork server "
+                             "(the default where the grader runs as root); the grades are the "
+                             "same, only slower")
 
 
 def _add_late(parser: argparse.ArgumentParser) -> None:
@@ -304,15 +309,17 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.grading.batch import grade
+    from autograder.grading.batch import grade, make_sandbox
     from autograder.records.report import format_table
 
     settings = GradingSettings(timeout=args.timeout, budget=args.budget, seed=args.seed,
                                limits=Limits(memory_mb=args.memory))
+    sandbox = (make_sandbox(settings, args.unsandboxed).fresh_process()
+               if args.fresh_process else None)
     result = grade(args.submissions, args.out, db_url=args.db, settings=settings,
                    assignments=args.assignments, solutions_dir=args.solutions,
-                   workers=args.workers, unsandboxed=args.unsandboxed, late_policy=args.late,
-                   receipts=args.receipts)
+                   workers=args.workers, unsandboxed=args.unsandboxed, sandbox=sandbox,
+                   late_policy=args.late, receipts=args.receipts)
     print(format_table(result.rows))
     _print_outputs(result.out_dir, result.db_url)
     report = result.out_dir / "similarity" / "index.html"
