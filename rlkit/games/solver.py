@@ -225,8 +225,8 @@ def solve(game: KInARow) -> Solution:
             values[i] = game.outcome(states[i])
             continue
         legal = children[i] >= 0
-        q[i, legal] = -values[children[i, legal]]  # the opponent's value, negated
-        values[i] = q[i, legal].max() + 0.0  # + 0.0: no -0.0
+        q[i, legal] = 0.0 - values[children[i, legal]]  # the opponent's value, negated (+0)
+        values[i] = q[i, legal].max()
     terminal = np.array([s.terminal for s in states])
     positions = np.flatnonzero(~terminal)
     spread = np.nanmax(q[positions], axis=1) - np.nanmin(q[positions], axis=1)
