@@ -32,7 +32,8 @@ PLAY_EXAMPLES = """\
       you play X against UCT search with rollouts (type a cell 0-8, row by row)
   python -m rlkit play tictactoe --agent perfect --as o
   python -m rlkit play tictactoe --agent alphazero --games 300
-      trains AlphaZero for 300 self-play games first (about 10 s), then plays with its search
+      trains AlphaZero for 300 self-play games first (about 7 s of CPU), then plays with its
+      search
 """
 
 

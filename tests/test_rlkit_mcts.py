@@ -348,3 +348,22 @@ def test_search_refuses_bad_input():
         mcts_search(game, game.initial_state(), evaluator, 5, rng=rng, rule="ucb")
     with pytest.raises(ValueError, match=r"mixing \(lambda\) must be in \[0, 1\]"):
         NetworkEvaluator(game, lambda states: None, mixing=1.5)
+
+
+def test_plot_search_tree_labels_each_edge_with_its_visits_and_q():
+    import matplotlib.pyplot as plt
+
+    from rlkit.plotting_games import plot_search_tree
+
+    game = TicTacToe()
+    state = game.next_state(game.next_state(game.initial_state(), 0), 4)
+    result = mcts_search(game, state, RolloutEvaluator(game), 60, rng=np.random.default_rng(0),
+                         rule="uct")
+    figure = plot_search_tree(game, result, depth=2, branches=2)
+    labels = [t.get_text() for t in figure.axes[0].texts if t.get_text().startswith("a=")]
+    assert len(labels) == 2 + 4  # two edges from the root, two from each child
+    best = int(np.argmax(result.visit_counts))
+    first = labels[0].split("\n")
+    assert first[0] == f"a={best}" and first[1] == f"N={int(result.visit_counts[best])}"
+    assert first[2] == f"Q={result.q[best]:+.2f}"
+    plt.close(figure)

@@ -60,26 +60,34 @@ __all__ = ["AlphaZeroConfig", "AlphaZeroHistory", "alphazero_loss",
 
 @dataclass(frozen=True)
 class AlphaZeroConfig:
-    """Settings of :func:`train`; the defaults learn tic-tac-toe in well under a minute of CPU.
+    """Settings of :func:`train`; the defaults learn tic-tac-toe in under a minute of CPU.
+
+    Measured with seed 0 on one core (``benchmarks/bench_mcts.py --alphazero``): after 1,500
+    games (42 s of CPU) the raw network plays an optimal move in 97.3 % of the 4,520
+    positions and loses no line as X or as O. Broad exploration is what it needs most: the
+    whole game sampled at tau = 1 and strong root noise (alpha 0.5, 40 % of the prior); with
+    tau = 1 for 3 moves only it reached 89 % after 600 games, 97 % with the whole game.
 
     Example:
         >>> AlphaZeroConfig().n_games, AlphaZeroConfig().n_simulations
-        (600, 25)
+        (1500, 25)
 
     """
 
     game: str = "tictactoe"
     """The game (:func:`rlkit.games.make_game`): tictactoe, connect4, connectK-RxC."""
-    n_games: int = 600
+    n_games: int = 1_500
     """Budget of self-play games."""
     n_simulations: int = 25
     """Simulations of the search per self-play move (AlphaZero: 800 on Go; 25 to 100 here)."""
     c_puct: float = 1.5
     """c_puct of :func:`~rlkit.mcts.puct_scores` (about 1 to 4)."""
-    dirichlet_alpha: float = 1.0
-    """alpha of the root noise Dir(alpha); about 10 / (legal moves): 0.3 on chess, 0.03 Go."""
-    noise_fraction: float = 0.25
-    """epsilon: the root prior is (1 - epsilon) P + epsilon Dir(alpha) (AlphaZero: 0.25)."""
+    dirichlet_alpha: float = 0.5
+    """alpha of the root noise Dir(alpha); AlphaZero: 0.3 on chess, 0.03 on Go (smaller:
+    the noise lands on fewer moves)."""
+    noise_fraction: float = 0.4
+    """epsilon: the root prior is (1 - epsilon) P + epsilon Dir(alpha) (AlphaZero: 0.25;
+    more here, so that self-play reaches the odd positions the measure counts too)."""
     temperature: float = 1.0
     """tau of the self-play moves, N^(1/tau), for the first ``temperature_moves`` moves."""
     temperature_moves: int = 9
