@@ -124,6 +124,8 @@ def train_game(args: argparse.Namespace) -> int:
         raise BadInput(f"--seed must be >= 0; got {args.seed}")
     if args.simulations is not None and args.simulations < 1:
         raise BadInput(f"--simulations must be >= 1; got {args.simulations}")
+    if args.simulations is not None and args.algorithm == "alphago":
+        raise BadInput("--simulations applies to alphazero only")
     overrides: dict[str, Any] = {"game": args.game}
     try:
         if args.algorithm == "alphazero":

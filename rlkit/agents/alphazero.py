@@ -17,7 +17,7 @@ its symmetric copies (8 on tic-tac-toe), which multiplies the data for free. The
 search targets teach the network, and the better network makes the next searches better: policy
 iteration, with the search as the improvement step.
 
-Measured on tic-tac-toe (``benchmarks/bench_alphazero.py``, one core): see
+Measured on tic-tac-toe (``benchmarks/bench_mcts.py --alphazero``, one core): see
 :class:`AlphaZeroConfig`. Order of the file (Spinning Up's): settings, math pieces, history,
 then :func:`train` in the steps seed, game, model, buffer, losses, optimiser, update, loop.
 """  # noqa: D205
