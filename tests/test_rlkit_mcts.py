@@ -38,26 +38,6 @@ def solution():
     return solve(TicTacToe())
 
 
-def _positions(solution, kind):
-    """Positions with an immediate win for the mover ("win"), or one forced block ("block")."""
-    game, found = solution.game, []
-    for i in solution.critical:
-        state = solution.states[i]
-        wins = [a for a in game.legal_actions(state) if game.next_state(state, a).terminal
-                and game.next_state(state, a).winner == state.player]
-        if kind == "win" and wins:
-            found.append(i)
-        if kind == "block" and not wins and len(solution.optimal_actions(state)) == 1:
-            opponent = solution.states[i].player * -1
-            threat = any(  # the opponent wins at once if the mover looks away
-                game.next_state(game.next_state(state, a), b).winner == opponent
-                for a in game.legal_actions(state) if a not in solution.optimal_actions(state)
-                for b in game.legal_actions(game.next_state(state, a)))
-            if threat:
-                found.append(i)
-    return np.array(found)
-
-
 # --------------------------------------------------------------------------------------------
 # The pieces
 # --------------------------------------------------------------------------------------------
@@ -221,7 +201,7 @@ def _search_rate(solution, rows, evaluator, **kwargs):
 
 
 def _sample(solution, kind, size=60):
-    rows = _positions(solution, kind) if kind != "critical" else solution.critical
+    rows = solution.forced_positions(kind) if kind != "critical" else solution.critical
     assert rows.size > 100  # enough positions of the kind to mean something
     return np.random.default_rng(0).choice(rows, size, replace=False)
 
