@@ -41,7 +41,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 from bench_dqn import train_rlkit
-from solve_table import Run, load_line, print_ratios, report
+from solve_table import HEADER, Run, load_line, print_live, print_ratios, report
 
 from rlkit.agents import a2c
 from rlkit.evaluation import EvalPoint, evaluate
@@ -207,11 +207,12 @@ def compare_on_cartpole(
     the ratios of their medians (solve_table.print_ratios).
     """  # noqa: D205
     runs: dict[str, list[Run]] = {"rlkit": [], "sb3": []}
+    print(f"{'':8}{HEADER}")
     for seed in seeds:  # seed by seed, rlkit then SB3: both see the same load
         for name, runner in (("rlkit", rlkit_runner), ("sb3", sb3_runner)):
             if name not in args.skip:
-                runs[name].append(runner(CARTPOLE, seed, args.budget, args.eval_interval,
-                                         args.eval_episodes))
+                runs[name].append(print_live(name, runner(
+                    CARTPOLE, seed, args.budget, args.eval_interval, args.eval_episodes)))
     summaries = {}
     if runs["rlkit"]:
         summaries["rlkit"] = report(f"rlkit {agent} (default_config('CartPole-v1'))",

@@ -33,7 +33,7 @@ from types import ModuleType
 from typing import Any
 
 import torch
-from solve_table import Run, load_line, print_ratios, report
+from solve_table import HEADER, Run, load_line, print_live, print_ratios, report
 
 from rlkit.agents import dqn, reinforce
 from rlkit.evaluation import EvalPoint, evaluate
@@ -150,15 +150,16 @@ def main() -> None:
     )
     print(f"rlkit DQNConfig: {dqn.DQNConfig()}")
     # Seed by seed, rlkit then SB3, so that both see the same load on a shared machine.
+    print(f"{'':8}{HEADER}")
     rlkit_runs: list[Run] = []
     sb3_runs: list[Run] = []
     for seed in seeds:
         if "rlkit" not in args.skip:
-            rlkit_runs.append(
-                run_rlkit_dqn(seed, args.budget, args.eval_interval, args.eval_episodes)
-            )
+            rlkit_runs.append(print_live("rlkit", run_rlkit_dqn(
+                seed, args.budget, args.eval_interval, args.eval_episodes)))
         if "sb3" not in args.skip:
-            sb3_runs.append(run_sb3_dqn(seed, args.budget, args.eval_interval, args.eval_episodes))
+            sb3_runs.append(print_live("sb3", run_sb3_dqn(
+                seed, args.budget, args.eval_interval, args.eval_episodes)))
     summaries = {}
     if rlkit_runs:
         summaries["rlkit"] = report("rlkit DQN (default DQNConfig)", rlkit_runs, args.budget)

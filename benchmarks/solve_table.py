@@ -87,6 +87,28 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+HEADER = (f"{'seed':>4} {'first >=475: steps':>19} {'train s':>8} {'stable: steps':>14} "
+          f"{'train s':>8} {'final eval':>16} {'later >=475':>12} {'train s (all)':>14} "
+          f"{'wall s':>8}")
+"""The column names of :func:`row`."""
+
+
+def row(run: Run) -> str:
+    """One seed's line of the table (see ``HEADER``)."""
+    final = run.evaluations[-1]
+    first, stable = _cell(run.first_solved), _cell(run.stable_solved)
+    later = "-" if np.isnan(run.later_share) else f"{run.later_share:.0%}"
+    return (f"{run.seed:>4} {first[0]:>19} {first[1]:>8} {stable[0]:>14} {stable[1]:>8} "
+            f"{f'{final.mean:.1f} +/- {final.std:.1f}':>16} {later:>12} "
+            f"{run.train_seconds:>14.1f} {run.wall_seconds:>8.1f}")
+
+
+def print_live(name: str, run: Run) -> Run:
+    """Print ``run``'s line as soon as it is done (a long benchmark shows its progress)."""
+    print(f"{f'[{name}]':<8}{row(run)}  [{load_line()}]", flush=True)
+    return run
+
+
 def report(name: str, runs: Sequence[Run], budget: int) -> dict[str, float]:
     """Print one line per seed and a summary; return the medians of the two moments.
 
@@ -96,16 +118,9 @@ def report(name: str, runs: Sequence[Run], budget: int) -> dict[str, float]:
 
     """
     print(f"\n{name}  [{load_line()}]")
-    print(f"{'seed':>4} {'first >=475: steps':>19} {'train s':>8} {'stable: steps':>14} "
-          f"{'train s':>8} {'final eval':>16} {'later >=475':>12} {'train s (all)':>14} "
-          f"{'wall s':>8}")
+    print(HEADER)
     for run in runs:
-        final = run.evaluations[-1]
-        first, stable = _cell(run.first_solved), _cell(run.stable_solved)
-        later = "-" if np.isnan(run.later_share) else f"{run.later_share:.0%}"
-        print(f"{run.seed:>4} {first[0]:>19} {first[1]:>8} {stable[0]:>14} {stable[1]:>8} "
-              f"{f'{final.mean:.1f} +/- {final.std:.1f}':>16} {later:>12} "
-              f"{run.train_seconds:>14.1f} {run.wall_seconds:>8.1f}")
+        print(row(run))
     summary = {}
     for moment, points in (("first", [r.first_solved for r in runs]),
                            ("stable", [r.stable_solved for r in runs])):
