@@ -52,7 +52,7 @@ import json
 import multiprocessing
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,7 +69,7 @@ from autograder.course.release import (
     load_assignments,
     released_notebook,
 )
-from autograder.grading.executors import Executor, LocalPool, Progress, make_sandbox
+from autograder.grading.executors import Executor, LocalPool, Log, Progress, make_sandbox
 from autograder.grading.notebook import Job, NotebookResult
 from autograder.grading.submissions import (
     find_students,
@@ -99,8 +99,6 @@ from autograder.records.outputs import (
 from autograder.records.report import ERROR, GradeRow, Total, totals
 from autograder.records.sanitise import sanitise_notebook
 from autograder.records.text import clean_result, safe_text
-
-Log = Callable[[str], None]
 
 
 def _stderr(message: str) -> None:

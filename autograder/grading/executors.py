@@ -73,8 +73,9 @@ class Progress:
     A tqdm bar (``12/40``) whose postfix names each notebook being graded and for how long
     (``running: erin/05_actor_critic 02:10``), redrawn when a notebook starts or ends and
     every ``interval`` seconds between, so that a submission that hangs shows while it hangs.
-    Workers report their starts and ends on ``events`` (a queue shared with the pool); a
-    thread of this process reads it, since the results themselves come back in the jobs'
+    Workers report their starts and ends on ``events`` (a queue shared with the pool; on a
+    Dask cluster, only the ends, from the futures' callbacks here); a thread of this process
+    reads it, since the results themselves come back in the jobs'
     order. Lines logged meanwhile (:meth:`write`) appear above the bar.
 
     Written by hand over tqdm because tqdm counts what the loop hands it, not what other
