@@ -501,11 +501,14 @@ def _rebel_run(log_ratio_a, log_ratio_b, reward_a, reward_b, eta, dtype=torch.fl
 
 def _rebel_cases() -> list[Case]:
     rng = np.random.default_rng(771)
-    ra, rb = rng.normal(size=5), rng.normal(size=5)
-    lb = rng.normal(size=5) * 0.1
+    # multiples of 1/8 and eta 1/2: every correct formula computes the residual exactly (no
+    # float32 rounding), so the loss and its gradient are exactly 0 however it is written
+    ra, rb = rng.integers(-16, 17, size=5) / 8, rng.integers(-16, 17, size=5) / 8
+    lb = rng.integers(-4, 5, size=5) / 8
     return [
         Case("the exact regression target: log-ratio difference = eta x reward difference "
-             "(eta 0.1), the loss is 0", run=_rebel_run(lb + 0.1 * (ra - rb), lb, ra, rb, 0.1)),
+             "(eta 0.5), the loss and its gradient are 0",
+             run=_rebel_run(lb + 0.5 * (ra - rb), lb, ra, rb, 0.5)),
         Case("8 random pairs, eta 0.1, float32",
              run=_rebel_run(rng.normal(size=8) * 0.2, rng.normal(size=8) * 0.2,
                             rng.normal(size=8), rng.normal(size=8), 0.1)),
