@@ -96,11 +96,13 @@ def ratio_method(log_probs, old_log_probs):
 
 def clip_lecture_form(ratio, advantages, clip_eps):
     """The lecture's min(r A, g(eps, A)), g = (1 + eps) A for A >= 0, (1 - eps) A below."""
-    g = torch.where(advantages >= 0, (1 + clip_eps) * advantages, (1 - clip_eps) * advantages)
-    return -torch.minimum(ratio * advantages, g).mean()
+    a = advantages.detach()
+    g = torch.where(a >= 0, (1 + clip_eps) * a, (1 - clip_eps) * a)
+    return -torch.minimum(ratio * a, g).mean()
 
 
 def value_loss_maximum(values, old_values, returns, clip_eps):
+    old_values, returns = old_values.detach(), returns.detach()
     error = (values - returns) ** 2
     if clip_eps is None:
         return error.sum() / len(values)

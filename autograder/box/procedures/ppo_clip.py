@@ -54,23 +54,41 @@ def ratio_run(fn: Any, log_probs: Any, old_log_probs: Any,
             **{name: g.double().numpy() for name, g in zip(RATIO_GRADIENTS, grads, strict=True)}}
 
 
+def constant(name: str) -> str:
+    """The input name under which a constant's gradient is reported (it must get none)."""
+    return f"{name} (a constant: 0)"
+
+
 @procedure("ppo_clip.clip_loss")
 def clip_run(fn: Any, ratio: Any, advantages: Any, clip_eps: float,
-             dtype: torch.dtype = torch.float32) -> dict[str, Any]:
-    """L^CLIP's loss and its gradient with respect to the ratio."""
+             dtype: torch.dtype = torch.float32, constants_grad: bool = False,
+             ) -> dict[str, Any]:
+    """L^CLIP's loss and its gradient with respect to the ratio.
+
+    With ``constants_grad`` the advantages require a gradient too (as a critic's output
+    does), and their gradient is reported: it must be 0.
+    """
     r = torch.tensor(ratio, dtype=dtype, requires_grad=True)
-    return loss_and_gradients(fn(r, torch.tensor(advantages, dtype=dtype), clip_eps),
-                              {"ratio": r})
+    a = torch.tensor(advantages, dtype=dtype, requires_grad=constants_grad)
+    inputs = {"ratio": r} | ({constant("advantages"): a} if constants_grad else {})
+    return loss_and_gradients(fn(r, a, clip_eps), inputs)
 
 
 @procedure("ppo_clip.value_loss")
 def value_run(fn: Any, values: Any, old_values: Any, returns: Any, clip_eps: float | None,
-              dtype: torch.dtype = torch.float32) -> dict[str, Any]:
-    """The critic's loss and its gradient with respect to the values."""
+              dtype: torch.dtype = torch.float32, constants_grad: bool = False,
+              ) -> dict[str, Any]:
+    """The critic's loss and its gradient with respect to the values.
+
+    With ``constants_grad`` the old values and the returns require a gradient too, and their
+    gradients are reported: they must be 0.
+    """
     v = torch.tensor(values, dtype=dtype, requires_grad=True)
-    loss = fn(v, torch.tensor(old_values, dtype=dtype), torch.tensor(returns, dtype=dtype),
-              clip_eps)
-    return loss_and_gradients(loss, {"values": v})
+    old, g = (torch.tensor(x, dtype=dtype, requires_grad=constants_grad)
+              for x in (old_values, returns))
+    inputs = {"values": v} | (
+        {constant("old_values"): old, constant("returns"): g} if constants_grad else {})
+    return loss_and_gradients(fn(v, old, g, clip_eps), inputs)
 
 
 def total_inputs(n: int, seed: int) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from autograder.box.calls import CaseProblem, module_state, procedure
-from autograder.box.procedures.ppo_clip import loss_and_gradients
+from autograder.box.procedures.ppo_clip import constant, loss_and_gradients
 
 # --- shared
 
@@ -46,7 +46,7 @@ def loss_run(fn, names: Sequence[str], values: Sequence[Any], scalar: float | No
                for v, g in zip(values, flags, strict=True)]
     inputs = dict(zip(names[:graded], tensors[:graded], strict=True))
     if constants_grad:
-        inputs |= {f"{name} (a constant: 0)": t
+        inputs |= {constant(name): t
                    for name, t in zip(names[graded:], tensors[graded:], strict=True)}
     out = fn(*tensors) if scalar is None else fn(*tensors, scalar)
     return loss_and_gradients(out, inputs)
