@@ -299,8 +299,9 @@ PERFORMANCE_DIFFERENCE = CheckSpec(
             "That is the surrogate: the identity takes the states from the NEW policy, "
             "d^theta_h(s), not from the old one."),
         Bug("old_actions", _bug_pd_old_actions,
-            "Under pi_old its own advantages average to 0: the actions come from the NEW "
-            "policy, sum_a pi_theta(a|s) A^old_h(s, a)."),
+            "Your sum is 0: a policy's own advantages average to 0 over its own actions. The "
+            "identity weighs the OLD policy's advantages (your advantage_table of theta_old) "
+            "by the NEW policy's actions: sum_a pi_theta(a|s) A^old_h(s, a)."),
         Bug("first_step_only", _bug_pd_first_step,
             "Sum over every step h = 0..H-1, not only the first."),
         Bug("q_not_advantage", _bug_pd_q,

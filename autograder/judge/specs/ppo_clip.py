@@ -166,6 +166,11 @@ def _bug_clip_the_product(ratio, advantages, clip_eps):
     return -torch.clamp(ratio * advantages, 1 - clip_eps, 1 + clip_eps).mean()
 
 
+def _bug_clip_product_in_the_min(ratio, advantages, clip_eps):
+    surrogate = ratio * advantages.detach()
+    return -torch.min(surrogate, torch.clamp(surrogate, 1 - clip_eps, 1 + clip_eps)).mean()
+
+
 def _bug_clip_only(ratio, advantages, clip_eps):
     return -(torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps) * advantages).mean()
 
@@ -209,6 +214,10 @@ PPO_CLIP_LOSS = CheckSpec(
         Bug("clips_the_product", _bug_clip_the_product,
             "Clip the ratio r to [1 - eps, 1 + eps], then multiply by A: min(r A, clip(r, "
             "1 - eps, 1 + eps) A). Clipping r A itself mixes the units of A into the range."),
+        Bug("clamps_r_times_a_in_the_min", _bug_clip_product_in_the_min,
+            "Clip the RATIO, not the product: min(r A, clip(r, 1 - eps, 1 + eps) A). "
+            "clip(r A, 1 - eps, 1 + eps) holds an advantage-sized number to a range around 1, "
+            "so a pair with A < 0 is never clipped."),
         Bug("clip_without_min", _bug_clip_only,
             "clip(r) A alone passes no gradient where a step went the wrong way (A > 0, r < "
             "1 - eps): keep the min with the unclipped r A."),
