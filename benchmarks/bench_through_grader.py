@@ -22,12 +22,9 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
-import inspect
 import subprocess
 import sys
 import tempfile
-import textwrap
-import types
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -56,16 +53,6 @@ def grade(subs: Path, out: Path, assignment: str, seed: int, workers: int) -> li
         raise SystemExit(f"grading failed:\n{run.stderr[-2000:]}")
     with open(out / "grades.csv", newline="") as f:
         return [row for row in csv.DictReader(f) if row["grade_id"].startswith("check_")]
-
-
-def renamed_source(fn, function: str) -> str:
-    """A variant's source as the student's function (its own name replaced), after imports of
-    the modules it uses from its test module (``itertools``, ``math``, ...).
-    """  # noqa: D205
-    source = textwrap.dedent(inspect.getsource(fn))
-    imports = [f"import {value.__name__} as {name}\n" for name in fn.__code__.co_names
-               if isinstance(value := fn.__globals__.get(name), types.ModuleType)]
-    return "".join(imports) + source.replace(f"def {fn.__name__}(", f"def {function}(", 1)
 
 
 def main() -> None:
@@ -102,7 +89,7 @@ def main() -> None:
     checked = {name for c in assignment.cells for name in c.specs}
     specs = [s for s in all_specs() if s.name in checked and isinstance(s.function, str)]
     for i, (spec, fn) in enumerate(variants):
-        changes = {grade_id[spec.function]: Change("bug", renamed_source(fn, spec.function))}
+        changes = {grade_id[spec.function]: Change("bug", bug_source(fn, spec.function))}
         students[f"variant{i:02d}"] = ("variant", None, None)
         write_notebook(student_notebook(assignment, release, StudentPlan(
             f"variant{i:02d}", assignment.id, "solved", changes)),
