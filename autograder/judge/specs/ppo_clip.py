@@ -171,6 +171,11 @@ def _bug_clip_product_in_the_min(ratio, advantages, clip_eps):
     return -torch.min(surrogate, torch.clamp(surrogate, 1 - clip_eps, 1 + clip_eps)).mean()
 
 
+def _bug_clip_upper_only(ratio, advantages, clip_eps):
+    clipped = torch.clamp(ratio, max=1 + clip_eps)
+    return -torch.min(ratio * advantages.detach(), clipped * advantages.detach()).mean()
+
+
 def _bug_clip_only(ratio, advantages, clip_eps):
     return -(torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps) * advantages).mean()
 
@@ -218,6 +223,9 @@ PPO_CLIP_LOSS = CheckSpec(
             "Clip the RATIO, not the product: min(r A, clip(r, 1 - eps, 1 + eps) A). "
             "clip(r A, 1 - eps, 1 + eps) holds an advantage-sized number to a range around 1, "
             "so a pair with A < 0 is never clipped."),
+        Bug("upper_bound_only", _bug_clip_upper_only,
+            "Clip on both sides, clamp(r, 1 - eps, 1 + eps): the lower bound 1 - eps is what "
+            "stops a pair with A < 0 from pushing its ratio further down."),
         Bug("clip_without_min", _bug_clip_only,
             "clip(r) A alone passes no gradient where a step went the wrong way (A > 0, r < "
             "1 - eps): keep the min with the unclipped r A."),

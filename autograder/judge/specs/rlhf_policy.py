@@ -370,7 +370,8 @@ RLOO_ADVANTAGES = CheckSpec(
             "RLOO does not divide by a standard deviation (that is GRPO's variant): A_i = R_i "
             "- (sum - R_i) / (k - 1)."),
     ),
-    hint="A = R - (R.sum(dim=1, keepdim=True) - R) / (k - 1), shape (n_prompts, k).",
+    hint="A_i = R_i - the mean of the OTHER k - 1 rewards of its prompt: R - "
+    "(R.sum(dim=1, keepdim=True) - R) / (k - 1), shape (n_prompts, k).",
 )
 
 # --- dpo_loss
@@ -477,8 +478,9 @@ DPO_LOSS = CheckSpec(
             "beta scales the implicit reward, INSIDE the log-sigmoid: -log sigma(beta "
             "[...]), not -beta log sigma([...])."),
         Bug("chosen_and_rejected_swapped", _bug_dpo_swapped,
-            "The chosen response's log-ratio minus the rejected one's: the loss falls as "
-            "the policy prefers y_w."),
+            "Your margin has the wrong sign: (log pi(y_w) - log pi_ref(y_w)) - (log pi(y_l) - "
+            "log pi_ref(y_l)), each log-ratio policy minus reference, the chosen one minus the "
+            "rejected one: the loss falls as the policy prefers y_w."),
         Bug("reference_not_detached", _bug_dpo_reference_not_detached,
             "The reference model is frozen: .detach() its log-probs, so that no gradient "
             "reaches them."),
@@ -545,6 +547,15 @@ def _bug_rebel_not_detached(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
     return (((log_ratio_a - log_ratio_b) / eta - (reward_a - reward_b)) ** 2).mean()
 
 
+def _bug_rebel_not_squared(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    return ((log_ratio_a - log_ratio_b) / eta - (reward_a - reward_b).detach()).mean()
+
+
+def _bug_rebel_root(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    residual = (log_ratio_a - log_ratio_b) / eta - (reward_a - reward_b).detach()
+    return (residual**2).mean().sqrt()
+
+
 def _bug_rebel_half(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
     return 0.5 * (((log_ratio_a - log_ratio_b) / eta - (reward_a - reward_b).detach()) ** 2
                   ).mean()
@@ -574,6 +585,12 @@ REBEL_LOSS = CheckSpec(
         Bug("rewards_not_detached", _bug_rebel_not_detached,
             "The rewards are the regression's targets, constants: .detach() them, so that "
             "no gradient reaches them."),
+        Bug("residual_not_squared", _bug_rebel_not_squared,
+            "Square each residual before the mean: the mean of the residuals themselves can be "
+            "0 while every pair is off (and its gradient ignores how far off)."),
+        Bug("root_of_the_mean", _bug_rebel_root,
+            "REBEL's loss is the mean of the SQUARED residuals, without a square root (at the "
+            "regression target its gradient is 0 / 0)."),
         Bug("half", _bug_rebel_half,
             "REBEL's loss is the mean squared residual, without a factor 1/2."),
     ),
