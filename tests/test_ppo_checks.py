@@ -125,7 +125,7 @@ def kl_low_variance_numpy(log_probs, old_log_probs):
 
 def normalize_numpy_ddof0(advantages, eps=1e-8):
     a = advantages.numpy()
-    return (a - a.mean()) / (a.std() + eps)
+    return torch.from_numpy((a - a.mean()) / (a.std() + eps))  # a tensor, as promised
 
 
 def minibatches_slices(n, n_minibatches, rng):
