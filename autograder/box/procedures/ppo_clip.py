@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.box.calls import CaseProblem, procedure
-from autograder.box.procedures.a2c import trained_policy
+from autograder.box.calls import NOT_A_TENSOR, CaseProblem, procedure
+from autograder.box.procedures.a2c import constant, trained_policy
 
 
 def loss_and_gradients(loss: Any, inputs: dict[str, torch.Tensor]) -> dict[str, Any]:
@@ -52,11 +52,6 @@ def ratio_run(fn: Any, log_probs: Any, old_log_probs: Any,
         grads = [g if f is None else f for g, f in zip(grads, found, strict=True)]
     return {RATIO: ratio.detach().double().numpy(),
             **{name: g.double().numpy() for name, g in zip(RATIO_GRADIENTS, grads, strict=True)}}
-
-
-def constant(name: str) -> str:
-    """The input name under which a constant's gradient is reported (it must get none)."""
-    return f"{name} (a constant: 0)"
 
 
 @procedure("ppo_clip.clip_loss")
@@ -121,10 +116,16 @@ def kl_run(fn: Any, log_probs: Any, old_log_probs: Any,
 
 
 @procedure("ppo_clip.normalize")
-def norm_run(fn: Any, advantages: Any, dtype: torch.dtype = torch.float32) -> np.ndarray:
-    """``fn`` of a tensor of ``advantages``, as a float64 array."""
+def norm_run(fn: Any, advantages: Any, dtype: torch.dtype = torch.float32) -> Any:
+    """``fn`` of a tensor of ``advantages``, as a float64 array.
+
+    The trainer hands the output to the clip loss as a tensor: anything else comes back as
+    ``{NOT_A_TENSOR: its type}``.
+    """
     out = fn(torch.tensor(advantages, dtype=dtype))
-    return np.asarray(out.detach() if torch.is_tensor(out) else out, dtype=np.float64)
+    if not torch.is_tensor(out):
+        return {NOT_A_TENSOR: type(out).__name__}
+    return out.detach().double().numpy()
 
 
 def _epoch(fn: Any, n: int, n_minibatches: int, rng: np.random.Generator) -> list[list[int]]:

@@ -21,7 +21,15 @@ import torch.nn.functional as F
 
 from autograder.box.calls import Run
 from autograder.box.procedures.rlhf import arrays_run, kl_run, log_probs_run, loss_run
-from autograder.judge.core import Bug, Case, CheckSpec, Comparator, allclose, register
+from autograder.judge.core import (
+    Bug,
+    Case,
+    CheckSpec,
+    Comparator,
+    allclose,
+    promised_type,
+    register,
+)
 from autograder.judge.specs.dqn import fields
 from rlkit.rlhf import losses
 from rlkit.rlhf.task import PAD
@@ -41,17 +49,6 @@ def _log_probs_data(rng: np.random.Generator, batch: int, width: int, vocab: int
     return logits, tokens, mask
 
 
-def _a_tensor(compare: Comparator) -> Comparator:
-    """``compare``, after the output was a tensor (``{"not a tensor": type}`` otherwise)."""
-
-    def tensor(got: Any, expected: Any) -> str | None:
-        if isinstance(got, dict) and "not a tensor" in got:
-            return f"return a torch tensor; got {got['not a tensor']}"
-        return compare(got, expected)
-
-    return tensor
-
-
 def _one_per_response(compare: Comparator) -> Comparator:
     """``compare``, after the log-probs had one entry per response (the reference's shape)."""
 
@@ -64,7 +61,7 @@ def _one_per_response(compare: Comparator) -> Comparator:
                     f"{got_lp.shape}")
         return compare(got, expected)
 
-    return _a_tensor(shaped)
+    return promised_type(shaped)
 
 
 def _log_probs_cases() -> list[Case]:
@@ -259,7 +256,7 @@ KL_PENALIZED_REWARDS = CheckSpec(
     reference=losses.kl_penalized_rewards,
     visible_cases=_kl_cases,
     hidden_cases=_kl_hidden,
-    compare=_a_tensor(fields(allclose(rtol=1e-5, atol=1e-7))),
+    compare=promised_type(fields(allclose(rtol=1e-5, atol=1e-7))),
     bugs=(
         Bug("kl_sign_flipped", _bug_kl_sign,
             "The KL term is a PENALTY: -beta (log pi - log pi_ref), negative where the policy "
@@ -293,8 +290,8 @@ KL_PENALIZED_REWARDS = CheckSpec(
 
 
 def _rloo_run(rewards, dtype=torch.float32) -> Run:
-    """One tensor in, an array out (float64)."""
-    return arrays_run((rewards,), dtype)
+    """One tensor in, a tensor out (the RLOO trainer computes with it), as float64."""
+    return arrays_run((rewards,), dtype, tensor=True)
 
 
 def _rloo_cases() -> list[Case]:
@@ -350,7 +347,7 @@ RLOO_ADVANTAGES = CheckSpec(
     reference=losses.rloo_advantages,
     visible_cases=_rloo_cases,
     hidden_cases=_rloo_hidden,
-    compare=allclose(rtol=1e-5, atol=1e-7),
+    compare=promised_type(allclose(rtol=1e-5, atol=1e-7)),
     bugs=(
         Bug("mean_includes_the_sample", _bug_rloo_self,
             "LEAVE ONE OUT: the baseline of sample i is the mean of the OTHER k - 1 rewards of "
