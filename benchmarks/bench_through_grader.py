@@ -1,6 +1,8 @@
 """One notebook's checks through the real grader: the reference on many seeds, variants, bugs.
 
-Run: ``python benchmarks/bench_through_grader.py 07_rlhf [--seeds 20] [--workers 2]``.
+Run: ``python benchmarks/bench_through_grader.py 07_rlhf [--seeds 20] [--workers 2]
+[--checks rlhf.rebel_loss,rlhf.rloo_advantages]`` (``--checks``: only those checks' variants and
+bank bugs).
 
 The check tests (``tests/test_<topic>_checks.py``, ``tests/test_bug_bank.py``) call the judge
 in-process; this grades whole notebooks with ``python -m autograder grade``, sandboxed, as an
@@ -61,7 +63,9 @@ def main() -> None:
     parser.add_argument("assignment")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--checks", default="", help="comma-separated check names (default: all)")
     args = parser.parse_args()
+    only = set(filter(None, args.checks.split(",")))
     load_all()
     (assignment,) = load_assignments(only=[args.assignment])
     release = release_notebooks([assignment])[assignment.id]
@@ -87,6 +91,9 @@ def main() -> None:
     module = VARIANT_MODULES.get(assignment.id)  # notebooks with no variants module: none
     variants = getattr(importlib.import_module(module), "VARIANTS", []) if module else []
     checked = {name for c in assignment.cells for name in c.specs}
+    if only:
+        variants = [(spec, fn) for spec, fn in variants if spec.name in only]
+        checked &= only
     specs = [s for s in all_specs() if s.name in checked and isinstance(s.function, str)]
     for i, (spec, fn) in enumerate(variants):
         changes = {grade_id[spec.function]: Change("bug", bug_source(fn, spec.function))}
