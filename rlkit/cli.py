@@ -1,4 +1,4 @@
-"""Command line: ``python -m rlkit solve ENV``, ``train ALGORITHM`` and ``rlhf STAGE``.
+"""Command line: ``python -m rlkit solve ENV``, ``train ALGORITHM``, ``play GAME``, ``rlhf STAGE``.
 
 ``solve`` solves the lecture's GridWorld or a Gymnasium toy-text env exactly and prints ``V*``
 and the greedy policy. ``train`` trains a reference deep-RL agent (:mod:`rlkit.agents`) on a
@@ -8,7 +8,8 @@ standard deviation of the return over N episodes). ``rlhf`` runs a stage of the 
 exit code (0 ok, 2 bad input), so tests can call it directly.
 
 The commands live one module each: :mod:`rlkit.cli_solve` (``solve``), :mod:`rlkit.cli_train`
-(``train``) and :mod:`rlkit.rlhf.cli` (``rlhf``); this module builds the parser from them and
+(``train``), :mod:`rlkit.cli_games` (``play``, and the board games of ``solve`` and ``train``)
+and :mod:`rlkit.rlhf.cli` (``rlhf``); this module builds the parser from them and
 dispatches. ``METHODS``, ``GRIDWORLD_NAMES``, ``EPILOG``, ``format_gridworld`` (from
 ``cli_solve``), ``ALGORITHMS`` and ``TRAIN_EPILOG`` (from ``cli_train``) are re-exported here.
 """
@@ -19,7 +20,7 @@ import argparse
 import sys
 from typing import Any
 
-from rlkit import cli_solve, cli_train
+from rlkit import cli_games, cli_solve, cli_train
 from rlkit.cli_errors import EXIT_STATUS, BadInput
 from rlkit.cli_solve import EPILOG, GRIDWORLD_NAMES, METHODS, format_gridworld
 from rlkit.cli_train import ALGORITHMS
@@ -28,7 +29,8 @@ from rlkit.cli_train import EPILOG as TRAIN_EPILOG
 __all__ = ["ALGORITHMS", "EPILOG", "GRIDWORLD_NAMES", "METHODS", "TRAIN_EPILOG", "build_parser",
            "format_gridworld", "main"]
 
-_MAIN_EPILOG = f"examples:\n{cli_solve.EXAMPLES}{cli_train.EXAMPLES}\n{EXIT_STATUS}"
+_MAIN_EPILOG = (f"examples:\n{cli_solve.EXAMPLES}{cli_train.EXAMPLES}{cli_games.PLAY_EXAMPLES}\n"
+                f"{EXIT_STATUS}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_solve.add_parser(commands)
     cli_train.add_parser(commands)
+    cli_games.add_play_parser(commands)
     _add_rlhf_parser(commands)
     return parser
 

@@ -7,7 +7,10 @@ Each command (:mod:`rlkit.cli_solve`, :mod:`rlkit.cli_train`, ``rlhf``) raises
 
 from __future__ import annotations
 
-__all__ = ["EXIT_STATUS", "BadInput"]
+from pathlib import Path
+from typing import Any
+
+__all__ = ["EXIT_STATUS", "BadInput", "save_figure"]
 
 EXIT_STATUS = "exit status: 0 on success, 2 on bad input (the message says what to fix).\n"
 """The last line of every help epilog."""
@@ -15,3 +18,12 @@ EXIT_STATUS = "exit status: 0 on success, 2 on bad input (the message says what 
 
 class BadInput(Exception):
     """Raised for user errors; reported as ``rlkit solve: error: ...`` with exit code 2."""
+
+
+def save_figure(figure: Any, path: Path) -> None:
+    """Write ``figure`` to the ``--plot`` ``path`` and say so (a failure is :class:`BadInput`)."""
+    try:
+        figure.savefig(path, dpi=120)
+    except OSError as error:
+        raise BadInput(f"cannot write --plot {path}: {error.strerror}") from error
+    print(f"wrote {path}")

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from rlkit import dp, plotting, sampling
-from rlkit.cli_errors import EXIT_STATUS, BadInput
+from rlkit import cli_games, dp, plotting, sampling
+from rlkit.cli_errors import EXIT_STATUS, BadInput, save_figure
 from rlkit.envs.gridworld import LECTURE_LAYOUT, GridWorld
 from rlkit.mdp import FloatArray, IntArray, TabularMDP
 from rlkit.seeding import seed_everything
@@ -49,6 +49,8 @@ EXAMPLES = """\
   python -m rlkit solve FrozenLake-v1 --env-arg is_slippery=False --gamma 0.9
   python -m rlkit solve CliffWalking-v1 --method q-value-iteration --plot cliff.png
   python -m rlkit solve Taxi-v4 --episodes 100 --seed 1
+  python -m rlkit solve tictactoe --moves 4,0
+      tic-tac-toe solved exactly (5,478 states): V* and Q* of each move after X 4, O 0
 """
 EPILOG = f"examples:\n{EXAMPLES}\n{EXIT_STATUS}"
 
@@ -79,8 +81,8 @@ def add_parser(commands: Any) -> None:
     solve.add_argument(
         "env",
         metavar="ENV",
-        help="'gridworld' or a Gymnasium toy-text id: FrozenLake-v1, FrozenLake8x8-v1, "
-        "CliffWalking-v1, Taxi-v4",
+        help="'gridworld', a Gymnasium toy-text id (FrozenLake-v1, FrozenLake8x8-v1, "
+        "CliffWalking-v1, Taxi-v4) or a game (tictactoe, connectK-RxC): solved exactly",
     )
     solve.add_argument(
         "--method",
@@ -155,6 +157,12 @@ def add_parser(commands: Any) -> None:
         type=int,
         default=0,
         help="seed of the sampled episodes (default: 0)",
+    )
+    solve.add_argument(
+        "--moves",
+        default=None,
+        metavar="A,B,...",
+        help="games only: the moves played so far (e.g. 4,0,8); prints V* and Q* there",
     )
     solve.set_defaults(handler=run, subparser=solve)
 
@@ -380,6 +388,11 @@ def _report(problem: _Problem, solution: _Solution, method: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``python -m rlkit solve`` with the parsed ``args``; return the exit status."""
+    game = cli_games.game_or_none(args.env)
+    if game is not None:
+        return cli_games.solve_game(game, args)
+    if args.moves is not None:
+        raise BadInput("--moves applies to games only (tictactoe, connectK-RxC)")
     try:
         if args.env.lower() in GRIDWORLD_NAMES or args.env in GRIDWORLD_NAMES:
             problem = _gridworld_problem(args)
@@ -427,9 +440,5 @@ def run(args: argparse.Namespace) -> int:
             figure = plotting.plot_state_values(
                 solution.values, shape=problem.grid_shape, title=f"{name}: {problem.title}"
             )
-        try:
-            figure.savefig(args.plot, dpi=120)
-        except OSError as error:
-            raise BadInput(f"cannot write --plot {args.plot}: {error.strerror}") from error
-        print(f"wrote {args.plot}")
+        save_figure(figure, args.plot)
     return 0

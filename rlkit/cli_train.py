@@ -13,10 +13,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rlkit import plotting
-from rlkit.cli_errors import EXIT_STATUS, BadInput
+from rlkit import cli_games, plotting
+from rlkit.cli_errors import EXIT_STATUS, BadInput, save_figure
 
-__all__ = ["ALGORITHMS", "EPILOG", "EXAMPLES", "add_parser", "run"]
+__all__ = ["ALGORITHMS", "EPILOG", "EXAMPLES", "GAME_ALGORITHMS", "add_parser", "run"]
 
 EXAMPLES = """\
   python -m rlkit train dqn --env CartPole-v1 --seed 0
@@ -33,9 +33,14 @@ EXAMPLES = """\
       PPO with the settings tuned for the env (rlkit.agents.ppo.PRESETS); the plot's
       diagnostics (approximate KL, clip fraction, ...) go to ppo-diagnostics.png
   python -m rlkit train ppo --env Pendulum-v1 --seed 1
+  python -m rlkit train alphazero --game tictactoe --plot alphazero.png
+      AlphaZero's self-play with search, measured exactly against the solved game
+  python -m rlkit train alphago --game tictactoe
+      AlphaGo's pipeline: SL policy, RL policy against a pool, value network
 """
 EPILOG = f"examples:\n{EXAMPLES}\n{EXIT_STATUS}"
-ALGORITHMS = ("dqn", "reinforce", "a2c", "ppo")
+ALGORITHMS = ("dqn", "reinforce", "a2c", "ppo", "alphazero", "alphago")
+GAME_ALGORITHMS = ("alphazero", "alphago")
 _NAMES = {"dqn": "DQN", "reinforce": "REINFORCE", "a2c": "A2C", "ppo": "PPO"}
 
 
@@ -43,7 +48,8 @@ def add_parser(commands: Any) -> None:
     """Add the ``train`` command to the sub-parsers ``commands`` of ``python -m rlkit``."""
     train = commands.add_parser(
         "train",
-        help="train DQN, REINFORCE, A2C or PPO on a Gymnasium env and print its evaluations",
+        help="train DQN, REINFORCE, A2C or PPO on a Gymnasium env, or AlphaZero or AlphaGo on "
+        "a board game, and print its evaluations",
         description=(
             "Train a reference agent of rlkit.agents with its default settings (A2C, PPO: the "
             "ones tuned for --env; override a few below), showing a progress bar; then print the "
@@ -54,7 +60,28 @@ def add_parser(commands: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("algorithm", choices=ALGORITHMS, metavar="{dqn,reinforce,a2c,ppo}")
+    train.add_argument("algorithm", choices=ALGORITHMS,
+                       metavar="{dqn,reinforce,a2c,ppo,alphazero,alphago}")
+    train.add_argument(
+        "--game",
+        default="tictactoe",
+        help="alphazero, alphago: tictactoe or connectK-RxC with at most 16 cells (default: "
+        "tictactoe)",
+    )
+    train.add_argument(
+        "--games",
+        type=int,
+        default=None,
+        metavar="N",
+        help="alphazero: self-play games (default: 1500); alphago: RL iterations (default: 150)",
+    )
+    train.add_argument(
+        "--simulations",
+        type=int,
+        default=None,
+        metavar="N",
+        help="alphazero: simulations per move of the final search evaluation (default: 25)",
+    )
     train.add_argument(
         "--env",
         default="CartPole-v1",
@@ -163,12 +190,32 @@ def _train_config(args: argparse.Namespace) -> Any:
         raise BadInput(str(error)) from error
 
 
+def _refuse_gym_flags(args: argparse.Namespace) -> None:
+    """AlphaZero and AlphaGo play a board game: the Gymnasium flags are a mistake there."""
+    given = [flag for flag, value in (
+        ("--env", args.env != "CartPole-v1"), ("--steps", args.steps is not None),
+        ("--eval-interval", args.eval_interval is not None),
+        ("--target-return", args.target_return is not None),
+        ("--no-replay", args.no_replay), ("--no-target-network", args.no_target_network),
+        ("--baseline", args.baseline is not None), ("--animation", args.animation is not None),
+    ) if value]
+    if given:
+        raise BadInput(f"{', '.join(given)} do(es) not apply to {args.algorithm}, which plays "
+                       "--game")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``python -m rlkit train`` with the parsed ``args``; return the exit status."""
     import gymnasium
 
     from rlkit.agents import a2c, dqn, ppo, reinforce
 
+    if args.algorithm in GAME_ALGORITHMS:
+        _refuse_gym_flags(args)
+        return cli_games.train_game(args)
+    for flag, value in (("--games", args.games), ("--simulations", args.simulations)):
+        if value is not None:
+            raise BadInput(f"{flag} applies to alphazero and alphago only")
     if args.seed < 0:
         raise BadInput(f"--seed must be >= 0; got {args.seed}")
     config = _train_config(args)
@@ -207,11 +254,7 @@ def run(args: argparse.Namespace) -> int:
             diagnostics = args.plot.with_name(f"{args.plot.stem}-diagnostics{args.plot.suffix}")
             figures.append((diagnostics, plotting.plot_ppo_diagnostics(history, title=title)))
         for path, figure in figures:
-            try:
-                figure.savefig(path, dpi=120)
-            except OSError as error:
-                raise BadInput(f"cannot write --plot {path}: {error.strerror}") from error
-            print(f"wrote {path}")
+            save_figure(figure, path)
     if args.animation is not None:
         from rlkit.animation import render_episode
 
