@@ -21,6 +21,16 @@ SPEC = get_spec("mdps.discounted_return")
 FIRST_CASE = SPEC.cases(grading=False)[0].name
 
 
+@pytest.fixture(autouse=True)
+def outside_a_kernel(monkeypatch):
+    """These tests run as a script would: an IPython shell another test file left in this
+    process (xdist runs several files in one worker) would make a failed check display its
+    report instead of raising."""
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+
+
 @pytest.fixture
 def small_limit(monkeypatch):
     monkeypatch.setattr(guard, "CASE_SECONDS", 0.3)
