@@ -44,7 +44,8 @@ from autograder.frontends.sample_class import (  # noqa: E402
 from autograder.judge import all_specs, load_all  # noqa: E402
 
 #: the test module that holds each notebook's written-otherwise ``VARIANTS``.
-VARIANT_MODULES = {"06_ppo": "test_ppo_checks", "07_rlhf": "test_rlhf_checks"}
+VARIANT_MODULES = {"06_ppo": "test_ppo_checks", "07_rlhf": "test_rlhf_checks",
+                   "08_alphago": "test_alphago_checks"}
 
 
 def grade(subs: Path, out: Path, assignment: str, seed: int, workers: int) -> list[dict]:

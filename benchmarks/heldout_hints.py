@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from autograder.judge import get_spec, run_check  # noqa: E402
 from tests.heldout_bugs import HELDOUT  # noqa: E402
 
-NOTEBOOKS = {"mdps": "01", "bellman": "02", "dqn": "03", "reinforce": "04", "actor_critic": "05"}
+NOTEBOOKS = {"mdps": "01", "bellman": "02", "dqn": "03", "reinforce": "04", "actor_critic": "05",
+             "alphago": "08"}
 
 
 @dataclass(frozen=True)

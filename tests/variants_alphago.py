@@ -126,52 +126,61 @@ def policy_log_space(visit_counts, temperature):
 # --- the search, as node objects and recursion
 
 
-class _Node:
-    def __init__(self, state, prior):
-        self.state, self.prior = state, prior
-        self.n = np.zeros(len(prior)) if prior is not None else None
-        self.w = np.zeros(len(prior)) if prior is not None else None
-        self.children = {}
-
-
 def search_nodes(game, state, evaluator, n_simulations, *, rng, rule="puct", c=1.5,
                  root_noise=None):
-    """MCTS with node objects and a recursive simulation (returns the value for the mover)."""
-    prior = evaluator(state, rng).prior
-    if root_noise is not None:
-        prior = add_root_noise(prior, game.legal_mask(state), *root_noise, rng)
-    root = _Node(state, np.asarray(prior, dtype=float))
+    """MCTS with a dict per node and a recursive simulation (returns the value for the mover).
 
-    def simulate(node):  # the value of node.state for its player to move
-        q = np.divide(node.w, node.n, out=np.zeros_like(node.w), where=node.n > 0)
-        if rule == "uct":
-            scores = uct_loops(q, node.n, c)
-        else:
-            scores = puct_loops(q, node.n, node.prior, c)
-        action = select_loops(scores, game.legal_mask(node.state))
-        child = node.children.get(action)
+    Self-contained (its scores and selection written inline), so that it can stand in a
+    notebook in place of the student's ``mcts_search``.
+    """
+    def new_node(node_state, prior):
+        return {"state": node_state, "prior": prior, "n": np.zeros(game.n_actions),
+                "w": np.zeros(game.n_actions), "children": {}}
+
+    def choose(node):
+        n, w = node["n"], node["w"]
+        q = np.divide(w, n, out=np.zeros_like(w), where=n > 0)
+        legal = game.legal_mask(node["state"])
+        best, best_score = None, -math.inf
+        for a in np.flatnonzero(legal):
+            if rule == "uct":
+                score = math.inf if n[a] == 0 else q[a] + c * math.sqrt(
+                    math.log(max(n.sum(), 1.0)) / n[a])
+            else:
+                score = q[a] + c * node["prior"][a] * math.sqrt(1 + n.sum()) / (1 + n[a])
+            if best is None or score > best_score:
+                best, best_score = int(a), score
+        return best
+
+    def simulate(node):  # the value of node's state for its player to move
+        action = choose(node)
+        child = node["children"].get(action)
         if child is None:
-            next_state = game.next_state(node.state, action)
+            next_state = game.next_state(node["state"], action)
             if next_state.terminal:
-                child = node.children[action] = _Node(next_state, None)
+                node["children"][action] = new_node(next_state, None)
                 value = game.outcome(next_state)
             else:
                 leaf = evaluator(next_state, rng)
-                child = node.children[action] = _Node(next_state, np.asarray(leaf.prior))
-                value = leaf_branches(leaf.network_value, leaf.rollout_winner,
-                                      next_state.player, evaluator.mixing)
-        elif child.state.terminal:
-            value = game.outcome(child.state)
+                node["children"][action] = new_node(next_state, np.asarray(leaf.prior))
+                z = leaf.rollout_winner * next_state.player
+                value = leaf.network_value + evaluator.mixing * (z - leaf.network_value)
+        elif child["state"].terminal:
+            value = game.outcome(child["state"])
         else:
             value = simulate(child)
-        node.n[action] += 1
-        node.w[action] -= value  # the edge is the mover's; the child's value is the opponent's
+        node["n"][action] += 1
+        node["w"][action] -= value  # the edge is the mover's; the child's value the opponent's
         return -value
 
+    prior = evaluator(state, rng).prior
+    if root_noise is not None:
+        prior = add_root_noise(prior, game.legal_mask(state), *root_noise, rng)
+    root = new_node(state, np.asarray(prior, dtype=float))
     for _ in range(n_simulations):
         simulate(root)
-    q = np.divide(root.w, root.n, out=np.zeros_like(root.w), where=root.n > 0)
-    return SearchResult(root.n.copy(), q, root)
+    q = np.divide(root["w"], root["n"], out=np.zeros_like(root["w"]), where=root["n"] > 0)
+    return SearchResult(root["n"].copy(), q, root)
 
 
 # --- value_targets, selfplay_pg_loss, alphazero_loss

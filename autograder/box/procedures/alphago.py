@@ -120,16 +120,16 @@ def pg_loss_run(fn: Callable, log_probs: Any, outcomes: Any,
 @procedure("alphago.search_positions")
 def search_positions_run(fn: Callable, positions: Sequence[Sequence[int]], n_simulations: int,
                          seed: int) -> list[list[float]]:
-    """The student's search (UCT, random rollouts) from each position: its root visit counts.
+    """The student's search ``fn`` (UCT, random rollouts) from each position: its root visits.
 
-    ``fn`` is ``{"mcts_search": ...}``; each search draws from its own generator seeded by
-    ``seed``. The judge checks the most visited move against the solver's.
+    Each search draws from its own generator seeded by ``seed``. The judge checks the most
+    visited move against the solver's.
     """
     found = []
     for moves in positions:
         game, state = position(moves)
-        result = fn["mcts_search"](game, state, RolloutEvaluator(game), int(n_simulations),
-                                   rng=np.random.default_rng(seed), rule="uct", c=1.5)
+        result = fn(game, state, RolloutEvaluator(game), int(n_simulations),
+                    rng=np.random.default_rng(seed), rule="uct", c=1.5)
         found.append(_search_output(result, game.n_actions)["visit_counts"].tolist())
     return found
 

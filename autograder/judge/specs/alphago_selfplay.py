@@ -34,7 +34,6 @@ from autograder.judge.core import (
     Case,
     CheckSpec,
     allclose,
-    broken_agent,
     learning_case,
     register,
 )
@@ -359,13 +358,13 @@ SEARCH_FAILS = ("backup_sign_not_flipped", "leaf_edge_positive", "terminal_value
 
 SEARCH_FINDS = CheckSpec(
     name="alphago.search_finds_moves",
-    function=("mcts_search",),
+    function="mcts_search",
     points=2,
-    reference={"mcts_search": pieces.MCTS_SEARCH.reference},
+    reference=pieces.MCTS_SEARCH.reference,
     visible_cases=_search_learning_cases,
     learning=True,
-    bugs=tuple(broken_agent({"mcts_search": pieces.MCTS_SEARCH.reference}, pieces.MCTS_SEARCH,
-                            name) for name in SEARCH_FAILS),
+    bugs=tuple(Bug(f"mcts_search:{bug.name}", bug.fn, bug.hint)
+               for bug in pieces.MCTS_SEARCH.bugs if bug.name in SEARCH_FAILS),
     hint="Your search misses wins in one and forced blocks. Make the checks of its pieces pass "
     "first (a sign error in backup or evaluate_leaf is the usual cause), then look at the "
     "visit counts and Q of the root in one of these positions.",
@@ -427,7 +426,7 @@ def _learn_cases() -> list[Case]:
     return [learning_case(
         f"learning: AlphaZero on tic-tac-toe with your search, visit policy, value targets and "
         f"loss, {LEARN_GAMES} self-play games from each of the seeds {list(LEARN_SEEDS)}; the "
-        "share of all 4,520 positions where the raw network's move is optimal",
+        "share of the 3,191 critical positions where the raw network's move is optimal",
         seeds=LEARN_SEEDS, cap=1.0, threshold=LEARN_THRESHOLD, steps=LEARN_GAMES,
         untrained="an untrained network's move is optimal in 31-53 % of them",
         measure=f"after {LEARN_GAMES} self-play games, the share of the critical positions "
