@@ -29,9 +29,13 @@ test-slow: setup
 	$(PY) -m pytest $(PYTEST_ARGS) -m slow
 
 # the student's lab: nbgrader's course and assignment lists, formgrader and create-assignment are
-# off (jupyter/student/), since a student's machine has no course and no exchange
+# off (jupyter/student/), since a student's machine has no course and no exchange. As root
+# (a container, a cloud notebook) Jupyter refuses to start without --allow-root, so it is added;
+# LAB_ARGS passes more flags, e.g. `make lab LAB_ARGS="--port 8890 --no-browser"`.
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB_ARGS ?=
 lab: setup
-	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter/student" $(VENV)/bin/jupyter lab notebooks/
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter/student" $(VENV)/bin/jupyter lab $(ROOT_ARGS) $(LAB_ARGS) notebooks/
 
 release: setup
 	$(PY) -m autograder release

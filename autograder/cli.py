@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.box.sandbox import Limits
-from autograder.course.directory import DEFAULT_TIMEOUT, GradingSettings
+from autograder.course.directory import DEFAULT_BUDGET, DEFAULT_TIMEOUT, GradingSettings
 from autograder.paths import NOTEBOOKS_DIR, SAMPLE_CLASS_DIR, SOLUTIONS_DIR
 
 #: the demo's per-step timeout: short, since the sample class has a student whose function
@@ -30,7 +30,7 @@ typical cycle:
   python -m autograder formgrader grading/           # grade the written answers by hand
   python -m autograder feedback grading/             # hand grades -> feedback, CSVs
   python -m autograder check notebooks/01_mdps.ipynb  # a student's self-check
-  python -m autograder gradescope --out autograder.zip # grade on Gradescope instead
+  python -m autograder gradescope 01_mdps --seed N   # grade on Gradescope instead
   python -m autograder demo                          # all of it on the bundled sample class
 """
 
@@ -69,6 +69,11 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
                              "to read and write whatever you can). Only for code you trust; "
                              "without this flag the grader refuses when it cannot build a "
                              "sandbox (it needs bubblewrap and writable cgroups: run as root)")
+    parser.add_argument("--fresh-process", action="store_true",
+                        help="start every notebook's sandboxed process fresh (imports "
+                             "included) instead of forking it from a pre-imported fork server "
+                             "(the default where the grader runs as root); the grades are the "
+                             "same, only slower")
 
 
 def _add_late(parser: argparse.ArgumentParser) -> None:
@@ -128,7 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "notebook's process was stopped); manual (a written answer to grade by "
                     "hand, score empty); blank (a written answer left empty); missing (no "
                     "usable notebook: absent, corrupt, too large, or a symbolic link). Then "
-                    "writes the similarity report (see similarity) into DIR/similarity/.",
+                    "writes the similarity report (see similarity) of every submission graded in "
+                    "DIR into DIR/similarity/. A progress bar on stderr counts the notebooks "
+                    "graded and names the ones running, with their time. A hand grade of a "
+                    "written answer the student has since changed is cleared (its comment "
+                    "kept, marked as about the earlier answer): the answer is to be graded "
+                    "again.",
     )
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                        help="directory of <student>/<assignment>/<notebook>.ipynb")
@@ -138,11 +148,19 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--db", metavar="URL",
                        help="gradebook SQLAlchemy URL (default sqlite:///DIR/gradebook.db)")
     _add_timeout(grade, DEFAULT_TIMEOUT)
+    grade.add_argument("--budget", type=_positive_int, default=DEFAULT_BUDGET, metavar="S",
+                       help="time limit in seconds of one whole notebook, start-up included: "
+                            "its process is then stopped, the checks judged before keep their "
+                            "points and the rest score 0 with the reason (default "
+                            f"{DEFAULT_BUDGET}; a correct notebook of this course grades in "
+                            "under 10 s on a quiet machine)")
     grade.add_argument("--seed", type=int, metavar="N",
                        help="seed of the checks' hidden cases (RLKIT_GRADING_SEED; default: "
                             "the checks' built-in grading seed)")
     grade.add_argument("--assignments", type=_assignment_list, metavar="A,B",
-                       help="grade only these assignment ids, comma-separated (default: all)")
+                       help="grade these assignment ids, comma-separated, whether submitted "
+                            "or not (default: every assignment some student in SUBMISSIONS "
+                            "submitted; the others are neither graded nor exported)")
     _add_late(grade)
     grade.add_argument("--receipts", type=Path, metavar="CSV",
                        help="your own record of when each submission arrived (CSV with the "
@@ -196,8 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start JupyterLab in DIR/course with nbgrader's formgrader (nbgrader 0.9 "
                     "has no `nbgrader formgrader` command) and print its address: grade the "
                     "written answers under Manual Grading (or JupyterLab's Nbgrader > "
-                    "Formgrader), then run `feedback DIR`. Do not press Autograde there: it "
-                    "runs nbgrader's own autograde, which executes student code unsandboxed.",
+                    "Formgrader), then run `feedback DIR`. nbgrader's Autograde, Release, "
+                    "Collect and feedback buttons are hidden and refused (the grader grades, "
+                    "`feedback` writes what students get); its scores are before the late "
+                    "penalty, which an assignment's Manage Submissions page lists.",
     )
     fg.add_argument("out", type=Path, metavar="DIR", help="the output directory of `grade`")
     fg.add_argument("--ip", default="127.0.0.1",
@@ -244,10 +264,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "code and the release) for one assignment. On Gradescope, run_autograder "
                     "grades /autograder/submission/*.ipynb with the same pipeline and writes "
                     "/autograder/results/results.json: one test per check, its points from "
-                    "the spec, the failure report (never the hidden tests) as output.",
+                    "the spec, the failure report (never the hidden tests) as output. The zip "
+                    "carries the seed of the hidden cases: give your own with --seed N and keep "
+                    "the zip private (the built-in seed is public and refused unless "
+                    "--public-seed).",
     )
     gradescope.add_argument("assignment", metavar="ASSIGNMENT",
                             help="the assignment id, e.g. 01_mdps")
+    seed = gradescope.add_mutually_exclusive_group()
+    seed.add_argument("--seed", type=int, metavar="N",
+                      help="your private seed of the hidden cases (the same as `grade --seed "
+                           "N` gives the same grades locally; default: RLKIT_GRADING_SEED)")
+    seed.add_argument("--public-seed", action="store_true",
+                      help="accept the checks' built-in seed, which anyone with this "
+                           "repository can read (a try-out zip whose hidden cases are not "
+                           "hidden)")
     gradescope.add_argument("--out", type=Path, metavar="ZIP",
                             help="the zip to write (default: ./<assignment>-gradescope.zip)")
     gradescope.add_argument("--visibility", default="visible",
@@ -278,15 +309,17 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.grading.batch import grade
+    from autograder.grading.batch import grade, make_sandbox
     from autograder.records.report import format_table
 
-    settings = GradingSettings(timeout=args.timeout, seed=args.seed,
+    settings = GradingSettings(timeout=args.timeout, budget=args.budget, seed=args.seed,
                                limits=Limits(memory_mb=args.memory))
+    sandbox = (make_sandbox(settings, args.unsandboxed).fresh_process()
+               if args.fresh_process else None)
     result = grade(args.submissions, args.out, db_url=args.db, settings=settings,
                    assignments=args.assignments, solutions_dir=args.solutions,
-                   workers=args.workers, unsandboxed=args.unsandboxed, late_policy=args.late,
-                   receipts=args.receipts)
+                   workers=args.workers, unsandboxed=args.unsandboxed, sandbox=sandbox,
+                   late_policy=args.late, receipts=args.receipts)
     print(format_table(result.rows))
     _print_outputs(result.out_dir, result.db_url)
     report = result.out_dir / "similarity" / "index.html"
@@ -404,7 +437,7 @@ def _gradescope(args: argparse.Namespace) -> int:
 
     path = build_zip(args.assignment, args.out or Path(f"{args.assignment}-gradescope.zip"),
                      solutions_dir=args.solutions, timeout=args.timeout,
-                     visibility=args.visibility)
+                     visibility=args.visibility, seed=args.seed, public_seed=args.public_seed)
     print(f"wrote {path}")
     return 0
 

@@ -1,15 +1,23 @@
 """Wall time of autograding: per notebook (sandboxed vs not), and a generated class of 100.
 
 Run: ``python benchmarks/bench_grading.py [--students 100] [--repeat 3] [--timeout 60]
-[--only 07_rlhf ...]``.
+[--only 07_rlhf ...] [--fresh-process]``.
 It prints
 
 * seconds per notebook submission (a correct one, every notebook that has a source), graded
   alone through :func:`autograder.grading.notebook.grade_notebook`, sandboxed (bubblewrap +
-  cgroups) and unsandboxed (its own process only): the cost of the sandbox itself;
+  cgroups) and forked from the worker's pre-imported fork server
+  (:mod:`autograder.box.forkserver`), sandboxed in a fresh process (``--fresh-process``,
+  the path before the fork server), and unsandboxed (its own process only): what the fork
+  server saves and what the sandbox itself costs. The first grading of each notebook, which
+  starts its fork server (and builds the grader's references), is not counted but printed;
 * the wall time of ``python -m autograder grade`` (the same code path, gradebook, feedback and
   grades.csv included) on a generated class of ``--students`` students x every notebook, with
-  1 and with 2 workers, and the extrapolation to 100 students x 8 notebooks.
+  1 and with 2 workers (forked, or fresh with ``--fresh-process``), and the extrapolation to
+  100 students x 8 notebooks.
+
+The machine's load average is printed with the figures: on a shared machine they are only
+comparable within one run.
 
 The generated class mixes the sample class's kinds of student: 40 % reference solutions, 40 %
 known bugs from the bug banks (the diagnosis of a bug costs the grader extra), 10 % raising
@@ -21,6 +29,7 @@ the timeout.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -75,15 +84,22 @@ def generate_class(root: Path, assignments: list[Assignment], releases: dict,
 
 
 def per_notebook(assignments: list[Assignment], releases: dict, sandbox: Sandbox,
-                 settings: GradingSettings, repeat: int, tmp: Path) -> dict[str, float]:
-    """Median seconds to grade one correct submission of each notebook, alone."""
+                 settings: GradingSettings, repeat: int, tmp: Path,
+                 first: dict[str, float] | None = None) -> dict[str, float]:
+    """Median seconds to grade one correct submission of each notebook, alone.
+
+    ``first`` receives the seconds of each notebook's first, uncounted grading.
+    """
     out = {}
     for a in assignments:
         write_notebook(solved_notebook(a, releases[a.id]),
                        tmp / "one" / "alice" / a.id / f"{a.notebook}.ipynb")
         job = Job("alice", a.id, a.notebook, tmp / "one", releases[a.id], settings,
                   grading_seed(), sandbox)
-        grade_notebook(job)  # warm: the grader's references for this notebook
+        start = time.perf_counter()
+        grade_notebook(job)  # warm: the grader's references, the fork server
+        if first is not None:
+            first[a.id] = time.perf_counter() - start
         times = []
         for _ in range(repeat):
             start = time.perf_counter()
@@ -94,6 +110,11 @@ def per_notebook(assignments: list[Assignment], releases: dict, sandbox: Sandbox
                   f"{a.autograded_points:g})")
         out[a.id] = statistics.median(times)
     return out
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -108,6 +129,10 @@ def main() -> None:
     parser.add_argument("--skip-class", action="store_true",
                         help="only time one submission per notebook")
     parser.add_argument("--only", nargs="*", help="assignment ids (default: all)")
+    parser.add_argument("--fresh-process", action="store_true",
+                        help="no fork server: every submission in a fresh sandboxed process")
+    parser.add_argument("--skip-unsandboxed", action="store_true",
+                        help="leave the unsandboxed column out")
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
     settings = GradingSettings(timeout=args.timeout)
@@ -115,23 +140,37 @@ def main() -> None:
     if args.only:
         assignments = [a for a in assignments if a.id in args.only]
     releases = release_notebooks(assignments)
-    sandboxed = make_sandbox(settings, unsandboxed=False)
+    fresh = make_sandbox(settings, unsandboxed=False).fresh_process()
+    sandboxed = fresh if args.fresh_process else make_sandbox(settings, unsandboxed=False)
     plain = make_sandbox(settings, unsandboxed=True)
     print(f"notebooks: {', '.join(a.id for a in assignments)}")
-    print(f"sandbox: {sandboxed.describe()}\n")
+    print(f"sandbox: {sandboxed.describe()}")
+    print(f"load average at the start: {_load()} on {os.cpu_count()} cores (a shared machine "
+          "slows every figure down)\n")
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp_name:
         tmp = Path(tmp_name)
         if not args.skip_per_notebook:
-            boxed = per_notebook(assignments, releases, sandboxed, settings, args.repeat, tmp)
-            bare = per_notebook(assignments, releases, plain, settings, args.repeat, tmp)
+            columns: dict[str, dict[str, float]] = {}
+            first: dict[str, float] = {}
+            if not args.fresh_process:
+                columns["forked"] = per_notebook(assignments, releases, sandboxed, settings,
+                                                 args.repeat, tmp, first)
+            columns["fresh"] = per_notebook(assignments, releases, fresh, settings,
+                                            args.repeat, tmp)
+            if not args.skip_unsandboxed:
+                columns["unsandboxed"] = per_notebook(assignments, releases, plain, settings,
+                                                      args.repeat, tmp)
             print("seconds per notebook submission (a correct one, graded alone, median of "
-                  f"{args.repeat}):")
-            print(f"  {'notebook':<14} {'sandboxed':>10} {'unsandboxed':>12} {'overhead':>9}")
+                  f"{args.repeat}; sandboxed: forked from the fork server, or fresh):")
+            print(f"  {'notebook':<14}" + "".join(f" {name:>12}" for name in columns)
+                  + (f" {'first forked':>13}" if first else ""))
             for a in assignments:
-                print(f"  {a.id:<14} {boxed[a.id]:>9.2f}s {bare[a.id]:>11.2f}s "
-                      f"{boxed[a.id] - bare[a.id]:>+8.2f}s")
-            print(f"  {'mean':<14} {statistics.mean(boxed.values()):>9.2f}s "
-                  f"{statistics.mean(bare.values()):>11.2f}s\n")
+                print(f"  {a.id:<14}" + "".join(f" {col[a.id]:>11.2f}s"
+                                                 for col in columns.values())
+                      + (f" {first[a.id]:>12.2f}s" if first else ""))
+            print(f"  {'mean':<14}" + "".join(f" {statistics.mean(col.values()):>11.2f}s"
+                                              for col in columns.values()))
+            print(f"load average at the end: {_load()}\n")
 
         if args.skip_class:
             return

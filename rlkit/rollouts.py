@@ -44,7 +44,7 @@ from torch.distributions import Categorical
 
 from rlkit.evaluation import EnvLike, EvalPoint, TrainingEvaluations, make_env
 from rlkit.nets import CategoricalPolicy, GaussianPolicy, ValueNetwork, gaussian_entropy
-from rlkit.progress import finish_at_target, progress_bar
+from rlkit.progress import advance, finish_at_target, progress_bar
 from rlkit.seeding import seed_everything
 
 __all__ = [
@@ -504,8 +504,7 @@ def run(
         while collector.step < total_steps:
             rollout = collector.collect(evaluator.policy, generator)
             step = collector.step
-            if bar is not None:
-                bar.update(min(step, total_steps) - bar.n)
+            advance(bar, step)
             update(rollout, step)
 
             last = step >= total_steps

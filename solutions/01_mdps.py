@@ -14,9 +14,9 @@
 # %% [markdown]
 # # 01 · Markov decision processes
 #
-# This notebook follows the lecture *Key concepts* (slides "RL Formulation", "Trajectories",
-# "Value functions"). You will build, one function at a time, everything that turns the
-# lecture's definitions into numbers:
+# This notebook follows lecture 001 (*Deep Reinforcement Learning*), its key concepts: slides "RL
+# Formulation", "Trajectories" and "Value functions". You will build, one function at a time,
+# everything that turns the lecture's definitions into numbers:
 #
 # | you write | lecture object |
 # |---|---|
@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import rlkit
-from autograder.checks import check, is_nbgrader
+from autograder.checks import check, is_nbgrader, skip_if_unwritten
 from rlkit import GridWorld, dp, plotting, sampling
 
 np.set_printoptions(precision=3, suppress=True)
@@ -98,13 +98,14 @@ check("mdps.run_episode")
 # exit. Run it a few times with different seeds: the slips make episodes differ.
 
 # %%
-gw = GridWorld()
-good = np.full(gw.mdp.n_states, 1)  # E everywhere ...
-for xy, action in {(1, 1): 0, (1, 2): 0, (3, 1): 0, (3, 2): 0, (4, 1): 3}.items():
-    good[gw.state_index(xy)] = action  # ... except N up the left column and around the -1
-for seed in range(6):
-    rewards = run_episode(gym.make("rlkit/GridWorld-v0"), good, seed)
-    print(f"seed {seed}: {len(rewards)} steps, rewards {rewards}")
+with skip_if_unwritten():
+    gw = GridWorld()
+    good = np.full(gw.mdp.n_states, 1)  # E everywhere ...
+    for xy, action in {(1, 1): 0, (1, 2): 0, (3, 1): 0, (3, 2): 0, (4, 1): 3}.items():
+        good[gw.state_index(xy)] = action  # ... except N up the left column and around the -1
+    for seed in range(6):
+        rewards = run_episode(gym.make("rlkit/GridWorld-v0"), good, seed)
+        print(f"seed {seed}: {len(rewards)} steps, rewards {rewards}")
 
 # %% [markdown]
 # ## 2. The MDP tuple $(S, A, P, R, \gamma, \mu, H)$
@@ -170,11 +171,12 @@ check("mdps.trajectory_probability")
 # why the policy-gradient derivation later in the course can drop the transitions.
 
 # %%
-uniform = np.full((mdp.n_states, mdp.n_actions), 1 / mdp.n_actions)
-traj = sampling.sample_trajectory(mdp, uniform, np.random.default_rng(0), max_steps=10)
-print("states:", [gw.coords[s] for s in traj.states])
-print("P(tau) under the uniform policy:", trajectory_probability(mdp, traj.states, traj.actions,
-                                                                 uniform))
+with skip_if_unwritten():
+    uniform = np.full((mdp.n_states, mdp.n_actions), 1 / mdp.n_actions)
+    traj = sampling.sample_trajectory(mdp, uniform, np.random.default_rng(0), max_steps=10)
+    print("states:", [gw.coords[s] for s in traj.states])
+    p_tau = trajectory_probability(mdp, traj.states, traj.actions, uniform)
+    print("P(tau) under the uniform policy:", p_tau)
 
 # %% [markdown]
 # ## 4. The discounted return
@@ -252,16 +254,17 @@ check("mdps.evaluate_policy_exact")
 # where $V^\pi = 0$), and your `v_from_q` closes the loop.
 
 # %%
-one_hot = np.eye(mdp.n_actions)[good]
-v_good = evaluate_policy_exact(mdp, one_hot)
-v_uniform = evaluate_policy_exact(mdp, uniform)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-plotting.plot_gridworld_values(gw, v_good, good, title="V^pi, the good policy", ax=axes[0])
-plotting.plot_gridworld_values(gw, v_uniform, title="V^pi, the uniform policy", ax=axes[1])
-plt.show()
+with skip_if_unwritten():
+    one_hot = np.eye(mdp.n_actions)[good]
+    v_good = evaluate_policy_exact(mdp, one_hot)
+    v_uniform = evaluate_policy_exact(mdp, uniform)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    plotting.plot_gridworld_values(gw, v_good, good, title="V^pi, the good policy", ax=axes[0])
+    plotting.plot_gridworld_values(gw, v_uniform, title="V^pi, the uniform policy", ax=axes[1])
+    plt.show()
 
-q_good = expected_rewards(mdp) + mdp.gamma * mdp.P @ v_good
-print("V^pi = E_a[Q^pi] holds:", np.allclose(v_from_q(q_good, one_hot), v_good))
+    q_good = expected_rewards(mdp) + mdp.gamma * mdp.P @ v_good
+    print("V^pi = E_a[Q^pi] holds:", np.allclose(v_from_q(q_good, one_hot), v_good))
 
 # %% [markdown]
 # ## 7. Monte Carlo evaluation
@@ -295,17 +298,18 @@ check("mdps.monte_carlo_value")
 # $1/\sqrt{N}$. (Skipped while grading: it samples many episodes.)
 
 # %% tags=["slow"]
-if not is_nbgrader():
-    rng = np.random.default_rng(0)
-    ns = np.array([10, 30, 100, 300, 1000, 3000])
-    errors = [abs(monte_carlo_value(mdp, one_hot, s11, n, rng) - v_good[s11]) for n in ns]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.loglog(ns, errors, "o-", label="|MC estimate - exact|")
-    ax.loglog(ns, errors[0] * np.sqrt(ns[0] / ns), "--", label="1/sqrt(N)")
-    ax.set_xlabel("episodes N")
-    ax.set_ylabel("error at (1,1)")
-    ax.legend()
-    plt.show()
+with skip_if_unwritten():
+    if not is_nbgrader():
+        rng = np.random.default_rng(0)
+        ns = np.array([10, 30, 100, 300, 1000, 3000])
+        errors = [abs(monte_carlo_value(mdp, one_hot, s11, n, rng) - v_good[s11]) for n in ns]
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.loglog(ns, errors, "o-", label="|MC estimate - exact|")
+        ax.loglog(ns, errors[0] * np.sqrt(ns[0] / ns), "--", label="1/sqrt(N)")
+        ax.set_xlabel("episodes N")
+        ax.set_ylabel("error at (1,1)")
+        ax.legend()
+        plt.show()
 
 # %% [markdown]
 # ## 8. Written answers (graded by hand)

@@ -14,9 +14,9 @@
 # %% [markdown]
 # # 02 · Bellman backups
 #
-# This notebook follows the lecture slides "Computing Optimal Value Function", "Value
-# Iteration", "Q-Value Iteration" and "Policy Iteration". You will write the backups, and
-# `rlkit`'s loops and plots will run **your** functions:
+# This notebook follows lecture 001 (*Deep Reinforcement Learning*), slides "Computing Optimal
+# Value Function", "Value Iteration", "Q-Value Iteration" and "Policy Iteration". You will write
+# the backups, and `rlkit`'s loops and plots will run **your** functions:
 #
 # | you write | lecture equation |
 # |---|---|
@@ -43,7 +43,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import rlkit
-from autograder.checks import check, is_nbgrader
+from autograder.checks import check, is_nbgrader, skip_if_unwritten
 from rlkit import GridWorld, dp, plotting, qlearning
 
 np.set_printoptions(precision=3, suppress=True)
@@ -97,10 +97,11 @@ check("bellman.value_iteration_step")
 # First the slide's warm-up: **deterministic moves and $\gamma = 1$**, $H = 100$.
 
 # %%
-det = GridWorld(noise=0.0, gamma=1.0)
-result = dp.value_iteration(det.mdp, horizon=100, backup=value_iteration_step)
-for xy in [(4, 3), (3, 3), (2, 3), (1, 1), (4, 2)]:
-    print(f"V*{xy} = {result.values[det.state_index(xy)]:+.3f}")
+with skip_if_unwritten():
+    det = GridWorld(noise=0.0, gamma=1.0)
+    result = dp.value_iteration(det.mdp, horizon=100, backup=value_iteration_step)
+    for xy in [(4, 3), (3, 3), (2, 3), (1, 1), (4, 2)]:
+        print(f"V*{xy} = {result.values[det.state_index(xy)]:+.3f}")
 
 # %% [markdown]
 # As on the slide, every state can reach $(4,3)$ for sure, so $V^* = 1$ there, and the $-1$
@@ -111,14 +112,15 @@ for xy in [(4, 3), (3, 3), (2, 3), (1, 1), (4, 2)]:
 # Now the real lecture world: **success 0.8, slips 0.1/0.1, $\gamma = 0.9$**.
 
 # %%
-gw = GridWorld()
-mdp = gw.mdp
-result = dp.value_iteration(mdp, backup=value_iteration_step)
-print(f"converged after {result.n_iterations} sweeps")
-v = {xy: result.values[gw.state_index(xy)] for xy in [(4, 3), (3, 3), (2, 3), (3, 2)]}
-lhs = v[(3, 3)]
-rhs = 0.8 * 0.9 * v[(4, 3)] + 0.1 * 0.9 * v[(3, 3)] + 0.1 * 0.9 * v[(3, 2)]
-print(f"V*(3,3) = {lhs:.4f};  0.8*0.9*V*(4,3) + 0.1*0.9*V*(3,3) + 0.1*0.9*V*(3,2) = {rhs:.4f}")
+with skip_if_unwritten():
+    gw = GridWorld()
+    mdp = gw.mdp
+    result = dp.value_iteration(mdp, backup=value_iteration_step)
+    print(f"converged after {result.n_iterations} sweeps")
+    v = {xy: result.values[gw.state_index(xy)] for xy in [(4, 3), (3, 3), (2, 3), (3, 2)]}
+    lhs = v[(3, 3)]
+    rhs = 0.8 * 0.9 * v[(4, 3)] + 0.1 * 0.9 * v[(3, 3)] + 0.1 * 0.9 * v[(3, 2)]
+    print(f"V*(3,3) = {lhs:.4f};  0.8*0.9*V*(4,3) + 0.1*0.9*V*(3,3) + 0.1*0.9*V*(3,2) = {rhs:.4f}")
 
 # %% [markdown]
 # The slide's equation holds at the fixed point: from $(3,3)$ the best action is E, which
@@ -128,12 +130,13 @@ print(f"V*(3,3) = {lhs:.4f};  0.8*0.9*V*(4,3) + 0.1*0.9*V*(3,3) + 0.1*0.9*V*(3,2
 # Watch $V_k$ grow with the horizon $k$, and the residual shrink geometrically:
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(18, 3.3))
-for ax, k in zip(axes[:3], [1, 3, 10]):
-    plotting.plot_gridworld_values(gw, result.history[k], title=f"V_{k}", ax=ax)
-plotting.plot_convergence(result.residuals, label="value iteration", ax=axes[3])
-plt.tight_layout()
-plt.show()
+with skip_if_unwritten():
+    fig, axes = plt.subplots(1, 4, figsize=(18, 3.3))
+    for ax, k in zip(axes[:3], [1, 3, 10]):
+        plotting.plot_gridworld_values(gw, result.history[k], title=f"V_{k}", ax=ax)
+    plotting.plot_convergence(result.residuals, label="value iteration", ax=axes[3])
+    plt.tight_layout()
+    plt.show()
 
 # %% [markdown]
 # ## 3. Extracting the policy
@@ -154,9 +157,10 @@ def greedy_policy(mdp, values):
 check("bellman.greedy_policy")
 
 # %%
-pi_star = greedy_policy(mdp, result.values)
-fig = plotting.plot_gridworld_values(gw, result.values, pi_star, title="V* and pi* (yours)")
-plt.show()
+with skip_if_unwritten():
+    pi_star = greedy_policy(mdp, result.values)
+    fig = plotting.plot_gridworld_values(gw, result.values, pi_star, title="V* and pi* (yours)")
+    plt.show()
 
 # %% [markdown]
 # ## 4. Policy evaluation and policy iteration
@@ -207,9 +211,10 @@ check("bellman.policy_iteration")
 # sweeps. Your two solvers agree:
 
 # %%
-pi_policy, pi_values = policy_iteration(mdp)
-print("value iteration sweeps:", result.n_iterations)
-print("same V*:", np.allclose(pi_values, result.values, atol=1e-6))
+with skip_if_unwritten():
+    pi_policy, pi_values = policy_iteration(mdp)
+    print("value iteration sweeps:", result.n_iterations)
+    print("same V*:", np.allclose(pi_values, result.values, atol=1e-6))
 
 # %% [markdown]
 # ## 5. Q-value iteration
@@ -231,12 +236,13 @@ def q_value_iteration_step(mdp, q_values):
 check("bellman.q_value_iteration_step")
 
 # %%
-q_result = dp.q_value_iteration(mdp, backup=q_value_iteration_step)
-print("max_a Q* = V*:", np.allclose(q_result.q_values.max(axis=1), result.values, atol=1e-6))
-fig = plotting.plot_convergence(result.residuals, label="value iteration")
-plotting.plot_convergence(q_result.residuals, label="Q-value iteration", ax=fig.axes[0])
-fig.axes[0].legend()
-plt.show()
+with skip_if_unwritten():
+    q_result = dp.q_value_iteration(mdp, backup=q_value_iteration_step)
+    print("max_a Q* = V*:", np.allclose(q_result.q_values.max(axis=1), result.values, atol=1e-6))
+    fig = plotting.plot_convergence(result.residuals, label="value iteration")
+    plotting.plot_convergence(q_result.residuals, label="Q-value iteration", ax=fig.axes[0])
+    fig.axes[0].legend()
+    plt.show()
 
 # %% [markdown]
 # ## 6. Without the model: tabular Q-learning
@@ -287,21 +293,24 @@ check("bellman.q_learning_update")
 # states that matter. (Skipped while grading.)
 
 # %% tags=["slow"]
-if not is_nbgrader():
-    env = gym.make("rlkit/GridWorld-v0")
-    config = qlearning.QLearningConfig(n_episodes=2000, alpha=0.1, gamma=0.9,
-                                       epsilon_decay_episodes=1500)
-    learned = qlearning.q_learning(env, config, seed=0, update_fn=q_learning_update,
-                                   policy_fn=epsilon_greedy, progress=True)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-    plotting.plot_learning_curve(learned.episode_returns, window=50, ax=axes[0])
-    learned_policy = learned.q_values.argmax(axis=1)
-    plotting.plot_gridworld_values(gw, learned.q_values.max(axis=1), learned_policy,
-                                   title="Q-learning: max_a Q and its greedy policy", ax=axes[1])
-    plt.show()
-    cells = [s for s, xy in enumerate(gw.coords) if xy is not None and xy not in gw.exits]
-    agree = sum(learned_policy[s] == pi_star[s] for s in cells)
-    print(f"the learned greedy action equals pi* in {agree} of the {len(cells)} non-exit cells")
+with skip_if_unwritten():
+    if not is_nbgrader():
+        env = gym.make("rlkit/GridWorld-v0")
+        config = qlearning.QLearningConfig(n_episodes=2000, alpha=0.1, gamma=0.9,
+                                           epsilon_decay_episodes=1500)
+        learned = qlearning.q_learning(env, config, seed=0, update_fn=q_learning_update,
+                                       policy_fn=epsilon_greedy, progress=True)
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+        plotting.plot_learning_curve(learned.episode_returns, window=50, ax=axes[0])
+        learned_policy = learned.q_values.argmax(axis=1)
+        plotting.plot_gridworld_values(gw, learned.q_values.max(axis=1), learned_policy,
+                                       title="Q-learning: max_a Q and its greedy policy",
+                                       ax=axes[1])
+        plt.show()
+        cells = [s for s, xy in enumerate(gw.coords) if xy is not None and xy not in gw.exits]
+        agree = sum(learned_policy[s] == pi_star[s] for s in cells)
+        print(f"the learned greedy action equals pi* in {agree} of the {len(cells)} "
+              "non-exit cells")
 
 # %% [markdown]
 # ## 7. Written answers (graded by hand)

@@ -14,11 +14,11 @@
 # %% [markdown]
 # # 03 · Deep Q-learning (DQN)
 #
-# Notebook 02 ended with tabular Q-learning: one table entry per state and action, moved a
-# step $\alpha$ towards the one-sample target $r + \gamma \max_{a'} Q(s', a')$. CartPole's
-# state is four real numbers, so there is no table: a network $Q_\theta(s, \cdot)$ outputs one
-# value per action. The lecture ("Training DQN", "The Deep Q-Learning Algorithm") adds two
-# tricks that make this work, and you will write every piece:
+# Notebook 02 ended with tabular Q-learning: one table entry per state and action, moved a step
+# $\alpha$ towards the one-sample target $r + \gamma \max_{a'} Q(s', a')$. CartPole's state is four
+# real numbers, so there is no table: a network $Q_\theta(s, \cdot)$ outputs one value per action.
+# Lecture 002 (*Lecture 18: Reinforcement Learning*, slides "Training DQN" and "The Deep Q-Learning
+# Algorithm") adds two tricks that make this work, and you will write every piece:
 #
 # | you write | lecture object |
 # |---|---|
@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from IPython.display import display
 
-from autograder.checks import check, is_nbgrader
+from autograder.checks import check, is_nbgrader, skip_if_unwritten
 from rlkit import animation, plotting
 from rlkit.agents import dqn
 from rlkit.buffers import Batch, ReplayBuffer
@@ -189,25 +189,27 @@ check("dqn.update_target")
 # (Training cells are skipped while grading.)
 
 # %% tags=["slow"]
-my_pieces = dict(epsilon_fn=linear_epsilon, sample_fn=sample_batch, td_target_fn=td_target,
-                 loss_fn=dqn_loss, update_target_fn=update_target)  # all five are yours
-config = dqn.DQNConfig(target_return=475)
-if not is_nbgrader():
-    history = dqn.train(config, seed=0, progress=True, **my_pieces)
-    final = history.final_evaluation
-    print(f"{final.step} env steps, {history.train_seconds:.1f} s of "
-          f"training: evaluation {final.mean:.0f} ± {final.std:.0f}")
-    fig = plotting.plot_history(history, title="DQN with your functions")
-    plt.show()
+with skip_if_unwritten():
+    my_pieces = dict(epsilon_fn=linear_epsilon, sample_fn=sample_batch, td_target_fn=td_target,
+                     loss_fn=dqn_loss, update_target_fn=update_target)  # all five are yours
+    config = dqn.DQNConfig(target_return=475)
+    if not is_nbgrader():
+        history = dqn.train(config, seed=0, progress=True, **my_pieces)
+        final = history.final_evaluation
+        print(f"{final.step} env steps, {history.train_seconds:.1f} s of "
+              f"training: evaluation {final.mean:.0f} ± {final.std:.0f}")
+        fig = plotting.plot_history(history, title="DQN with your functions")
+        plt.show()
 
 # %% [markdown]
 # Watch the trained agent (rendered from the environment's `rgb_array` frames; no display
 # needed):
 
 # %% tags=["slow"]
-if not is_nbgrader():
-    clip = animation.render_episode("CartPole-v1", history.act, seed=1, max_steps=300)
-    display(clip)
+with skip_if_unwritten():
+    if not is_nbgrader():
+        clip = animation.render_episode("CartPole-v1", history.act, seed=1, max_steps=300)
+        display(clip)
 
 # %% [markdown]
 # **Graded: your agent learns.** The check below is a short learning run: DQN with your five
@@ -239,34 +241,36 @@ check("dqn.learns")
 # per run).
 
 # %% tags=["slow"]
-if not is_nbgrader():
-    budget = dict(total_steps=10_000, eval_interval=1_000, eval_episodes=5)
-    variants = {
-        "lecture DQN": dqn.DQNConfig(**budget, layer_norm=False),
-        "no replay": dqn.DQNConfig(**budget, layer_norm=False, use_replay=False),
-        "no target network": dqn.DQNConfig(**budget, layer_norm=False, use_target_network=False),
-        "DQN + LayerNorm (rlkit)": dqn.DQNConfig(**budget),
-    }
-    upright = torch.zeros(4)  # cart centred, pole upright, at rest
-    fig, (curves, values) = plt.subplots(1, 2, figsize=(12, 4))
-    for i, (label, variant) in enumerate(variants.items()):
-        run = dqn.train(variant, seed=1, progress=True, **my_pieces)
-        steps = [point.step for point in run.evaluations]
-        curves.plot(steps, [point.mean for point in run.evaluations], "o-", label=label)
-        with torch.no_grad():
-            q_upright = run.q_network(upright).max().item()
-        values.bar(i, q_upright, label=label, color=f"C{i}")
-        print(f"{label:>24}: final evaluation {run.final_evaluation.mean:5.0f}, "
-              f"max_a Q(upright, a) = {q_upright:.4g}")
-    curves.set_xlabel("environment steps")
-    curves.set_ylabel("evaluation return (mean of 5 episodes)")
-    curves.legend()
-    values.axhline(100, color="gray", linestyle=":", label="1 / (1 - gamma) = 100")
-    values.set_yscale("log")
-    values.set_xticks([])
-    values.set_ylabel(r"$\max_a Q_\theta(s_\mathrm{upright}, a)$ after training")
-    values.legend(fontsize="small")
-    plt.show()
+with skip_if_unwritten():
+    if not is_nbgrader():
+        budget = dict(total_steps=10_000, eval_interval=1_000, eval_episodes=5)
+        variants = {
+            "lecture DQN": dqn.DQNConfig(**budget, layer_norm=False),
+            "no replay": dqn.DQNConfig(**budget, layer_norm=False, use_replay=False),
+            "no target network": dqn.DQNConfig(**budget, layer_norm=False,
+                                               use_target_network=False),
+            "DQN + LayerNorm (rlkit)": dqn.DQNConfig(**budget),
+        }
+        upright = torch.zeros(4)  # cart centred, pole upright, at rest
+        fig, (curves, values) = plt.subplots(1, 2, figsize=(12, 4))
+        for i, (label, variant) in enumerate(variants.items()):
+            run = dqn.train(variant, seed=1, progress=True, **my_pieces)
+            steps = [point.step for point in run.evaluations]
+            curves.plot(steps, [point.mean for point in run.evaluations], "o-", label=label)
+            with torch.no_grad():
+                q_upright = run.q_network(upright).max().item()
+            values.bar(i, q_upright, label=label, color=f"C{i}")
+            print(f"{label:>24}: final evaluation {run.final_evaluation.mean:5.0f}, "
+                  f"max_a Q(upright, a) = {q_upright:.4g}")
+        curves.set_xlabel("environment steps")
+        curves.set_ylabel("evaluation return (mean of 5 episodes)")
+        curves.legend()
+        values.axhline(100, color="gray", linestyle=":", label="1 / (1 - gamma) = 100")
+        values.set_yscale("log")
+        values.set_xticks([])
+        values.set_ylabel(r"$\max_a Q_\theta(s_\mathrm{upright}, a)$ after training")
+        values.legend(fontsize="small")
+        plt.show()
 
 # %% [markdown]
 # ## 8. Written answers (graded by hand)

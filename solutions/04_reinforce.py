@@ -14,13 +14,13 @@
 # %% [markdown]
 # # 04 · REINFORCE: deriving the policy gradient
 #
-# This notebook follows the lecture *Policy Gradient: Reinforce* (slides "Warm Up: Importance
-# Weighting", "Examples of Policy Parameterization", "Derivation of Policy Gradient:
-# REINFORCE", "Further simplification on PG") and the policy-gradient part of *Key concepts*
-# (the log-derivative trick, the weightings of $\nabla \ln \pi$, baselines). The derivation is
-# the lesson, and it is graded **numerically**: on an MDP small enough to list every
-# trajectory, the exact gradient $\nabla_\theta J(\theta)$ comes from autograd, and your
-# estimators must equal it *in expectation*.
+# This notebook follows lecture 003 (*Policy Gradient: Reinforce*, slides "Warm Up: Importance
+# Weighting", "Examples of Policy Parameterization", "Derivation of Policy Gradient: REINFORCE",
+# "Further simplification on PG") and the policy-gradient part of lecture 001 (*Deep Reinforcement
+# Learning*: the log-derivative trick, the weightings of $\nabla \ln \pi$, baselines). The
+# derivation is the lesson, and it is graded **numerically**: on an MDP small enough to list every
+# trajectory, the exact gradient $\nabla_\theta J(\theta)$ comes from autograd, and your estimators
+# must equal it *in expectation*.
 #
 # | you write | lecture object |
 # |---|---|
@@ -48,7 +48,7 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from autograder.checks import check, is_nbgrader
+from autograder.checks import check, is_nbgrader, skip_if_unwritten
 from rlkit import animation, plotting
 from rlkit import policy_gradient as pg
 from rlkit.agents import reinforce
@@ -120,11 +120,12 @@ check("reinforce.grad_log_softmax")
 # = \nabla_\theta \sum_x P_\theta(x) = \nabla_\theta 1 = 0$.
 
 # %%
-logits = torch.tensor(theta_0, requires_grad=True)
-torch.log_softmax(logits, dim=0)[2].backward()
-print("autograd:", logits.grad.numpy(), "  yours:", grad_log_softmax(theta_0, 2))
-probs_0 = pg.softmax(theta_0)
-print("E[score] =", sum(probs_0[x] * grad_log_softmax(theta_0, x) for x in range(4)))
+with skip_if_unwritten():
+    logits = torch.tensor(theta_0, requires_grad=True)
+    torch.log_softmax(logits, dim=0)[2].backward()
+    print("autograd:", logits.grad.numpy(), "  yours:", grad_log_softmax(theta_0, 2))
+    probs_0 = pg.softmax(theta_0)
+    print("E[score] =", sum(probs_0[x] * grad_log_softmax(theta_0, x) for x in range(4)))
 
 # %% [markdown]
 # Now the estimator. Given samples $x_1, \ldots, x_N \sim P_\theta$ (an integer array),
@@ -150,18 +151,20 @@ check("reinforce.score_function_gradient")
 # shrinks like $1/\sqrt{N}$:
 
 # %%
-if not is_nbgrader():  # a measurement and its figure: skipped while grading
-    rng = np.random.default_rng(0)
-    sizes = np.array([10, 100, 1_000, 5_000])
-    errors = [np.mean([np.linalg.norm(score_function_gradient(
-        theta_0, f, pg.sample_outcomes(theta_0, n, rng)) - exact) for _ in range(10)])
-        for n in sizes]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.loglog(sizes, errors, "o-", label=r"$\|\hat g - \nabla J\|$ (mean of 10)")
-    ax.loglog(sizes, errors[0] * np.sqrt(sizes[0] / sizes), "--", label=r"$1/\sqrt{N}$")
-    ax.set_xlabel("samples N")
-    ax.legend()
-    plt.show()
+with skip_if_unwritten():
+    if not is_nbgrader():  # a measurement and its figure: skipped while grading
+        rng = np.random.default_rng(0)
+        sizes = np.array([10, 100, 1_000, 5_000])
+        errors = [np.mean([np.linalg.norm(score_function_gradient(
+            theta_0, f, pg.sample_outcomes(theta_0, n, rng)) - exact) for _ in range(10)])
+            for n in sizes]
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.loglog(sizes, errors, "o-", label=r"$\|\hat g - \nabla J\|$ (mean of 10)")
+        ax.loglog(sizes, errors[0] * np.sqrt(sizes[0] / sizes), "--", label=r"$1/\sqrt{N}$")
+        ax.set_xlabel("samples N")
+        ax.set_ylabel("error of the estimate")
+        ax.legend()
+        plt.show()
 
 # %% [markdown]
 # *How does the distribution move during the update?* (a lecture question; see written
@@ -169,19 +172,20 @@ if not is_nbgrader():  # a measurement and its figure: skipped while grading
 # samples each and watch $P_\theta$:
 
 # %%
-rng = np.random.default_rng(1)
-theta = theta_0.copy()
-history_p = [pg.softmax(theta)]
-for _ in range(60):
-    theta = theta + 0.3 * score_function_gradient(theta, f, pg.sample_outcomes(theta, 50, rng))
-    history_p.append(pg.softmax(theta))
-fig, ax = plt.subplots(figsize=(6, 3.5))
-for x, row in enumerate(np.array(history_p).T):
-    ax.plot(row, label=f"P(x={x}), f = {f[x]:+g}")
-ax.set_xlabel("update")
-ax.set_ylabel("probability")
-ax.legend(fontsize="small")
-plt.show()
+with skip_if_unwritten():
+    rng = np.random.default_rng(1)
+    theta = theta_0.copy()
+    history_p = [pg.softmax(theta)]
+    for _ in range(60):
+        theta = theta + 0.3 * score_function_gradient(theta, f, pg.sample_outcomes(theta, 50, rng))
+        history_p.append(pg.softmax(theta))
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for x, row in enumerate(np.array(history_p).T):
+        ax.plot(row, label=f"P(x={x}), f = {f[x]:+g}")
+    ax.set_xlabel("update")
+    ax.set_ylabel("probability")
+    ax.legend(fontsize="small")
+    plt.show()
 
 # %% [markdown]
 # ## 2. Policies: softmax tabular, softmax linear, neural
@@ -226,24 +230,25 @@ check("reinforce.grad_log_softmax_linear")
 # and its mean under $\pi_\theta(\cdot \mid s)$ is again 0:
 
 # %%
-theta_tab = np.array([[0.0, 1.0], [2.0, -1.0], [0.5, 0.5]])
-phi = pg.tabular_features(3, 2)
-print("linear with one-hot features, state 1, action 0:",
-      grad_log_softmax_linear(theta_tab.ravel(), phi[1], 0).reshape(3, 2), sep="\n")
-print("grad_log_softmax of row 1:", grad_log_softmax(theta_tab[1], 0))
+with skip_if_unwritten():
+    theta_tab = np.array([[0.0, 1.0], [2.0, -1.0], [0.5, 0.5]])
+    phi = pg.tabular_features(3, 2)
+    print("linear with one-hot features, state 1, action 0:",
+          grad_log_softmax_linear(theta_tab.ravel(), phi[1], 0).reshape(3, 2), sep="\n")
+    print("grad_log_softmax of row 1:", grad_log_softmax(theta_tab[1], 0))
 
-torch.manual_seed(0)
-net = CategoricalPolicy(obs_dim=4, n_actions=2, hidden_sizes=(8,))
-obs = torch.tensor([0.1, -0.2, 0.05, 0.3])
-probs = net.distribution(obs).probs.detach()
-mean_score = 0.0
-for a in range(2):
-    net.zero_grad()
-    net.log_prob(obs, torch.tensor(a)).backward()
-    score = torch.cat([p.grad.ravel() for p in net.parameters()])
-    mean_score = mean_score + probs[a] * score
-print(f"neural policy: {score.numel()} parameters, "
-      f"|E_a[grad ln pi(a|s)]| = {float(mean_score.norm()):.1e} (0 up to float32 round-off)")
+    torch.manual_seed(0)
+    net = CategoricalPolicy(obs_dim=4, n_actions=2, hidden_sizes=(8,))
+    obs = torch.tensor([0.1, -0.2, 0.05, 0.3])
+    probs = net.distribution(obs).probs.detach()
+    mean_score = 0.0
+    for a in range(2):
+        net.zero_grad()
+        net.log_prob(obs, torch.tensor(a)).backward()
+        score = torch.cat([p.grad.ravel() for p in net.parameters()])
+        mean_score = mean_score + probs[a] * score
+    print(f"neural policy: {score.numel()} parameters, "
+          f"|E_a[grad ln pi(a|s)]| = {float(mean_score.norm()):.1e} (0 up to float32 round-off)")
 
 # %% [markdown]
 # ## 3. REINFORCE on a tiny MDP, exactly
@@ -302,17 +307,18 @@ print("grad J(0) =", grad_exact, sep="\n")
 # `grad_log_softmax(theta[s_h], a_h)`).
 
 # %%
-theta_check = np.random.default_rng(2).normal(size=(4, 2))
-theta_t = torch.tensor(theta_check, requires_grad=True)
-log_rho = pg.trajectory_log_probabilities(mdp, theta_t, trajectories)
-largest = 0.0
-for i, tau in enumerate(trajectories):
-    (full,) = torch.autograd.grad(log_rho[i], theta_t, retain_graph=True)
-    policy_only = np.zeros_like(theta_check)
-    for s, a in zip(tau.states[:-1], tau.actions, strict=True):
-        policy_only[s] += grad_log_softmax(theta_check[s], a)
-    largest = max(largest, np.abs(full.numpy() - policy_only).max())
-print(f"largest difference over the {len(trajectories)} trajectories: {largest:.1e}")
+with skip_if_unwritten():
+    theta_check = np.random.default_rng(2).normal(size=(4, 2))
+    theta_t = torch.tensor(theta_check, requires_grad=True)
+    log_rho = pg.trajectory_log_probabilities(mdp, theta_t, trajectories)
+    largest = 0.0
+    for i, tau in enumerate(trajectories):
+        (full,) = torch.autograd.grad(log_rho[i], theta_t, retain_graph=True)
+        policy_only = np.zeros_like(theta_check)
+        for s, a in zip(tau.states[:-1], tau.actions, strict=True):
+            policy_only[s] += grad_log_softmax(theta_check[s], a)
+        largest = max(largest, np.abs(full.numpy() - policy_only).max())
+    print(f"largest difference over the {len(trajectories)} trajectories: {largest:.1e}")
 
 # %% [markdown]
 # So the lecture's estimator needs no model at all:
@@ -347,11 +353,13 @@ check("reinforce.reinforce_gradient")
 # one-episode estimate the same way; a sample of episodes lands near the mean:
 
 # %%
-if not is_nbgrader():  # a measurement: skipped while grading
-    moments = pg.exact_moments(mdp, theta_mdp, reinforce_gradient, H, trajectories=trajectories)
-    print("E[g_hat] - grad J:", np.abs(moments.mean - grad_exact).max())
-    episodes = pg.sample_episodes(mdp, theta_mdp, 5_000, np.random.default_rng(3), H)
-    print("estimate from 5000 episodes:", reinforce_gradient(theta_mdp, episodes), sep="\n")
+with skip_if_unwritten():
+    if not is_nbgrader():  # a measurement: skipped while grading
+        moments = pg.exact_moments(mdp, theta_mdp, reinforce_gradient, H,
+                                   trajectories=trajectories)
+        print("E[g_hat] - grad J:", np.abs(moments.mean - grad_exact).max())
+        episodes = pg.sample_episodes(mdp, theta_mdp, 5_000, np.random.default_rng(3), H)
+        print("estimate from 5000 episodes:", reinforce_gradient(theta_mdp, episodes), sep="\n")
 
 # %% [markdown]
 # ## 4. Reward-to-go: the same expectation, less variance
@@ -410,7 +418,7 @@ check("reinforce.reward_to_go_gradient")
 # $\mathbb{E}_{a_h \sim \pi_\theta(\cdot \mid s_h)}[\nabla_\theta \ln \pi_\theta(a_h \mid s_h)\,
 # b(s_h)] = b(s_h) \cdot 0 = 0$
 # for any $b$ that depends on the state but **not on the action** $a_h$ (nor on anything after
-# it). Subtracting it keeps the estimator unbiased (lecture *Key concepts*, "Option 3"):
+# it). Subtracting it keeps the estimator unbiased (lecture 001, slide "Option 3"):
 # $$\hat g = \frac{1}{N} \sum_{i=1}^N \sum_{h=0}^{H-1}
 # \nabla_\theta \ln \pi_\theta(a^i_h \mid s^i_h) \Big(\sum_{t=h}^{H-1} r^i_t - b(s^i_h)\Big).$$
 # A good $b(s)$ is close to what the reward-to-go is on average from $s$: the value
@@ -443,44 +451,47 @@ check("reinforce.baseline_gradient")
 # the error of estimates from $N$ episodes, 100 repeats, the same episodes for all three).
 
 # %%
-theta_v = np.random.default_rng(4).normal(0.0, 0.5, size=(4, 2))
-grad_v = pg.exact_gradient(mdp, theta_v, H)
-values_v = pg.state_values(mdp, theta_v)
-estimators = {
-    "total return R(tau)": (reinforce_gradient, ()),
-    "reward-to-go": (reward_to_go_gradient, ()),
-    "reward-to-go - V(s)": (baseline_gradient, (values_v,)),
-}
-if not is_nbgrader():  # measurements and figures: skipped while grading
-    rng = np.random.default_rng(5)
-    sampled = pg.sample_episodes(mdp, theta_v, 4_000, rng, H)
-    exact_var, measured_var = [], []
-    for name, (estimator, extra) in estimators.items():
-        m = pg.exact_moments(mdp, theta_v, estimator, H, *extra, trajectories=trajectories)
-        assert np.allclose(m.mean, grad_v), name  # unbiased, exactly
-        exact_var.append(m.total_variance)
-        one_episode = np.array([estimator(theta_v, [tau], *extra) for tau in sampled])
-        measured_var.append(np.mean(np.sum((one_episode - grad_v) ** 2, axis=(1, 2))))
+with skip_if_unwritten():
+    theta_v = np.random.default_rng(4).normal(0.0, 0.5, size=(4, 2))
+    grad_v = pg.exact_gradient(mdp, theta_v, H)
+    values_v = pg.state_values(mdp, theta_v)
+    estimators = {
+        "total return R(tau)": (reinforce_gradient, ()),
+        "reward-to-go": (reward_to_go_gradient, ()),
+        "reward-to-go - V(s)": (baseline_gradient, (values_v,)),
+    }
+    if not is_nbgrader():  # measurements and figures: skipped while grading
+        rng = np.random.default_rng(5)
+        sampled = pg.sample_episodes(mdp, theta_v, 4_000, rng, H)
+        exact_var, measured_var = [], []
+        for name, (estimator, extra) in estimators.items():
+            m = pg.exact_moments(mdp, theta_v, estimator, H, *extra, trajectories=trajectories)
+            assert np.allclose(m.mean, grad_v), name  # unbiased, exactly
+            exact_var.append(m.total_variance)
+            one_episode = np.array([estimator(theta_v, [tau], *extra) for tau in sampled])
+            measured_var.append(np.mean(np.sum((one_episode - grad_v) ** 2, axis=(1, 2))))
 
-    batch_sizes = np.array([1, 4, 16, 64])
-    batches = [[pg.sample_episodes(mdp, theta_v, n, rng, H) for _ in range(100)]
-               for n in batch_sizes]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8))
-    left.bar(list(estimators), exact_var, alpha=0.6, label="exact (enumeration)")
-    left.plot(list(estimators), measured_var, "ko", label="measured (4000 episodes)")
-    left.set_ylabel(r"variance of a one-episode $\hat g$")
-    left.legend()
-    for (name, (estimator, extra)), variance in zip(estimators.items(), exact_var, strict=True):
-        mse = [np.mean([np.sum((estimator(theta_v, eps, *extra) - grad_v) ** 2) for eps in runs])
-               for runs in batches]
-        (line,) = right.loglog(batch_sizes, mse, "o", label=name)
-        right.loglog(batch_sizes, variance / batch_sizes, "--", color=line.get_color())
-    right.set_xlabel("episodes per estimate N")
-    right.set_ylabel(r"$\mathbb{E}\|\hat g_N - \nabla J\|^2$ (dashed: variance / N)")
-    right.legend(fontsize="small")
-    plt.show()
-    for name, v in zip(estimators, exact_var, strict=True):
-        print(f"{name:>22}: variance {v:.3f}")
+        batch_sizes = np.array([1, 4, 16, 64])
+        batches = [[pg.sample_episodes(mdp, theta_v, n, rng, H) for _ in range(100)]
+                   for n in batch_sizes]
+        fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8))
+        left.bar(list(estimators), exact_var, alpha=0.6, label="exact (enumeration)")
+        left.plot(list(estimators), measured_var, "ko", label="measured (4000 episodes)")
+        left.set_ylabel(r"variance of a one-episode $\hat g$")
+        left.legend()
+        for (name, (estimator, extra)), variance in zip(estimators.items(), exact_var,
+                                                        strict=True):
+            mse = [np.mean([np.sum((estimator(theta_v, eps, *extra) - grad_v) ** 2)
+                            for eps in runs])
+                   for runs in batches]
+            (line,) = right.loglog(batch_sizes, mse, "o", label=name)
+            right.loglog(batch_sizes, variance / batch_sizes, "--", color=line.get_color())
+        right.set_xlabel("episodes per estimate N")
+        right.set_ylabel(r"$\mathbb{E}\|\hat g_N - \nabla J\|^2$ (dashed: variance / N)")
+        right.legend(fontsize="small")
+        plt.show()
+        for name, v in zip(estimators, exact_var, strict=True):
+            print(f"{name:>22}: variance {v:.3f}")
 
 # %% [markdown]
 # The baseline must not look at the action. $b(s_{h+1})$ looks innocent but $s_{h+1}$ depends
@@ -498,9 +509,10 @@ def next_state_baseline_gradient(theta, episodes, baseline):
     return grad / len(episodes)
 
 
-biased = pg.exact_moments(mdp, theta_v, next_state_baseline_gradient, H, values_v,
-                          trajectories=trajectories)
-print("bias of b(s_{h+1}):", np.abs(biased.mean - grad_v).max())
+with skip_if_unwritten():
+    biased = pg.exact_moments(mdp, theta_v, next_state_baseline_gradient, H, values_v,
+                              trajectories=trajectories)
+    print("bias of b(s_{h+1}):", np.abs(biased.mean - grad_v).max())
 
 # %% [markdown]
 # ### Gradient ascent with the estimates
@@ -514,28 +526,30 @@ print("bias of b(s_{h+1}):", np.abs(biased.mean - grad_v).max())
 # the exact $V^{\pi_\theta}$, recomputed every step; in deep RL it is estimated.)
 
 # %%
-if not is_nbgrader():  # 3 x 16 training runs: skipped while grading
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    for name, (estimator, extra) in estimators.items():
-        curves = []
-        for run in range(16):
-            rng = np.random.default_rng(100 + run)  # the same seeds for all three estimators
-            theta, curve = np.zeros((4, 2)), []
-            for _ in range(60):
-                curve.append(float(pg.expected_return(mdp, theta, H, trajectories)))
-                batch = pg.sample_episodes(mdp, theta, 2, rng, H)
-                baseline = (pg.state_values(mdp, theta),) if extra else ()
-                theta = theta + 1.0 * estimator(theta, batch, *baseline)
-            curves.append(curve)
-        curves = np.array(curves)
-        (line,) = ax.plot(curves.mean(axis=0), label=f"{name}: final {curves[:, -1].mean():.2f}")
-        ax.fill_between(np.arange(60), *np.percentile(curves, [10, 90], axis=0), alpha=0.15,
-                        color=line.get_color())
-    ax.axhline(3.0, color="gray", linestyle=":", label="J* = 3")
-    ax.set_xlabel("update")
-    ax.set_ylabel(r"exact $J(\theta)$")
-    ax.legend(fontsize="small", loc="lower right")
-    plt.show()
+with skip_if_unwritten():
+    if not is_nbgrader():  # 3 x 16 training runs: skipped while grading
+        fig, ax = plt.subplots(figsize=(7, 3.8))
+        for name, (estimator, extra) in estimators.items():
+            curves = []
+            for run in range(16):
+                rng = np.random.default_rng(100 + run)  # the same seeds for all three estimators
+                theta, curve = np.zeros((4, 2)), []
+                for _ in range(60):
+                    curve.append(float(pg.expected_return(mdp, theta, H, trajectories)))
+                    batch = pg.sample_episodes(mdp, theta, 2, rng, H)
+                    baseline = (pg.state_values(mdp, theta),) if extra else ()
+                    theta = theta + 1.0 * estimator(theta, batch, *baseline)
+                curves.append(curve)
+            curves = np.array(curves)
+            (line,) = ax.plot(curves.mean(axis=0),
+                              label=f"{name}: final {curves[:, -1].mean():.2f}")
+            ax.fill_between(np.arange(60), *np.percentile(curves, [10, 90], axis=0), alpha=0.15,
+                            color=line.get_color())
+        ax.axhline(3.0, color="gray", linestyle=":", label="J* = 3")
+        ax.set_xlabel("update")
+        ax.set_ylabel(r"exact $J(\theta)$")
+        ax.legend(fontsize="small", loc="lower right")
+        plt.show()
 
 # %% [markdown]
 # ## 6. From the estimator to a loss that autograd differentiates
@@ -571,15 +585,16 @@ check("reinforce.reinforce_loss")
 # $N_\text{episodes} / N_\text{steps}$:
 
 # %%
-episodes = pg.sample_episodes(mdp, theta_v, 50, np.random.default_rng(7), H)
-theta_t = torch.tensor(theta_v, requires_grad=True)
-steps = [(s, a) for tau in episodes for s, a in zip(tau.states[:-1], tau.actions, strict=True)]
-log_probs = torch.log_softmax(theta_t, dim=1)[[s for s, _ in steps], [a for _, a in steps]]
-weights = torch.as_tensor(np.concatenate([reward_to_go(tau.rewards, 1.0) for tau in episodes]))
-reinforce_loss(log_probs, weights).backward()
-scale = len(episodes) / len(steps)
-print("largest difference:",
-      np.abs(-theta_t.grad.numpy() - scale * reward_to_go_gradient(theta_v, episodes)).max())
+with skip_if_unwritten():
+    episodes = pg.sample_episodes(mdp, theta_v, 50, np.random.default_rng(7), H)
+    theta_t = torch.tensor(theta_v, requires_grad=True)
+    steps = [(s, a) for tau in episodes for s, a in zip(tau.states[:-1], tau.actions, strict=True)]
+    log_probs = torch.log_softmax(theta_t, dim=1)[[s for s, _ in steps], [a for _, a in steps]]
+    weights = torch.as_tensor(np.concatenate([reward_to_go(tau.rewards, 1.0) for tau in episodes]))
+    reinforce_loss(log_probs, weights).backward()
+    scale = len(episodes) / len(steps)
+    print("largest difference:",
+          np.abs(-theta_t.grad.numpy() - scale * reward_to_go_gradient(theta_v, episodes)).max())
 
 # %% [markdown]
 # ## 7. REINFORCE on CartPole-v1, with your code
@@ -592,50 +607,54 @@ print("largest difference:",
 # about 10 seconds.)
 
 # %% tags=["slow"]
-if not is_nbgrader():
-    config = reinforce.ReinforceConfig(total_steps=60_000, eval_interval=5_000,
-                                       target_return=500.0)
-    history = reinforce.train(config, seed=0, reward_to_go_fn=reward_to_go,
-                              loss_fn=reinforce_loss, progress=True)
-    final = history.final_evaluation
-    print(f"greedy return {final.mean:.1f} +- {final.std:.1f} after {final.step} steps "
-          f"({history.train_seconds:.1f} s of training)")
-    plotting.plot_history(history, title="REINFORCE on CartPole-v1: your loss and reward-to-go")
-    plt.show()
+with skip_if_unwritten():
+    if not is_nbgrader():
+        config = reinforce.ReinforceConfig(total_steps=60_000, eval_interval=5_000,
+                                           target_return=500.0)
+        history = reinforce.train(config, seed=0, reward_to_go_fn=reward_to_go,
+                                  loss_fn=reinforce_loss, progress=True)
+        final = history.final_evaluation
+        print(f"greedy return {final.mean:.1f} +- {final.std:.1f} after {final.step} steps "
+              f"({history.train_seconds:.1f} s of training)")
+        plotting.plot_history(history,
+                              title="REINFORCE on CartPole-v1: your loss and reward-to-go")
+        plt.show()
 
 # %% [markdown]
 # Your trained agent (an animation of one greedy episode):
 
 # %% tags=["slow"]
-if not is_nbgrader():
-    display(animation.render_episode("CartPole-v1", history.act, seed=0))
+with skip_if_unwritten():
+    if not is_nbgrader():
+        display(animation.render_episode("CartPole-v1", history.act, seed=0))
 
 # %% [markdown]
 # The weightings on CartPole: total return vs. reward-to-go, without and with the batch-mean
-# baseline (two seeds each, 30 000 steps, greedy evaluations of 3 episodes; about 20 seconds).
+# baseline (two seeds each, 30 000 steps, greedy evaluations of 3 episodes; 20–40 seconds).
 # Two seeds are a noisy comparison — the tiny MDP above is where the variance was measured
 # exactly.
 
 # %% tags=["slow"]
-if not is_nbgrader():
-    variants = {"total return": ("total_return", "none"),
-                "reward-to-go": ("reward_to_go", "none"),
-                "reward-to-go - mean": ("reward_to_go", "mean")}
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for label, (weighting, baseline) in variants.items():
-        short = reinforce.ReinforceConfig(total_steps=30_000, eval_interval=5_000,
-                                          eval_episodes=3, weighting=weighting,
-                                          baseline=baseline)
-        runs = [reinforce.train(short, seed=seed, reward_to_go_fn=reward_to_go,
-                                loss_fn=reinforce_loss, progress=True) for seed in (0, 1)]
-        n = min(len(r.evaluations) for r in runs)
-        steps = np.mean([[e.step for e in r.evaluations[:n]] for r in runs], axis=0)
-        means = np.mean([[e.mean for e in r.evaluations[:n]] for r in runs], axis=0)
-        ax.plot(steps, means, "o-", label=label)
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("greedy return (mean of 2 seeds)")
-    ax.legend()
-    plt.show()
+with skip_if_unwritten():
+    if not is_nbgrader():
+        variants = {"total return": ("total_return", "none"),
+                    "reward-to-go": ("reward_to_go", "none"),
+                    "reward-to-go - mean": ("reward_to_go", "mean")}
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for label, (weighting, baseline) in variants.items():
+            short = reinforce.ReinforceConfig(total_steps=30_000, eval_interval=5_000,
+                                              eval_episodes=3, weighting=weighting,
+                                              baseline=baseline)
+            runs = [reinforce.train(short, seed=seed, reward_to_go_fn=reward_to_go,
+                                    loss_fn=reinforce_loss, progress=True) for seed in (0, 1)]
+            n = min(len(r.evaluations) for r in runs)
+            steps = np.mean([[e.step for e in r.evaluations[:n]] for r in runs], axis=0)
+            means = np.mean([[e.mean for e in r.evaluations[:n]] for r in runs], axis=0)
+            ax.plot(steps, means, "o-", label=label)
+        ax.set_xlabel("environment steps")
+        ax.set_ylabel("greedy return (mean of 2 seeds)")
+        ax.legend()
+        plt.show()
 
 # %% [markdown]
 # ## 8. Written answers (graded by hand)

@@ -13,6 +13,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from hypothesis import settings
+
+# No test depends on wall time: a student's laptop, or a loaded machine, is slower than ours
+# (issue 19: 202 ms against hypothesis's default 200 ms deadline failed two tests).
+settings.register_profile("kit", deadline=None)
+settings.load_profile("kit")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: the time limit per step: short, since the sample class's hanging student and the attacks
@@ -73,8 +79,13 @@ class GradedBatch:
                    if r["student"] == student and r["assignment"] == assignment)
 
 
-def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """``python -m autograder ARGS`` in a fresh interpreter, from the repository root."""
+def run_cli(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m autograder ARGS`` in a fresh interpreter, from the repository root.
+
+    No wall-clock limit by default: grading bounds every notebook by its own time budget, and
+    a loaded machine (the sample class took over 600 s at a load of 22 on 2 cores) is slow,
+    not wrong.
+    """
     return subprocess.run(
         [sys.executable, "-m", "autograder", *args],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False,

@@ -1215,6 +1215,244 @@ def az_loss_absolute_error(logits, values, target_policies, target_values, legal
 
 
 
+# --- round 2 (issue 22): more of 01-04, written from the docstrings: wrong axes, integer casts,
+# missing masks, off-by-one loops, broadcast shapes, in-place edits, signs, edge inputs
+
+
+def expected_rewards_sum_over_actions(mdp):
+    return np.einsum("sat,sat->st", mdp.P, mdp.R)
+
+
+def expected_rewards_mean_of_products(mdp):
+    return np.mean(mdp.P * mdp.R, axis=2)
+
+
+def trajectory_probability_drops_last_step(mdp, states, actions, policy):
+    p = mdp.mu[states[0]]
+    for t in range(len(actions) - 1):
+        p *= policy[states[t], actions[t]] * mdp.P[states[t], actions[t], states[t + 1]]
+    return float(p)
+
+
+def discounted_return_int_rewards(rewards, gamma):
+    rewards = np.asarray(rewards, dtype=int)
+    return float(np.sum(gamma ** np.arange(len(rewards)) * rewards))
+
+
+def discounted_return_in_place(rewards, gamma):
+    if isinstance(rewards, np.ndarray):
+        rewards *= gamma ** np.arange(len(rewards))
+        return float(rewards.sum())
+    return float(sum(gamma**t * r for t, r in enumerate(rewards)))
+
+
+def v_from_q_mean_over_states(q_values, policy):
+    return np.mean(policy * q_values, axis=0)
+
+
+def evaluate_policy_exact_transposed(mdp, policy):
+    live = np.flatnonzero(~mdp.terminal)
+    p_pi = np.einsum("sa,sat->ts", policy, mdp.P)  # indexed [s', s]
+    r_pi = np.sum(policy * np.sum(mdp.P * mdp.R, axis=2), axis=1)
+    values = np.zeros(mdp.n_states)
+    a = np.eye(len(live)) - mdp.gamma * p_pi[np.ix_(live, live)]
+    values[live] = np.linalg.solve(a, r_pi[live])
+    return values
+
+
+def q_from_v_masks_reward_too(mdp, values):
+    alive = 1.0 - mdp.terminal
+    q = np.einsum("sat,sat->sa", mdp.P, (mdp.R + mdp.gamma * values[None, None, :]) * alive)
+    return q * alive[:, None]
+
+
+def q_from_v_no_masks(mdp, values):
+    return np.einsum("sat,sat->sa", mdp.P, mdp.R) + mdp.gamma * np.einsum(
+        "sat,t->sa", mdp.P, values)
+
+
+def value_iteration_step_max_over_states(mdp, values):
+    return _qv(mdp, values).max(axis=0)
+
+
+def value_iteration_step_in_place(mdp, values):
+    values[:] = np.where(mdp.terminal, 0.0, _qv(mdp, values).max(axis=1))
+    return values
+
+
+def greedy_policy_argmax_over_states(mdp, values):
+    return np.argmax(_qv(mdp, values), axis=0)
+
+
+def policy_evaluation_step_mean_over_actions(mdp, values, policy):
+    return np.where(mdp.terminal, 0.0, np.mean(policy * _qv(mdp, values), axis=1))
+
+
+def q_value_iteration_step_in_place(mdp, q_values):
+    q_values[:] = _qv(mdp, q_values.max(axis=1))
+    q_values[mdp.terminal] = 0.0
+    return q_values
+
+
+def q_learning_update_in_place(q_values, state, action, reward, next_state, terminated, alpha,
+                               gamma):
+    target = reward + gamma * (1 - terminated) * np.max(q_values[next_state])
+    q_values[state, action] += alpha * (target - q_values[state, action])
+    return q_values
+
+
+def q_learning_update_mask_inverted(q_values, state, action, reward, next_state, terminated,
+                                    alpha, gamma):
+    q = np.array(q_values, dtype=float)
+    target = reward + gamma * float(terminated) * q[next_state].max()
+    q[state, action] += alpha * (target - q[state, action])
+    return q
+
+
+def q_learning_update_max_of_current_state(q_values, state, action, reward, next_state,
+                                           terminated, alpha, gamma):
+    q = np.array(q_values, dtype=float)
+    target = reward + gamma * (1 - terminated) * q[state].max()
+    q[state, action] += alpha * (target - q[state, action])
+    return q
+
+
+def linear_epsilon_divides_by_zero(step, start, end, decay_steps):
+    return start + (end - start) * min(1.0, step / decay_steps)
+
+
+def linear_epsilon_int_fraction(step, start, end, decay_steps):
+    if step >= decay_steps:
+        return end
+    return start + (end - start) * int(step / decay_steps)
+
+
+def sample_batch_without_replacement(buffer, batch_size, rng):
+    i = rng.choice(len(buffer), size=batch_size, replace=False)
+    return Batch(buffer.obs[i], buffer.actions[i], buffer.rewards[i], buffer.next_obs[i],
+                 buffer.terminated[i], buffer.truncated[i])
+
+
+def td_target_max_over_batch(rewards, next_q_values, terminated, gamma):
+    return (rewards + gamma * (1 - terminated) * next_q_values.max(dim=0).values).detach()
+
+
+def td_target_masks_everything(rewards, next_q_values, terminated, gamma):
+    return ((1 - terminated) * (rewards + gamma * next_q_values.max(dim=1).values)).detach()
+
+
+def dqn_loss_column_minus_row(q_values, actions, targets):
+    chosen = q_values.gather(1, actions.unsqueeze(1))
+    error = (chosen - targets.detach()).abs()
+    return torch.where(error < 1, 0.5 * error**2, error - 0.5).mean()
+
+
+def dqn_loss_fancy_index(q_values, actions, targets):
+    return F.smooth_l1_loss(q_values[:, actions], targets.detach())
+
+
+def dqn_loss_sign_swapped(q_values, actions, targets):
+    chosen = q_values.gather(1, actions.unsqueeze(1)).squeeze(1)
+    return -F.smooth_l1_loss(chosen, targets.detach())
+
+
+def update_target_without_no_grad(online, target, tau=1.0):
+    for p, tp in zip(online.parameters(), target.parameters(), strict=True):
+        tp.copy_(tau * p + (1 - tau) * tp)
+
+
+def update_target_rebinds(online, target, tau=1.0):
+    for p, tp in zip(online.parameters(), target.parameters(), strict=True):
+        tp = tau * p.detach() + (1 - tau) * tp.detach()  # noqa: PLW2901 (the bug)
+
+
+def grad_log_softmax_not_normalised(theta, action):
+    z = np.asarray(theta, dtype=float)
+    g = -np.exp(z - z.max())
+    g[action] += 1.0
+    return g
+
+
+def grad_log_softmax_shifts_theta_in_place(theta, action):
+    theta -= np.max(theta)
+    p = np.exp(theta) / np.exp(theta).sum()
+    g = -p
+    g[action] += 1.0
+    return g
+
+
+def score_function_gradient_mean_over_actions(theta, f, samples):
+    f = np.asarray(f, dtype=float)
+    return np.mean([_score(theta, x) * f[x] for x in samples], axis=1)
+
+
+def grad_log_softmax_linear_features_column(theta, features, action):
+    features = np.asarray(features, dtype=float)
+    p = _softmax(features @ theta)
+    return features[:, action] - p @ features[:, action]
+
+
+def reinforce_gradient_no_mean_axis(theta, episodes):
+    grads = []
+    for ep in episodes:
+        g = np.zeros_like(theta, dtype=float)
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            g[s] += _score(theta[s], a) * np.sum(ep.rewards)
+        grads.append(g)
+    return np.mean(grads, axis=1)
+
+
+def reinforce_gradient_into_theta(theta, episodes):
+    grad = theta
+    grad[:] = 0.0
+    for ep in episodes:
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            grad[s] += _score(np.zeros(theta.shape[1]), a) * np.sum(ep.rewards)
+    return grad / len(episodes)
+
+
+def reward_to_go_stops_before_first(rewards, gamma):
+    out = np.zeros(len(rewards))
+    t = len(rewards) - 1
+    while t > 0:
+        out[t] = rewards[t] + (gamma * out[t + 1] if t + 1 < len(rewards) else 0.0)
+        t -= 1
+    return out
+
+
+def reward_to_go_in_place(rewards, gamma):
+    rewards = rewards if isinstance(rewards, np.ndarray) else np.array(rewards, dtype=float)
+    for t in range(len(rewards) - 2, -1, -1):
+        rewards[t] += gamma * rewards[t + 1]
+    return rewards
+
+
+def reward_to_go_gradient_int_to_go(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        to_go = _rtg(ep.rewards).astype(int)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * to_go[h]
+    return grad / len(episodes)
+
+
+def baseline_gradient_baseline_of_action(theta, episodes, baseline):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        g = _rtg(ep.rewards)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            grad[s] += _score(theta[s], a) * (g[h] - baseline[a])
+    return grad / len(episodes)
+
+
+def reinforce_loss_product_of_means(log_probs, weights):
+    return -(log_probs.mean() * weights.detach().mean())
+
+
+def reinforce_loss_column_weights(log_probs, weights):
+    return -(log_probs * weights.detach().unsqueeze(1)).mean()
+
+
 #: spec name -> (label, function, keywords its hint must contain to name the mistake)
 HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
     "mdps.run_episode": [
@@ -1230,6 +1468,8 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("sums R over s' without P", expected_rewards_sum_R, ("P(s'|s,a)",)),
         ("no return", expected_rewards_no_return, ("None",)),
         ("integer table", expected_rewards_int, ("truncat",)),
+        ("sums over actions (einsum to st)", expected_rewards_sum_over_actions, ("axis",)),
+        ("mean of P * R over s'", expected_rewards_mean_of_products, ("mean",)),
     ],
     "mdps.trajectory_probability": [
         ("no mu", trajectory_probability_no_mu, ("mu(s_0)",)),
@@ -1238,6 +1478,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
          ("pi(a_t", "s_t")),
         ("environment only", trajectory_probability_only_env, ("policy",)),
         ("log-probability", trajectory_probability_log_sum, ("logarithm",)),
+        ("loop stops one step early", trajectory_probability_drops_last_step, ("last",)),
     ],
     "mdps.discounted_return": [
         ("forward Horner (reversed discount)", discounted_return_forward_horner,
@@ -1246,6 +1487,8 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("skips the last reward", discounted_return_skips_last, ("last",)),
         ("int()", discounted_return_int, ("truncat",)),
         ("no return", discounted_return_no_return, ("None",)),
+        ("rewards cast to int", discounted_return_int_rewards, ("integer",)),
+        ("discounts the input array in place", discounted_return_in_place, ("argument",)),
     ],
     "mdps.v_from_q": [
         ("max over actions", v_from_q_max, ("max",)),
@@ -1253,6 +1496,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("sum over states", v_from_q_axis0, ("axis",)),
         ("mean over actions", v_from_q_mean, ("1/",)),
         ("no return", v_from_q_no_return, ("None",)),
+        ("mean over states", v_from_q_mean_over_states, ("axis",)),
     ],
     "mdps.evaluate_policy_exact": [
         ("keeps terminal rows", evaluate_policy_exact_keep_terminals, ("terminal",)),
@@ -1260,6 +1504,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("rewards only", evaluate_policy_exact_rewards_only, ("linear system",)),
         ("plus gamma P", evaluate_policy_exact_plus, ("sign",)),
         ("ten sweeps", evaluate_policy_exact_iterate_few, ("linear system",)),
+        ("P_pi transposed", evaluate_policy_exact_transposed, ("transpose",)),
     ],
     "mdps.monte_carlo_value": [
         ("undiscounted returns", monte_carlo_value_plain_sum, ("discount",)),
@@ -1273,6 +1518,8 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("V of the current state", q_from_v_expected_rewards_plus_v, ("next state",)),
         ("zeroes terminal rows", q_from_v_masks_current_state, ("terminal",)),
         ("int table", q_from_v_int_table, ("truncat",)),
+        ("masks the reward into terminals too", q_from_v_masks_reward_too, ("reward",)),
+        ("no terminal mask at all", q_from_v_no_masks, ("terminal",)),
     ],
     "bellman.value_iteration_step": [
         ("mean over actions", value_iteration_step_mean, ("max",)),
@@ -1280,6 +1527,8 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("bootstraps terminals", value_iteration_step_bootstrap_terminal, ("terminal",)),
         ("in place sweep", value_iteration_step_gauss_seidel, ("argument",)),
         ("returns Q", value_iteration_step_keeps_q, ("shape",)),
+        ("max over states", value_iteration_step_max_over_states, ("axis",)),
+        ("writes into values", value_iteration_step_in_place, ("argument",)),
     ],
     "bellman.greedy_policy": [
         ("flat argmax", greedy_policy_argmax_flat, ("axis",)),
@@ -1287,6 +1536,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("no gamma", greedy_policy_no_gamma, ("gamma",)),
         ("returns max values", greedy_policy_max_values, ("indices",)),
         ("last index on ties", greedy_policy_last_tie, ("lowest",)),
+        ("argmax over states", greedy_policy_argmax_over_states, ("axis",)),
     ],
     "bellman.policy_evaluation_step": [
         ("most likely action only", policy_evaluation_step_argmax_policy, ("pi(a|s)",)),
@@ -1294,6 +1544,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("sums everything", policy_evaluation_step_sum_over_states, ("axis",)),
         ("no gamma", policy_evaluation_step_no_gamma, ("gamma",)),
         ("returns pi * Q", policy_evaluation_step_returns_q, ("shape",)),
+        ("mean over actions", policy_evaluation_step_mean_over_actions, ("mean",)),
     ],
     "bellman.policy_iteration": [
         ("two rounds only", policy_iteration_fixed_rounds, ("until the policy stops",)),
@@ -1307,6 +1558,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("no gamma", q_value_iteration_step_no_gamma, ("gamma",)),
         ("returns V", q_value_iteration_step_returns_v, ("shape",)),
         ("softmax-weighted", q_value_iteration_step_policy_weighted, ("max",)),
+        ("writes into q_values", q_value_iteration_step_in_place, ("argument",)),
     ],
     "bellman.epsilon_greedy": [
         ("argmax ties", epsilon_greedy_argmax_ties, ("ties",)),
@@ -1321,6 +1573,10 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("mean of the next row", q_learning_update_sarsa_like, ("max",)),
         ("alpha on the target only", q_learning_update_alpha_on_target, ("alpha",)),
         ("returns the entry", q_learning_update_returns_entry, ("table",)),
+        ("updates the table in place", q_learning_update_in_place, ("argument",)),
+        ("bootstraps only when terminated", q_learning_update_mask_inverted, ("terminated",)),
+        ("max over the current state's row", q_learning_update_max_of_current_state,
+         ("next_state",)),
     ],
     "dqn.linear_epsilon": [
         ("no clamp", linear_epsilon_no_min, ("clamp",)),
@@ -1328,6 +1584,9 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("slope times start", linear_epsilon_wrong_slope, ("linear",)),
         ("reaches end one step early", linear_epsilon_returns_end_early, ("step == decay_steps",)),
         ("starts at end", linear_epsilon_from_end, ("starts at `start`",)),
+        ("divides by zero at decay_steps = 0", linear_epsilon_divides_by_zero,
+         ("decay_steps = 0",)),
+        ("int() of the fraction", linear_epsilon_int_fraction, ("int",)),
     ],
     "dqn.sample_batch": [
         ("whole capacity", sample_batch_capacity, ("filled",)),
@@ -1335,6 +1594,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("next_obs from the next row", sample_batch_next_obs_shifted, ("next_obs",)),
         ("a contiguous window", sample_batch_without_replacement_start, ("independent",)),
         ("fixed seed", sample_batch_fixed_seed, ("rng",)),
+        ("without replacement", sample_batch_without_replacement, ("replace",)),
     ],
     "dqn.td_target": [
         ("no terminal mask", td_target_truncated_too, ("terminated",)),
@@ -1342,6 +1602,8 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("no gamma", td_target_no_gamma, ("gamma",)),
         ("min over actions", td_target_min, ("max",)),
         ("gamma twice", td_target_gamma_squared, ("gamma",)),
+        ("max over the batch (dim=0)", td_target_max_over_batch, ("dim",)),
+        ("masks the reward too", td_target_masks_everything, ("reward",)),
     ],
     "dqn.dqn_loss": [
         ("MSE", dqn_loss_mse, ("huber",)),
@@ -1349,6 +1611,9 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("L1", dqn_loss_l1, ("huber",)),
         ("first action's Q", dqn_loss_first_action, ("taken",)),
         ("half MSE", dqn_loss_half_mse, ("huber",)),
+        ("(B, 1) - (B,) in a hand-written Huber", dqn_loss_column_minus_row, ("broadcast",)),
+        ("q_values[:, actions]", dqn_loss_fancy_index, ("(B, B)",)),
+        ("minus the loss", dqn_loss_sign_swapped, ("sign",)),
     ],
     "dqn.update_target": [
         ("copies target into online", update_target_state_dict_reversed, ("target towards",)),
@@ -1356,6 +1621,8 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("plain copy ignores tau", update_target_copy_only, ("tau < 1",)),
         ("adds instead of mixing", update_target_add, ("tau",)),
         ("first parameter only", update_target_only_first, ("every parameter",)),
+        ("copy_ without torch.no_grad()", update_target_without_no_grad, ("no_grad",)),
+        ("rebinds the loop variable", update_target_rebinds, ("in place",)),
     ],
     "reinforce.grad_log_softmax": [
         ("softmax not shifted", grad_log_softmax_no_shift_overflow, ("max",)),
@@ -1363,6 +1630,8 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("one-hot only", grad_log_softmax_onehot, ("softmax",)),
         ("component a only", grad_log_softmax_only_action, ("j != a",)),
         ("integer logits", grad_log_softmax_int_theta, ("truncat",)),
+        ("softmax not normalised", grad_log_softmax_not_normalised, ("normalis",)),
+        ("shifts theta in place", grad_log_softmax_shifts_theta_in_place, ("argument",)),
     ],
     "reinforce.score_function_gradient": [
         ("sum not mean", score_function_gradient_sum, ("average",)),
@@ -1370,6 +1639,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("f indexed by sample number", score_function_gradient_f_of_index, ("f(x_i)",)),
         ("negated", score_function_gradient_negated, ("sign",)),
         ("E[f] times mean score", score_function_gradient_expected_f, ("own f",)),
+        ("mean over the wrong axis", score_function_gradient_mean_over_actions, ("axis",)),
     ],
     "reinforce.grad_log_softmax_linear": [
         ("logit score", grad_log_softmax_linear_logits_score, ("shape",)),
@@ -1377,6 +1647,8 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("no expectation", grad_log_softmax_linear_no_expectation, ("subtract",)),
         ("flipped", grad_log_softmax_linear_flipped, ("sign",)),
         ("only phi(s,a) term", grad_log_softmax_linear_theta_logits, ("expect",)),
+        ("features column instead of row", grad_log_softmax_linear_features_column,
+         ("axis",)),
     ],
     "reinforce.reinforce_gradient": [
         ("final reward", reinforce_gradient_final_reward, ("R(tau)",)),
@@ -1384,6 +1656,8 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("no average", reinforce_gradient_no_average, ("N",)),
         ("one-hot score", reinforce_gradient_onehot, ("subtract",)),
         ("reward-to-go weights", reinforce_gradient_rtg, ("R(tau)",)),
+        ("mean over the wrong axis", reinforce_gradient_no_mean_axis, ("axis",)),
+        ("accumulates into theta", reinforce_gradient_into_theta, ("argument",)),
     ],
     "reinforce.reward_to_go": [
         ("excludes r_t", reward_to_go_shifted, ("includes r_t",)),
@@ -1392,6 +1666,8 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("gamma^t' discount", reward_to_go_gamma_power_t, ("gamma^(t' - t)",)),
         ("no return", reward_to_go_no_return, ("None",)),
         ("gamma on r_t too", reward_to_go_extra_gamma, ("gamma",)),
+        ("loop stops before t = 0", reward_to_go_stops_before_first, ("G_0",)),
+        ("accumulates into rewards", reward_to_go_in_place, ("argument",)),
     ],
     "reinforce.reward_to_go_gradient": [
         ("total return", reward_to_go_gradient_total, ("total",)),
@@ -1399,6 +1675,7 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("divides by steps", reward_to_go_gradient_steps_mean, ("episodes",)),
         ("discounted 0.99", reward_to_go_gradient_discounted, ("gamma = 1",)),
         ("negated", reward_to_go_gradient_negative, ("sign",)),
+        ("reward-to-go cast to int", reward_to_go_gradient_int_to_go, ("integer",)),
     ],
     "reinforce.baseline_gradient": [
         ("adds the baseline", baseline_gradient_added, ("subtract",)),
@@ -1406,6 +1683,8 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("baseline by step", baseline_gradient_baseline_by_step, ("baseline[s_h]",)),
         ("total return minus b", baseline_gradient_total_return, ("reward-to-go",)),
         ("subtracts only at the start", baseline_gradient_subtract_once, ("each step",)),
+        ("baseline indexed by the action", baseline_gradient_baseline_of_action,
+         ("baseline[s_h]",)),
     ],
     "reinforce.reinforce_loss": [
         ("positive sign", reinforce_loss_positive, ("descend",)),
@@ -1413,6 +1692,9 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("sum", reinforce_loss_sum, ("average",)),
         ("probabilities", reinforce_loss_exp, ("log",)),
         ("per-step losses", reinforce_loss_not_scalar, ("scalar",)),
+        ("product of the means", reinforce_loss_product_of_means,
+         ("not mean(log_probs) * mean(weights)",)),
+        ("(B,) times (B, 1)", reinforce_loss_column_weights, ("broadcast",)),
     ],
     "actor_critic.action_values": [
         ("terminal rows kept", action_values_keeps_terminal_rows, ("terminal",)),

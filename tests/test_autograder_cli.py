@@ -26,9 +26,10 @@ def test_help_documents_every_command_and_option(capsys):
     with pytest.raises(SystemExit):
         main(["grade", "--help"])
     text = capsys.readouterr().out
-    for option in ("--out", "--db", "--timeout", "--seed", "--assignments", "--solutions",
-                   "--workers", "--memory", "--unsandboxed", "--late"):
+    for option in ("--out", "--db", "--timeout", "--budget", "--seed", "--assignments",
+                   "--solutions", "--workers", "--memory", "--unsandboxed", "--late"):
         assert option in text
+    assert "(default 180;" in " ".join(text.split())  # --budget's
     with pytest.raises(SystemExit):
         main(["feedback", "--help"])
     text = capsys.readouterr().out
@@ -48,6 +49,9 @@ def test_arguments_are_validated():
         parser.parse_args(["grade", "subs", "--out", "o", "--timeout", "0"])
     with pytest.raises(SystemExit):
         parser.parse_args(["grade", "subs", "--out", "o", "--workers", "0"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["grade", "subs", "--out", "o", "--budget", "0"])
+    assert parser.parse_args(["grade", "subs", "--out", "o", "--budget", "90"]).budget == 90
     args = parser.parse_args(["grade", "subs", "--out", "o", "--workers", "3", "--unsandboxed"])
     assert args.workers == 3 and args.unsandboxed
 

@@ -8,6 +8,11 @@ browser is downloaded) opens JupyterLab as ``make lab`` starts it (the student c
 - a correct function in a solution cell, its cell and its check cell run: the check shows ``✓``;
 - a wrong one: the check shows ``✗`` with its hint, and raises nothing (Run All goes on);
 - Run All on the solved ``02_bellman``: every figure cell shows an image, the kernel survives;
+- Run All on a fresh ``05_actor_critic`` (every function still a stub) runs every cell and
+  reaches the last check cell, which shows its report;
+- a training run's progress widget ends with its value equal to its maximum (a run stopped at
+  its target is complete, not 14 % full);
+- JupyterLab's news pop-up is off in the student configuration;
 - the formgrader on a tiny graded class lists the assignments on its manual-grading page;
 - the XSS attacker's answer (``tests/attacks/bank.py``), opened in formgrader's manual-grading
   page, runs no script: its payload, which does run on a plain page, neither marks the page nor
@@ -45,6 +50,15 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 TOKEN = "browser-test-token"
 #: the notebook the check and Run All tests use (the smaller one, with three figure cells).
 NOTEBOOK = "02_bellman"
+#: the fresh release whose Run All must reach the last check (issue 22: it stopped at cell 5).
+FRESH = "05_actor_critic"
+#: a training run that stops at its target return (05's A2C cell): its bar must end full.
+PROGRESS_CELL = """\
+from rlkit.agents import a2c
+config = a2c.A2CConfig(target_return=475)
+history = a2c.train(config, seed=0, progress=True)
+print("stopped early:", history.final_evaluation.step < config.total_steps)
+"""
 WAIT_MS = 60_000
 
 pytestmark = pytest.mark.browser
@@ -141,6 +155,9 @@ def lab(tmp_path_factory, browser) -> Iterator[str]:
     (assignment,) = load_assignments(only=[NOTEBOOK])
     release = nbformat.read(root / f"{NOTEBOOK}.ipynb", as_version=4)
     nbformat.write(solved_notebook(assignment, release), root / "solved.ipynb")
+    progress = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PROGRESS_CELL)],
+                                        metadata=release.metadata)  # its kernel: no dialog
+    nbformat.write(progress, root / "progress.ipynb")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT),
            "JUPYTER_CONFIG_PATH": str(REPO_ROOT / "jupyter" / "student")}
@@ -150,7 +167,7 @@ def lab(tmp_path_factory, browser) -> Iterator[str]:
         [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
          "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
          f"--IdentityProvider.token={TOKEN}", "--ServerApp.open_browser=False",
-         "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
+         "--LabApp.expose_app_in_browser=True",
          f"--LabApp.workspaces_dir={tmp_path_factory.mktemp('workspaces')}", *root_ok],
         cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -216,6 +233,29 @@ def check_cell_after(page, index: int) -> int:
         && c.model.sharedModel.getSource().trimStart().startsWith('check('))""", index)
 
 
+def run_all(page, timeout_ms: int = 300_000) -> None:
+    """Run All with JupyterLab's command; wait until every code cell ran and the kernel idles."""
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(f"""() => {{
+        const panel = {_PANEL};
+        const code = panel.content.widgets.filter(c => c.model.type === 'code');
+        return code.every(c => c.model.executionCount !== null)
+               && panel.sessionContext.session.kernel.status === 'idle';
+    }}""", timeout=timeout_ms)
+
+
+def code_cells(page) -> list[dict]:
+    """Each code cell's source, output text, rendered images and error outputs."""
+    return page.evaluate(f"""() => {_PANEL}.content.widgets
+        .filter(c => c.model.type === 'code')
+        .map(c => ({{source: c.model.sharedModel.getSource(),
+                     text: c.model.outputs.toJSON().map(o => o.text
+                           || (o.data && o.data['text/plain']) || '').join(''),
+                     images: c.node.querySelectorAll('.jp-OutputArea-output img').length,
+                     errors: c.model.outputs.toJSON()
+                                 .filter(o => o.output_type === 'error').length}}))""")
+
+
 CORRECT_Q_FROM_V = """\
 def q_from_v(mdp, values):
     future = np.where(mdp.terminal, 0.0, values)
@@ -234,6 +274,11 @@ def test_a_check_shows_its_report_in_the_browser(browser, lab):
         assert "Error fetching courses" not in body and "exchange" not in body.lower()
         assert page.locator(".jp-MenuBar").get_by_text("Nbgrader").count() == 0
         assert page.get_by_text("Validate", exact=True).count() >= 1  # nbgrader's button stays
+        # no news pop-up over the figures: the announcements plugin is off, no feed is fetched
+        config = json.loads(page.inner_text("#jupyter-config-data"))
+        assert "@jupyterlab/apputils-extension:announcements" in config["disabledExtensions"]
+        assert config["news"]["disabled"] is True
+        assert "official Jupyter news" not in page.inner_text("body")
         # the course-bound server extensions are off too
         assert page.request.get(f"{lab}/formgrader?token={TOKEN}").status == 404
         setup = page.evaluate(f"() => {_PANEL}.content.widgets.findIndex("
@@ -258,25 +303,73 @@ def test_a_check_shows_its_report_in_the_browser(browser, lab):
 def test_run_all_shows_every_figure_and_the_kernel_survives(browser, lab):
     page = open_notebook(browser, lab, "solved.ipynb")
     try:
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_function(f"""() => {{
-            const panel = {_PANEL};
-            const code = panel.content.widgets.filter(c => c.model.type === 'code');
-            return code.every(c => c.model.executionCount !== null)
-                   && panel.sessionContext.session.kernel.status === 'idle';
-        }}""", timeout=120_000)
-        cells = page.evaluate(f"""() => {_PANEL}.content.widgets
-            .filter(c => c.model.type === 'code')
-            .map(c => ({{source: c.model.sharedModel.getSource(),
-                         images: c.node.querySelectorAll('.jp-OutputArea-output img').length,
-                         errors: c.model.outputs.toJSON()
-                                     .filter(o => o.output_type === 'error').length}}))""")
+        run_all(page, timeout_ms=120_000)
+        cells = code_cells(page)
         figures = [c for c in cells if "plt.show()" in c["source"]]
         assert len(figures) >= 3
         assert [c["images"] for c in figures] == [1] * len(figures), [
             c["source"][:60] for c in figures if c["images"] != 1]
         assert sum(c["errors"] for c in cells) == 0
         assert page.evaluate(f"{_PANEL}.sessionContext.session.kernel.status") == "idle"
+    finally:
+        page.close()
+
+
+def test_run_all_on_a_fresh_release_reaches_the_last_check(browser, lab):
+    page = open_notebook(browser, lab, f"{FRESH}.ipynb")
+    try:
+        run_all(page)
+        cells = code_cells(page)
+        assert sum(c["errors"] for c in cells) == 0
+        checks = [c for c in cells if c["source"].lstrip().startswith("check(")]
+        assert len(checks) >= 8
+        # the last check cell, scrolled into view (JupyterLab renders only what is near the
+        # view), shows its report
+        last = page.evaluate(f"""async () => {{
+            const panel = {_PANEL};
+            const index = panel.content.widgets.findLastIndex(c => c.model.type === 'code'
+                && c.model.sharedModel.getSource().trimStart().startsWith('check('));
+            panel.content.activeCellIndex = index;
+            await panel.content.scrollToItem(index, 'center');
+            return index;
+        }}""")
+        page.wait_for_function(f"""(i) => {_PANEL}.content.widgets[i].node
+            .querySelector('.jp-Cell-outputWrapper').innerText.includes('\u2717')""", arg=last)
+        shown = page.evaluate(f"(i) => {_PANEL}.content.widgets[i].node"
+                              ".querySelector('.jp-Cell-outputWrapper').innerText", last)
+        assert "\u2717 actor_critic." in shown, shown
+        skipped = [c["text"] for c in cells if "\u23ed skipped" in c["text"]]
+        assert skipped and all("write `" in text for text in skipped)
+    finally:
+        page.close()
+
+
+def test_a_progress_widget_ends_full(browser, lab):
+    page = open_notebook(browser, lab, "progress.ipynb")
+    try:
+        run_all(page, timeout_ms=180_000)
+        # the widget models of the cell's output: tqdm's bar is an HBox whose children hold
+        # the FloatProgress (value, max, bar_style)
+        bars = page.evaluate(f"""() => {{
+            const found = [];
+            const walk = (w) => {{
+                const model = w._view && w._view.model;
+                for (const child of (model && model.get('children')) || []) {{
+                    if (child.get('max') !== undefined && child.get('bar_style') !== undefined) {{
+                        found.push({{value: child.get('value'), max: child.get('max'),
+                                    style: child.get('bar_style')}});
+                    }}
+                }}
+                for (const inner of (w.widgets || [])) walk(inner);
+            }};
+            walk({_PANEL}.content.widgets[0].outputArea);
+            return found;
+        }}""")
+        assert "stopped early: True" in code_cells(page)[0]["text"]  # short of its budget
+        assert len(bars) == 1, bars
+        (bar,) = bars
+        assert bar["max"] > 0 and bar["value"] == bar["max"], bar  # full, not 14 of 100
+        assert bar["style"] == "success", bar
     finally:
         page.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import gymnasium as gym
 import numpy as np
@@ -101,9 +100,7 @@ def test_config_is_frozen():
 
 def test_q_learning_learns_the_optimal_path_on_deterministic_gridworld():
     world = GridWorld(noise=0.0, gamma=0.9)
-    started = time.perf_counter()
     result = q_learning(world, QLearningConfig(gamma=0.9), seed=0)
-    assert time.perf_counter() - started < 3.0
     q_star = dp.q_value_iteration(world.mdp).q_values
     v_star = q_star.max(axis=1)
     # Follow the learned greedy policy from the start: every action must be optimal under

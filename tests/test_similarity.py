@@ -183,12 +183,12 @@ def test_a_withhold_name_that_names_nothing_is_an_error():
 
 
 def test_a_failing_report_never_stops_grading(tmp_path):
-    from autograder.course.directory import GradingSettings
+    from autograder.course.directory import Course, GradingSettings
     from autograder.grading.batch import similarity_section
 
     lines = []
-    similarity_section(tmp_path / "no such class", tmp_path / "similarity",
-                       similarity.releases_from(NOTEBOOKS_DIR, ["02_bellman"]),
-                       GradingSettings(), lines.append)
+    gradebook = f"sqlite:///{tmp_path / 'no such directory' / 'gradebook.db'}"
+    similarity_section(Course(tmp_path / "course", gradebook, GradingSettings()),
+                       tmp_path / "similarity", lines.append)
     assert len(lines) == 1 and lines[0].startswith("warning: no similarity report")
     assert "the grades are unaffected" in lines[0]

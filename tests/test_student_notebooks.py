@@ -181,3 +181,83 @@ def test_every_training_run_of_a_notebook_shows_progress(source):
               if not any(k.arg == "progress" and getattr(k.value, "value", None) is True
                          for k in node.keywords)]
     assert not silent, f"{source.name}: trainer calls without progress=True at lines {silent}"
+
+
+# ---------------------------------------------------------------------------- Run All, fresh
+
+NOTEBOOKS = sorted(p.stem for p in (REPO_ROOT / "notebooks").glob("*.ipynb"))
+SKIPPED = re.compile(r"\u23ed skipped: (write `(\w+)` first|this cell needs `\w+`, "
+                     r"which waits for `(\w+)`)")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_run_all_on_a_fresh_release_reaches_every_cell(name, assignments, tmp_path):
+    """A demo cell that needs an unwritten function says which in one line; nothing stops."""
+    executed = execute(release(name), tmp_path, timeout=300)
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    errors = [(i, c.source[:60], o.get("ename")) for i, c in enumerate(code) for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors
+    assert all(c.get("execution_count") for c in code)
+    students = {c.function for c in assignment_of(assignments, name).cells
+                if c.kind == "solution" and c.function}
+    named = [m.group(2) or m.group(3) for c in code for m in SKIPPED.finditer(_text(c))]
+    assert named, "no cell of a fresh release needs a student function?"
+    assert set(named) <= students  # each line names a function the student writes
+    # one line, the last the cell printed: what it printed before its call stays above it
+    printed = ["".join(o.get("text", "") for o in c.outputs if o.get("name") == "stdout")
+               for c in code]
+    skipped = [text.splitlines() for text in printed if SKIPPED.search(text)]
+    assert all(SKIPPED.match(lines[-1]) for lines in skipped)
+    assert all(sum(bool(SKIPPED.match(line)) for line in lines) == 1 for lines in skipped)
+
+
+def _cells(*sources: str) -> dict:
+    """Run ``sources`` as notebook cells do: one namespace, each cell's source in linecache."""
+    import linecache
+
+    namespace = {"__name__": "__main__"}
+    for i, source in enumerate(sources):
+        filename = f"<cell-{i}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+def test_skip_if_unwritten_names_the_stub_and_lets_the_cells_after_it_go_on(capsys):
+    _cells("def gae(rewards):\n    raise NotImplementedError()\n",
+           "def a2c_loss(x):\n    return gae(x) + 1\n",
+           "from autograder.checks import skip_if_unwritten\n"
+           "with skip_if_unwritten():\n    loss = a2c_loss([1.0])\n    seen = 1\n",
+           "with skip_if_unwritten():\n    doubled = 2 * loss\n",
+           "with skip_if_unwritten():\n    print(doubled)\n")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "\u23ed skipped: write `gae` first (its cell `def gae(...)` is above), then run this "
+        "cell again",
+        "\u23ed skipped: this cell needs `loss`, which waits for `gae`: write `gae` first",
+        "\u23ed skipped: this cell needs `doubled`, which waits for `gae`: write `gae` first"]
+
+
+@pytest.mark.parametrize("cell, error", [
+    # a library's NotImplementedError (torch's Module without forward) is not the student's stub
+    ("import torch\nwith skip_if_unwritten():\n    torch.nn.Module()(1)\n", NotImplementedError),
+    # nor one raised by a method of a class defined in the notebook
+    ("class Agent:\n    def act(self):\n        raise NotImplementedError()\n"
+     "with skip_if_unwritten():\n    Agent().act()\n", NotImplementedError),
+    # a NameError of a name no skipped block would have bound is a real typo
+    ("with skip_if_unwritten():\n    print(never_defined_anywhere)\n", NameError),
+    ("with skip_if_unwritten():\n    [].pop()\n", IndexError),
+])
+def test_skip_if_unwritten_hides_no_other_error(cell, error, capsys):
+    with pytest.raises(error):
+        _cells("from autograder.checks import skip_if_unwritten\n" + cell)
+    assert "skipped" not in capsys.readouterr().out
+
+
+def test_the_notebook_api_and_its_stand_in_in_the_box_offer_the_same_names():
+    from autograder import checks
+    from autograder.box import notebook_api
+
+    assert checks.__all__ == notebook_api.__all__
+    assert checks.skip_if_unwritten is notebook_api.skip_if_unwritten

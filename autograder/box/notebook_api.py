@@ -6,12 +6,16 @@ the box the grader mounts a package of its own in place of ``autograder``
 ``autograder.checks``, nothing else, so that a notebook that runs there imports no spec, no
 expected value and no comparison. The check cells never run in the box (the grader calls the
 functions itself), so :func:`check` here only says so if a student's own cell calls it.
+:func:`~autograder.box.unwritten.skip_if_unwritten` is the same here and in the kernel (it
+knows no answer).
 """
 
 from __future__ import annotations
 
 import os
 from typing import Any
+
+from autograder.box.unwritten import skip_if_unwritten
 
 #: the MIME type of a check cell's outcome (see :mod:`autograder.judge.notebook`).
 CHECK_MIME = "application/vnd.rlkit.check+json"
@@ -32,4 +36,4 @@ def check(name: str, fn: Any = None) -> None:
     print(f"{name}: judged by the grader")
 
 
-__all__ = ["CHECK_MIME", "check", "is_grading", "is_nbgrader"]
+__all__ = ["CHECK_MIME", "check", "is_grading", "is_nbgrader", "skip_if_unwritten"]

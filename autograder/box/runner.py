@@ -35,6 +35,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from autograder.box.calls import first_line
@@ -180,19 +181,25 @@ def _make_shell() -> Any:
     return InteractiveShell.instance(config=config)
 
 
-def _collect_children() -> None:
+def ended_children() -> Iterator[tuple[int, int]]:
+    """(PID, wait status) of every child that has ended, collected without waiting."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        yield pid, status
 
 
-def serve(channel: Channel, may_reap: bool = False) -> int:
+def _collect_children() -> None:
+    for _ in ended_children():
+        pass
+
+
+def serve(channel: Channel, runner: Runner) -> int:
     """Answer commands until ``exit`` or the end of the command pipe."""
-    runner = Runner(may_reap)
     channel.write({"op": "ready", "pid": os.getpid()})
     handlers = {"cell": runner.cell, "calls": runner.calls, "rerun": runner.rerun,
                 "reap": runner.reap}
@@ -223,13 +230,21 @@ def main(argv: list[str] | None = None) -> int:
     cmd_fd, reply_fd = int(args[0]), int(args[1])
     # kill(-1) is only safe in the sandbox's own PID namespace, never as root
     may_reap = "--reap" in args[2:] and os.getuid() != 0 and os.getpid() < 100
+    prepare_process()
+    return serve(Channel(cmd_fd, reply_fd), Runner(may_reap))
+
+
+def prepare_process() -> None:
+    """The runner's process settings: the step timer, no stdin, no ``SIGXFSZ`` kill.
+
+    Also run in a submission forked from :mod:`autograder.box.forkserver`.
+    """
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big file is an error, not a kill
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
     sys.argv = [""]
-    return serve(Channel(cmd_fd, reply_fd), may_reap)
 
 
 if __name__ == "__main__":

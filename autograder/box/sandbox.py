@@ -396,6 +396,9 @@ class Sandbox:
         self.autograder_build: Path | None = None
         """the box's own ``autograder`` package (:func:`box_package`) seen in place of the
         real one: the judge, the specs and the course side are not in the box."""
+        self.fork_server = True
+        """fork each submission from a pre-imported server (:mod:`autograder.box.forkserver`)
+        where this machine allows it; False: a fresh process per submission."""
 
     def withholding(self, rlkit_build: Path | None) -> Sandbox:
         """A copy of the sandbox with ``rlkit_build`` mounted over rlkit (None: this one).
@@ -414,6 +417,12 @@ class Sandbox:
         other.autograder_build = box_package()
         return other
 
+    def fresh_process(self) -> Sandbox:
+        """A copy that starts every submission in a fresh process (no fork server)."""
+        other = copy.copy(self)
+        other.fork_server = False
+        return other
+
     @property
     def cgroups(self) -> CgroupSupport | None:
         """Where the cgroups go (None: no cgroup limits)."""
@@ -422,8 +431,13 @@ class Sandbox:
     def describe(self) -> str:
         """One line for the grader's log."""
         if self.isolate:
+            from autograder.box.forkserver import usable
+
             assert self.caps is not None
-            return f"sandboxed: {self.caps.describe()}; limits: {self.limits.describe()}"
+            how = ("forked from a pre-imported fork server" if usable(self) else
+                   "a fresh process per notebook")
+            return (f"sandboxed: {self.caps.describe()}; {how}; "
+                    f"limits: {self.limits.describe()}")
         cg = self.cgroups.describe() if self.cgroups else "no cgroups"
         who = ("as nobody; it can read what nobody can" if self.drop_privileges else
                "student code can read and write what the grader can")
@@ -453,8 +467,12 @@ class Sandbox:
             "NBGRADER_EXECUTION": "autograde", "RLKIT_GRADING_SEED": str(seed),
         }
 
-    def command(self, argv: Sequence[str]) -> list[str]:
-        """``argv`` wrapped in bwrap (and setpriv when root); unchanged when not isolating."""
+    def command(self, argv: Sequence[str], keep_caps: Sequence[str] = ()) -> list[str]:
+        """``argv`` wrapped in bwrap (and setpriv when root); unchanged when not isolating.
+
+        ``keep_caps`` (root only): run ``argv`` as root in the box with these capabilities
+        instead of as ``nobody`` with none (the fork server, :mod:`autograder.box.forkserver`).
+        """
         if not self.isolate:
             return [*self._setpriv(), *argv] if self.drop_privileges else list(argv)
         assert self.caps is not None and self.caps.bwrap is not None
@@ -505,11 +523,17 @@ class Sandbox:
         if hidden.is_dir() and self.autograder_build is None:
             cmd += ["--tmpfs", str(hidden)]
         cmd += ["--chdir", SCRATCH]
+        if keep_caps and self.caps.root:  # as root, bwrap would keep every capability
+            cmd += ["--cap-drop", "ALL"]
+            for cap in keep_caps:
+                cmd += ["--cap-add", cap]
+            return [*cmd, "--", *argv]
         if self.caps.root:
             return [*cmd, "--", *self._setpriv(), *argv]
         return [*cmd, "--", *argv]
 
-    def launch(self, argv: Sequence[str], args_fd: int) -> tuple[list[str], bytes | None]:
+    def launch(self, argv: Sequence[str], args_fd: int,
+               keep_caps: Sequence[str] = ()) -> tuple[list[str], bytes | None]:
         """The command that starts ``argv`` in the box, and what to write on ``args_fd``.
 
         bwrap's options (every host path it binds, the redacted build's among them) go through
@@ -519,7 +543,7 @@ class Sandbox:
         open for reading at ``args_fd`` holding the bytes returned (None: not isolating, then
         the command is :meth:`command`'s and ``args_fd`` is unused).
         """
-        full = self.command(argv)
+        full = self.command(argv, keep_caps)
         if not self.isolate:
             return full, None
         end = full.index("--")

@@ -1,7 +1,10 @@
 """The grader's end of one submission's runner: start it in the sandbox, talk, time, kill.
 
-A :class:`Session` starts ``python -m autograder.box.runner`` through the :class:`Sandbox`, sends
-it one command at a time and waits for the reply carrying the command's nonce, with a
+A :class:`Session` starts the runner (forked from the worker's pre-imported fork server,
+:mod:`autograder.box.forkserver`, where the machine allows it; else a fresh
+``python -m autograder.box.runner`` through the :class:`Sandbox`, see
+:meth:`Sandbox.fresh_process`), sends it one command at a time and waits for the reply
+carrying the command's nonce, with a
 wall-clock deadline per step (the step's time limit plus a grace period, after which the whole
 sandbox is killed: the runner's own timer could not stop the step). The submission's stdout
 and stderr are read all the time so it never blocks on a full pipe, but only the first
@@ -25,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from autograder.box import forkserver
+from autograder.box.forkserver import Forked, ForkServer
 from autograder.box.sandbox import Cgroup, Sandbox
 
 #: the largest reply accepted (a check's outputs); a bigger one is a protocol violation.
@@ -68,7 +73,8 @@ class Session:
         self.pids_limit_hit = False
         """True when the submission tried to go past its process limit (set by ``close``)."""
         self.peak_memory_mb: float | None = None
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | Forked | None = None
+        """the runner's process: a fresh one, or one forked from the fork server."""
         self.cgroup: Cgroup | None = None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._reply = bytearray()
@@ -101,25 +107,16 @@ class Session:
                     os.chown(path, SANDBOX_UID, SANDBOX_GID)
         if self.sandbox.cgroups is not None:
             self.cgroup = self.sandbox.cgroups.create(self.sandbox.limits)
-        reap = ["--reap"] if self.sandbox.isolate else []
-        # bwrap's own options travel on a memory file (--args), off the box's /proc/1/cmdline
-        args_fd = os.memfd_create("bwrap-args") if self.sandbox.isolate else -1
-        argv, options = self.sandbox.launch(
-            [sys.executable, "-m", "autograder.box.runner", str(cmd_r), str(reply_w), *reap],
-            args_fd)
-        if options is not None:
-            os.write(args_fd, options)
-            os.lseek(args_fd, 0, os.SEEK_SET)
-        passed = (cmd_r, reply_w) if args_fd < 0 else (cmd_r, reply_w, args_fd)
-        self._end_by = time.monotonic() + self.budget
+        args_fd = -1
         try:
-            self.proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-                pass_fds=passed, cwd=str(scratch) if scratch else "/",
-                env=self.sandbox.environment(self.seed, scratch),
-                preexec_fn=self.sandbox.preexec(self.cgroup, int(self.budget) + 30),
-                start_new_session=True,
-            )
+            server = self._server()  # started (once per worker) before the budget counts
+            self._end_by = time.monotonic() + self.budget
+            self.proc = self._fork(server, (cmd_r, reply_w, out_w)) if server else None
+            if self.proc is None:
+                # bwrap's options travel on a memory file (--args), off the box's
+                # /proc/1/cmdline
+                args_fd = os.memfd_create("bwrap-args") if self.sandbox.isolate else -1
+                self.proc = self._popen(scratch, (cmd_r, reply_w, out_w), args_fd)
         except BaseException:
             for fd in (cmd_r, cmd_w, reply_r, reply_w, out_r, out_w):
                 os.close(fd)
@@ -139,6 +136,40 @@ class Session:
         ready = self._wait(None, b"", time.monotonic() + STARTUP_SECONDS, "starting up")
         if ready.get("op") != "ready":
             self._end(CRASH, "the runner did not start properly")
+
+    def _popen(self, scratch: Path | None, fds: tuple[int, int, int],
+               args_fd: int) -> subprocess.Popen[bytes]:
+        """A fresh runner (in bwrap when isolating)."""
+        cmd_r, reply_w, out_w = fds
+        reap = ["--reap"] if self.sandbox.isolate else []
+        argv, options = self.sandbox.launch(
+            [sys.executable, "-m", "autograder.box.runner", str(cmd_r), str(reply_w), *reap],
+            args_fd)
+        if options is not None:
+            os.write(args_fd, options)
+            os.lseek(args_fd, 0, os.SEEK_SET)
+        passed = (cmd_r, reply_w) if args_fd < 0 else (cmd_r, reply_w, args_fd)
+        return subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+            pass_fds=passed, cwd=str(scratch) if scratch else "/",
+            env=self.sandbox.environment(self.seed, scratch),
+            preexec_fn=self.sandbox.preexec(self.cgroup, int(self.budget) + 30),
+            start_new_session=True,
+        )
+
+    def _server(self) -> ForkServer | None:
+        """The worker's fork server for the sandbox (None: a fresh process per session)."""
+        return forkserver.server_for(self.sandbox) if forkserver.usable(self.sandbox) else None
+
+    def _fork(self, server: ForkServer, fds: tuple[int, int, int]) -> Forked | None:
+        """The runner forked from the fork server (None: it is gone; start a fresh one)."""
+        assert self.cgroup is not None
+        try:
+            return server.spawn(self.seed, self.sandbox.limits, int(self.budget) + 30, fds,
+                                self.cgroup.proc_files)
+        except (forkserver.ServerGone, OSError) as exc:  # restarted at the next session
+            forkserver.forget(self.sandbox, refused=isinstance(exc, forkserver.ForkRefused))
+            return None
 
     def close(self) -> None:
         """Kill the runner and everything it started, remove its cgroup and scratch.
@@ -167,10 +198,11 @@ class Session:
     def _kill(self) -> None:
         proc = self.proc
         if proc is not None and proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            if isinstance(proc, subprocess.Popen):
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
             try:
                 proc.kill()
             except OSError:

@@ -48,6 +48,10 @@ from autograder.paths import REPO_ROOT
 KERNEL_NAME = "rlkit-autograder"
 #: default per-cell timeout in seconds.
 DEFAULT_TIMEOUT = 60
+#: default time budget of a whole notebook in seconds, start-up included: a correct notebook
+#: of this course grades in under 10 s on a quiet machine (``grade``'s log), so a hopeless one
+#: (a loop in every cell) is stopped long before its steps' limits add up.
+DEFAULT_BUDGET = 180
 #: the largest notebook file graded (bigger ones score 0 as "too large"), in MiB.
 DEFAULT_MAX_NOTEBOOK_MB = 20
 #: stderr output matching this is dropped before grading. nbgrader zeroes a test cell with ANY
@@ -72,6 +76,9 @@ class GradingSettings:
     timeout: int = DEFAULT_TIMEOUT
     """time limit of each step, in seconds: one of the student's cells, or one check (all
     its cases); a step that runs longer is interrupted and scores 0."""
+    budget: float = DEFAULT_BUDGET
+    """wall-clock limit of a whole notebook, in seconds, start-up included: its process is
+    then stopped; checks judged before keep their points, the rest score 0 with the reason."""
     seed: int | None = None
     """the seed of the hidden cases (``RLKIT_GRADING_SEED``); None: the checks' default."""
     stderr_pattern: str = DEFAULT_STDERR_PATTERN

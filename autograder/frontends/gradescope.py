@@ -16,6 +16,11 @@
   ``gradescope.json`` (assignment, time limit, seed, visibility). No ``solutions/``: the zip
   never holds a model answer.
 
+The seed decides the hidden cases, so the zip carries the instructor's own (``--seed N``, the
+one ``grade --seed`` uses for the same grades locally): the checks' built-in seed is in this
+repository for anyone to read, and a zip built with it is refused unless asked for
+(``--public-seed``, for a try-out), see :func:`zip_seed`.
+
 The box is built as for local grading (:mod:`autograder.box.sandbox`), whatever way the image
 holds the course: setup.sh's ``pip install`` leaves a full copy of rlkit in the venv's
 site-packages, but the box shows no site-packages entry of the kit itself, only the ``rlkit``
@@ -45,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course.build import notebook_text
+from autograder.judge.core import DEFAULT_GRADING_SEED, grading_seed
 from autograder.paths import PACKAGE_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 CONFIG = "gradescope.json"
@@ -92,16 +98,50 @@ def _script(archive: zipfile.ZipFile, name: str, text: str) -> None:
     archive.writestr(info, text)
 
 
-def build_zip(assignment: str, out: Path, *, solutions_dir: Path = SOLUTIONS_DIR,
-              timeout: int = 60, visibility: str = "visible", seed: int | None = None) -> Path:
-    """Write the Gradescope autograder zip of ``assignment`` to ``out``."""
-    from autograder.course.release import load_assignments, release_notebooks
-    from autograder.judge.core import grading_seed
+def zip_seed(seed: int | None, *, public_seed: bool = False) -> int:
+    """The grading seed a zip carries: ``seed``, else the grader's (``RLKIT_GRADING_SEED``).
 
+    Args:
+        seed: the instructor's seed of the hidden cases; None: the grader's default.
+        public_seed: accept the checks' built-in seed, which anyone can read in this
+            repository (a try-out zip whose hidden cases are not hidden).
+
+    Raises:
+        ValueError: the seed would be the built-in one and ``public_seed`` is not set (says
+            what to pass instead).
+
+    Examples:
+        >>> zip_seed(8231)
+        8231
+        >>> zip_seed(DEFAULT_GRADING_SEED, public_seed=True) == DEFAULT_GRADING_SEED
+        True
+
+    """
+    chosen = grading_seed() if seed is None else seed
+    if chosen == DEFAULT_GRADING_SEED and not public_seed:
+        raise ValueError(
+            f"the zip would carry the checks' built-in grading seed {DEFAULT_GRADING_SEED}, "
+            "which is public (anyone with this repository can compute the hidden cases from "
+            "it): pass your own private seed with --seed N (the same as `grade --seed N` gives "
+            "the same grades locally), or --public-seed to build a try-out zip with it anyway")
+    return chosen
+
+
+def build_zip(assignment: str, out: Path, *, solutions_dir: Path = SOLUTIONS_DIR,
+              timeout: int = 60, visibility: str = "visible", seed: int | None = None,
+              public_seed: bool = False) -> Path:
+    """Write the Gradescope autograder zip of ``assignment`` to ``out``.
+
+    ``seed`` and ``public_seed`` are :func:`zip_seed`'s; a refused seed raises ValueError
+    before anything is built or written.
+    """
+    from autograder.course.release import load_assignments, release_notebooks
+
+    seed = zip_seed(seed, public_seed=public_seed)
     chosen = load_assignments(solutions_dir, [assignment])
     release = release_notebooks(chosen)[assignment]
     config = {"assignment": assignment, "timeout": timeout, "visibility": visibility,
-              "seed": grading_seed() if seed is None else seed}
+              "seed": seed}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -9,13 +9,18 @@ cell into ``pass``). Instead each notebook is graded by
 :func:`autograder.grading.notebook.grade_notebook`: the student's code runs in a sandboxed process
 of its own and the grader judges the outputs of the student's functions in its own process.
 
-The batch, for each student and assignment (in parallel with ``workers`` > 1; results are
-recorded in a fixed order, so they do not depend on the number of workers):
+The batch grades the assignments some student in the submissions directory handed in (or
+those asked for: an assignment nobody submitted would give everyone a 0), and for each
+student and assignment (in parallel with ``workers`` > 1, a progress bar on stderr naming the
+notebooks being graded and for how long; results are recorded in a fixed order, so they do not
+depend on the number of workers):
 
-* grades the notebook (a missing, corrupt or huge file scores 0 with the reason);
+* grades the notebook (a missing, corrupt or huge file scores 0 with the reason; a notebook
+  that runs past its budget is stopped, the checks judged before keeping their points);
 * records the scores in the gradebook (``auto_score`` of each graded cell; written answers are
   left for manual grading, blank ones get 0 like nbgrader does), keeping any manual grade an
-  instructor already gave, and the submission time: the latest of ``timestamp.txt``, the
+  instructor already gave unless the student has since changed the written answer it was
+  given to (:func:`record`), and the submission time: the latest of ``timestamp.txt``, the
   notebook's own modification time and the instructor's receipt, or without a readable
   ``timestamp.txt`` its arrival on disk (:func:`autograder.records.late.submission_time`);
 * replaces that submission's files: the submitted and the restored, annotated notebook under
@@ -25,7 +30,9 @@ recorded in a fixed order, so they do not depend on the number of workers):
   .log`` (what was restored, errors, the captured output) and ``.json`` (the result the
   feedback is built from, :mod:`autograder.records.outputs`);
 * and finally rebuilds, from the gradebook, the feedback of what it graded and ``grades.csv``
-  and the exports of everything (:func:`autograder.records.outputs.publish`).
+  and the exports of everything (:func:`autograder.records.outputs.publish`), and the
+  similarity report of every submission graded in the output directory
+  (:func:`similarity_section`).
 
 Every step after grading has its own error handling (:func:`take`) and works on text cleaned
 of lone surrogates and terminal escapes (:mod:`autograder.records.text`): one submission, however
@@ -44,7 +51,7 @@ import json
 import multiprocessing
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,7 +61,7 @@ from typing import Any
 import nbformat
 
 from autograder.box.sandbox import Capabilities, Sandbox, detect, require
-from autograder.course.build import CHECK_TAG, notebook_text, write_notebook
+from autograder.course.build import CHECK_TAG, WRITTEN_TAG, notebook_text, write_notebook
 from autograder.course.directory import Course, GradingSettings
 from autograder.course.release import (
     Assignment,
@@ -81,7 +88,13 @@ from autograder.records.late import (
     submission_time,
     timestamp_from_text,
 )
-from autograder.records.outputs import log_path, publish, result_path, save_result
+from autograder.records.outputs import (
+    load_result,
+    log_path,
+    publish,
+    result_path,
+    save_result,
+)
 from autograder.records.report import ERROR, GradeRow, Total, totals
 from autograder.records.sanitise import sanitise_notebook
 from autograder.records.text import clean_result, safe_text
@@ -131,18 +144,30 @@ def default_db_url(out_dir: Path) -> str:
 
 
 def record(gb: Any, assignment: Assignment, result: NotebookResult,
-           timestamp: datetime | None = None) -> None:
+           timestamp: datetime | None = None, earlier: Mapping[str, str] | None = None) -> None:
     """Store one notebook's grades in the gradebook.
 
     A manual grade already in the gradebook (formgrader) is kept and wins over the autograde,
-    as in nbgrader; the cell is then flagged for review. ``timestamp`` is the submission
-    time (None: unknown, never late).
+    as in nbgrader; the cell is then flagged for review. A hand grade counts only for the
+    answer it was given to, though: where ``earlier`` (grade id -> the
+    :attr:`~autograder.records.report.CellGrade.answer` of the result graded before) shows that
+    the student changed a written answer, its manual score is cleared, so that the answer is
+    to be graded again everywhere, and the grader's comment is kept, marked as about the
+    earlier answer (:func:`about_earlier_answer`). ``timestamp`` is the submission time (None:
+    unknown, never late).
     """
+    earlier = earlier or {}
     gb.update_or_create_student(result.student)
     gb.update_or_create_submission(assignment.id, result.student, timestamp=timestamp)
     grades = [gb.find_grade(cell.grade_id, assignment.notebook, assignment.id, result.student)
               for cell in result.cells]
     for cell, grade in zip(result.cells, grades, strict=True):
+        if cell.kind == WRITTEN_TAG and earlier.get(cell.grade_id, cell.answer) != cell.answer:
+            comment = gb.find_comment(cell.grade_id, assignment.notebook, assignment.id,
+                                      result.student)
+            comment.manual_comment = about_earlier_answer(
+                comment.manual_comment, grade.manual_score, grade.extra_credit, cell.max_score)
+            grade.manual_score = grade.extra_credit = None
         grade.auto_score = cell.score
         grade.needs_manual_grade = grade.manual_score is not None or cell.score is None
     for info in assignment.cells:
@@ -153,6 +178,46 @@ def record(gb: Any, assignment: Assignment, result: NotebookResult,
                          None) in ("blank", "missing")
             comment.auto_comment = "No response." if blank else None
     gb.db.commit()
+
+
+#: how a grader's comment on a written answer the student has since changed begins.
+EARLIER_ANSWER = "[on an earlier answer"
+
+
+def about_earlier_answer(comment: str | None, score: float | None, extra: float | None,
+                         max_score: float) -> str | None:
+    """A grader's comment marked as about the answer the student has since replaced.
+
+    The hand score it came with is named in the mark, since the gradebook no longer holds it.
+    A comment already marked, or none, is returned as it is.
+
+    Examples:
+        >>> about_earlier_answer("Name the contraction.", 1.0, None, 3.0)
+        '[on an earlier answer, graded 1/3 by hand] Name the contraction.'
+        >>> about_earlier_answer(None, 1.0, None, 3.0) is None
+        True
+
+    """
+    if not comment or comment.startswith(EARLIER_ANSWER):
+        return comment
+    graded = "" if score is None else f", graded {score + (extra or 0.0):g}/{max_score:g} by hand"
+    return f"{EARLIER_ANSWER}{graded}] {comment}"
+
+
+def earlier_answers(out_dir: Path, student: str, assignment: str) -> dict[str, str]:
+    """Grade id -> the written answer's digest the stored result of a submission holds.
+
+    Empty when there is no stored result, or one from before digests were stored: then no
+    answer counts as changed.
+    """
+    path = result_path(out_dir, student, assignment)
+    if not path.is_file():
+        return {}
+    try:
+        cells = load_result(path).cells
+    except ValueError:
+        return {}
+    return {c.grade_id: c.answer for c in cells if c.kind == WRITTEN_TAG and c.answer}
 
 
 # ----------------------------------------------------------------------------- files
@@ -306,14 +371,19 @@ def take(gb: Any, course: Course, out_dir: Path, submissions_dir: Path, assignme
     except Exception as exc:  # noqa: BLE001 - its text then goes through the writers' handlers
         warn("cleaning its text", exc)
     try:
-        record(gb, assignment, result, when.time if when is not None else None)
+        earlier = earlier_answers(out_dir, result.student, result.assignment)
+    except Exception as exc:  # noqa: BLE001 - then no hand grade counts as out of date
+        warn("reading its earlier result", exc)
+        earlier = {}
+    try:
+        record(gb, assignment, result, when.time if when is not None else None, earlier)
     except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
         warn("recording in the gradebook", exc)
         gb.db.rollback()
         reason = f"error: the grader could not record this notebook ({type(exc).__name__})"
         result = _failed(result, reason)
         try:
-            record(gb, assignment, result, when.time if when is not None else None)
+            record(gb, assignment, result, when.time if when is not None else None, earlier)
         except Exception as again:  # noqa: BLE001
             warn("recording it as failed", again)
             gb.db.rollback()
@@ -330,22 +400,125 @@ def take(gb: Any, course: Course, out_dir: Path, submissions_dir: Path, assignme
 # ----------------------------------------------------------------------------- running jobs
 
 
-def _warm_up() -> None:
-    """Import the check specs once per worker process."""
+class Progress:
+    """The class's progress on stderr: notebooks graded of the total, and those being graded.
+
+    A tqdm bar (``12/40``) whose postfix names each notebook being graded and for how long
+    (``running: erin/05_actor_critic 02:10``), redrawn when a notebook starts or ends and
+    every ``interval`` seconds between, so that a submission that hangs shows while it hangs.
+    Workers report their starts and ends on ``events`` (a queue shared with the pool); a
+    thread of this process reads it, since the results themselves come back in the jobs'
+    order. Lines logged meanwhile (:meth:`write`) appear above the bar.
+
+    Written by hand over tqdm because tqdm counts what the loop hands it, not what other
+    processes are doing.
+    """
+
+    #: seconds between redraws on a terminal, and in a log file (each redraw is kept there).
+    INTERVAL, FILE_INTERVAL = 1.0, 30.0
+
+    def __init__(self, total: int, events: Any, file: Any = None) -> None:
+        import queue
+        import threading
+
+        from tqdm import tqdm
+
+        self.file = file or sys.stderr
+        self.events = events
+        self.running: dict[str, float] = {}
+        self.interval = self.INTERVAL if self.file.isatty() else self.FILE_INTERVAL
+        self.bar = tqdm(total=total, desc="grading", unit="notebook", file=self.file,
+                        dynamic_ncols=True, mininterval=0, disable=total == 0)
+        self._empty = queue.Empty
+        self._thread = threading.Thread(target=self._listen, name="grading-progress",
+                                        daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def event(kind: str, job: Job) -> tuple[str, str]:
+        """What a worker puts on the queue when it starts (``start``) or ends a job."""
+        return kind, f"{job.student}/{job.assignment}"
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                item = self.events.get(timeout=self.interval)
+            except self._empty:
+                item = ("tick", "")
+            except (EOFError, OSError, ValueError):
+                return  # the queue was closed under us
+            if item is None:
+                return
+            kind, name = item
+            if kind == "start":
+                self.running[name] = time.monotonic()
+            elif kind == "end":
+                self.running.pop(name, None)
+            self._show(done=kind == "end")
+
+    def _show(self, done: bool) -> None:
+        from tqdm import tqdm
+
+        now = time.monotonic()
+        running = ", ".join(f"{name} {tqdm.format_interval(now - since)}"
+                            for name, since in sorted(self.running.items(),
+                                                      key=lambda item: item[1]))
+        self.bar.set_postfix_str(f"running: {running}" if running else "", refresh=not done)
+        if done:
+            self.bar.update(1)  # redraws
+
+    def write(self, log: Log, message: str) -> None:
+        """Log ``message`` above the bar."""
+        from tqdm import tqdm
+
+        with tqdm.external_write_mode(file=self.file):
+            log(message)
+
+    def close(self) -> None:
+        """Stop the thread (after the events already queued) and close the bar."""
+        self.events.put(None)
+        self._thread.join()
+        self.bar.close()
+
+
+#: the queue a pool worker reports its jobs' starts and ends on (set by ``_warm_up``).
+_EVENTS: Any = None
+
+
+def _warm_up(events: Any) -> None:
+    """Import the check specs once per worker process; keep the progress queue."""
+    global _EVENTS
     from autograder.judge import load_all
 
+    _EVENTS = events
     load_all()
 
 
-def run_jobs(jobs: Sequence[Job], workers: int) -> Iterator[NotebookResult]:
-    """Grade ``jobs``, in parallel with ``workers`` > 1; results come in the jobs' order."""
+def _grade_reporting(job: Job, events: Any = None) -> NotebookResult:
+    """:func:`grade_notebook`, its start and end put on ``events`` (default: the worker's)."""
+    events = _EVENTS if events is None else events
+    if events is not None:
+        events.put(Progress.event("start", job))
+    try:
+        return grade_notebook(job)
+    finally:
+        if events is not None:
+            events.put(Progress.event("end", job))
+
+
+def run_jobs(jobs: Sequence[Job], workers: int, events: Any = None) -> Iterator[NotebookResult]:
+    """Grade ``jobs``, in parallel with ``workers`` > 1; results come in the jobs' order.
+
+    ``events``, a queue of the ``spawn`` context, receives each job's start and end as they
+    happen (:class:`Progress`).
+    """
     if workers <= 1 or len(jobs) <= 1:
-        yield from map(grade_notebook, jobs)
+        yield from (_grade_reporting(job, events) for job in jobs)
         return
     context = multiprocessing.get_context("spawn")  # no inherited threads or open gradebook
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_warm_up) as pool:
-        yield from pool.map(grade_notebook, jobs, chunksize=1)
+                             initializer=_warm_up, initargs=(events,)) as pool:
+        yield from pool.map(_grade_reporting, jobs, chunksize=1)
 
 
 def make_sandbox(settings: GradingSettings, unsandboxed: bool,
@@ -364,6 +537,25 @@ def make_sandbox(settings: GradingSettings, unsandboxed: bool,
 
 
 # ----------------------------------------------------------------------------- the batch
+
+
+def _submitted(submissions_dir: Path, student: str, assignment: str) -> bool:
+    """True when the student's directory holds the assignment's directory."""
+    return (submissions_dir / student / assignment).is_dir()
+
+
+def submitted_assignments(submissions_dir: Path, assignments: Sequence[Assignment]
+                          ) -> tuple[list[Assignment], list[Assignment]]:
+    """``assignments`` split into those some student submitted in ``submissions_dir`` and the rest.
+
+    A run grades only the first unless told which (``--assignments``): an assignment nobody
+    handed in would otherwise give every student a 0, "no submission", and a column of zeros
+    in ``canvas.csv`` (issue 22).
+    """
+    students = find_students(submissions_dir)
+    handed_in = [a for a in assignments
+                 if any(_submitted(submissions_dir, s, a.id) for s in students)]
+    return handed_in, [a for a in assignments if a not in handed_in]
 
 
 def _jobs(submissions_dir: Path, chosen: Sequence[Assignment], releases: dict[str, Any],
@@ -386,7 +578,7 @@ def _jobs(submissions_dir: Path, chosen: Sequence[Assignment], releases: dict[st
     jobs, kept = [], 0
     for student in find_students(submissions_dir):
         for a in chosen:
-            if (student, a.id) in earlier and not (submissions_dir / student / a.id).is_dir():
+            if (student, a.id) in earlier and not _submitted(submissions_dir, student, a.id):
                 kept += 1
                 continue
             jobs.append(Job(student, a.id, a.notebook, submissions_dir, releases[a.id],
@@ -394,6 +586,33 @@ def _jobs(submissions_dir: Path, chosen: Sequence[Assignment], releases: dict[st
     if kept:
         log(f"keeping {kept} earlier grade(s) of students whose directory lacks the assignment")
     return jobs
+
+
+def _dated(submissions_dir: Path, result: NotebookResult,
+           receipts: dict[tuple[str, str], datetime] | None, now: datetime,
+           log: Log) -> SubmissionTime:
+    """:func:`_submission_time`, noted on ``result``; fails closed (dated ``now``, flagged)."""
+    try:
+        when = _submission_time(submissions_dir, result, receipts, now)
+    except Exception as exc:  # noqa: BLE001 - fail closed: dated now, and flagged
+        log(safe_text(f"  warning: {result.student}/{result.assignment}: no "
+                      f"submission time ({type(exc).__name__}: {exc})")[:500])
+        when = SubmissionTime(now, ARRIVAL, ("no readable time",),
+                              ("no time could be read; dated when graded",))
+    result.time_source, result.time_note = when.column, when.explained
+    return when
+
+
+def _result_line(result: NotebookResult, when: SubmissionTime, policy: LatePolicy) -> str:
+    """The batch's log line of one graded notebook: its total, time and what went wrong."""
+    pending = any(c.score is None for c in result.cells)
+    total = Total(result.score, result.max_score, pending)
+    note = f"  [{result.status}: {result.reason}]" if result.status else ""
+    note += f"  [stopped: {result.ended}]" if result.ended else ""
+    if when.flags and result.assignment in policy.due:
+        note += f"  [time: {when.column}]"
+    return safe_text(f"  {result.student:<12} {result.assignment:<14} {str(total):>10}  "
+                     f"({result.seconds:.1f} s){note}")
 
 
 def grade(
@@ -424,9 +643,10 @@ def grade(
         db_url: the gradebook's SQLAlchemy URL (default ``sqlite:///OUT/gradebook.db``). It is
             kept across runs, so manual grades survive a re-run.
         settings: time limit per step, grading seed, resource limits, largest notebook.
-        assignments: grade only these assignment ids (default: all sources).
+        assignments: grade these assignment ids, submitted or not (default: every source
+            some student in ``submissions_dir`` submitted).
         solutions_dir: the instructor sources.
-        log: receives one progress line per graded notebook.
+        log: receives one line per graded notebook (the progress bar goes to stderr).
         workers: notebooks graded at once (each in its own process and sandbox).
         unsandboxed: run student code without the sandbox (own process and rlimits only).
         sandbox: use this sandbox instead of detecting one (tests, benchmarks).
@@ -458,6 +678,12 @@ def grade(
     out_dir.mkdir(parents=True, exist_ok=True)
     db_url = db_url or default_db_url(out_dir)
     chosen = load_assignments(solutions_dir, assignments)
+    if assignments is None:
+        chosen, nobody = submitted_assignments(submissions_dir, chosen)
+        if nobody:
+            log(f"not grading {len(nobody)} assignment(s) nobody submitted here: "
+                f"{', '.join(a.id for a in nobody)} (name them with --assignments to grade "
+                "them anyway: every student then scores 0 on them)")
     course = Course.open(out_dir / "course", db_url, settings)
     generated = generate_assignments(course, chosen, only_changed=True)
     log(f"{len(chosen)} assignment(s) in {course.root}"
@@ -471,47 +697,50 @@ def grade(
     seconds: dict[tuple[str, str], float] = {}
     log(f"grading {len(jobs)} notebook(s) with {max(workers, 1)} worker(s)")
     now = datetime.now(UTC).replace(tzinfo=None)
-    with course.environment(), Gradebook(db_url) as gb:
-        for result in run_jobs(jobs, workers):
-            seconds[(result.student, result.assignment)] = result.seconds
-            when = None
-            try:
-                when = _submission_time(submissions_dir, result, receipt_times, now)
-                result.time_source, result.time_note = when.column, when.explained
-            except Exception as exc:  # noqa: BLE001 - fail closed: dated now, and flagged
-                log(safe_text(f"  warning: {result.student}/{result.assignment}: no "
-                              f"submission time ({type(exc).__name__}: {exc})")[:500])
-                when = SubmissionTime(now, ARRIVAL, ("no readable time",),
-                                      ("no time could be read; dated when graded",))
-                result.time_source, result.time_note = when.column, when.explained
-            take(gb, course, out_dir, submissions_dir, by_id[result.assignment], result, when,
-                 log)
-            pending = any(c.score is None for c in result.cells)
-            total = Total(result.score, result.max_score, pending)
-            note = f"  [{result.status}: {result.reason}]" if result.status else ""
-            note += f"  [stopped: {result.ended}]" if result.ended else ""
-            if when is not None and when.flags and result.assignment in policy.due:
-                note += f"  [time: {when.column}]"
-            log(safe_text(f"  {result.student:<12} {result.assignment:<14} {str(total):>10}  "
-                          f"({result.seconds:.1f} s){note}"))
+    events = multiprocessing.get_context("spawn").Queue()
+    progress = Progress(len(jobs), events)
+
+    def shown(message: str) -> None:
+        progress.write(log, message)
+
+    try:
+        with course.environment(), Gradebook(db_url) as gb:
+            for result in run_jobs(jobs, workers, events):
+                seconds[(result.student, result.assignment)] = result.seconds
+                when = _dated(submissions_dir, result, receipt_times, now, shown)
+                take(gb, course, out_dir, submissions_dir, by_id[result.assignment], result,
+                     when, shown)
+                shown(_result_line(result, when, policy))
+    finally:
+        progress.close()
     published = publish(out_dir, db_url, policy, feedback_for=set(seconds), log=log)
-    similarity_section(submissions_dir, out_dir / "similarity", releases, settings, log)
+    similarity_section(course, out_dir / "similarity", log)
     return GradeResult(published.rows, out_dir, db_url, setup_seconds, seconds,
                        sandbox.describe(), time.perf_counter() - start)
 
 
-def similarity_section(submissions_dir: Path, out_dir: Path, releases: dict[str, Any],
-                       settings: GradingSettings, log: Log) -> None:
-    """Write the class's similarity report (:mod:`autograder.grading.similarity`) into ``out_dir``.
+def similarity_section(course: Course, out_dir: Path, log: Log) -> None:
+    """Write the similarity report of every submission graded in ``course`` into ``out_dir``.
 
-    It reports and never changes a grade: a failure is logged and the grading run still ends
-    normally.
+    It compares the copies the grader keeps under ``course/submitted`` (the code cells as
+    submitted) of every student and assignment in the gradebook, not only what this run
+    graded: a regrade of one student or one assignment still reports on the whole class
+    (:mod:`autograder.grading.similarity`). It reports and never changes a grade: a failure is
+    logged and the grading run still ends normally.
     """
+    from nbgrader.api import Gradebook
+
     from autograder.grading import similarity
 
     try:
-        report = similarity.analyse(submissions_dir, releases,
-                                    max_bytes=int(settings.max_notebook_mb * 2**20))
+        with course.environment(), Gradebook(course.db_url) as gb:
+            graded = sorted(a.name for a in gb.assignments if a.submissions)
+            students = sorted({s.student.id for a in gb.assignments for s in a.submissions})
+        # one notebook per assignment, named like it (autograder.course.release)
+        releases = {a: nbformat.read(course.path("release", None, a, a), as_version=4)
+                    for a in graded if course.path("release", None, a, a).is_file()}
+        report = similarity.analyse(course.root / "submitted", releases, students=students,
+                                    max_bytes=int(course.settings.max_notebook_mb * 2**20))
         written = similarity.write(report, out_dir)
     except Exception as exc:  # noqa: BLE001 - a report must never cost the grades
         log(f"warning: no similarity report ({type(exc).__name__}: {exc}); "

@@ -16,9 +16,9 @@ run many at once and the batch (:mod:`autograder.grading.batch`) records the res
    once per check), so nothing the submission does in its process can make a wrong output pass.
    Points come from the specs, never from the notebook.
 
-If the runner dies (a memory bomb, ``os._exit``) or is killed at a step's deadline, every check
-not judged yet scores 0 with the reason (``timeout``, ``memory``, ``crash``); the checks before
-keep their points.
+If the runner dies (a memory bomb, ``os._exit``) or is killed at a step's deadline or at the
+notebook's budget (``GradingSettings.budget``), every check not judged yet scores 0 with the
+reason (``timeout``, ``memory``, ``crash``); the checks before keep their points.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from autograder.records.report import (
     OK,
     CellGrade,
     NotebookResult,
+    answer_digest,
     check_failure_reason,
 )
 
@@ -249,11 +250,12 @@ def _written(job: Job, restored: Restored) -> dict[str, CellGrade]:
         stub = job.release.cells[cell.index].source
         if is_blank(answer, stub):
             out[cell.grade_id] = CellGrade(cell.grade_id, WRITTEN_TAG, 0.0,
-                                           float(cell.points or 0), BLANK, "no answer written")
+                                           float(cell.points or 0), BLANK, "no answer written",
+                                           answer=answer_digest(answer))
         else:
             out[cell.grade_id] = CellGrade(cell.grade_id, WRITTEN_TAG, None,
                                            float(cell.points or 0), MANUAL,
-                                           "to be graded by hand")
+                                           "to be graded by hand", answer=answer_digest(answer))
     return out
 
 
@@ -269,19 +271,6 @@ def withheld_build(steps: list[Step]) -> Path | None:
     names = notebook_withheld(get_spec(name) for step in steps if step.kind == "check"
                               for name in step.specs)
     return redacted_rlkit(names) if names else None
-
-
-#: a notebook's whole run may take at most this many step time limits (plus start-up).
-BUDGET_STEPS = 10
-
-
-def notebook_budget(settings: GradingSettings, steps: int) -> float:
-    """The wall-clock limit of a whole notebook's session, in seconds.
-
-    Every step has its own time limit; this caps the sum, so that a notebook whose every cell
-    hangs (or that starves itself with a fork bomb) cannot hold a worker for long.
-    """
-    return settings.timeout * min(steps + 1, BUDGET_STEPS) + 30
 
 
 def grade_notebook(job: Job) -> NotebookResult:
@@ -317,7 +306,7 @@ def _grade_notebook(job: Job, start: float) -> NotebookResult:
     points = {c.grade_id: c.points or 0 for c in graded_cells(job.release)}
     checks: dict[str, CellGrade] = {}
     sandbox = job.sandbox.withholding(withheld_build(restored.steps)).boxed()
-    session = Session(sandbox, job.seed, notebook_budget(job.settings, len(restored.steps)))
+    session = Session(sandbox, job.seed, job.settings.budget)
     ended: SessionEnded | None = None
     try:
         try:

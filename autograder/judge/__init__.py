@@ -8,7 +8,8 @@ by concern: :mod:`~autograder.judge.spec` (specs and cases), :mod:`~autograder.j
 wrong output differs), :mod:`~autograder.judge.inputs` (the in-place test),
 :mod:`~autograder.judge.withhold` (rlkit's references kept out of the box),
 :mod:`~autograder.judge.registry` and :mod:`~autograder.judge.notebook` (``check()`` in a
-student's kernel). :mod:`~autograder.judge.core` names them all in one place for the specs.
+student's kernel, with :mod:`~autograder.judge.guard`: a time limit per case, the student's
+frames). :mod:`~autograder.judge.core` names them all in one place for the specs.
 Nothing here is ever imported inside the grader's box (:mod:`autograder.box`).
 """
 

@@ -6,6 +6,9 @@ truncating cast), a ``(B, B)`` array where ``(B,)`` was expected (a ``(B, 1)`` c
 against a row), every value off by the same factor (a ``gamma`` too many or too few, a sum where
 a mean was meant), the sign flipped, the values shifted by one index, wrong only at the terminal
 states of the case's MDP, NaN, the input handed back, or ``None`` (a missing ``return``).
+A line is said only when the output shows it: a length that is another axis of the same input
+is an axis mix-up, not a loop bound (that is one entry too many or too few); a truncation
+keeps the whole part of a value of size >= 1 (``e_a - 1`` is whole but truncates nothing).
 :func:`explain` looks for these in order and returns one sentence, or None; the
 :class:`~autograder.judge.core.Judge` puts it in front of the spec's own hint when no known bug
 matches. Hand-written: the patterns are about this course's outputs, no library has them.
@@ -76,8 +79,7 @@ def _shape(got: np.ndarray, exp: np.ndarray, case: Case) -> str | None:
         return ("A single number was expected and you returned an array: reduce it (sum or "
                 "mean), or index the entry asked for.")
     if exp.ndim == 1 and got.ndim == 1:
-        return (f"Your result has {got.shape[0]} entries where {exp.shape[0]} were expected: "
-                "check the range of your loop (one too many or too few steps?).")
+        return _length(got.shape[0], exp.shape[0], case)
     if got.ndim == exp.ndim + 1 and got.shape[:exp.ndim] == exp.shape:
         return (f"Your result has shape {got.shape} where {exp.shape} was expected: one axis "
                 "too many. Reduce over the last axis (sum or max over actions).")
@@ -88,6 +90,49 @@ def _shape(got: np.ndarray, exp: np.ndarray, case: Case) -> str | None:
         return (f"Your result has shape {got.shape} where {exp.shape} was expected: you "
                 "reduced over an axis that must stay (check the `axis=` of your sum/max/mean).")
     return None
+
+
+def _axes(case: Case) -> list[tuple[int, str, int]]:
+    """Each axis of the case's array inputs: (which input, the axis in words, its length).
+
+    An MDP counts as its states and actions (the axes of its ``P[s, a, s']``).
+    """
+    axes = []
+    for position, arg in enumerate(case.args):
+        if hasattr(arg, "n_states") and hasattr(arg, "n_actions"):
+            axes += [(position, "the MDP's states", arg.n_states),
+                     (position, "the MDP's actions", arg.n_actions)]
+            continue
+        arr = _numeric(arg) if hasattr(arg, "shape") or isinstance(arg, list | tuple) else None
+        if arr is not None:
+            axes += [(position, f"argument {position + 1}" if arr.ndim == 1
+                      else f"axis {axis} of argument {position + 1}", n)
+                     for axis, n in enumerate(arr.shape)]
+    return axes
+
+
+def _length(got: int, exp: int, case: Case) -> str | None:
+    """Why a 1-D result has ``got`` entries where ``exp`` were expected, when the inputs say.
+
+    As many entries as another axis of the same input is an axis mix-up (a reduction, argmax
+    or index over the wrong axis); as many as another input has, a loop or reduction over the
+    wrong input; one entry too many or too few, a loop bound; anything else is only stated.
+    """
+    axes = _axes(case)
+    pairs = [(a, b) for a in axes for b in axes if a[2] == got and b[2] == exp]
+    mine, meant = min(pairs, key=lambda pair: pair[0][0] != pair[1][0], default=(None, None))
+    if mine is not None and meant is not None and mine[0] == meant[0]:
+        return (f"Your result has {got} entries, one per index of {mine[1]}, where {exp} were "
+                f"expected, one per index of {meant[1]}: you reduced, took the argmax or "
+                "indexed over the wrong axis (check `axis=` / `dim=`).")
+    if mine is not None and meant is not None:
+        return (f"Your result has {got} entries, as many as {mine[1]}, where {exp} were "
+                f"expected, as many as {meant[1]}: check which axis you reduced over and "
+                "which input your loop runs over.")
+    if abs(got - exp) == 1:
+        return (f"Your result has {got} entries where {exp} were expected: check the range "
+                "of your loop (one too many or too few steps?).")
+    return f"Your result has {got} entries where {exp} were expected."
 
 
 def _nan(got: np.ndarray, exp: np.ndarray, case: Case) -> str | None:
@@ -107,7 +152,9 @@ def _truncated(got: np.ndarray, exp: np.ndarray, case: Case) -> str | None:
         return ("Your result holds whole numbers where fractions were expected: a truncating "
                 "cast (`astype(int)`, `int(...)`, `//`, or an array created from integer "
                 "input, e.g. `np.zeros_like` of an int array) drops the fractional part.")
-    if got.dtype.kind == "f" and fractional and np.all(got == np.trunc(got)) and (
+    # a cast keeps the whole part: only an entry of size >= 1 shows it (e_a - 1 is also whole)
+    kept = np.any((exp != np.round(exp)) & (np.abs(exp) >= 1.0))
+    if got.dtype.kind == "f" and kept and np.all(got == np.trunc(got)) and (
             _close(np.trunc(exp), got) or _close(np.floor(exp), got)):
         return ("Your result is the expected one with the fractional part cut off: an "
                 "integer cast or `//` somewhere truncates.")
@@ -192,7 +239,7 @@ def _missing_term(got: np.ndarray, exp: np.ndarray, case: Case) -> str | None:
             continue
         if _close(got + arr, exp):
             return ("Each entry t lacks the input's own entry t: a sum from step t on "
-                    "includes its own term (the reward r_t of that step).")
+                    "includes r_t, the reward of that step itself.")
         if _close(got - arr, exp):
             return ("Each entry t counts the input's own entry t twice (the reward r_t of "
                     "that step is added once).")

@@ -9,7 +9,7 @@ here, in the judge's process.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from autograder.box.calls import NOT_IMPLEMENTED, Problem, Raised, call_case, first_line
@@ -26,6 +26,9 @@ class CaseResult:
     problem: str | None
     expected: Any = None
     got: Any = None
+    trace: str = ""
+    """the self-check only: the student's frames of what their function raised on this case
+    (:func:`autograder.judge.guard.your_frames`); the grader's reports have none."""
 
 
 @dataclass(frozen=True)
@@ -57,21 +60,36 @@ class CheckReport:
         """The readable report: one line on success, the failing case with a hint otherwise."""
         n = len(self.results)
         if self.passed:
-            return f"\u2713 {self.name}: all {n} cases passed ({self.points}/{self.points} points)"
+            cases = "its one case passed" if n == 1 else f"all {n} cases passed"
+            return f"\u2713 {self.name}: {cases} ({points_text(self.points, self.points)})"
         fail = self.first_failure
         assert fail is not None
         n_failed = sum(r.problem is not None for r in self.results)
+        cases = "its one case failed" if n == 1 else f"{n_failed} of {n} cases failed"
         lines = [
-            f"\u2717 {self.name}: {n_failed} of {n} cases failed (0/{self.points} points)",
+            f"\u2717 {self.name}: {cases} ({points_text(0, self.points)})",
             f"  case: {fail.case}",
             f"  problem: {fail.problem}",
         ]
+        if fail.trace:
+            lines.append(fail.trace)
         if fail.expected is not None or fail.got is not None:
             lines.append(f"  expected: {describe(fail.expected)}")
             lines.append(f"  got:      {describe(fail.got)}")
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
+
+
+def points_text(earned: int, points: int) -> str:
+    """A check's score as a report shows it.
+
+    Example:
+        >>> points_text(0, 1), points_text(2, 2)
+        ('0/1 point', '2/2 points')
+
+    """
+    return f"{earned}/{points} point{'' if points == 1 else 's'}"
 
 
 def withheld_problem(spec: CheckSpec, error: str) -> str | None:
@@ -285,7 +303,7 @@ def judge(
 
 def run_check(
     spec: CheckSpec, fn: Callable, *, grading: bool = False, seed: int | None = None,
-    watch: bool = False,
+    watch: bool = False, guarded: bool = False,
 ) -> CheckReport:
     """Run ``fn`` on the spec's cases and compare with the reference, case by case.
 
@@ -295,6 +313,16 @@ def run_check(
     With ``watch`` (the notebook's ``check()``; not for learning checks), a call of rlkit's own
     version of a function this notebook grades, made while ``fn`` runs, fails the case as it
     would fail when graded (:class:`autograder.judge.withhold.CallWatch`).
+
+    ``guarded`` is for the student's own kernel (the notebook's ``check()``): each case runs
+    under its time limit, and a function that raises shows the student's own frames under the
+    case's problem (:mod:`autograder.judge.guard`).
+
+    Raises:
+        autograder.judge.guard.CheckStopped: with ``guarded``, when a case ran past its time
+            limit; the message is the check's report.
+        autograder.judge.guard.CheckInterrupted: with ``guarded``, on *Kernel > Interrupt*.
+
     """
     checker = Judge.for_spec(spec, grading=grading, seed=seed)
     if watch and not spec.learning:
@@ -305,5 +333,14 @@ def run_check(
     for i in range(len(checker.cases)):  # before fn runs: it might write into a case's data
         checker.expected(i)
     inputs: list | None = [] if spec.records_inputs else None
-    outputs = [call_case(case, fn, inputs) for case in checker.cases]
-    return checker(outputs, rerun=lambda i: call_case(checker.cases[i], fn), inputs=inputs)
+    if not guarded:
+        outputs = [call_case(case, fn, inputs) for case in checker.cases]
+        return checker(outputs, rerun=lambda i: call_case(checker.cases[i], fn), inputs=inputs)
+    from autograder.judge.guard import GuardedCalls
+
+    calls = GuardedCalls(spec, fn, len(checker.cases))
+    outputs = [calls(i, case, inputs) for i, case in enumerate(checker.cases)]
+    report = checker(outputs, rerun=lambda i: calls(i, checker.cases[i]), inputs=inputs)
+    results = tuple(replace(r, trace=calls.traces[i]) if r.problem and i in calls.traces else r
+                    for i, r in enumerate(report.results))
+    return replace(report, results=results)

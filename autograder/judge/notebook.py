@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
+from autograder.judge.guard import CheckInterrupted, CheckStopped
 from autograder.judge.judging import run_check
 from autograder.judge.registry import get_spec
 from autograder.judge.spec import CheckSpec, MissingFunction, missing_function_message
@@ -54,8 +55,16 @@ def check(name: str, fn: Callable | None = None) -> None:
     Validate button) it raises, since nbgrader scores a test cell by whether it raised. It
     returns nothing, so the cell has no ``execute_result`` nbgrader could read as a score.
 
+    Each case has a time limit in the student's kernel (15 s of wall time, 120 s for a learning
+    run: :mod:`autograder.judge.guard`, where SIGALRM exists, so not on Windows): a function
+    that does not return in time fails the check with a report that names it, the case and the
+    line it was running. A function that raises, and *Kernel > Interrupt*, show only the frames
+    of the student's own code. None of this applies while nbgrader autogrades.
+
     Raises:
         CheckFailed: if any case fails under nbgrader or outside an IPython kernel.
+        KeyboardInterrupt: a :class:`~autograder.judge.guard.CheckInterrupted` that IPython
+            shows in a few lines, on *Kernel > Interrupt*.
 
     """
     spec = get_spec(name)
@@ -69,7 +78,16 @@ def check(name: str, fn: Callable | None = None) -> None:
         message = missing_function_message(name, str(spec.function), type(fn).__name__)
         _outcome(spec, False, message)
         return
-    report = run_check(spec, fn, grading=is_grading(), watch=True)
+    grading = is_grading()
+    try:
+        report = run_check(spec, fn, grading=grading, watch=True, guarded=not grading)
+    except CheckStopped as stopped:  # a case ran past its time limit
+        _outcome(spec, False, str(stopped))
+        return
+    except CheckInterrupted:
+        raise
+    except KeyboardInterrupt:  # outside the student's function: no frames of theirs to show
+        raise CheckInterrupted(f"{spec.name} was interrupted") from None
     _outcome(spec, report.passed, report.summary())
 
 

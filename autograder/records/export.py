@@ -5,7 +5,8 @@ Export writes and Grades > Import reads; Canvas Instructor Guide "How do I impor
 Gradebook?", and e.g. Ohio State's "Import a CSV file to Carmen grades" guide, which lists the
 required columns): the header starts with the fixed columns ``Student, ID, SIS User ID, SIS Login
 ID, Section`` (Canvas finds the student from them), every further column is one assignment
-(a name Canvas does not know becomes a new assignment on import), and the second row,
+with a submission in the gradebook (a name Canvas does not know becomes a new assignment on
+import, so an assignment nobody submitted has no column), and the second row,
 ``Points Possible``, holds each assignment's points, as in Canvas's own export. One row per
 student of the gradebook, the assignment's total after the late penalty in its column. What
 we fill in: ``Student`` is ``Last, First`` when the gradebook has the names (formgrader's

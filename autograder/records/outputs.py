@@ -186,7 +186,7 @@ class Published:
     students: dict[str, str] = field(default_factory=dict)
     """student id -> display name (``Last, First`` from the gradebook, else the id)."""
     points: dict[str, float] = field(default_factory=dict)
-    """assignment id -> its points possible."""
+    """assignment id -> its points possible, for each assignment with a submission."""
     feedback: list[Path] = field(default_factory=list)
     """the feedback pages written."""
 
@@ -228,7 +228,9 @@ def read_gradebook(out_dir: Path, db_url: str, policy: LatePolicy,
         gb.db.commit()
         published = Published(
             rows=[], students={s.id: _display_name(s) for s in gb.students},
-            points={a.name: float(a.max_score or 0.0) for a in gb.assignments})
+            # an assignment nobody submitted has no column (an import would create it)
+            points={a.name: float(a.max_score or 0.0) for a in gb.assignments
+                    if a.submissions})
     graded.sort(key=lambda g: (g.student, g.assignment, g.notebook))
     published.rows = [row for one in graded for row in one.rows]
     return graded, published

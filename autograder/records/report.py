@@ -9,6 +9,7 @@ reasons from a cell's error output instead (:func:`cell_failure`).
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -224,6 +225,25 @@ class CellGrade:
     reason: str = ""
     reports: tuple[str, ...] = ()
     """the full report of each check of the cell that failed (case, expected, got, hint)."""
+    answer: str = ""
+    """a written answer's :func:`answer_digest` (blank ones too); "" for a check, or when
+    there was no usable notebook. A hand grade counts only for the answer it was given to."""
+
+
+def answer_digest(text: str) -> str:
+    """The SHA-256 of a written answer's text, blanks at its ends ignored.
+
+    Stored with each graded result, so that a regrade can tell whether the student changed
+    the answer a hand grade was given to (nbgrader's gradebook keeps no submitted source).
+
+    Examples:
+        >>> answer_digest(" Yes. ") == answer_digest("Yes.")
+        True
+        >>> answer_digest("Yes.") == answer_digest("No.")
+        False
+
+    """
+    return hashlib.sha256(text.strip().encode("utf-8", "replace")).hexdigest()
 
 
 @dataclass

@@ -42,7 +42,7 @@ import torch
 
 from rlkit.evaluation import EnvLike, EvalPoint, make_discrete_env
 from rlkit.nets import CategoricalPolicy, as_obs_tensor, mlp, torch_threads
-from rlkit.progress import finish_at_target, progress_bar
+from rlkit.progress import advance, finish_at_target, progress_bar
 from rlkit.rollouts import EVAL_SEED_OFFSET, Evaluator, check_settings
 from rlkit.sampling import discounted_returns
 from rlkit.seeding import seed_everything
@@ -455,8 +455,7 @@ def _train(
                 returns.append(float(rewards.sum()))
                 lengths.append(len(rewards))
                 end_steps.append(step)
-                if bar is not None:
-                    bar.update(len(rewards))
+                advance(bar, step)  # the last episode may end past the budget
                 obs, _ = env.reset()
 
             loss, fitted = update()

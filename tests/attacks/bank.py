@@ -532,6 +532,61 @@ if os.fork() == 0:
     exec(LOOP)
 time.sleep(0.5)
 """),
+    # the fork server (issue 19): what one submission changes must not reach the next one
+    # forked from the same server (the honest students graded after it on the same worker)
+    Attack("poison_the_next_submission", where="top", code="""\
+import builtins, os, subprocess, sys
+import numpy as np
+import torch
+import rlkit, rlkit.dp, rlkit.mdp
+np.max = np.amax = lambda *a, **k: 0.0
+np.argmax = lambda *a, **k: 0
+np.zeros = lambda shape, *a, **k: np.ones(shape)
+np.ndarray.max = None
+torch.zeros = torch.ones
+for module in (rlkit.dp, rlkit.mdp):
+    for name in dir(module):
+        if not name.startswith("_") and callable(getattr(module, name)):
+            setattr(module, name, lambda *a, **k: None)
+builtins.sum = lambda *a, **k: 0
+for where in ("/tmp", "/scratch", "/dev/shm", os.path.expanduser("~")):
+    try:
+        with open(os.path.join(where, "sitecustomize.py"), "w") as f:
+            f.write("import numpy; numpy.max = lambda *a, **k: 0  # @MARKER@")
+    except OSError as exc:
+        print("cannot write", where, exc)
+LOOP = "import time  # @MARKER@\\nwhile True:\\n    time.sleep(0.05)"
+subprocess.Popen([sys.executable, "-c", LOOP], start_new_session=True)
+"""),
+    Attack("reach_the_fork_server", where="top", code="""\
+import ctypes, os, signal
+libc = ctypes.CDLL(None, use_errno=True)
+for pid in [1, 0, -1, *(int(p) for p in os.listdir("/proc") if p.isdigit())]:
+    if pid == os.getpid():
+        continue
+    for sig in (signal.SIGKILL, signal.SIGSTOP, signal.SIGTERM):
+        try:
+            os.kill(pid, sig)
+        except OSError as exc:
+            print("cannot signal", pid, exc)
+    if pid > 0:
+        print("ptrace", pid, libc.ptrace(16, pid, None, None), ctypes.get_errno())
+        for what in ("mem", "environ", "root/proc/1/cmdline", "fd/3", "fd/4", "fd/5"):
+            try:
+                print(what, open(f"/proc/{pid}/{what}", "rb").read(64))
+            except OSError as exc:
+                print("cannot read", pid, what, exc)
+for ns in ("mnt", "pid", "user", "cgroup", "net"):
+    try:
+        fd = os.open(f"/proc/1/ns/{ns}", os.O_RDONLY)
+        print("setns", ns, libc.setns(fd, 0), ctypes.get_errno())
+    except OSError as exc:
+        print("cannot open", ns, exc)
+for target in (b"/scratch", b"/tmp", b"/proc", b"/dev/shm"):
+    print("umount", target, libc.umount2(target, 2), ctypes.get_errno())
+print("unshare", libc.unshare(0x10000000 | 0x20000), ctypes.get_errno())
+print("mount", libc.mount(b"none", b"/", None, 1 << 18 | 1 << 14, None), ctypes.get_errno())
+"""),
     Attack("network", where="top", code="""\
 import socket
 for host in ("127.0.0.1", "10.0.2.2", "1.1.1.1"):

@@ -72,6 +72,17 @@ def _bug_q_bootstraps_terminals(mdp, values):
     return np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * values[None, None, :])
 
 
+def _bug_q_bootstraps_terminal_next_states(mdp, values):
+    q = np.einsum("sat,sat->sa", mdp.P, mdp.R + mdp.gamma * values[None, None, :])
+    return np.where(mdp.terminal[:, None], 0.0, q)  # the rows of terminal s are right
+
+
+def _bug_q_masks_reward(mdp, values):
+    alive = np.where(mdp.terminal, 0.0, 1.0)
+    q = np.einsum("sat,sat->sa", mdp.P, (mdp.R + mdp.gamma * values[None, None, :]) * alive)
+    return q * alive[:, None]
+
+
 def _bug_q_reward_outside(mdp, values):
     v = np.where(mdp.terminal, 0.0, values)
     return mdp.R.sum(axis=2) + mdp.gamma * mdp.P @ v
@@ -106,6 +117,13 @@ Q_FROM_V = CheckSpec(
         Bug("bootstraps_terminals", _bug_q_bootstraps_terminals,
             "A terminal next state has no future: use (1 - terminal[s']) * V(s'), whatever "
             "`values` holds there."),
+        Bug("bootstraps_terminal_next_states", _bug_q_bootstraps_terminal_next_states,
+            "Your rows of terminal states are right, but a terminal NEXT state s' has no "
+            "future either: use (1 - terminal[s']) * V(s') inside the sum, whatever `values` "
+            "holds there."),
+        Bug("masks_reward", _bug_q_masks_reward,
+            "The reward of the step INTO a terminal state is still earned: mask only the "
+            "future gamma V(s') of a terminal s', not R(s,a,s')."),
         Bug("reward_outside_expectation", _bug_q_reward_outside,
             "R(s,a,s') sits INSIDE the expectation over s': weight it by P(s'|s,a) too."),
         Bug("wrong_axis", _bug_q_wrong_axis,

@@ -214,6 +214,14 @@ def _bug_ql_same_action(q_values, state, action, reward, next_state, terminated,
     return q
 
 
+def _bug_ql_current_state_row(q_values, state, action, reward, next_state, terminated, alpha,
+                              gamma):
+    q = np.array(q_values, dtype=float)
+    target = reward + gamma * (1 - terminated) * q[state].max()
+    q[state, action] += alpha * (target - q[state, action])
+    return q
+
+
 def _bug_ql_no_alpha(q_values, state, action, reward, next_state, terminated, alpha, gamma):
     q = np.array(q_values, dtype=float)
     q[state, action] = reward + gamma * (1 - terminated) * q[next_state].max()
@@ -254,6 +262,9 @@ Q_LEARNING_UPDATE = CheckSpec(
             "(1 - terminated)."),
         Bug("same_action", _bug_ql_same_action,
             "Q-learning bootstraps from the best next action, max_{a'} Q(s', a')."),
+        Bug("current_state_row", _bug_ql_current_state_row,
+            "Bootstrap from the NEXT state: max_{a'} Q(next_state, a'), not the row of "
+            "`state`."),
         Bug("no_learning_rate", _bug_ql_no_alpha,
             "Move Q(s,a) a step alpha towards the target; do not overwrite it."),
         Bug("forgot_gamma", _bug_ql_forgot_gamma, "Discount max_{a'} Q(s', a') by gamma."),

@@ -93,6 +93,20 @@ def _bug_eps_off_by_one(step, start, end, decay_steps):
     return start + (end - start) * min(1.0, step / (decay_steps + 1))
 
 
+def _bug_eps_divides_by_zero(step, start, end, decay_steps):
+    return start + (end - start) * min(1.0, step / decay_steps)
+
+
+def _bug_eps_ends_early(step, start, end, decay_steps):
+    if step >= decay_steps - 1:
+        return end
+    return start + (end - start) * step / decay_steps
+
+
+def _bug_eps_starts_at_end(step, start, end, decay_steps):
+    return end + (end - start) * min(1.0, step / max(decay_steps, 1))
+
+
 def _bug_eps_max_clamp(step, start, end, decay_steps):
     if decay_steps == 0:
         return end
@@ -111,7 +125,8 @@ LINEAR_EPSILON = CheckSpec(
             "After decay_steps, epsilon stays at `end`: clamp the fraction at 1."),
         Bug("reversed", _bug_eps_reversed, "Epsilon starts at `start` and decays to `end`."),
         Bug("integer_division", _bug_eps_integer_division,
-            "step // decay_steps is 0 until the end: use true division step / decay_steps."),
+            "step // decay_steps (or int(step / decay_steps)) is 0 until the end: keep the "
+            "fraction, true division step / decay_steps."),
         Bug("exponential", _bug_eps_exponential,
             "The schedule is linear: start + (end - start) * min(1, step / decay_steps)."),
         Bug("off_by_one", _bug_eps_off_by_one,
@@ -120,6 +135,16 @@ LINEAR_EPSILON = CheckSpec(
             "max(end, ...) clamps only a falling schedule: a schedule that rises (start < "
             "end) passes `end` and keeps going; clamp the fraction instead, min(1, step / "
             "decay_steps)."),
+        Bug("divides_by_zero", _bug_eps_divides_by_zero,
+            "At decay_steps = 0 (no decay) epsilon is `end` from step 0: return `end` once "
+            "step >= decay_steps, before dividing, so step / decay_steps never divides by "
+            "zero."),
+        Bug("ends_one_step_early", _bug_eps_ends_early,
+            "Epsilon reaches `end` exactly at step == decay_steps, not one step earlier: the "
+            "test is step >= decay_steps."),
+        Bug("starts_at_end", _bug_eps_starts_at_end,
+            "Epsilon starts at `start` (step 0 gives `start`) and moves by (end - start) * "
+            "step / decay_steps from there."),
     ),
     hint="epsilon(t) = start + (end - start) * min(1, t / decay_steps).",
 )
@@ -130,15 +155,23 @@ _DRAWS = 2000
 
 
 def _sample_problem(raw: Any) -> str | None:
-    """Why sampled batches are not transitions of the buffer (None: every field lines up)."""
+    """Why sampled batches are not transitions of the buffer (None: every field lines up).
+
+    Transition i of the test buffer stores obs = action = reward = i, next_obs = i + 1,
+    terminated = (i % 3 == 0), truncated = (i % 5 == 0): each field is checked against the
+    obs it was sampled with, and the reason names the fields that do not belong to it.
+    """
     ids = np.asarray(raw["obs"])
-    aligned = (np.array_equal(raw["actions"], ids) and np.array_equal(raw["rewards"], ids)
-               and np.array_equal(raw["next_obs"], ids + 1)
-               and np.array_equal(raw["terminated"], (ids.astype(int) % 3 == 0).astype(float))
-               and np.array_equal(raw["truncated"], (ids.astype(int) % 5 == 0).astype(float)))
-    if not aligned:
+    own = {"actions": ids, "rewards": ids, "next_obs": ids + 1,
+           "terminated": (ids.astype(int) % 3 == 0).astype(float),
+           "truncated": (ids.astype(int) % 5 == 0).astype(float)}
+    wrong = [name for name, value in own.items() if not np.array_equal(raw[name], value)]
+    if {"actions", "rewards"} & set(wrong):
         return ("the fields of one sampled transition come from different transitions: draw "
                 "one index array and use it for every field")
+    if wrong:
+        return (f"the sampled {' and '.join(wrong)} are not those of the sampled transitions: "
+                f"take each field from its own array of the buffer ({', '.join(wrong)})")
     return None
 
 
@@ -241,6 +274,12 @@ def _bug_sample_first_slots(buffer, batch_size, rng):
                  buffer.terminated[i], buffer.truncated[i])
 
 
+def _bug_sample_without_replacement(buffer, batch_size, rng):
+    index = rng.choice(len(buffer), size=batch_size, replace=False)
+    return Batch(buffer.obs[index], buffer.actions[index], buffer.rewards[index],
+                 buffer.next_obs[index], buffer.terminated[index], buffer.truncated[index])
+
+
 def _sample_reference(buffer: ReplayBuffer, batch_size: int, rng: np.random.Generator) -> Batch:
     return buffer.sample(batch_size, rng)
 
@@ -287,9 +326,14 @@ SAMPLE_BATCH = CheckSpec(
         Bug("next_row_as_next_obs", _bug_sample_next_row,
             "s' of transition i is buffer.next_obs[i]; buffer.obs[i + 1] is another "
             "transition (and after an episode's end, another episode)."),
+        Bug("without_replacement", _bug_sample_without_replacement,
+            "Draw with replacement: replay draws each transition of a batch independently, "
+            "and a batch may be larger than the filled buffer (rng.choice(..., "
+            "replace=False) fails then); use rng.integers(0, len(buffer), batch_size)."),
     ),
-    hint="Compared are how often each stored transition is drawn over 2000 batches with the "
-    "uniform distribution over the filled slots; use rng.integers(0, len(buffer), batch_size).",
+    hint="Every transition of a batch is an independent uniform draw from the filled slots: "
+    "rng.integers(0, len(buffer), batch_size). Compared are how often each stored transition "
+    "is drawn over 2000 batches with the uniform distribution over the filled slots.",
 )
 
 # --- td_target
@@ -345,6 +389,10 @@ def _bug_td_argmax(rewards, next_q_values, terminated, gamma):
     return (rewards + gamma * (1 - terminated) * next_q_values.argmax(dim=1).float()).detach()
 
 
+def _bug_td_max_over_batch(rewards, next_q_values, terminated, gamma):
+    return (rewards + gamma * (1 - terminated) * next_q_values.max(dim=0).values).detach()
+
+
 def _bug_td_gradient(rewards, next_q_values, terminated, gamma):
     return rewards + gamma * (1 - terminated) * next_q_values.max(dim=1).values
 
@@ -371,6 +419,9 @@ TD_TARGET = CheckSpec(
             "Q-learning's target uses the best next action: max over a', not the mean."),
         Bug("argmax_not_max", _bug_td_argmax,
             "argmax returns an action index; the target needs the value max_{a'} Q(s', a')."),
+        Bug("max_over_batch", _bug_td_max_over_batch,
+            "Take the max over the ACTIONS of each next state, next_q_values.max(dim=1), not "
+            "dim=0 (that is over the batch): next_q_values has shape (B, A)."),
         Bug("gradient_through_target", _bug_td_gradient,
             "The target is a constant of the loss: .detach() it (or compute it under "
             "torch.no_grad()), else the gradient also moves Q(s', .)."),
@@ -440,6 +491,17 @@ def _bug_loss_absolute(q_values, actions, targets):
     return (chosen - targets.detach()).abs().mean()
 
 
+def _bug_loss_no_squeeze(q_values, actions, targets):
+    chosen = q_values.gather(1, actions.unsqueeze(1))  # (B, 1)
+    size = (chosen - targets.detach()).abs()  # (B, 1) - (B,) broadcasts to (B, B)
+    return torch.where(size < 1.0, 0.5 * size**2, size - 0.5).mean()
+
+
+def _bug_loss_all_pairs(q_values, actions, targets):
+    size = (q_values[:, actions] - targets.detach()).abs()  # (B, B): Q(s_i, a_j) - y_j
+    return torch.where(size < 1.0, 0.5 * size**2, size - 0.5).mean()
+
+
 def _bug_loss_half_squared(q_values, actions, targets):
     chosen = q_values.gather(1, actions.unsqueeze(1)).squeeze(1)
     return 0.5 * ((chosen - targets.detach()) ** 2).mean()
@@ -473,6 +535,14 @@ DQN_LOSS = CheckSpec(
         Bug("half_squared", _bug_loss_half_squared,
             "Half the squared error is the Huber loss only for |x| <= 1: beyond it the Huber "
             "loss is linear, |x| - 1/2 (F.smooth_l1_loss)."),
+        Bug("no_squeeze", _bug_loss_no_squeeze,
+            "q_values.gather(1, actions.unsqueeze(1)) has shape (B, 1): against targets of "
+            "shape (B,) it broadcasts to (B, B), every Q-value paired with every target. "
+            "Squeeze it: .squeeze(1)."),
+        Bug("all_pairs", _bug_loss_all_pairs,
+            "q_values[:, actions] is a (B, B) matrix (every state with every taken action): "
+            "pick one entry per row, q_values.gather(1, actions.unsqueeze(1)).squeeze(1) or "
+            "q_values[torch.arange(B), actions]."),
     ),
     hint="loss = F.smooth_l1_loss(Q(s, a) for the taken a, targets.detach()); compared are the "
     "loss, its gradient with respect to the Q-values, and whether a gradient reaches the targets.",

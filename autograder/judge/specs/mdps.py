@@ -67,6 +67,11 @@ def _bug_discount_once(rewards, gamma):
     return float(gamma * np.sum(rewards))
 
 
+def _bug_return_int_rewards(rewards, gamma):
+    rewards = np.asarray(rewards, dtype=int)
+    return float(np.sum(gamma ** np.arange(len(rewards)) * rewards))
+
+
 def _bug_return_drops_last(rewards, gamma):
     rewards = np.asarray(rewards, dtype=float)[:-1]
     return float(np.sum(gamma ** np.arange(len(rewards)) * rewards))
@@ -95,6 +100,9 @@ DISCOUNTED_RETURN = CheckSpec(
         Bug("drops_last_reward", _bug_return_drops_last,
             "Every reward counts, the last one r_{T-1} included: sum over all T steps "
             "(range(len(rewards)))."),
+        Bug("int_rewards", _bug_return_int_rewards,
+            "Your rewards were cast to integers (`dtype=int`, `int(r)`), which drops their "
+            "fractional part (-0.04 becomes 0): keep them as floats."),
     ),
     hint="G_0 = r_0 + gamma r_1 + gamma^2 r_2 + ...; an empty episode has return 0.",
 )
@@ -164,6 +172,13 @@ def _bug_sum_not_product(mdp, states, actions, policy):
     return p
 
 
+def _bug_drops_last_step(mdp, states, actions, policy):
+    p = mdp.mu[states[0]]
+    for t in range(len(actions) - 1):
+        p *= policy[states[t], actions[t]] * mdp.P[states[t], actions[t], states[t + 1]]
+    return p
+
+
 def _bug_log_probability(mdp, states, actions, policy):
     logp = np.log(mdp.mu[states[0]])
     for t in range(len(actions)):
@@ -190,6 +205,9 @@ TRAJECTORY_PROBABILITY = CheckSpec(
             "Probabilities of independent steps multiply; they do not add."),
         Bug("log_probability", _bug_log_probability,
             "Return the probability P(tau), not its logarithm."),
+        Bug("drops_last_step", _bug_drops_last_step,
+            "Multiply in every step, the last one too: t runs over range(len(actions)) "
+            "(len(states) = len(actions) + 1)."),
     ),
     hint="P(tau) = mu(s_0) * prod_t pi(a_t|s_t) P(s_{t+1}|s_t, a_t), with len(states) = "
     "len(actions) + 1.",
@@ -233,6 +251,10 @@ def _bug_wrong_axis(mdp):
     return (mdp.P * mdp.R).sum(axis=0)
 
 
+def _bug_mean_over_next(mdp):
+    return (mdp.P * mdp.R).mean(axis=2)
+
+
 def _bug_max_over_next(mdp):
     return np.where(mdp.P > 0, mdp.R, -np.inf).max(axis=2)
 
@@ -256,6 +278,9 @@ EXPECTED_REWARDS = CheckSpec(
             "The expectation is over s', the LAST axis of P[s, a, s']."),
         Bug("max_over_next", _bug_max_over_next,
             "r(s,a) is an expectation over s' ~ P(.|s,a), not the best case."),
+        Bug("mean_over_next", _bug_mean_over_next,
+            "The probabilities P(s'|s,a) already weight each next state: SUM P * R over s'; "
+            "a mean divides it once more by the number of states."),
     ),
     hint="r(s, a) = sum_{s'} P(s'|s, a) R(s, a, s'), an (S, A) array.",
 )
@@ -302,6 +327,14 @@ def _bug_ignores_policy(q_values, policy):
     return q_values.sum(axis=1)
 
 
+def _bug_mean_of_products(q_values, policy):
+    return (policy * q_values).mean(axis=1)
+
+
+def _bug_mean_over_states(q_values, policy):
+    return (policy * q_values).mean(axis=0)
+
+
 def _bug_sums_everything(q_values, policy):
     return float(np.sum(policy * q_values))
 
@@ -324,6 +357,12 @@ V_FROM_Q = CheckSpec(
             "Multiply Q(s, a) by pi(a|s) before summing over actions."),
         Bug("sums_everything", _bug_sums_everything,
             "Sum over actions only (axis=1): the result has one value per state."),
+        Bug("mean_of_products", _bug_mean_of_products,
+            "pi(a|s) already weights each action: SUM pi * Q over the actions; a mean "
+            "multiplies V by 1/|A| once more."),
+        Bug("mean_over_states", _bug_mean_over_states,
+            "Sum pi * Q over the actions (axis 1), not over the states (axis 0): V has one "
+            "value per state, and it is a sum, not a mean."),
     ),
     hint="V^pi(s) = E_{a ~ pi(.|s)} [Q^pi(s, a)] = sum_a pi(a|s) Q^pi(s, a).",
 )
@@ -468,7 +507,8 @@ EVALUATE_POLICY_EXACT = CheckSpec(
             "A fixed number of backups only approximates V^pi: solve the linear system "
             "exactly (np.linalg.solve)."),
     ),
-    hint="V^pi = (I - gamma P_pi)^{-1} r_pi over the non-terminal states, V = 0 at terminals.",
+    hint="V^pi solves the linear system (I - gamma P_pi) V = r_pi over the non-terminal states "
+    "(np.linalg.solve: exact, no fixed number of sweeps), V = 0 at terminals.",
 )
 
 register(

@@ -210,6 +210,20 @@ def _bug_gls_diagonal_only(theta, action):
     return grad
 
 
+def _bug_gls_not_normalised(theta, action):
+    grad = -np.exp(theta - np.max(theta))
+    grad[action] += 1.0
+    return grad
+
+
+def _bug_gls_integer_array(theta, action):
+    p = np.exp(theta - np.max(theta))
+    grad = np.zeros_like(theta)  # an int array when theta is one
+    grad[:] = -p / p.sum()
+    grad[action] += 1
+    return grad
+
+
 def _bug_gls_overflow(theta, action):
     p = np.exp(theta) / np.sum(np.exp(theta))
     return np.eye(len(theta))[action] - p
@@ -242,6 +256,13 @@ GRAD_LOG_SOFTMAX = CheckSpec(
         Bug("overflow", _bug_gls_overflow,
             "exp(1000) overflows to inf and inf/inf is NaN: subtract max(theta) before exp "
             "(softmax is unchanged by a shift of all logits)."),
+        Bug("not_normalised", _bug_gls_not_normalised,
+            "Normalise the softmax: exp(theta - max) / sum(exp(theta - max)); without the "
+            "division your probabilities do not sum to 1."),
+        Bug("integer_array", _bug_gls_integer_array,
+            "With integer logits your result is an integer array: np.zeros_like(theta) of an "
+            "int array truncates the probabilities you write into it. Create a float array "
+            "(np.zeros(len(theta)), or np.asarray(theta, dtype=float) first)."),
     ),
     hint="grad_theta ln softmax(theta)_a = e_a - softmax(theta), a (K,) array; compute the "
     "softmax stably.",

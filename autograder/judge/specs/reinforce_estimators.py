@@ -22,9 +22,11 @@ import numpy as np
 from autograder.judge.core import Bug, Case, CheckSpec, register
 from autograder.judge.specs.reinforce import (
     _TINY_MDP,
+    _episode,
     _estimator_cases,
     _estimator_hidden,
     _exact_case,
+    _on_episodes,
     _theta,
     _tiny,
     _variance_case,
@@ -108,6 +110,15 @@ def _bug_rg_wrong_sign(theta, episodes):
     return grad / len(episodes)
 
 
+def _bug_rg_last_reward(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        for s, a in zip(ep.states[:-1], ep.actions, strict=True):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * ep.rewards[-1]
+    return grad / len(episodes)
+
+
 def _bug_rg_reward_to_go(theta, episodes):
     grad = np.zeros_like(theta, dtype=float)
     for episode in episodes:
@@ -148,6 +159,9 @@ REINFORCE_GRADIENT = estimator_spec(
         Bug("reward_to_go_weights", _bug_rg_reward_to_go,
             "That is the reward-to-go estimator (section 4); this one weights every step by "
             "the whole return R(tau) = sum_t r_t."),
+        Bug("last_reward", _bug_rg_last_reward,
+            "R(tau) is the sum of ALL the episode's rewards, sum_t r_t, not its last reward "
+            "r_{T-1}."),
     ),
     hint="g = 1/N sum_i (sum_h grad ln pi(a_h|s_h)) R(tau_i); row s_h of grad ln pi(a_h|s_h) "
     "is e_{a_h} - softmax(theta[s_h]), the other rows 0.",
@@ -215,6 +229,19 @@ def _bug_rtg_reversed(rewards, gamma):
     return np.array(out)
 
 
+def _bug_rtg_forward_cumsum(rewards, gamma):
+    return np.cumsum(np.asarray(rewards, dtype=float))
+
+
+def _bug_rtg_skips_first(rewards, gamma):
+    out = np.zeros(len(rewards))
+    future = 0.0
+    for t in range(len(rewards) - 1, 0, -1):
+        future = rewards[t] + gamma * future
+        out[t] = future
+    return out
+
+
 def _reference_reward_to_go(rewards, gamma):
     from rlkit.agents.reinforce import reward_to_go
 
@@ -245,6 +272,12 @@ REWARD_TO_GO = CheckSpec(
         Bug("reversed_order", _bug_rtg_reversed,
             "You computed G_{T-1}, ..., G_0 backwards but returned them in that order: "
             "reverse, so that entry t is G_t."),
+        Bug("forward_cumsum", _bug_rtg_forward_cumsum,
+            "np.cumsum adds from the START (r_0 + ... + r_t); the reward-to-go adds the "
+            "discounted rewards from t to the END: loop backwards, G_t = r_t + gamma G_{t+1}."),
+        Bug("skips_first_step", _bug_rtg_skips_first,
+            "G_0 is left at 0: the backward loop must run down to t = 0 included "
+            "(reversed(range(T)), or range(T - 1, -1, -1))."),
     ),
     hint="G_t = sum_{t'=t}^{T-1} gamma^(t'-t) r_{t'}: backwards, G_t = r_t + gamma G_{t+1} "
     "with G_T = 0; a float array of shape (T,).",
@@ -255,9 +288,12 @@ REWARD_TO_GO = CheckSpec(
 
 def _rtg_gradient_cases() -> list[Case]:
     rng = np.random.default_rng(405)
+    fractional = _episode([0, 1, 3], [0, 0], [-0.04, 1.5])
     return [*_estimator_cases(pg.reward_to_go_gradient, 405),
             _variance_case("variance, a random theta", pg.reward_to_go_gradient,
-                           pg.reinforce_gradient, rng)]
+                           pg.reinforce_gradient, rng),
+            _on_episodes("fractional rewards -0.04, 1.5 (start -L-> left -L-> end), a random "
+                         "theta", _theta(rng), [fractional])]
 
 
 def _rtg_gradient_hidden(rng: np.random.Generator) -> list[Case]:
@@ -293,6 +329,16 @@ def _bug_rtgg_past_rewards(theta, episodes):
         for t, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
             p = np.exp(theta[s] - theta[s].max())
             grad[s] += (np.eye(len(p))[a] - p / p.sum()) * rewards[: t + 1].sum()
+    return grad / len(episodes)
+
+
+def _bug_rtgg_integer_to_go(theta, episodes):
+    grad = np.zeros_like(theta, dtype=float)
+    for ep in episodes:
+        to_go = np.cumsum(np.asarray(ep.rewards, dtype=float)[::-1])[::-1].astype(int)
+        for h, (s, a) in enumerate(zip(ep.states[:-1], ep.actions, strict=True)):
+            p = np.exp(theta[s] - theta[s].max())
+            grad[s] += (np.eye(len(p))[a] - p / p.sum()) * to_go[h]
     return grad / len(episodes)
 
 
@@ -347,6 +393,9 @@ REWARD_TO_GO_GRADIENT = estimator_spec(
             "Divide by the number of EPISODES, not of steps."),
         Bug("next_state", _bug_rtgg_next_state,
             "a_h is taken in states[h], not states[h + 1]."),
+        Bug("integer_rewards_to_go", _bug_rtgg_integer_to_go,
+            "Your rewards-to-go were cast to integers (astype(int), an int array), which "
+            "drops their fractional part: keep them as floats."),
     ),
     hint="g = 1/N sum_i sum_h grad ln pi(a_h|s_h) G_h with G_h = sum_{t=h}^{T-1} r_t (your "
     "reward_to_go with gamma = 1).",

@@ -175,7 +175,8 @@ REINFORCE_LOSS = CheckSpec(
             "Use the LOG-probabilities: the gradient of ln pi is the score in the estimator."),
         Bug("product_of_means", _bug_loss_product_of_means,
             "Multiply each step's log-probability by ITS OWN weight, then average: "
-            "mean(log_probs * weights), not mean(log_probs) * mean(weights)."),
+            "mean(log_probs * weights), not mean(log_probs) * mean(weights) (which is also "
+            "what (B,) times (B, 1) gives, broadcast to a (B, B) matrix)."),
         Bug("normalised_weights", _bug_loss_normalised,
             "Use the weights as given; the trainer already subtracts the baseline."),
     ),
