@@ -14,8 +14,8 @@
 # %% [markdown]
 # # 08 · AlphaGo: policy networks, a value network and Monte-Carlo tree search
 #
-# This notebook follows the second half of lecture 002, from "Case: AlphaGo" to the four steps
-# of Monte-Carlo tree search (MCTS), and ends where AlphaGo's successor, AlphaZero, went: one
+# This notebook follows the second half of lecture 002 (*Lecture 18: Reinforcement Learning*),
+# from slide "Case: AlphaGo" to the four steps of Monte-Carlo tree search (MCTS), and ends where AlphaGo's successor, AlphaZero, went: one
 # network trained by self-play with search. Go is far too big for a laptop; **tic-tac-toe** is
 # not, and it is *solved exactly* in about a second. So every figure here is exact: the share
 # of positions where a player's move is optimal, the number of opponent lines it loses
@@ -49,7 +49,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from autograder.checks import check, is_nbgrader
+from autograder.checks import check, is_nbgrader, skip_if_unwritten
 from rlkit import plotting_games
 from rlkit.agents import alphago, alphazero
 from rlkit.agents.selfplay import evaluate_player, masked_log_softmax
@@ -168,22 +168,23 @@ check("alphago.selfplay_pg_loss")
 # policy by self-play against the pool, and the value network (section 4). About 10 s.
 
 # %%
-if not is_nbgrader():  # a training run and its figures: skipped while grading
-    history = alphago.train(alphago.AlphaGoConfig(), seed=0, solution=solution,
-                            pg_loss_fn=selfplay_pg_loss, value_targets_fn=value_targets,
-                            progress=True)
-    print(f"SL policy: predicts {100 * history.sl_accuracy:.1f} % of the held-out expert moves "
-          f"(AlphaGo: 57 %); its top move is optimal in {100 * history.sl_optimal_rate:.1f} % "
-          "of all positions")
-    print(f"RL policy: optimal in {100 * history.rl_optimal_rate:.1f} % of all positions; its "
-          f"exact expected outcome against the SL policy: {history.rl_vs_sl:+.3f} "
-          "(AlphaGo: won 80 % of its games against SL)")
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.plot(history.rl_scores)
-    ax.set_xlabel("RL iteration")
-    ax.set_ylabel("mean outcome z of the learner")
-    ax.set_title("Self-play against the pool")
-    plt.show()
+with skip_if_unwritten():
+    if not is_nbgrader():  # a training run and its figures: skipped while grading
+        history = alphago.train(alphago.AlphaGoConfig(), seed=0, solution=solution,
+                                pg_loss_fn=selfplay_pg_loss, value_targets_fn=value_targets,
+                                progress=True)
+        print(f"SL policy: predicts {100 * history.sl_accuracy:.1f} % of the held-out expert "
+              f"moves (AlphaGo: 57 %); its top move is optimal in "
+              f"{100 * history.sl_optimal_rate:.1f} % of all positions")
+        print(f"RL policy: optimal in {100 * history.rl_optimal_rate:.1f} % of all positions; its "
+              f"exact expected outcome against the SL policy: {history.rl_vs_sl:+.3f} "
+              "(AlphaGo: won 80 % of its games against SL)")
+        fig, ax = plt.subplots(figsize=(6, 3))
+        ax.plot(history.rl_scores)
+        ax.set_xlabel("RL iteration")
+        ax.set_ylabel("mean outcome z of the learner")
+        ax.set_title("Self-play against the pool")
+        plt.show()
 
 # %% [markdown]
 # Two figures for the SL policy, and they say different things. Its **move accuracy** (the
@@ -202,18 +203,19 @@ if not is_nbgrader():  # a training run and its figures: skipped while grading
 # value of a stochastic policy in every state.
 
 # %%
-if not is_nbgrader():  # a figure of the run above: skipped while grading
-    predicted = history.values()[solution.positions]
-    exact_optimal = solution.values[solution.positions]
-    print(f"value network: RMS error {history.value_rmse_policy:.3f} against the RL policy's "
-          f"exact self-play value, {history.value_rmse_optimal:.3f} against V*")
-    fig, ax = plt.subplots(figsize=(5, 4))
-    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, exact_optimal.size)
-    ax.scatter(exact_optimal + jitter, predicted, s=2, alpha=0.3)
-    ax.set_xlabel("V* (exact, perfect play; jittered)")
-    ax.set_ylabel(r"$V_\theta$ (value network)")
-    ax.set_title("The value network against the solver")
-    plt.show()
+with skip_if_unwritten():
+    if not is_nbgrader():  # a figure of the run above: skipped while grading
+        predicted = history.values()[solution.positions]
+        exact_optimal = solution.values[solution.positions]
+        print(f"value network: RMS error {history.value_rmse_policy:.3f} against the RL policy's "
+              f"exact self-play value, {history.value_rmse_optimal:.3f} against V*")
+        fig, ax = plt.subplots(figsize=(5, 4))
+        jitter = np.random.default_rng(0).uniform(-0.15, 0.15, exact_optimal.size)
+        ax.scatter(exact_optimal + jitter, predicted, s=2, alpha=0.3)
+        ax.set_xlabel("V* (exact, perfect play; jittered)")
+        ax.set_ylabel(r"$V_\theta$ (value network)")
+        ax.set_title("The value network against the solver")
+        plt.show()
 
 # %% [markdown]
 # ## 5. Monte-Carlo tree search
@@ -420,17 +422,18 @@ check("alphago.mcts_search")
 # from the view of the player who chose the edge.
 
 # %%
-state = game.initial_state()
-for move in (4, 6, 7):
-    state = game.next_state(state, move)
-result = mcts_search(game, state, RolloutEvaluator(game), 200,
-                     rng=np.random.default_rng(0), rule="uct", c=1.5)
-print(game.render(state))
-print("visits:", result.visit_counts.astype(int), " most visited:",
-      int(np.argmax(result.visit_counts)), " solver:", solution.optimal_actions(state))
-if not is_nbgrader():  # a figure: skipped while grading
-    plotting_games.plot_search_tree(game, result, depth=2, branches=3)
-    plt.show()
+with skip_if_unwritten():
+    state = game.initial_state()
+    for move in (4, 6, 7):
+        state = game.next_state(state, move)
+    result = mcts_search(game, state, RolloutEvaluator(game), 200,
+                         rng=np.random.default_rng(0), rule="uct", c=1.5)
+    print(game.render(state))
+    print("visits:", result.visit_counts.astype(int), " most visited:",
+          int(np.argmax(result.visit_counts)), " solver:", solution.optimal_actions(state))
+    if not is_nbgrader():  # a figure: skipped while grading
+        plotting_games.plot_search_tree(game, result, depth=2, branches=3)
+        plt.show()
 
 # %% [markdown]
 # The first learning check: your search in 8 positions with a win in one and 8 where one move
@@ -463,20 +466,21 @@ def critical_rate(player, n_positions=300):
     return float(solution.is_optimal(rows, moves).mean())
 
 
-if not is_nbgrader():  # measurements and figures: skipped while grading
-    simulations = (4, 16, 64)
-    rates = {"UCT, rollouts": [critical_rate(search_player(RolloutEvaluator(game), n, "uct"))
-                               for n in simulations],
-             "PUCT, SL prior + value net": [
-                 critical_rate(search_player(history.evaluator(mixing=0.0), n, "puct"))
-                 for n in simulations]}
-    plotting_games.plot_quality_vs_simulations(simulations, rates)
-    plt.show()
-    mixings = (0.0, 0.5, 1.0)
-    sweep = {"16 simulations": [critical_rate(search_player(history.evaluator(mixing=m), 16,
-                                                            "puct")) for m in mixings]}
-    plotting_games.plot_lambda_sweep(mixings, sweep)
-    plt.show()
+with skip_if_unwritten():
+    if not is_nbgrader():  # measurements and figures: skipped while grading
+        simulations = (4, 16, 64)
+        rates = {"UCT, rollouts": [critical_rate(search_player(RolloutEvaluator(game), n, "uct"))
+                                   for n in simulations],
+                 "PUCT, SL prior + value net": [
+                     critical_rate(search_player(history.evaluator(mixing=0.0), n, "puct"))
+                     for n in simulations]}
+        plotting_games.plot_quality_vs_simulations(simulations, rates)
+        plt.show()
+        mixings = (0.0, 0.5, 1.0)
+        sweep = {"16 simulations": [critical_rate(search_player(history.evaluator(mixing=m), 16,
+                                                                "puct")) for m in mixings]}
+        plotting_games.plot_lambda_sweep(mixings, sweep)
+        plt.show()
 
 # %% [markdown]
 # ## 6. AlphaZero: one network, trained by its own search
@@ -516,12 +520,13 @@ check("alphago.alphazero_loss")
 # %%
 YOUR_ALPHAZERO_PIECES = {"search_fn": mcts_search, "visit_policy_fn": visit_policy,
                          "value_targets_fn": value_targets, "loss_fn": alphazero_loss}
-if not is_nbgrader():  # a training run: skipped while grading
-    az_history = alphazero.train(alphazero.AlphaZeroConfig(n_games=400), seed=0,
-                                 solution=solution, progress=True, **YOUR_ALPHAZERO_PIECES)
-    print("raw network:", az_history.evaluations[-1])
-    plotting_games.plot_game_learning_curve(az_history)
-    plt.show()
+with skip_if_unwritten():
+    if not is_nbgrader():  # a training run: skipped while grading
+        az_history = alphazero.train(alphazero.AlphaZeroConfig(n_games=400), seed=0,
+                                     solution=solution, progress=True, **YOUR_ALPHAZERO_PIECES)
+        print("raw network:", az_history.evaluations[-1])
+        plotting_games.plot_game_learning_curve(az_history)
+        plt.show()
 
 # %% [markdown]
 # The second learning check: a short seeded AlphaZero run with your pieces; the grader
@@ -539,21 +544,23 @@ check("alphago.alphazero_learns")
 
 # %%
 PLAY = False
-if PLAY and not is_nbgrader():
-    agent = alphazero.search_player(game, az_history.predict, 25, search_fn=mcts_search)
-    state = game.initial_state()
-    while not state.terminal:
-        print(game.render(state))
-        if state.player == 1:
-            move = int(input(f"your move {game.legal_actions(state)}: "))
-            if move not in game.legal_actions(state):
-                print("not a legal move")
-                continue
-        else:
-            move = agent(state)
-            print("agent plays", move)
-        state = game.next_state(state, move)
-    print(game.render(state), "\nwinner:", {1: "you", -1: "the agent", 0: "nobody"}[state.winner])
+with skip_if_unwritten():
+    if PLAY and not is_nbgrader():
+        agent = alphazero.search_player(game, az_history.predict, 25, search_fn=mcts_search)
+        state = game.initial_state()
+        while not state.terminal:
+            print(game.render(state))
+            if state.player == 1:
+                move = int(input(f"your move {game.legal_actions(state)}: "))
+                if move not in game.legal_actions(state):
+                    print("not a legal move")
+                    continue
+            else:
+                move = agent(state)
+                print("agent plays", move)
+            state = game.next_state(state, move)
+        winner = {1: "you", -1: "the agent", 0: "nobody"}[state.winner]
+        print(game.render(state), "\nwinner:", winner)
 
 # %% [markdown]
 # ## 8. Written answers (graded by hand)
