@@ -98,10 +98,11 @@ print(solution.q[solution.index[state]].reshape(3, 3))
 # first empty cell, for scale:
 
 # %%
-first_empty = lambda s: int(np.flatnonzero(game.legal_mask(s))[0])  # noqa: E731
-print("first empty cell:", evaluate_player(solution, first_empty))
-print("the solver itself:",
-      evaluate_player(solution, lambda s: solution.optimal_actions(s)[0]))
+if not is_nbgrader():  # a measurement: skipped while grading
+    first_empty = lambda s: int(np.flatnonzero(game.legal_mask(s))[0])  # noqa: E731
+    print("first empty cell:", evaluate_player(solution, first_empty))
+    print("the solver itself:",
+          evaluate_player(solution, lambda s: solution.optimal_actions(s)[0]))
 
 # %% [markdown]
 # ## 2. The SL policy network: imitating a flawed expert
