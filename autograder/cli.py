@@ -169,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "timestamp.txt says")
     _add_solutions(grade)
     _add_grading_options(grade)
+    grade.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                       help="grade on the Dask cluster of this scheduler instead of --workers "
+                            "here (workers started with `dask worker`, each with the kit and "
+                            "bubblewrap installed; see README); this process still reads the "
+                            "submissions and writes everything")
 
     similarity = commands.add_parser(
         "similarity", help="per graded function, the students whose code is most alike",
@@ -310,6 +315,7 @@ def _release(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from autograder.grading.batch import grade, make_sandbox
+    from autograder.grading.executors import DaskCluster
     from autograder.records.report import format_table
 
     settings = GradingSettings(timeout=args.timeout, budget=args.budget, seed=args.seed,
@@ -319,7 +325,8 @@ def _grade(args: argparse.Namespace) -> int:
     result = grade(args.submissions, args.out, db_url=args.db, settings=settings,
                    assignments=args.assignments, solutions_dir=args.solutions,
                    workers=args.workers, unsandboxed=args.unsandboxed, sandbox=sandbox,
-                   late_policy=args.late, receipts=args.receipts)
+                   late_policy=args.late, receipts=args.receipts,
+                   executor=DaskCluster(args.scheduler) if args.scheduler else None)
     print(format_table(result.rows))
     _print_outputs(result.out_dir, result.db_url)
     report = result.out_dir / "similarity" / "index.html"
@@ -461,11 +468,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from autograder.box.sandbox import SandboxUnavailable
     from autograder.course.build import BuildError
     from autograder.course.directory import NbGraderError
+    from autograder.grading.executors import SchedulerUnreachable
 
     args = build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (BuildError, NbGraderError, SandboxUnavailable, ValueError,
+    except (BuildError, NbGraderError, SandboxUnavailable, SchedulerUnreachable, ValueError,
             FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

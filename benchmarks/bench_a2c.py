@@ -8,8 +8,8 @@ environment steps (summed over the vector env's copies), and are evaluated by th
 (:func:`rlkit.evaluation.evaluate`, the most likely action, the same evaluation seeds) every
 ``--eval-interval`` steps on ``--eval-episodes`` episodes. Training seconds exclude the
 evaluations. For each seed: the env steps and training seconds to the first evaluation with a
-mean return >= 475, the final evaluation after the budget, and the share of the later
-evaluations still >= 475 (the table of ``bench_dqn.py``).
+mean return >= 475 and to the first of 5 in a row (the stable solve), the final evaluation
+after the budget, and the share of the later evaluations still >= 475 (``solve_table.py``).
 
 Pendulum-v1 (continuous actions, a Gaussian policy). rlkit's ``PRESETS["Pendulum-v1"]`` and
 SB3 with the zoo's settings, after the same budget: the final mean return over
@@ -40,7 +40,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-from bench_dqn import SOLVED, Run, report, train_rlkit  # the same table as DQN's
+from bench_dqn import train_rlkit
+from solve_table import HEADER, Run, load_line, print_live, print_ratios, report
 
 from rlkit.agents import a2c
 from rlkit.evaluation import EvalPoint, evaluate
@@ -203,14 +204,15 @@ def compare_on_cartpole(
     args: argparse.Namespace,
 ) -> None:
     """Run rlkit's and SB3's ``agent`` on CartPole-v1 seed by seed; print both tables and
-    the ratio of their median training seconds to the first evaluation >= 475.
+    the ratios of their medians (solve_table.print_ratios).
     """  # noqa: D205
     runs: dict[str, list[Run]] = {"rlkit": [], "sb3": []}
+    print(f"{'':8}{HEADER}")
     for seed in seeds:  # seed by seed, rlkit then SB3: both see the same load
         for name, runner in (("rlkit", rlkit_runner), ("sb3", sb3_runner)):
             if name not in args.skip:
-                runs[name].append(runner(CARTPOLE, seed, args.budget, args.eval_interval,
-                                         args.eval_episodes))
+                runs[name].append(print_live(name, runner(
+                    CARTPOLE, seed, args.budget, args.eval_interval, args.eval_episodes)))
     summaries = {}
     if runs["rlkit"]:
         summaries["rlkit"] = report(f"rlkit {agent} (default_config('CartPole-v1'))",
@@ -222,10 +224,8 @@ def compare_on_cartpole(
             f"Stable-Baselines3 {stable_baselines3.__version__} {agent} (rl-baselines3-zoo "
             "settings)", runs["sb3"], args.budget)
     if len(summaries) == 2:
-        seconds = summaries["rlkit"]["median_seconds"] / summaries["sb3"]["median_seconds"]
-        steps = summaries["rlkit"]["median_steps"] / summaries["sb3"]["median_steps"]
-        print(f"\nrlkit / SB3, median training seconds to the first evaluation >= "
-              f"{SOLVED:g}: {seconds:.2f}; median env steps: {steps:.2f}")
+        print()
+        print_ratios(summaries["rlkit"], summaries["sb3"])
 
 
 def bench_arguments(description: str) -> argparse.ArgumentParser:
@@ -249,7 +249,7 @@ def start(args: argparse.Namespace, warm_up: Callable[[list[str]], None]) -> ran
     print(
         f"{args.seeds} seeds, torch {torch.__version__} on {torch.get_num_threads()} thread; "
         f"CartPole-v1 evaluation every {args.eval_interval} steps on {args.eval_episodes} "
-        "episodes (most likely action); training seconds exclude evaluation"
+        f"episodes (most likely action); training seconds exclude evaluation; {load_line()}"
     )
     return range(args.seeds)
 

@@ -9,7 +9,8 @@ greedy actions, the same evaluation seeds) every ``--eval-interval`` steps. Trai
 exclude the evaluations. For each seed it prints
 
 - the env steps and training seconds to the first evaluation with a mean return >= 475
-  (CartPole-v1's "solved" threshold),
+  (CartPole-v1's "solved" threshold) and to the stable solve, the first of 5 evaluations in a
+  row >= 475 (``solve_table.py``),
 - the final evaluation after the budget,
 - the share of the later evaluations (after the first >= 475) still >= 475.
 
@@ -26,19 +27,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import statistics
 import time
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-import numpy as np
 import torch
+from solve_table import HEADER, Run, load_line, print_live, print_ratios, report
 
 from rlkit.agents import dqn, reinforce
 from rlkit.evaluation import EvalPoint, evaluate
 
-SOLVED = 475.0
 ENV_ID = "CartPole-v1"
 
 ZOO_DQN_CARTPOLE = {
@@ -54,30 +53,6 @@ ZOO_DQN_CARTPOLE = {
     "exploration_final_eps": 0.04,
     "policy_kwargs": {"net_arch": [256, 256]},
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class Run:
-    """The evaluations of one seed."""
-
-    seed: int
-    evaluations: tuple[EvalPoint, ...]
-    train_seconds: float
-    wall_seconds: float
-
-    @property
-    def first_solved(self) -> EvalPoint | None:
-        """Return the first evaluation with a mean >= 475, if any."""
-        return next((e for e in self.evaluations if e.mean >= SOLVED), None)
-
-    @property
-    def later_share(self) -> float:
-        """Return the share of the evaluations after the first solved one that are >= 475."""
-        first = self.first_solved
-        if first is None:
-            return float("nan")
-        later = [e for e in self.evaluations if e.step > first.step]
-        return float(np.mean([e.mean >= SOLVED for e in later])) if later else float("nan")
 
 
 def train_rlkit(
@@ -150,46 +125,6 @@ def warm_up(skip: Sequence[str]) -> None:
         model.learn(total_timesteps=1_300)
 
 
-def report(name: str, runs: Sequence[Run], budget: int) -> dict[str, float]:
-    """Print one line per seed and a summary; return the medians."""
-    print(f"\n{name}")
-    print(
-        f"{'seed':>4} {'steps to >=475':>15} {'train s to >=475':>17} {'final eval':>16} "
-        f"{'later >=475':>12} {'train s (all)':>14} {'wall s':>8}"
-    )
-    for run in runs:
-        first = run.first_solved
-        final = run.evaluations[-1]
-        print(
-            f"{run.seed:>4} {first.step if first else '-':>15} "
-            f"{f'{first.train_seconds:.1f}' if first else '-':>17} "
-            f"{f'{final.mean:.1f} +/- {final.std:.1f}':>16} "
-            f"{'-' if np.isnan(run.later_share) else f'{run.later_share:.0%}':>12} "
-            f"{run.train_seconds:>14.1f} {run.wall_seconds:>8.1f}"
-        )
-    solved = [r.first_solved for r in runs if r.first_solved is not None]
-    finals = [r.evaluations[-1].mean for r in runs]
-    shares = [r.later_share for r in runs if not np.isnan(r.later_share)]
-    summary = {
-        "median_steps": statistics.median(e.step for e in solved) if solved else float("nan"),
-        "median_seconds": (
-            statistics.median(e.train_seconds for e in solved) if solved else float("nan")
-        ),
-    }
-    print(
-        f"  reached >= {SOLVED:g}: {len(solved)}/{len(runs)} seeds; median "
-        f"{summary['median_steps']:.0f} steps, {summary['median_seconds']:.1f} s of training "
-        f"(over the seeds that got there)"
-    )
-    share = f"{np.mean(shares):.0%} on average" if shares else "-"
-    print(
-        f"  final evaluation after {budget} steps >= {SOLVED:g}: "
-        f"{sum(f >= SOLVED for f in finals)}/{len(runs)} seeds (finals: "
-        f"{', '.join(f'{f:.0f}' for f in finals)}); later evaluations >= {SOLVED:g}: {share}"
-    )
-    return summary
-
-
 def main() -> None:
     """Parse the options, run every agent on every seed, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -210,19 +145,21 @@ def main() -> None:
     print(
         f"CartPole-v1, {args.seeds} seeds, torch {torch.__version__} on "
         f"{torch.get_num_threads()} thread; evaluation every {args.eval_interval} steps on "
-        f"{args.eval_episodes} episodes (greedy); training seconds exclude evaluation"
+        f"{args.eval_episodes} episodes (greedy); training seconds exclude evaluation; "
+        f"{load_line()}"
     )
     print(f"rlkit DQNConfig: {dqn.DQNConfig()}")
     # Seed by seed, rlkit then SB3, so that both see the same load on a shared machine.
+    print(f"{'':8}{HEADER}")
     rlkit_runs: list[Run] = []
     sb3_runs: list[Run] = []
     for seed in seeds:
         if "rlkit" not in args.skip:
-            rlkit_runs.append(
-                run_rlkit_dqn(seed, args.budget, args.eval_interval, args.eval_episodes)
-            )
+            rlkit_runs.append(print_live("rlkit", run_rlkit_dqn(
+                seed, args.budget, args.eval_interval, args.eval_episodes)))
         if "sb3" not in args.skip:
-            sb3_runs.append(run_sb3_dqn(seed, args.budget, args.eval_interval, args.eval_episodes))
+            sb3_runs.append(print_live("sb3", run_sb3_dqn(
+                seed, args.budget, args.eval_interval, args.eval_episodes)))
     summaries = {}
     if rlkit_runs:
         summaries["rlkit"] = report("rlkit DQN (default DQNConfig)", rlkit_runs, args.budget)
@@ -235,12 +172,8 @@ def main() -> None:
             args.budget,
         )
     if "rlkit" in summaries and "sb3" in summaries:
-        ratio = summaries["rlkit"]["median_seconds"] / summaries["sb3"]["median_seconds"]
-        steps = summaries["rlkit"]["median_steps"] / summaries["sb3"]["median_steps"]
-        print(
-            f"\nrlkit / SB3, median training seconds to the first evaluation >= {SOLVED:g}: "
-            f"{ratio:.2f}; median env steps: {steps:.2f}"
-        )
+        print()
+        print_ratios(summaries["rlkit"], summaries["sb3"])
     if "reinforce" not in args.skip:
         print(f"\nrlkit ReinforceConfig: {reinforce.ReinforceConfig()}")
         runs = [

@@ -1,7 +1,7 @@
 """Wall time of autograding: per notebook (sandboxed vs not), and a generated class of 100.
 
 Run: ``python benchmarks/bench_grading.py [--students 100] [--repeat 3] [--timeout 60]
-[--only 07_rlhf ...] [--fresh-process]``.
+[--only 07_rlhf ...] [--fresh-process] [--scheduler [tcp://HOST:8786]]``.
 It prints
 
 * seconds per notebook submission (a correct one, every notebook that has a source), graded
@@ -14,7 +14,9 @@ It prints
 * the wall time of ``python -m autograder grade`` (the same code path, gradebook, feedback and
   grades.csv included) on a generated class of ``--students`` students x every notebook, with
   1 and with 2 workers (forked, or fresh with ``--fresh-process``), and the extrapolation to
-  100 students x 8 notebooks.
+  100 students x 8 notebooks;
+* with ``--scheduler``, the same class graded through a Dask cluster (the one at the address,
+  or without one a ``LocalCluster`` of two worker processes on loopback), next to the workers.
 
 The machine's load average is printed with the figures: on a shared machine they are only
 comparable within one run.
@@ -117,6 +119,29 @@ def _load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def through_cluster(address: str | None, subs: Path, out: Path, settings: GradingSettings,
+                    sandbox: Sandbox, n: int) -> str:
+    """Grade the class ``subs`` on a Dask cluster; print its wall time; its ``grades.csv``."""
+    import contextlib
+
+    from distributed import LocalCluster
+
+    from autograder.grading.executors import DaskCluster
+
+    with contextlib.ExitStack() as stack:
+        if address is None:
+            address = stack.enter_context(LocalCluster(
+                n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                dashboard_address=None)).scheduler_address
+        start = time.perf_counter()
+        grade(subs, out, settings=settings, sandbox=sandbox, log=_quiet,
+              executor=DaskCluster(address))
+        wall = time.perf_counter() - start
+    print(f"class of {n} submissions through the Dask cluster at {address}: {wall:7.1f} s wall "
+          f"({wall / n:.2f} s per submission)")
+    return (out / "grades.csv").read_text()
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -133,6 +158,9 @@ def main() -> None:
                         help="no fork server: every submission in a fresh sandboxed process")
     parser.add_argument("--skip-unsandboxed", action="store_true",
                         help="leave the unsandboxed column out")
+    parser.add_argument("--scheduler", nargs="?", const="", metavar="tcp://HOST:8786",
+                        help="also grade the class on this Dask cluster (none given: a "
+                             "LocalCluster of 2 worker processes)")
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
     settings = GradingSettings(timeout=args.timeout)
@@ -187,8 +215,12 @@ def main() -> None:
                   f"({walls[workers] / n:.2f} s per submission; "
                   f"setup {result.setup_seconds:.1f} s)")
         csvs = {(tmp / f"out-{w}" / "grades.csv").read_text() for w in worker_counts}
-        if len(worker_counts) > 1:
-            print(f"grades.csv identical with {args.workers} workers: {len(csvs) == 1}")
+        if args.scheduler is not None:
+            csvs.add(through_cluster(args.scheduler or None, subs, tmp / "out-dask", settings,
+                                     sandboxed, n))
+        if len(worker_counts) + (args.scheduler is not None) > 1:
+            print(f"grades.csv identical with {args.workers} workers"
+                  f"{' and the cluster' if args.scheduler is not None else ''}: {len(csvs) == 1}")
         most = max(worker_counts)
         per = (walls[most] - result.setup_seconds) / n
         full = 100 * FULL_COURSE

@@ -11,6 +11,10 @@ Run:  .venv/bin/python benchmarks/bench_mcts.py [--simulations 1000 --searches 1
    ``pyspiel.MCTSBot`` is printed too, for honesty: compiled code is another league.
 2. *Quality* (``--quality``): the share of tic-tac-toe's critical positions where UCT with
    rollouts picks an optimal move (``rlkit.games.solve``), by simulations per move.
+3. *AlphaZero* (``--alphazero SEED ...``): train with the default settings (one torch
+   thread), then measure exactly: the raw network's optimal-move rate on all positions, and
+   with ``--az-simulations`` (25) per move its rate on the critical positions and the lines
+   it loses as X and as O.
 
 OpenSpiel is a dev extra (``pip install open_spiel``); without it part 1 prints rlkit alone.
 Not a test: it prints figures.
@@ -23,7 +27,7 @@ import os
 import time
 from collections.abc import Callable
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core: numpy's and torch's threads
 
 import numpy as np  # noqa: E402
 
@@ -87,13 +91,33 @@ def quality(args: argparse.Namespace) -> None:
     solution = solve(game)
     evaluator = RolloutEvaluator(game)
     print(f"UCT with rollouts: optimal moves on the {solution.critical.size} critical positions")
-    for simulations in (4, 16, 64, 256):
+    for simulations in (4, 16, 64):
         rng = np.random.default_rng(args.seed)
         actions = [int(np.argmax(mcts_search(game, solution.states[i], evaluator, simulations,
                                              rng=rng, rule="uct", c=UCT_C).visit_counts))
                    for i in solution.critical]
         rate = solution.optimal_move_rate(np.array(actions), critical=True)
         print(f"  {simulations:>4} simulations: {100 * rate:5.1f} %")
+
+
+def alphazero_figures(args: argparse.Namespace) -> None:
+    from rlkit.agents import alphazero
+    from rlkit.agents.selfplay import evaluate_player
+
+    solution = solve(TicTacToe())
+    config = alphazero.AlphaZeroConfig()
+    print(f"AlphaZero, {config.n_games} games; raw network, then {args.az_simulations} "
+          "simulations per move (searches not counted in the CPU seconds)")
+    for seed in args.alphazero:
+        history = alphazero.train(config, seed=seed, solution=solution)
+        raw = history.evaluations[-1]
+        player = alphazero.search_player(solution.game, history.predict, args.az_simulations)
+        searched = evaluate_player(solution, player, critical_only=True)
+        print(f"  seed {seed}: {history.cpu_seconds:5.1f} CPU s; raw optimal "
+              f"{100 * raw.optimal_rate:.1f}% (critical {100 * raw.critical_rate:.1f}%, lost "
+              f"{raw.lost_as_x} as X, {raw.lost_as_o} as O); searched: critical "
+              f"{100 * searched.critical_rate:.1f}%, lost {searched.lost_as_x} as X, "
+              f"{searched.lost_as_o} as O", flush=True)
 
 
 def main() -> None:
@@ -103,10 +127,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="rounds; the best counts")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quality", action="store_true", help="also play quality vs sims")
+    parser.add_argument("--alphazero", type=int, nargs="*", default=None, metavar="SEED",
+                        help="also train AlphaZero with these seeds and measure it")
+    parser.add_argument("--az-simulations", type=int, default=25)
+    parser.add_argument("--no-speed", action="store_true", help="skip part 1")
     args = parser.parse_args()
-    speed(args)
+    if not args.no_speed:
+        speed(args)
     if args.quality:
         quality(args)
+    if args.alphazero:
+        alphazero_figures(args)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """One notebook's checks through the real grader: the reference on many seeds, variants, bugs.
 
-Run: ``python benchmarks/bench_through_grader.py 07_rlhf [--seeds 20] [--workers 2]``.
+Run: ``python benchmarks/bench_through_grader.py 07_rlhf [--seeds 20] [--workers 2]
+[--checks rlhf.rebel_loss,rlhf.rloo_advantages]`` (``--checks``: only those checks' variants and
+bank bugs).
 
 The check tests (``tests/test_<topic>_checks.py``, ``tests/test_bug_bank.py``) call the judge
 in-process; this grades whole notebooks with ``python -m autograder grade``, sandboxed, as an
@@ -22,12 +24,9 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
-import inspect
 import subprocess
 import sys
 import tempfile
-import textwrap
-import types
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -59,23 +58,15 @@ def grade(subs: Path, out: Path, assignment: str, seed: int, workers: int) -> li
         return [row for row in csv.DictReader(f) if row["grade_id"].startswith("check_")]
 
 
-def renamed_source(fn, function: str) -> str:
-    """A variant's source as the student's function (its own name replaced), after imports of
-    the modules it uses from its test module (``itertools``, ``math``, ...).
-    """  # noqa: D205
-    source = textwrap.dedent(inspect.getsource(fn))
-    imports = [f"import {value.__name__} as {name}\n" for name in fn.__code__.co_names
-               if isinstance(value := fn.__globals__.get(name), types.ModuleType)]
-    return "".join(imports) + source.replace(f"def {fn.__name__}(", f"def {function}(", 1)
-
-
 def main() -> None:
     """Build the submissions, grade them, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignment")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--checks", default="", help="comma-separated check names (default: all)")
     args = parser.parse_args()
+    only = set(filter(None, args.checks.split(",")))
     load_all()
     (assignment,) = load_assignments(only=[args.assignment])
     release = release_notebooks([assignment])[assignment.id]
@@ -101,9 +92,12 @@ def main() -> None:
     module = VARIANT_MODULES.get(assignment.id)  # notebooks with no variants module: none
     variants = getattr(importlib.import_module(module), "VARIANTS", []) if module else []
     checked = {name for c in assignment.cells for name in c.specs}
+    if only:
+        variants = [(spec, fn) for spec, fn in variants if spec.name in only]
+        checked &= only
     specs = [s for s in all_specs() if s.name in checked and isinstance(s.function, str)]
     for i, (spec, fn) in enumerate(variants):
-        changes = {grade_id[spec.function]: Change("bug", renamed_source(fn, spec.function))}
+        changes = {grade_id[spec.function]: Change("bug", bug_source(fn, spec.function))}
         students[f"variant{i:02d}"] = ("variant", None, None)
         write_notebook(student_notebook(assignment, release, StudentPlan(
             f"variant{i:02d}", assignment.id, "solved", changes)),

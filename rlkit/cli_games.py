@@ -32,7 +32,8 @@ PLAY_EXAMPLES = """\
       you play X against UCT search with rollouts (type a cell 0-8, row by row)
   python -m rlkit play tictactoe --agent perfect --as o
   python -m rlkit play tictactoe --agent alphazero --games 300
-      trains AlphaZero for 300 self-play games first (about 10 s), then plays with its search
+      trains AlphaZero for 300 self-play games first (about 7 s of CPU), then plays with its
+      search
 """
 
 
@@ -123,6 +124,8 @@ def train_game(args: argparse.Namespace) -> int:
         raise BadInput(f"--seed must be >= 0; got {args.seed}")
     if args.simulations is not None and args.simulations < 1:
         raise BadInput(f"--simulations must be >= 1; got {args.simulations}")
+    if args.simulations is not None and args.algorithm == "alphago":
+        raise BadInput("--simulations applies to alphazero only")
     overrides: dict[str, Any] = {"game": args.game}
     try:
         if args.algorithm == "alphazero":

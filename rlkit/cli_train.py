@@ -73,7 +73,7 @@ def add_parser(commands: Any) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="alphazero: self-play games (default: 600); alphago: RL iterations (default: 150)",
+        help="alphazero: self-play games (default: 1500); alphago: RL iterations (default: 150)",
     )
     train.add_argument(
         "--simulations",

@@ -309,12 +309,16 @@ class EstimatorMoments(NamedTuple):
         variance: Per-component variance of :math:`\hat g(\tau)`, shaped like ``theta``.
         total_variance: :math:`\mathbb{E} \|\hat g(\tau) - \mathbb{E} \hat g\|^2`, the sum of
             ``variance`` (the trace of the covariance).
+        largest_deviation: Per-component :math:`\max_\tau |\hat g(\tau) - \mathbb{E} \hat g|`
+            over the trajectories of positive probability, shaped like ``theta`` (the range
+            a concentration bound such as Bernstein's needs).
 
     """
 
     mean: FloatArray
     variance: FloatArray
     total_variance: float
+    largest_deviation: FloatArray
 
 
 def exact_moments(
@@ -374,4 +378,5 @@ def exact_moments(
         estimates[i] = estimate
     mean = np.tensordot(probabilities, estimates, axes=1)
     variance = np.tensordot(probabilities, (estimates - mean) ** 2, axes=1)
-    return EstimatorMoments(mean, variance, float(variance.sum()))
+    deviation = np.abs(estimates[probabilities > 0] - mean).max(axis=0, initial=0.0)
+    return EstimatorMoments(mean, variance, float(variance.sum()), deviation)

@@ -215,7 +215,8 @@ def q_learning(
             f"{env.observation_space} and {env.action_space}"
         )
     rng = np.random.default_rng(seed)
-    q_values = np.zeros((int(env.observation_space.n), int(env.action_space.n)))
+    n_states, n_actions = int(env.observation_space.n), int(env.action_space.n)
+    q_values = np.zeros((n_states, n_actions))
     returns = np.zeros(config.n_episodes)
     lengths = np.zeros(config.n_episodes, dtype=np.int64)
     epsilons = np.zeros(config.n_episodes)
@@ -234,7 +235,7 @@ def q_learning(
             next_state, reward, terminated, truncated, _ = env.step(action)
             # CRUCIAL: only `terminated` stops bootstrapping; a truncated episode (time limit)
             # still has value in next_state.
-            q_values = update_fn(
+            updated = update_fn(
                 q_values,
                 state,
                 action,
@@ -244,6 +245,11 @@ def q_learning(
                 config.alpha,
                 config.gamma,
             )
+            # a table is a table: a student's list of rows is taken as the array it stands for
+            q_values = np.asarray(updated, dtype=np.float64)
+            if q_values.shape != (n_states, n_actions):
+                raise ValueError(f"update_fn must return the ({n_states}, {n_actions}) Q table; "
+                                 f"got shape {q_values.shape}")
             total_reward += float(reward)
             n_steps += 1
             state = next_state

@@ -59,6 +59,7 @@ __all__ = [
     "make_networks",
     "check_settings",
     "finished",
+    "float64_array",
     "make_vector_env",
     "rollout_result",
     "run_and_finish",
@@ -536,6 +537,24 @@ def finished(
         "action_space": evaluator.action_space,
         "seed": seed,
     }
+
+
+def float64_array(scalars: list[torch.Tensor]) -> np.ndarray:
+    """Scalar tensors recorded during training (losses, diagnostics) as one float64 array.
+
+    A trainer keeps each step's loss as a detached tensor and converts them all here once:
+    a ``float(loss)`` per gradient step costs a conversion each, in the innermost loop.
+
+    Example:
+        >>> float64_array([torch.tensor(0.5), torch.tensor([1.5])])
+        array([0.5, 1.5])
+        >>> float64_array([]).shape
+        (0,)
+
+    """
+    if not scalars:
+        return np.zeros(0, dtype=np.float64)
+    return torch.stack([value.reshape(()) for value in scalars]).double().numpy()
 
 
 def to_flat(array: npt.ArrayLike) -> torch.Tensor:

@@ -395,7 +395,7 @@ with skip_if_unwritten():
 
 # %% tags=["solution"]
 def normalize_advantages(advantages, eps=1e-8):
-    """Return (A - mean) / (std + eps), one mean and one std over every entry."""
+    """Return the tensor (A - mean) / (std + eps), one mean and one std over every entry."""
     ### BEGIN SOLUTION
     return (advantages - advantages.mean()) / (advantages.std() + eps)
     ### END SOLUTION

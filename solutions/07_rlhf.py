@@ -332,7 +332,7 @@ check("rlhf.kl_penalized_rewards")
 
 # %% tags=["solution"]
 def rloo_advantages(rewards):
-    """Return each sample's reward minus the mean reward of the other k - 1 of its prompt."""
+    """Return, as a tensor, each reward minus the mean of the other k - 1 rewards of its prompt."""
     ### BEGIN SOLUTION
     k = rewards.shape[1]
     others_mean = (rewards.sum(dim=1, keepdim=True) - rewards) / (k - 1)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from rlkit import dp, sampling
+from rlkit import dp, sampling, weightings
 from rlkit.buffers import Batch
 
 
@@ -1215,6 +1215,547 @@ def az_loss_absolute_error(logits, values, target_policies, target_values, legal
 
 
 
+# --- 05 actor-critic, second part: the critic, GAE, A2C's loss, the Gaussian policy
+
+
+def td_errors_list(rewards, values, next_values, terminated, gamma):
+    rewards, values, next_values = (np.asarray(x, dtype=float)
+                                    for x in (rewards, values, next_values))
+    mask = 1.0 - np.asarray(terminated, dtype=float)
+    return (rewards + gamma * mask * next_values - values).tolist()
+
+
+def td_errors_next_row_as_next_value(rewards, values, next_values, terminated, gamma):
+    values = np.asarray(values, dtype=float)
+    following = np.concatenate([values[1:], np.asarray(next_values, dtype=float)[-1:]])
+    mask = 1.0 - np.asarray(terminated, dtype=float)
+    return np.asarray(rewards, dtype=float) + gamma * mask * following - values
+
+
+def td_errors_gamma_on_reward(rewards, values, next_values, terminated, gamma):
+    mask = 1.0 - np.asarray(terminated, dtype=float)
+    return (gamma * (np.asarray(rewards, dtype=float) + mask * np.asarray(next_values))
+            - np.asarray(values))
+
+
+def td_errors_without_baseline(rewards, values, next_values, terminated, gamma):
+    mask = 1.0 - np.asarray(terminated, dtype=float)
+    return np.asarray(rewards, dtype=float) + gamma * mask * np.asarray(next_values)
+
+
+def _heldout_deltas(rewards, values, next_values, terminated, gamma):
+    mask = 1.0 - np.asarray(terminated, dtype=float)
+    return (np.asarray(rewards, dtype=float) + gamma * mask * np.asarray(next_values, dtype=float)
+            - np.asarray(values, dtype=float))
+
+
+def _gae_backwards(deltas, ended, decay):
+    out, running = np.zeros_like(deltas), np.zeros(deltas.shape[1:])
+    for t in reversed(range(len(deltas))):
+        running = deltas[t] + decay * (1.0 - ended[t]) * running
+        out[t] = running
+    return out
+
+
+def gae_cut_only_at_termination(rewards, values, next_values, terminated, truncated, gamma,
+                                lam):
+    deltas = _heldout_deltas(rewards, values, next_values, terminated, gamma)
+    return _gae_backwards(deltas, np.asarray(terminated, dtype=float), gamma * lam)
+
+
+def gae_lambda_only(rewards, values, next_values, terminated, truncated, gamma, lam):
+    deltas = _heldout_deltas(rewards, values, next_values, terminated, gamma)
+    ended = np.asarray(terminated, dtype=float) + np.asarray(truncated, dtype=float)
+    return _gae_backwards(deltas, np.minimum(ended, 1.0), lam)
+
+
+def gae_sum_without_decay(rewards, values, next_values, terminated, truncated, gamma, lam):
+    deltas = _heldout_deltas(rewards, values, next_values, terminated, gamma)
+    ended = np.asarray(terminated, dtype=float) + np.asarray(truncated, dtype=float)
+    return _gae_backwards(deltas, np.minimum(ended, 1.0), 1.0)
+
+
+def gae_next_row_values(rewards, values, next_values, terminated, truncated, gamma, lam):
+    values = np.asarray(values, dtype=float)
+    following = np.concatenate([values[1:], np.asarray(next_values, dtype=float)[-1:]])
+    deltas = _heldout_deltas(rewards, values, following, terminated, gamma)
+    ended = np.asarray(terminated, dtype=float) + np.asarray(truncated, dtype=float)
+    return _gae_backwards(deltas, np.minimum(ended, 1.0), gamma * lam)
+
+
+def a2c_loss_nothing_detached(log_probs, advantages, values, returns, entropy, value_coef,
+                              entropy_coef):
+    actor = -(log_probs * advantages).mean()
+    return actor + value_coef * ((returns - values) ** 2).mean() - entropy_coef * entropy.mean()
+
+
+def a2c_loss_entropy_summed(log_probs, advantages, values, returns, entropy, value_coef,
+                            entropy_coef):
+    actor = -(log_probs * advantages.detach()).mean()
+    critic = ((returns.detach() - values) ** 2).mean()
+    return actor + value_coef * critic - entropy_coef * entropy.sum()
+
+
+def a2c_loss_values_detached(log_probs, advantages, values, returns, entropy, value_coef,
+                             entropy_coef):
+    actor = -(log_probs * advantages.detach()).mean()
+    critic = ((returns.detach() - values.detach()) ** 2).mean()
+    return actor + value_coef * critic - entropy_coef * entropy.mean()
+
+
+def a2c_loss_entropy_coef_on_critic(log_probs, advantages, values, returns, entropy,
+                                    value_coef, entropy_coef):
+    actor = -(log_probs * advantages.detach()).mean()
+    critic = ((returns.detach() - values) ** 2).mean()
+    return actor + entropy_coef * critic - value_coef * entropy.mean()
+
+
+def gaussian_log_prob_std_squared(actions, mean, log_std):
+    a, mu, log_sigma = (torch.as_tensor(x, dtype=torch.float64) for x in (actions, mean, log_std))
+    z = (a - mu) / torch.exp(2 * log_sigma)
+    out = (-0.5 * z**2 - log_sigma - 0.5 * np.log(2 * np.pi)).sum(-1)
+    return out if torch.is_tensor(actions) else out.numpy()
+
+
+def gaussian_log_prob_per_dimension(actions, mean, log_std):
+    a, mu, log_sigma = (torch.as_tensor(x, dtype=torch.float64) for x in (actions, mean, log_std))
+    out = -0.5 * ((a - mu) / log_sigma.exp()) ** 2 - log_sigma - 0.5 * np.log(2 * np.pi)
+    return out if torch.is_tensor(actions) else out.numpy()
+
+
+def gaussian_log_prob_tensor_for_numpy(actions, mean, log_std):
+    a, mu, log_sigma = (torch.as_tensor(x, dtype=torch.float64) for x in (actions, mean, log_std))
+    z = (a - mu) / log_sigma.exp()
+    return (-0.5 * z**2 - log_sigma - 0.5 * np.log(2 * np.pi)).sum(-1)
+
+
+def gaussian_log_prob_full_log_2pi(actions, mean, log_std):
+    a, mu, log_sigma = (torch.as_tensor(x, dtype=torch.float64) for x in (actions, mean, log_std))
+    z = (a - mu) / log_sigma.exp()
+    out = (-0.5 * z**2 - log_sigma - np.log(2 * np.pi)).sum(-1)
+    return out if torch.is_tensor(actions) else out.numpy()
+
+
+# --- 06 PPO
+
+
+def _softmax_rows(theta):
+    e = np.exp(theta - theta.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _d_table(mdp, policy, horizon):
+    alive = ~np.asarray(mdp.terminal)
+    d = np.zeros((horizon, mdp.n_states))
+    current = np.asarray(mdp.mu, dtype=float) * alive
+    for h in range(horizon):
+        d[h] = current
+        current = np.einsum("s,sa,sat->t", current, policy, mdp.P) * alive
+    return d
+
+
+def _a_table(mdp, theta, horizon):
+    q = weightings.action_values(mdp, theta, horizon)
+    return q - (_softmax_rows(theta)[None] * q).sum(axis=2, keepdims=True)
+
+
+def advantage_table_theta_as_probabilities(mdp, theta, horizon):
+    q = weightings.action_values(mdp, theta, horizon)
+    return q - (theta[None] * q).sum(axis=2, keepdims=True)
+
+
+def advantage_table_first_step_only(mdp, theta, horizon):
+    return _a_table(mdp, theta, horizon)[0]
+
+
+def advantage_table_value_over_states(mdp, theta, horizon):
+    q = weightings.action_values(mdp, theta, horizon)
+    v = (_softmax_rows(theta)[None] * q).sum(axis=2)
+    return q - v.mean(axis=1)[:, None, None]
+
+
+def advantage_table_no_return(mdp, theta, horizon):
+    _a_table(mdp, theta, horizon)
+
+
+def state_distribution_unnormalised_policy(mdp, theta, horizon):
+    return _d_table(mdp, np.exp(theta), horizon)
+
+
+def state_distribution_start_not_masked(mdp, theta, horizon):
+    d = _d_table(mdp, _softmax_rows(theta), horizon)
+    d[0] = mdp.mu
+    return d
+
+
+def state_distribution_cumulative(mdp, theta, horizon):
+    return np.cumsum(_d_table(mdp, _softmax_rows(theta), horizon), axis=0)
+
+
+def state_distribution_horizon_plus_one(mdp, theta, horizon):
+    return _d_table(mdp, _softmax_rows(theta), horizon + 1)
+
+
+def performance_difference_new_advantages(mdp, theta, theta_old, horizon):
+    new = _softmax_rows(theta)
+    return float(np.einsum("hs,sa,hsa->", _d_table(mdp, new, horizon), new,
+                           _a_table(mdp, theta, horizon)))
+
+
+def performance_difference_all_old(mdp, theta, theta_old, horizon):
+    old = _softmax_rows(theta_old)
+    return float(np.einsum("hs,sa,hsa->", _d_table(mdp, old, horizon), old,
+                           _a_table(mdp, theta_old, horizon)))
+
+
+def performance_difference_last_step(mdp, theta, theta_old, horizon):
+    new = _softmax_rows(theta)
+    d = _d_table(mdp, new, horizon)
+    return float(np.einsum("s,sa,sa->", d[-1], new, _a_table(mdp, theta_old, horizon)[-1]))
+
+
+def performance_difference_mean_over_steps(mdp, theta, theta_old, horizon):
+    new = _softmax_rows(theta)
+    return float(np.einsum("hs,sa,hsa->", _d_table(mdp, new, horizon), new,
+                           _a_table(mdp, theta_old, horizon))) / horizon
+
+
+def _old_pieces(mdp, theta_old, horizon):
+    old = _softmax_rows(theta_old)
+    return (torch.as_tensor(old), torch.as_tensor(_d_table(mdp, old, horizon)),
+            torch.as_tensor(_a_table(mdp, theta_old, horizon)))
+
+
+def surrogate_float(mdp, theta, theta_old, horizon):
+    old, d_old, a_old = _old_pieces(mdp, theta_old, horizon)
+    new = torch.softmax(theta, dim=-1)
+    return float(torch.einsum("hs,sa,hsa->", d_old, new, a_old))
+
+
+def surrogate_no_old_weights(mdp, theta, theta_old, horizon):
+    old, d_old, a_old = _old_pieces(mdp, theta_old, horizon)
+    return torch.einsum("hs,sa,hsa->", d_old, torch.softmax(theta, dim=-1) / old, a_old)
+
+
+def surrogate_softmax_over_states(mdp, theta, theta_old, horizon):
+    old, d_old, a_old = _old_pieces(mdp, theta_old, horizon)
+    return torch.einsum("hs,sa,hsa->", d_old, torch.softmax(theta, dim=0), a_old)
+
+
+def surrogate_theta_as_probabilities(mdp, theta, theta_old, horizon):
+    old, d_old, a_old = _old_pieces(mdp, theta_old, horizon)
+    return torch.einsum("hs,sa,hsa->", d_old, theta, a_old)
+
+
+def importance_ratio_clone_not_detach(log_probs, old_log_probs):
+    return torch.exp(log_probs - old_log_probs.clone())
+
+
+def importance_ratio_numpy(log_probs, old_log_probs):
+    return np.exp(log_probs.detach().numpy() - old_log_probs.detach().numpy())
+
+
+def importance_ratio_softmax(log_probs, old_log_probs):
+    return torch.softmax(log_probs - old_log_probs.detach(), dim=0)
+
+
+def importance_ratio_of_sums(log_probs, old_log_probs):
+    return torch.exp(log_probs.sum() - old_log_probs.detach().sum())
+
+
+def ppo_clip_loss_advantages_not_detached(ratio, advantages, clip_eps):
+    clipped = ratio.clamp(1 - clip_eps, 1 + clip_eps)
+    return -torch.minimum(ratio * advantages, clipped * advantages).mean()
+
+
+def ppo_clip_loss_clamps_r_times_a(ratio, advantages, clip_eps):
+    advantages = advantages.detach()
+    surrogate = ratio * advantages
+    return -torch.min(surrogate, surrogate.clamp(1 - clip_eps, 1 + clip_eps)).mean()
+
+
+def ppo_clip_loss_upper_bound_only(ratio, advantages, clip_eps):
+    advantages = advantages.detach()
+    clipped = ratio.clamp(max=1 + clip_eps)
+    return -torch.min(ratio * advantages, clipped * advantages).mean()
+
+
+def ppo_clip_loss_min_of_losses(ratio, advantages, clip_eps):
+    advantages = advantages.detach()
+    clipped = ratio.clamp(1 - clip_eps, 1 + clip_eps)
+    return torch.min(-ratio * advantages, -clipped * advantages).mean()
+
+
+def clipped_value_loss_old_values_not_detached(values, old_values, returns, clip_eps):
+    returns = returns.detach()
+    if clip_eps is None:
+        return ((values - returns) ** 2).mean()
+    clipped = old_values + (values - old_values).clamp(-clip_eps, clip_eps)
+    return torch.maximum((values - returns) ** 2, (clipped - returns) ** 2).mean()
+
+
+def clipped_value_loss_around_returns(values, old_values, returns, clip_eps):
+    returns = returns.detach()
+    if clip_eps is None:
+        return ((values - returns) ** 2).mean()
+    clipped = returns + (values - returns).clamp(-clip_eps, clip_eps)
+    return torch.maximum((values - returns) ** 2, (clipped - returns) ** 2).mean()
+
+
+def clipped_value_loss_none_as_zero(values, old_values, returns, clip_eps):
+    old_values, returns = old_values.detach(), returns.detach()
+    eps = clip_eps or 0.0
+    clipped = old_values + (values - old_values).clamp(-eps, eps)
+    return torch.maximum((values - returns) ** 2, (clipped - returns) ** 2).mean()
+
+
+def clipped_value_loss_sum(values, old_values, returns, clip_eps):
+    old_values, returns = old_values.detach(), returns.detach()
+    if clip_eps is None:
+        return ((values - returns) ** 2).sum()
+    clipped = old_values + (values - old_values).clamp(-clip_eps, clip_eps)
+    return torch.maximum((values - returns) ** 2, (clipped - returns) ** 2).sum()
+
+
+def ppo_loss_entropy_per_step(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    return clip_loss + value_coef * critic_loss - entropy_coef * entropy
+
+
+def ppo_loss_value_coef_on_clip(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    return value_coef * clip_loss + critic_loss - entropy_coef * entropy.mean()
+
+
+def ppo_loss_objective(clip_loss, critic_loss, entropy, value_coef, entropy_coef):
+    return -(clip_loss + value_coef * critic_loss - entropy_coef * entropy.mean())
+
+
+def approx_kl_probabilities(log_probs, old_log_probs):
+    return (old_log_probs.exp() - log_probs.exp()).mean()
+
+
+def approx_kl_per_sample(log_probs, old_log_probs):
+    return old_log_probs - log_probs
+
+
+def approx_kl_ratio_minus_one(log_probs, old_log_probs):
+    return (torch.exp(log_probs - old_log_probs) - 1).mean()
+
+
+def approx_kl_low_variance_no_log(log_probs, old_log_probs):
+    return (torch.exp(log_probs - old_log_probs) - 1).mean()
+
+
+def approx_kl_low_variance_per_sample(log_probs, old_log_probs):
+    log_ratio = log_probs - old_log_probs
+    return torch.exp(log_ratio) - 1 - log_ratio
+
+
+def approx_kl_low_variance_squared(log_probs, old_log_probs):
+    return ((torch.exp(log_probs - old_log_probs) - 1) ** 2).mean() / 2
+
+
+def normalize_advantages_max_abs(advantages, eps=1e-8):
+    centred = advantages - advantages.mean()
+    return centred / (centred.abs().max() + eps)
+
+
+def normalize_advantages_min_max(advantages, eps=1e-8):
+    return (advantages - advantages.min()) / (advantages.max() - advantages.min() + eps)
+
+
+def normalize_advantages_per_column(advantages, eps=1e-8):
+    return (advantages - advantages.mean(0)) / (advantages.std() + eps)
+
+
+def minibatch_indices_permutation_each(n, n_minibatches, rng):
+    size = n // n_minibatches
+    return [rng.permutation(n)[:size] for _ in range(n_minibatches)]
+
+
+def minibatch_indices_size_plus_one(n, n_minibatches, rng):
+    order = rng.permutation(n)
+    size = n // n_minibatches + 1
+    return [order[i:i + size] for i in range(0, n, size)]
+
+
+def minibatch_indices_integers(n, n_minibatches, rng):
+    return np.split(rng.integers(0, n, size=n), n_minibatches)
+
+
+# --- 07 RLHF
+
+
+def ranking_pairs_with_itself(ranking):
+    ranking = [int(r) for r in ranking]
+    return [(a, b) for i, a in enumerate(ranking) for b in ranking[i:]]
+
+
+def ranking_pairs_no_return(ranking):
+    pairs = []
+    for i, a in enumerate(ranking):
+        for b in list(ranking)[i + 1:]:
+            pairs.append((int(a), int(b)))
+
+
+def ranking_pairs_sorted_indices(ranking):
+    order = sorted(int(r) for r in ranking)
+    return [(order[i], order[j]) for i in range(len(order)) for j in range(i + 1, len(order))]
+
+
+def ranking_pairs_two_lists(ranking):
+    ranking = [int(r) for r in ranking]
+    pairs = [(ranking[i], ranking[j]) for i in range(len(ranking))
+             for j in range(i + 1, len(ranking))]
+    return [[p[0] for p in pairs], [p[1] for p in pairs]]
+
+
+def bradley_terry_loss_sigmoid(chosen_rewards, rejected_rewards):
+    return -torch.sigmoid(chosen_rewards - rejected_rewards).mean()
+
+
+def bradley_terry_loss_sum(chosen_rewards, rejected_rewards):
+    return -F.logsigmoid(chosen_rewards - rejected_rewards).sum()
+
+
+def bradley_terry_loss_swapped(chosen_rewards, rejected_rewards):
+    return -F.logsigmoid(rejected_rewards - chosen_rewards).mean()
+
+
+def bradley_terry_loss_log_of_sigmoid(chosen_rewards, rejected_rewards):
+    return -torch.log(torch.sigmoid(chosen_rewards - rejected_rewards)).mean()
+
+
+def preference_accuracy_ties_lost(chosen_rewards, rejected_rewards):
+    return float((chosen_rewards > rejected_rewards).float().mean())
+
+
+def preference_accuracy_ties_won(chosen_rewards, rejected_rewards):
+    return float((chosen_rewards >= rejected_rewards).float().mean())
+
+
+def preference_accuracy_count(chosen_rewards, rejected_rewards):
+    gap = chosen_rewards - rejected_rewards
+    return float((gap > 0).sum() + 0.5 * (gap == 0).sum())
+
+
+def _token_log_probs(logits, tokens):
+    return torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+
+
+def sequence_log_probs_mask_inverted(logits, tokens, mask):
+    return torch.where(~mask.bool(), _token_log_probs(logits, tokens), 0.0).sum(-1)
+
+
+def sequence_log_probs_negative_log_likelihood(logits, tokens, mask):
+    return -torch.where(mask.bool(), _token_log_probs(logits, tokens), 0.0).sum(-1)
+
+
+def sequence_log_probs_per_token(logits, tokens, mask):
+    return torch.where(mask.bool(), _token_log_probs(logits, tokens), 0.0)
+
+
+def sequence_log_probs_max_token(logits, tokens, mask):
+    best = torch.log_softmax(logits, dim=-1).max(dim=-1).values
+    return torch.where(mask.bool(), best, 0.0).sum(-1)
+
+
+def _kl_part(log_probs, ref_log_probs, mask, beta):
+    return torch.where(mask.bool(), -beta * (log_probs - ref_log_probs), 0.0).detach()
+
+
+def kl_penalized_rewards_score_after_the_end(score, log_probs, ref_log_probs, mask, beta):
+    rewards = _kl_part(log_probs, ref_log_probs, mask, beta)
+    ends = mask.bool().sum(1).clamp(max=mask.shape[1] - 1)
+    rewards[torch.arange(len(score)), ends] += score.detach()
+    return rewards
+
+
+def kl_penalized_rewards_ratio_not_log(score, log_probs, ref_log_probs, mask, beta):
+    rewards = torch.where(mask.bool(), -beta * torch.exp(log_probs - ref_log_probs), 0.0)
+    rewards = rewards.detach()
+    rewards[torch.arange(len(score)), mask.bool().sum(1) - 1] += score.detach()
+    return rewards
+
+
+def kl_penalized_rewards_beta_on_score(score, log_probs, ref_log_probs, mask, beta):
+    rewards = _kl_part(log_probs, ref_log_probs, mask, beta)
+    rewards[torch.arange(len(score)), mask.bool().sum(1) - 1] += beta * score.detach()
+    return rewards
+
+
+def kl_penalized_rewards_reference_minus_policy(score, log_probs, ref_log_probs, mask, beta):
+    rewards = _kl_part(ref_log_probs, log_probs, mask, beta)
+    rewards[torch.arange(len(score)), mask.bool().sum(1) - 1] += score.detach()
+    return rewards
+
+
+def rloo_advantages_list(rewards):
+    k = rewards.shape[1]
+    return [[float(r) - (float(row.sum()) - float(r)) / (k - 1) for r in row] for row in rewards]
+
+
+def rloo_advantages_global_mean(rewards):
+    return rewards - rewards.mean()
+
+
+def rloo_advantages_sum_over_k_minus_one(rewards):
+    k = rewards.shape[1]
+    return rewards - rewards.sum(dim=1, keepdim=True) / (k - 1)
+
+
+def rloo_advantages_median(rewards):
+    return rewards - rewards.median(dim=1, keepdim=True).values
+
+
+def _dpo_margin(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps,
+                ref_rejected_logps):
+    return ((policy_chosen_logps - ref_chosen_logps.detach())
+            - (policy_rejected_logps - ref_rejected_logps.detach()))
+
+
+def dpo_loss_sigmoid(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps,
+                     ref_rejected_logps, beta):
+    margin = _dpo_margin(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps,
+                         ref_rejected_logps)
+    return -torch.sigmoid(beta * margin).mean()
+
+
+def dpo_loss_beta_divides(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps,
+                          ref_rejected_logps, beta):
+    margin = _dpo_margin(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps,
+                         ref_rejected_logps)
+    return -F.logsigmoid(margin / beta).mean()
+
+
+def dpo_loss_reference_ratio_inverted(policy_chosen_logps, policy_rejected_logps,
+                                      ref_chosen_logps, ref_rejected_logps, beta):
+    margin = ((ref_chosen_logps.detach() - policy_chosen_logps)
+              - (ref_rejected_logps.detach() - policy_rejected_logps))
+    return -F.logsigmoid(beta * margin).mean()
+
+
+def dpo_loss_without_minus(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps,
+                           ref_rejected_logps, beta):
+    margin = _dpo_margin(policy_chosen_logps, policy_rejected_logps, ref_chosen_logps,
+                         ref_rejected_logps)
+    return F.logsigmoid(beta * margin).mean()
+
+
+def rebel_loss_eta_on_rewards(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    return (((log_ratio_a - log_ratio_b) - (reward_a - reward_b).detach() / eta) ** 2).mean()
+
+
+def rebel_loss_not_squared(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    return ((log_ratio_a - log_ratio_b) / eta - (reward_a - reward_b).detach()).mean()
+
+
+def rebel_loss_root_mean_square(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    residual = (log_ratio_a - log_ratio_b) / eta - (reward_a - reward_b).detach()
+    return (residual**2).mean().sqrt()
+
+
+def rebel_loss_log_ratios_added(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    return (((log_ratio_a + log_ratio_b) / eta - (reward_a - reward_b).detach()) ** 2).mean()
 # --- round 2 (issue 22): more of 01-04, written from the docstrings: wrong axes, integer casts,
 # missing masks, off-by-one loops, broadcast shapes, in-place edits, signs, edge inputs
 
@@ -1724,6 +2265,145 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("no - V(s_h)", td_residual_gradient_no_baseline, ("- V_h(s_h)",)),
         ("row h for s_{h+1}", td_residual_gradient_value_row_h, ("h + 1",)),
         ("negated", td_residual_gradient_negated, ("sign",)),
+    ],
+    "actor_critic.td_errors": [
+        ("a list", td_errors_list, ("numpy array",)),
+        ("next row's value", td_errors_next_row_as_next_value, ("next_values",)),
+        ("gamma on the reward", td_errors_gamma_on_reward, ("gamma",)),
+        ("no - V(s_t)", td_errors_without_baseline, ("V(s_t)",)),
+    ],
+    "actor_critic.gae": [
+        ("cut only at termination", gae_cut_only_at_termination, ("truncated",)),
+        ("lambda without gamma", gae_lambda_only, ("gamma",)),
+        ("no decay", gae_sum_without_decay, ("lambda",)),
+        ("next row's value", gae_next_row_values, ("next_values",)),
+    ],
+    "actor_critic.a2c_loss": [
+        ("nothing detached", a2c_loss_nothing_detached, ("detach",)),
+        ("entropy summed", a2c_loss_entropy_summed, ("mean",)),
+        ("values detached", a2c_loss_values_detached, ("values",)),
+        ("coefficients swapped", a2c_loss_entropy_coef_on_critic, ("value_coef",)),
+    ],
+    "actor_critic.gaussian_log_prob": [
+        ("sigma squared in z", gaussian_log_prob_std_squared, ("sigma",)),
+        ("one value per dimension", gaussian_log_prob_per_dimension, ("sum",)),
+        ("a tensor for numpy inputs", gaussian_log_prob_tensor_for_numpy, ("numpy array",)),
+        ("log 2 pi, not its half", gaussian_log_prob_full_log_2pi, ("2 pi",)),
+    ],
+    "ppo.advantage_table": [
+        ("theta as probabilities", advantage_table_theta_as_probabilities, ("pi",)),
+        ("first step only", advantage_table_first_step_only, ("shape",)),
+        ("V averaged over states", advantage_table_value_over_states, ("V_h(s)",)),
+        ("no return", advantage_table_no_return, ("None",)),
+    ],
+    "ppo.state_distribution": [
+        ("exp(theta) unnormalised", state_distribution_unnormalised_policy, ("pi",)),
+        ("start row keeps terminals", state_distribution_start_not_masked, ("terminal",)),
+        ("cumulative over steps", state_distribution_cumulative, ("d_{h+1}",)),
+        ("H + 1 rows", state_distribution_horizon_plus_one, ("shape",)),
+    ],
+    "ppo.performance_difference": [
+        ("the new policy's advantages", performance_difference_new_advantages,
+         ("theta_old",)),
+        ("everything from the old policy", performance_difference_all_old, ("new",)),
+        ("last step only", performance_difference_last_step, ("every step",)),
+        ("mean over steps", performance_difference_mean_over_steps, ("sum",)),
+    ],
+    "ppo.surrogate": [
+        ("a float", surrogate_float, ("torch",)),
+        ("no pi_old weights", surrogate_no_old_weights, ("pi_old(a|s)",)),
+        ("softmax over states", surrogate_softmax_over_states, ("dim=-1",)),
+        ("theta as probabilities", surrogate_theta_as_probabilities, ("softmax",)),
+    ],
+    "ppo.importance_ratio": [
+        ("clone, not detach", importance_ratio_clone_not_detach, ("detach",)),
+        ("numpy", importance_ratio_numpy, ("tensor",)),
+        ("softmax", importance_ratio_softmax, ("exp",)),
+        ("ratio of sums", importance_ratio_of_sums, ("shape",)),
+    ],
+    "ppo.ppo_clip_loss": [
+        ("advantages not detached", ppo_clip_loss_advantages_not_detached, ("detach",)),
+        ("clamps r * A inside the min", ppo_clip_loss_clamps_r_times_a, ("clip the ratio",)),
+        ("upper bound only", ppo_clip_loss_upper_bound_only, ("both sides",)),
+        ("min of the negated terms", ppo_clip_loss_min_of_losses, ("min",)),
+    ],
+    "ppo.clipped_value_loss": [
+        ("old values not detached", clipped_value_loss_old_values_not_detached, ("detach",)),
+        ("clipped around the returns", clipped_value_loss_around_returns, ("V_old",)),
+        ("None as 0", clipped_value_loss_none_as_zero, ("None",)),
+        ("sum", clipped_value_loss_sum, ("mean",)),
+    ],
+    "ppo.ppo_loss": [
+        ("entropy per step", ppo_loss_entropy_per_step, ("mean",)),
+        ("value_coef on the clip loss", ppo_loss_value_coef_on_clip, ("value_coef",)),
+        ("the objective, not the loss", ppo_loss_objective, ("sign",)),
+    ],
+    "ppo.approx_kl": [
+        ("probabilities", approx_kl_probabilities, ("old_log_probs - log_probs",)),
+        ("per sample", approx_kl_per_sample, ("mean",)),
+        ("r - 1", approx_kl_ratio_minus_one, ("old_log_probs - log_probs",)),
+    ],
+    "ppo.approx_kl_low_variance": [
+        ("no - log r", approx_kl_low_variance_no_log, ("log r",)),
+        ("per sample", approx_kl_low_variance_per_sample, ("mean",)),
+        ("(r - 1)^2 / 2", approx_kl_low_variance_squared, ("(r - 1) - log r",)),
+    ],
+    "ppo.normalize_advantages": [
+        ("max abs", normalize_advantages_max_abs, ("std",)),
+        ("min-max", normalize_advantages_min_max, ("mean",)),
+        ("mean per column", normalize_advantages_per_column, ("every entry",)),
+    ],
+    "ppo.minibatch_indices": [
+        ("a permutation per minibatch", minibatch_indices_permutation_each, ("once",)),
+        ("parts one too long", minibatch_indices_size_plus_one, ("n_minibatches",)),
+        ("with replacement", minibatch_indices_integers, ("permutation",)),
+    ],
+    "rlhf.ranking_pairs": [
+        ("pairs a response with itself", ranking_pairs_with_itself, ("itself",)),
+        ("no return", ranking_pairs_no_return, ("None",)),
+        ("sorted indices", ranking_pairs_sorted_indices, ("ranking",)),
+        ("two lists", ranking_pairs_two_lists, ("pair",)),
+    ],
+    "rlhf.bradley_terry_loss": [
+        ("sigmoid, no log", bradley_terry_loss_sigmoid, ("log",)),
+        ("sum", bradley_terry_loss_sum, ("mean",)),
+        ("chosen and rejected swapped", bradley_terry_loss_swapped, ("chosen",)),
+        ("log of sigmoid", bradley_terry_loss_log_of_sigmoid, ("logsigmoid",)),
+    ],
+    "rlhf.preference_accuracy": [
+        ("ties lost", preference_accuracy_ties_lost, ("tie",)),
+        ("ties won", preference_accuracy_ties_won, ("tie",)),
+        ("a count", preference_accuracy_count, ("fraction",)),
+    ],
+    "rlhf.sequence_log_probs": [
+        ("mask inverted", sequence_log_probs_mask_inverted, ("mask",)),
+        ("negative log-likelihood", sequence_log_probs_negative_log_likelihood, ("sign",)),
+        ("per token", sequence_log_probs_per_token, ("sum",)),
+        ("most likely token", sequence_log_probs_max_token, ("gather",)),
+    ],
+    "rlhf.kl_penalized_rewards": [
+        ("score after the end", kl_penalized_rewards_score_after_the_end, ("- 1",)),
+        ("ratio, not log-ratio", kl_penalized_rewards_ratio_not_log, ("log",)),
+        ("beta on the score", kl_penalized_rewards_beta_on_score, ("score",)),
+        ("reference minus policy", kl_penalized_rewards_reference_minus_policy, ("penalty",)),
+    ],
+    "rlhf.rloo_advantages": [
+        ("a list", rloo_advantages_list, ("tensor",)),
+        ("global mean", rloo_advantages_global_mean, ("prompt",)),
+        ("sum / (k - 1)", rloo_advantages_sum_over_k_minus_one, ("other",)),
+        ("median", rloo_advantages_median, ("mean",)),
+    ],
+    "rlhf.dpo_loss": [
+        ("sigmoid, no log", dpo_loss_sigmoid, ("log",)),
+        ("beta divides", dpo_loss_beta_divides, ("beta",)),
+        ("log-ratios inverted", dpo_loss_reference_ratio_inverted, ("log pi",)),
+        ("without the minus", dpo_loss_without_minus, ("sign",)),
+    ],
+    "rlhf.rebel_loss": [
+        ("eta divides the rewards", rebel_loss_eta_on_rewards, ("eta",)),
+        ("not squared", rebel_loss_not_squared, ("square",)),
+        ("root mean square", rebel_loss_root_mean_square, ("square",)),
+        ("log-ratios added", rebel_loss_log_ratios_added, ("log_ratio_a - log_ratio_b",)),
     ],
     "alphago.uct_scores": [
         ("c inside the square root", uct_c_inside_root, ("c * sqrt",)),

@@ -269,6 +269,23 @@ def test_a_students_loss_sees_constants_and_gradients_where_expected():
         a2c.train(TINY, seed=0, env=capped, gae_fn=lambda r, *rest: r.reshape(-1))
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_the_history_keeps_each_update_s_loss_as_the_loss_fn_returned_it(optimizer):
+    returned = []
+
+    def spy_loss(*args):
+        loss = a2c.a2c_loss(*args)
+        returned.append(float(loss))
+        return loss
+
+    config = dataclasses.replace(TINY, optimizer=optimizer)
+    history = a2c.train(config, seed=0, env=capped, loss_fn=spy_loss)
+    assert history.losses.dtype == np.float64 and history.losses.tolist() == returned
+    assert history.value_losses.shape == history.entropies.shape == (400 // 8,)
+    assert np.all(history.value_losses > 0) and np.all(history.entropies > 0)
+    assert len(set(returned)) > 1  # the networks moved: the optimiser stepped
+
+
 # ------------------------------------------------------------------------------ the run
 
 

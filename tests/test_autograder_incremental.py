@@ -209,7 +209,7 @@ def _feedback_without_student_code(out: Path) -> subprocess.CompletedProcess:
 
     from autograder.box import session
     from autograder.cli import main
-    from autograder.grading import batch as grading
+    from autograder.grading import executors
     from autograder.grading import notebook as autograde
 
     def forbidden(*args, **kwargs):
@@ -217,8 +217,8 @@ def _feedback_without_student_code(out: Path) -> subprocess.CompletedProcess:
 
     stdout, stderr = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as mp:
-        for module, name in ((autograde, "grade_notebook"), (grading, "grade_notebook"),
-                             (grading, "run_jobs"), (session.Session, "start")):
+        for module, name in ((autograde, "grade_notebook"), (executors, "grade_notebook"),
+                             (executors, "run_jobs"), (session.Session, "start")):
             mp.setattr(module, name, forbidden)
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             code = main(["feedback", str(out)])

@@ -147,7 +147,11 @@ def test_the_runner_encodes_what_call_case_gives():
         raise NotImplementedError
 
     assert _output(case, stub) == {"ni": True}
-    assert _output(case, lambda r, g: 1 / 0) == {"raised": "ZeroDivisionError: division by zero"}
+    raised = _output(case, lambda r, g: 1 / 0)
+    assert raised["raised"] == "ZeroDivisionError: division by zero"
+    assert raised["at"].endswith("wire.py: raised = _output(case, lambda r, g: 1 / 0)")
+    assert decode_output(raised).where == raised["at"]  # the line it raised on, as plain text
+    assert decode_output(raised) == Raised("ZeroDivisionError: division by zero")  # same error
     assert _output(case, lambda r, g: exit())["raised"].startswith("SystemExit")
 
 

@@ -96,11 +96,13 @@ def ratio_method(log_probs, old_log_probs):
 
 def clip_lecture_form(ratio, advantages, clip_eps):
     """The lecture's min(r A, g(eps, A)), g = (1 + eps) A for A >= 0, (1 - eps) A below."""
-    g = torch.where(advantages >= 0, (1 + clip_eps) * advantages, (1 - clip_eps) * advantages)
-    return -torch.minimum(ratio * advantages, g).mean()
+    a = advantages.detach()
+    g = torch.where(a >= 0, (1 + clip_eps) * a, (1 - clip_eps) * a)
+    return -torch.minimum(ratio * a, g).mean()
 
 
 def value_loss_maximum(values, old_values, returns, clip_eps):
+    old_values, returns = old_values.detach(), returns.detach()
     error = (values - returns) ** 2
     if clip_eps is None:
         return error.sum() / len(values)
@@ -123,7 +125,7 @@ def kl_low_variance_numpy(log_probs, old_log_probs):
 
 def normalize_numpy_ddof0(advantages, eps=1e-8):
     a = advantages.numpy()
-    return (a - a.mean()) / (a.std() + eps)
+    return torch.from_numpy((a - a.mean()) / (a.std() + eps))  # a tensor, as promised
 
 
 def minibatches_slices(n, n_minibatches, rng):

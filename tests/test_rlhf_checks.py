@@ -166,6 +166,7 @@ VARIANTS = [
     (rlhf_policy.RLOO_ADVANTAGES, rloo_rescaled_mean),
     (rlhf_policy.DPO_LOSS, dpo_softplus),
     (rlhf_policy.REBEL_LOSS, rebel_mse),
+    *[(rlhf_policy.REBEL_LOSS, fn) for fn in variants_rlhf.REBEL_LOSSES],
 ]
 
 

@@ -88,7 +88,7 @@ def test_alphazero_loss_known_value_and_the_legal_mask():
 def test_selfplay_pg_loss_pushes_up_winning_moves_and_down_losing_ones():
     log_probs = torch.tensor([-1.0, -1.0, -1.0], requires_grad=True)
     loss = alphago.selfplay_pg_loss(log_probs, torch.tensor([1.0, -1.0, 0.0]))
-    assert float(loss) == pytest.approx(0.0)
+    assert float(loss.detach()) == pytest.approx(0.0)
     loss.backward()
     assert log_probs.grad.tolist() == pytest.approx([-1 / 3, 1 / 3, 0.0])
 
@@ -241,3 +241,28 @@ def test_cli_play_a_game_from_stdin(capsys):
 def test_cli_bad_input_exits_2_before_any_work(capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_plots_of_notebook_08(solution):
+    import matplotlib.pyplot as plt
+
+    from rlkit.plotting_games import (
+        plot_game_learning_curve,
+        plot_lambda_sweep,
+        plot_quality_vs_simulations,
+    )
+
+    history = alphazero.train(TINY, seed=0, solution=solution)
+    figure = plot_game_learning_curve(history)
+    lines = figure.axes[0].get_lines()
+    np.testing.assert_allclose(lines[0].get_xdata(), history.evaluation_seconds)
+    np.testing.assert_allclose(lines[0].get_ydata(),
+                               [100 * e.optimal_rate for e in history.evaluations])
+    assert [list(line.get_ydata()) for line in figure.axes[1].get_lines()] == [
+        [e.lost_as_x for e in history.evaluations], [e.lost_as_o for e in history.evaluations]]
+    quality = plot_quality_vs_simulations([4, 16], {"UCT": [0.5, 0.75]})
+    assert list(quality.axes[0].get_lines()[0].get_ydata()) == [50.0, 75.0]
+    sweep = plot_lambda_sweep([0.0, 1.0], {"25": [0.9, 0.8]})
+    assert list(sweep.axes[0].get_lines()[0].get_xdata()) == [0.0, 1.0]
+    for fig in (figure, quality, sweep):
+        plt.close(fig)

@@ -208,6 +208,19 @@ def test_dqn_runs_a_students_schedule_and_sampler():
     assert len(sizes) == len(history.losses) and set(sizes) == {config.batch_size}
 
 
+def test_dqn_history_keeps_each_gradient_step_s_loss_as_the_loss_fn_returned_it():
+    returned = []
+
+    def one_element_loss(q_values, actions, targets):  # shape (1,): backward() takes it too
+        loss = dqn.dqn_loss(q_values, actions, targets).reshape(1)
+        returned.append(float(loss))
+        return loss
+
+    history = dqn.train(TINY_DQN, seed=0, env=Bandit, loss_fn=one_element_loss)
+    assert history.losses.dtype == np.float64 and history.losses.tolist() == returned
+    assert len(set(returned)) > 1
+
+
 @pytest.mark.parametrize("final", [0.0, None])
 def test_dqn_learning_rate_decays_to_the_final_rate(final):
     """The round of updates at the last step runs with eta = final (0: nothing moves)."""

@@ -266,3 +266,17 @@ def test_rules_agree_with_openspiel_on_random_playouts(name, ours):
             their_state.apply_action(action)
     if name == "tic_tac_toe":
         assert min(endings.values()) > 0  # wins, losses and draws all compared
+
+
+def test_forced_positions(solution):
+    game = solution.game
+    wins = set(solution.forced_positions("win").tolist())
+    blocks = set(solution.forced_positions("block").tolist())
+    assert solution.index[play(game, [0, 3, 1, 4])] in wins
+    assert solution.index[play(game, [0, 4, 1])] in blocks
+    assert solution.index[play(game, [0, 3, 1])] not in blocks  # lost whatever O does
+    assert not wins & blocks
+    for i in blocks:
+        assert len(solution.optimal_actions(solution.states[i])) == 1
+    with pytest.raises(ValueError, match="kind must be 'win' or 'block'"):
+        solution.forced_positions("fork")

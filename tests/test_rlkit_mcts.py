@@ -38,26 +38,6 @@ def solution():
     return solve(TicTacToe())
 
 
-def _positions(solution, kind):
-    """Positions with an immediate win for the mover ("win"), or one forced block ("block")."""
-    game, found = solution.game, []
-    for i in solution.critical:
-        state = solution.states[i]
-        wins = [a for a in game.legal_actions(state) if game.next_state(state, a).terminal
-                and game.next_state(state, a).winner == state.player]
-        if kind == "win" and wins:
-            found.append(i)
-        if kind == "block" and not wins and len(solution.optimal_actions(state)) == 1:
-            opponent = solution.states[i].player * -1
-            threat = any(  # the opponent wins at once if the mover looks away
-                game.next_state(game.next_state(state, a), b).winner == opponent
-                for a in game.legal_actions(state) if a not in solution.optimal_actions(state)
-                for b in game.legal_actions(game.next_state(state, a)))
-            if threat:
-                found.append(i)
-    return np.array(found)
-
-
 # --------------------------------------------------------------------------------------------
 # The pieces
 # --------------------------------------------------------------------------------------------
@@ -221,7 +201,7 @@ def _search_rate(solution, rows, evaluator, **kwargs):
 
 
 def _sample(solution, kind, size=60):
-    rows = _positions(solution, kind) if kind != "critical" else solution.critical
+    rows = solution.forced_positions(kind) if kind != "critical" else solution.critical
     assert rows.size > 100  # enough positions of the kind to mean something
     return np.random.default_rng(0).choice(rows, size, replace=False)
 
@@ -348,3 +328,22 @@ def test_search_refuses_bad_input():
         mcts_search(game, game.initial_state(), evaluator, 5, rng=rng, rule="ucb")
     with pytest.raises(ValueError, match=r"mixing \(lambda\) must be in \[0, 1\]"):
         NetworkEvaluator(game, lambda states: None, mixing=1.5)
+
+
+def test_plot_search_tree_labels_each_edge_with_its_visits_and_q():
+    import matplotlib.pyplot as plt
+
+    from rlkit.plotting_games import plot_search_tree
+
+    game = TicTacToe()
+    state = game.next_state(game.next_state(game.initial_state(), 0), 4)
+    result = mcts_search(game, state, RolloutEvaluator(game), 60, rng=np.random.default_rng(0),
+                         rule="uct")
+    figure = plot_search_tree(game, result, depth=2, branches=2)
+    labels = [t.get_text() for t in figure.axes[0].texts if t.get_text().startswith("a=")]
+    assert len(labels) == 2 + 4  # two edges from the root, two from each child
+    best = int(np.argmax(result.visit_counts))
+    first = labels[0].split("\n")
+    assert first[0] == f"a={best}" and first[1] == f"N={int(result.visit_counts[best])}"
+    assert first[2] == f"Q={result.q[best]:+.2f}"
+    plt.close(figure)

@@ -36,22 +36,26 @@ RATIOS: tuple[Callable, ...] = (ratio_exp, ratio_method, ratio_float64)
 
 
 def clip_min(ratio, advantages, clip_eps):
+    advantages = advantages.detach()  # a constant of the update (the notebook's text)
     clipped = torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps)
     return -torch.min(ratio * advantages, clipped * advantages).mean()
 
 
 def clip_lecture_g(ratio, advantages, clip_eps):
+    advantages = advantages.detach()
     g = torch.where(advantages >= 0, (1 + clip_eps) * advantages, (1 - clip_eps) * advantages)
     return -torch.minimum(ratio * advantages, g).mean()
 
 
 def clip_max_of_losses(ratio, advantages, clip_eps):
+    advantages = torch.as_tensor(advantages).detach()
     loss_1 = -advantages * ratio
     loss_2 = -advantages * ratio.clamp(1 - clip_eps, 1 + clip_eps)
     return torch.max(loss_1, loss_2).mean()
 
 
 def clip_sum_over_n(ratio, advantages, clip_eps):
+    advantages = advantages.detach().clone()
     clipped = ratio.clip(min=1 - clip_eps, max=1 + clip_eps)
     return -torch.stack([ratio * advantages, clipped * advantages]).min(dim=0).values.sum() \
         / len(ratio)
@@ -63,6 +67,7 @@ CLIPS: tuple[Callable, ...] = (clip_min, clip_lecture_g, clip_max_of_losses, cli
 
 
 def value_plain(values, old_values, returns, clip_eps):
+    old_values, returns = old_values.detach(), returns.detach()
     if clip_eps is None:
         return ((values - returns) ** 2).mean()
     clipped = old_values + (values - old_values).clamp(-clip_eps, clip_eps)
@@ -72,6 +77,7 @@ def value_plain(values, old_values, returns, clip_eps):
 def value_mse_module(values, old_values, returns, clip_eps):
     if clip_eps is None:
         return torch.nn.functional.mse_loss(values, returns.detach())
+    old_values, returns = old_values.detach(), returns.detach()
     clipped = old_values + torch.clamp(values - old_values, min=-clip_eps, max=clip_eps)
     return torch.maximum((values - returns).square(), (clipped - returns).square()).mean()
 

@@ -147,3 +147,35 @@ def agents(n: int = 36) -> list[dict[str, Callable]]:
 def agent_name(agent: dict[str, Callable]) -> str:
     """A readable id of an agent."""
     return "/".join(fn.__name__ for fn in agent.values())
+
+# --- rebel_loss: the same least squares, written four other ways (each rounds differently
+# in float32, so a check that compares a zero gradient with a noise-sized tolerance fails them)
+
+
+def rebel_scaled_by_eta_squared(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    """(d - eta g)^2 / eta^2: the residual in log-ratio units, rescaled."""
+    residual = (log_ratio_a - log_ratio_b) - eta * (reward_a - reward_b).detach()
+    return (residual**2).mean() / eta**2
+
+
+def rebel_each_term_divided(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    """Each log-ratio divided by eta on its own, the rewards subtracted one by one."""
+    residual = log_ratio_a / eta - log_ratio_b / eta - reward_a.detach() + reward_b.detach()
+    return (residual**2).mean()
+
+
+def rebel_times_inverse_sum(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    """A product with 1/eta, the square as r * r, the mean as a sum over the count."""
+    residual = (log_ratio_a - log_ratio_b) * (1.0 / eta) - (reward_a - reward_b).detach()
+    return (residual * residual).sum() / residual.numel()
+
+
+def rebel_float64(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    """Computed in float64, returned in the inputs' dtype."""
+    residual = ((log_ratio_a.double() - log_ratio_b.double()) / eta
+                - (reward_a.double() - reward_b.double()).detach())
+    return (residual**2).mean().to(log_ratio_a.dtype)
+
+
+REBEL_LOSSES: tuple[Callable, ...] = (rebel_scaled_by_eta_squared, rebel_each_term_divided,
+                                      rebel_times_inverse_sum, rebel_float64)

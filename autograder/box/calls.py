@@ -23,9 +23,12 @@ from __future__ import annotations
 import copy
 import functools
 import importlib
+import importlib.util
 import inspect
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -132,6 +135,17 @@ class Raised:
     """Stands for "the function raised this" (its first line) in place of an output."""
 
     error: str
+    where: str = field(default="", compare=False)
+    """the line of the student's own code it raised on (:func:`student_line`), or ""; two
+    outcomes that raised the same error are the same, wherever it was raised."""
+
+
+#: the problem of a procedure that could not use what the function gave because it gave None
+RETURNED_NONE = "your function returned None"
+#: a procedure's output ``{NOT_A_TENSOR: type name}`` stands for "the function did not return
+#: the torch tensor its notebook promises" (``NOT_AN_ARRAY``: the numpy array); the judge says so
+NOT_A_TENSOR = "not a tensor"
+NOT_AN_ARRAY = "not a numpy array"
 
 
 class Reraised(Exception):  # noqa: N818 - it is the student's error, passed on
@@ -159,27 +173,82 @@ def first_line(exc: BaseException) -> str:
     return f"{name}: {text[0][:300]}" if text else name
 
 
+@functools.cache
+def _library_roots() -> tuple[str, ...]:
+    """The directories of Python, its packages, the kit's ``autograder`` and ``rlkit``."""
+    import sys
+    import sysconfig
+
+    roots = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib",
+                                                     "platlib")}
+    roots |= {sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parents[1])}
+    rlkit = importlib.util.find_spec("rlkit")
+    if rlkit is not None and rlkit.origin:
+        roots.add(str(Path(rlkit.origin).resolve().parent))
+    return tuple(os.path.join(r, "") for r in sorted(roots) if r)
+
+
+def student_line(exc: BaseException) -> str:
+    """Where in the student's own code ``exc`` was raised: the innermost frame outside Python,
+    its packages and the kit, as ``"`name`, line N of the cell: SOURCE"``, or "".
+
+    The text is the student's code: one line, printable characters only, at most 160 of them.
+    """  # noqa: D205
+    import linecache
+    import traceback
+
+    roots = _library_roots()
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        name = frame.filename  # a cell is "<ipython-input-...>" or a file of the kernel's
+        library = (name.startswith("<frozen") if name.startswith("<")
+                   else os.path.realpath(name).startswith(roots))
+        if not library:
+            found = frame
+    if found is None:
+        return ""
+    text = (found.line or linecache.getline(found.filename, found.lineno or 0)).strip()
+    text = "".join(c if c.isprintable() else " " for c in text)[:160]
+    cell = "<ipython-input" in found.filename or "ipykernel_" in found.filename
+    place = "the cell" if cell else Path(found.filename).name[:60]
+    where = f"`{found.name[:60]}`, line {found.lineno} of {place}"
+    return f"{where}: {text}" if text else where
+
+
 def call_case(call: Any, fn: Callable, inputs: list | None = None) -> Any:
     """``call(fn)``: the output, a :class:`Raised`, a :class:`Problem` or NOT_IMPLEMENTED.
 
     ``call`` is a :class:`Call`, a :class:`Run` or anything with ``call(fn)`` (a judge's case).
     With ``inputs`` (a list), the first call of ``fn`` is recorded (:class:`InputRecorder`)
-    and its record, or None, appended. Only ``Exception`` is caught; ``KeyboardInterrupt``,
-    ``SystemExit`` and the like go on.
+    and its record, or None, appended. A procedure that fails after the function returned
+    None gives the problem :data:`RETURNED_NONE` (a missing ``return``), whatever it tripped
+    on. Only ``Exception`` is caught; ``KeyboardInterrupt``, ``SystemExit`` and the like go on.
     """
     recorder = InputRecorder(fn) if inputs is not None else None
     target = recorder or fn
+    gave_none: list[bool] = []
+    if callable(target):
+        inner = target
+
+        @functools.wraps(fn)
+        def target(*args: Any, **kwargs: Any) -> Any:
+            out = inner(*args, **kwargs)
+            gave_none.append(out is None)
+            return out
+
     try:
         with np.errstate(all="ignore"):
             return call.call(target) if hasattr(call, "call") else call(target)
     except NotImplementedError:
         return NOT_IMPLEMENTED
     except CaseProblem as problem:
-        return Problem(str(problem))
+        return Problem(RETURNED_NONE if any(gave_none) else str(problem))
     except Reraised as raised:
         return Raised(str(raised))
     except Exception as exc:  # noqa: BLE001 - a raised error is an outcome to report
-        return Raised(first_line(exc))
+        if any(gave_none) and not isinstance(call, Call):
+            return Problem(RETURNED_NONE)  # the procedure tripped on the None
+        return Raised(first_line(exc), student_line(exc))
     finally:
         if recorder is not None and inputs is not None:
             inputs.append(recorder.record)
@@ -210,7 +279,7 @@ def encode_outcome(got: Any) -> dict[str, Any]:
     if got is NOT_IMPLEMENTED:
         return {"ni": True}
     if isinstance(got, Raised):
-        return {"raised": str(got.error)[:1000]}
+        return {"raised": str(got.error)[:1000], "at": str(got.where)[:300]}
     if isinstance(got, Problem):
         return {"problem": str(got.text)[:1000]}
     return {"v": wire.encode(got)}
@@ -223,7 +292,8 @@ def decode_outcome(item: Any) -> Any:
     if item.get("ni") is True:
         return NOT_IMPLEMENTED
     if "raised" in item:
-        return Raised(str(item["raised"])[:1000])
+        where = "".join(c if c.isprintable() else " " for c in str(item.get("at", ""))[:300])
+        return Raised(str(item["raised"])[:1000], where)
     if "problem" in item:
         return Problem(str(item["problem"])[:1000])
     try:
@@ -238,12 +308,15 @@ def module_state(module: Any) -> dict[str, np.ndarray]:
 
 
 __all__ = [
+    "NOT_AN_ARRAY",
+    "NOT_A_TENSOR",
     "NOT_IMPLEMENTED",
     "PROCEDURES",
     "Call",
     "CaseProblem",
     "Problem",
     "Raised",
+    "RETURNED_NONE",
     "Reraised",
     "Run",
     "call_case",
@@ -255,4 +328,5 @@ __all__ = [
     "first_line",
     "module_state",
     "procedure",
+    "student_line",
 ]

@@ -160,14 +160,14 @@ def reply_for(call: Any, fn: Any, record: bool) -> dict[str, Any]:
 
 def _guarded(call_case: Any, call: Any, fn: Any, inputs: list | None) -> Any:
     """``call_case``, with what escapes it (``SystemExit``, ...) as a raised error."""
-    from autograder.box.calls import Raised, first_line
+    from autograder.box.calls import Raised, first_line, student_line
 
     try:
         return call_case(call, fn, inputs)
     except StepTimeout:
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit and the like: the case raised
-        return Raised(first_line(exc))
+        return Raised(first_line(exc), student_line(exc))
 
 
 def _make_shell() -> Any:

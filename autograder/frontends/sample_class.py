@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import ast
 import copy
+import dis
 import inspect
 import re
 import shutil
 import textwrap
+import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,14 +94,52 @@ def _specs_of(function: str) -> list[CheckSpec]:
     return [spec for spec in all_specs() if spec.function == function]  # its own checks
 
 
+def _global_names(code: types.CodeType) -> set[str]:
+    """The global names ``code`` and the functions nested in it read."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _needs(fn: types.FunctionType, helpers: dict[str, str], imports: dict[str, str]) -> None:
+    """Collect what ``fn`` reads from its module: imports, and the helpers' sources (first)."""
+    for name in sorted(_global_names(fn.__code__)):
+        value = fn.__globals__.get(name)
+        if value is None or name in helpers or name in imports:
+            continue
+        if isinstance(value, types.ModuleType):
+            imports[name] = (f"import {value.__name__}" if value.__name__ == name else
+                             f"import {value.__name__} as {name}")
+        elif isinstance(value, types.FunctionType) and value.__module__ == fn.__module__:
+            helpers[name] = ""  # placeholder: a helper that reads itself is not read twice
+            _needs(value, helpers, imports)
+            helpers[name] = textwrap.dedent(inspect.getsource(value)).rstrip() + "\n"
+        elif getattr(value, "__module__", None) and getattr(value, "__qualname__", "") == name:
+            imports[name] = f"from {value.__module__} import {name}"
+
+
 def bug_source(bug_fn: Callable[..., Any], function: str) -> str | None:
-    """Return a bug-bank function's source renamed to ``function`` (None: not a plain def)."""
+    """Return a bug-bank function's source renamed to ``function`` (None: not a plain def).
+
+    The source stands on its own in a student's cell: the modules and names it reads from its
+    spec module are imported, and the module's helpers it calls (e.g. a2c's ``_deltas``) are
+    written out before it, so that the cell runs as the bug and not as a ``NameError``.
+    """
     try:
         source = textwrap.dedent(inspect.getsource(bug_fn))
     except (OSError, TypeError):
         return None
     renamed, count = re.subn(r"\Adef\s+\w+", f"def {function}", source)
-    return renamed.rstrip() + "\n" if count else None
+    if not count:
+        return None
+    helpers: dict[str, str] = {}
+    imports: dict[str, str] = {}
+    if isinstance(bug_fn, types.FunctionType):
+        _needs(bug_fn, helpers, imports)
+    parts = ["\n".join(sorted(imports.values())) + "\n"] if imports else []
+    return "\n\n".join([*parts, *helpers.values(), renamed.rstrip() + "\n"])
 
 
 def _bug_change(function: str) -> Change | None:

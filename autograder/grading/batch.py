@@ -11,9 +11,10 @@ of its own and the grader judges the outputs of the student's functions in its o
 
 The batch grades the assignments some student in the submissions directory handed in (or
 those asked for: an assignment nobody submitted would give everyone a 0), and for each
-student and assignment (in parallel with ``workers`` > 1, a progress bar on stderr naming the
-notebooks being graded and for how long; results are recorded in a fixed order, so they do not
-depend on the number of workers):
+student and assignment (in parallel with ``workers`` > 1 or on a Dask cluster,
+:mod:`autograder.grading.executors`, a progress bar on stderr naming the notebooks being graded
+and for how long; results are recorded in a fixed order, each submission once, so they do not
+depend on the number of workers or where they ran):
 
 * grades the notebook (a missing, corrupt or huge file scores 0 with the reason; a notebook
   that runs past its budget is stopped, the checks judged before keeping their points);
@@ -51,8 +52,7 @@ import json
 import multiprocessing
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,7 +60,7 @@ from typing import Any
 
 import nbformat
 
-from autograder.box.sandbox import Capabilities, Sandbox, detect, require
+from autograder.box.sandbox import Sandbox
 from autograder.course.build import CHECK_TAG, WRITTEN_TAG, notebook_text, write_notebook
 from autograder.course.directory import Course, GradingSettings
 from autograder.course.release import (
@@ -69,7 +69,8 @@ from autograder.course.release import (
     load_assignments,
     released_notebook,
 )
-from autograder.grading.notebook import Job, NotebookResult, grade_notebook
+from autograder.grading.executors import Executor, LocalPool, Log, Progress, make_sandbox
+from autograder.grading.notebook import Job, NotebookResult
 from autograder.grading.submissions import (
     find_students,
     ignored_entries,
@@ -98,8 +99,6 @@ from autograder.records.outputs import (
 from autograder.records.report import ERROR, GradeRow, Total, totals
 from autograder.records.sanitise import sanitise_notebook
 from autograder.records.text import clean_result, safe_text
-
-Log = Callable[[str], None]
 
 
 def _stderr(message: str) -> None:
@@ -397,145 +396,6 @@ def take(gb: Any, course: Course, out_dir: Path, submissions_dir: Path, assignme
         warn("storing its result", exc)
 
 
-# ----------------------------------------------------------------------------- running jobs
-
-
-class Progress:
-    """The class's progress on stderr: notebooks graded of the total, and those being graded.
-
-    A tqdm bar (``12/40``) whose postfix names each notebook being graded and for how long
-    (``running: erin/05_actor_critic 02:10``), redrawn when a notebook starts or ends and
-    every ``interval`` seconds between, so that a submission that hangs shows while it hangs.
-    Workers report their starts and ends on ``events`` (a queue shared with the pool); a
-    thread of this process reads it, since the results themselves come back in the jobs'
-    order. Lines logged meanwhile (:meth:`write`) appear above the bar.
-
-    Written by hand over tqdm because tqdm counts what the loop hands it, not what other
-    processes are doing.
-    """
-
-    #: seconds between redraws on a terminal, and in a log file (each redraw is kept there).
-    INTERVAL, FILE_INTERVAL = 1.0, 30.0
-
-    def __init__(self, total: int, events: Any, file: Any = None) -> None:
-        import queue
-        import threading
-
-        from tqdm import tqdm
-
-        self.file = file or sys.stderr
-        self.events = events
-        self.running: dict[str, float] = {}
-        self.interval = self.INTERVAL if self.file.isatty() else self.FILE_INTERVAL
-        self.bar = tqdm(total=total, desc="grading", unit="notebook", file=self.file,
-                        dynamic_ncols=True, mininterval=0, disable=total == 0)
-        self._empty = queue.Empty
-        self._thread = threading.Thread(target=self._listen, name="grading-progress",
-                                        daemon=True)
-        self._thread.start()
-
-    @staticmethod
-    def event(kind: str, job: Job) -> tuple[str, str]:
-        """What a worker puts on the queue when it starts (``start``) or ends a job."""
-        return kind, f"{job.student}/{job.assignment}"
-
-    def _listen(self) -> None:
-        while True:
-            try:
-                item = self.events.get(timeout=self.interval)
-            except self._empty:
-                item = ("tick", "")
-            except (EOFError, OSError, ValueError):
-                return  # the queue was closed under us
-            if item is None:
-                return
-            kind, name = item
-            if kind == "start":
-                self.running[name] = time.monotonic()
-            elif kind == "end":
-                self.running.pop(name, None)
-            self._show(done=kind == "end")
-
-    def _show(self, done: bool) -> None:
-        from tqdm import tqdm
-
-        now = time.monotonic()
-        running = ", ".join(f"{name} {tqdm.format_interval(now - since)}"
-                            for name, since in sorted(self.running.items(),
-                                                      key=lambda item: item[1]))
-        self.bar.set_postfix_str(f"running: {running}" if running else "", refresh=not done)
-        if done:
-            self.bar.update(1)  # redraws
-
-    def write(self, log: Log, message: str) -> None:
-        """Log ``message`` above the bar."""
-        from tqdm import tqdm
-
-        with tqdm.external_write_mode(file=self.file):
-            log(message)
-
-    def close(self) -> None:
-        """Stop the thread (after the events already queued) and close the bar."""
-        self.events.put(None)
-        self._thread.join()
-        self.bar.close()
-
-
-#: the queue a pool worker reports its jobs' starts and ends on (set by ``_warm_up``).
-_EVENTS: Any = None
-
-
-def _warm_up(events: Any) -> None:
-    """Import the check specs once per worker process; keep the progress queue."""
-    global _EVENTS
-    from autograder.judge import load_all
-
-    _EVENTS = events
-    load_all()
-
-
-def _grade_reporting(job: Job, events: Any = None) -> NotebookResult:
-    """:func:`grade_notebook`, its start and end put on ``events`` (default: the worker's)."""
-    events = _EVENTS if events is None else events
-    if events is not None:
-        events.put(Progress.event("start", job))
-    try:
-        return grade_notebook(job)
-    finally:
-        if events is not None:
-            events.put(Progress.event("end", job))
-
-
-def run_jobs(jobs: Sequence[Job], workers: int, events: Any = None) -> Iterator[NotebookResult]:
-    """Grade ``jobs``, in parallel with ``workers`` > 1; results come in the jobs' order.
-
-    ``events``, a queue of the ``spawn`` context, receives each job's start and end as they
-    happen (:class:`Progress`).
-    """
-    if workers <= 1 or len(jobs) <= 1:
-        yield from (_grade_reporting(job, events) for job in jobs)
-        return
-    context = multiprocessing.get_context("spawn")  # no inherited threads or open gradebook
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_warm_up, initargs=(events,)) as pool:
-        yield from pool.map(_grade_reporting, jobs, chunksize=1)
-
-
-def make_sandbox(settings: GradingSettings, unsandboxed: bool,
-                 caps: Capabilities | None = None) -> Sandbox:
-    """Detect what the machine offers and build the sandbox (or refuse; see ``require``).
-
-    Raises:
-        SandboxUnavailable: no sandbox can be built and ``unsandboxed`` is False.
-
-    """
-    if unsandboxed:
-        return Sandbox(None, settings.limits, isolate=False)
-    caps = detect() if caps is None else caps
-    require(caps, unsandboxed)
-    return Sandbox(caps, settings.limits)
-
-
 # ----------------------------------------------------------------------------- the batch
 
 
@@ -629,6 +489,7 @@ def grade(
     sandbox: Sandbox | None = None,
     late_policy: Path | None = None,
     receipts: Path | None = None,
+    executor: Executor | None = None,
 ) -> GradeResult:
     """Autograde every student directory of ``submissions_dir`` into ``out_dir``.
 
@@ -655,68 +516,82 @@ def grade(
         receipts: the instructor's own record of when each submission arrived (a CSV
             ``student,assignment,received``, :func:`autograder.records.late.read_receipts`);
             a submission is then never earlier than its receipt.
+        executor: where the notebooks are graded (default: ``LocalPool(workers)``; a
+            :class:`~autograder.grading.executors.DaskCluster` for a cluster). It is opened
+            before anything is written and closed at the end.
 
     Returns:
         The rows of ``grades.csv`` (sorted by student, assignment, cell order).
 
     Raises:
         SandboxUnavailable: no sandbox can be built here and ``unsandboxed`` is not set.
+        SchedulerUnreachable: ``executor`` is a cluster whose scheduler did not answer.
 
     """
     from nbgrader.api import Gradebook
 
-    start = time.perf_counter()
-    submissions_dir, out_dir = Path(submissions_dir).resolve(), Path(out_dir).resolve()
-    if not submissions_dir.is_dir():
-        raise FileNotFoundError(f"no submissions directory {submissions_dir}")
-    settings = settings or GradingSettings()
-    policy = LatePolicy.for_output(out_dir, late_policy,
-                                   known={assignment_id(p) for p in source_files(solutions_dir)})
-    receipt_times = read_receipts(receipts) if receipts is not None else None
-    sandbox = sandbox or make_sandbox(settings, unsandboxed)
-    log(f"student code runs {sandbox.describe()}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    db_url = db_url or default_db_url(out_dir)
-    chosen = load_assignments(solutions_dir, assignments)
-    if assignments is None:
-        chosen, nobody = submitted_assignments(submissions_dir, chosen)
-        if nobody:
-            log(f"not grading {len(nobody)} assignment(s) nobody submitted here: "
-                f"{', '.join(a.id for a in nobody)} (name them with --assignments to grade "
-                "them anyway: every student then scores 0 on them)")
-    course = Course.open(out_dir / "course", db_url, settings)
-    generated = generate_assignments(course, chosen, only_changed=True)
-    log(f"{len(chosen)} assignment(s) in {course.root}"
-        + (f" (generated: {', '.join(generated)})" if generated else " (unchanged)"))
-    releases = {a.id: released_notebook(course, a) for a in chosen}
-    setup_seconds = time.perf_counter() - start
-    for name in ignored_entries(submissions_dir):
-        log(f"  warning: ignoring {submissions_dir / name} (not a student directory)")
-    jobs = _jobs(submissions_dir, chosen, releases, settings, sandbox, db_url, course, log)
-    by_id = {a.id: a for a in chosen}
-    seconds: dict[tuple[str, str], float] = {}
-    log(f"grading {len(jobs)} notebook(s) with {max(workers, 1)} worker(s)")
-    now = datetime.now(UTC).replace(tzinfo=None)
-    events = multiprocessing.get_context("spawn").Queue()
-    progress = Progress(len(jobs), events)
-
-    def shown(message: str) -> None:
-        progress.write(log, message)
-
+    executor = executor or LocalPool(workers)
+    executor.open()  # a cluster that does not answer stops the run before anything is written
     try:
-        with course.environment(), Gradebook(db_url) as gb:
-            for result in run_jobs(jobs, workers, events):
-                seconds[(result.student, result.assignment)] = result.seconds
-                when = _dated(submissions_dir, result, receipt_times, now, shown)
-                take(gb, course, out_dir, submissions_dir, by_id[result.assignment], result,
-                     when, shown)
-                shown(_result_line(result, when, policy))
+        start = time.perf_counter()
+        submissions_dir, out_dir = Path(submissions_dir).resolve(), Path(out_dir).resolve()
+        if not submissions_dir.is_dir():
+            raise FileNotFoundError(f"no submissions directory {submissions_dir}")
+        settings = settings or GradingSettings()
+        known = {assignment_id(p) for p in source_files(solutions_dir)}
+        policy = LatePolicy.for_output(out_dir, late_policy, known=known)
+        receipt_times = read_receipts(receipts) if receipts is not None else None
+        sandbox = sandbox or make_sandbox(settings, unsandboxed)
+        log(f"student code runs {sandbox.describe()}")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        db_url = db_url or default_db_url(out_dir)
+        chosen = load_assignments(solutions_dir, assignments)
+        if assignments is None:
+            chosen, nobody = submitted_assignments(submissions_dir, chosen)
+            if nobody:
+                log(f"not grading {len(nobody)} assignment(s) nobody submitted here: "
+                    f"{', '.join(a.id for a in nobody)} (name them with --assignments to grade "
+                    "them anyway: every student then scores 0 on them)")
+        course = Course.open(out_dir / "course", db_url, settings)
+        generated = generate_assignments(course, chosen, only_changed=True)
+        log(f"{len(chosen)} assignment(s) in {course.root}"
+            + (f" (generated: {', '.join(generated)})" if generated else " (unchanged)"))
+        releases = {a.id: released_notebook(course, a) for a in chosen}
+        setup_seconds = time.perf_counter() - start
+        for name in ignored_entries(submissions_dir):
+            log(f"  warning: ignoring {submissions_dir / name} (not a student directory)")
+        jobs = _jobs(submissions_dir, chosen, releases, settings, sandbox, db_url, course, log)
+        by_id = {a.id: a for a in chosen}
+        seconds: dict[tuple[str, str], float] = {}
+        log(f"grading {len(jobs)} notebook(s) with {executor.describe()}")
+        now = datetime.now(UTC).replace(tzinfo=None)
+        events = multiprocessing.get_context("spawn").Queue()
+        progress = Progress(len(jobs), events)
+
+        def shown(message: str) -> None:
+            progress.write(log, message)
+
+        try:
+            with course.environment(), Gradebook(db_url) as gb:
+                for result in executor.run(jobs, events):
+                    if (result.student, result.assignment) in seconds:
+                        # a job a cluster ran twice (a worker lost after it finished)
+                        shown(f"  warning: {result.student}/{result.assignment} came back "
+                              "twice; the first result is kept")
+                        continue
+                    seconds[(result.student, result.assignment)] = result.seconds
+                    when = _dated(submissions_dir, result, receipt_times, now, shown)
+                    take(gb, course, out_dir, submissions_dir, by_id[result.assignment], result,
+                         when, shown)
+                    shown(_result_line(result, when, policy))
+        finally:
+            progress.close()
+        published = publish(out_dir, db_url, policy, feedback_for=set(seconds), log=log)
+        similarity_section(course, out_dir / "similarity", log)
+        return GradeResult(published.rows, out_dir, db_url, setup_seconds, seconds,
+                           sandbox.describe(), time.perf_counter() - start)
     finally:
-        progress.close()
-    published = publish(out_dir, db_url, policy, feedback_for=set(seconds), log=log)
-    similarity_section(course, out_dir / "similarity", log)
-    return GradeResult(published.rows, out_dir, db_url, setup_seconds, seconds,
-                       sandbox.describe(), time.perf_counter() - start)
+        executor.close()
 
 
 def similarity_section(course: Course, out_dir: Path, log: Log) -> None:

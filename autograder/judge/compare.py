@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.box.calls import NOT_A_TENSOR, NOT_AN_ARRAY
 from autograder.box.wire import Unreadable
 
 Comparator = Callable[[Any, Any], "str | None"]
@@ -91,6 +92,78 @@ def allclose(*, rtol: float = 1e-6, atol: float = 1e-8, integer: bool = False) -
         return None
 
     return compare
+
+
+#: what a notebook promises a function returns, by the mark a procedure puts on another type
+PROMISED = {NOT_A_TENSOR: "a torch tensor", NOT_AN_ARRAY: "a float numpy array"}
+
+
+def promised_type(compare: Comparator) -> Comparator:
+    """``compare``, after the output was of the type the notebook promises.
+
+    A procedure reports a function that returned another type (a list where the trainer
+    computes with a tensor) as ``{NOT_A_TENSOR: type}`` or ``{NOT_AN_ARRAY: type}``
+    (:mod:`autograder.box.calls`); the case then fails with what to return.
+    """
+
+    def typed(got: Any, expected: Any) -> str | None:
+        for mark, what in PROMISED.items():
+            if isinstance(got, dict) and mark in got and not (
+                    isinstance(expected, dict) and mark in expected):
+                return f"return {what}; got {str(got[mark])[:40]}"
+        return compare(got, expected)
+
+    return typed
+
+
+def type_marked(value: Any) -> bool:
+    """Whether ``value`` is a procedure's mark of a type the notebook does not promise."""
+    return isinstance(value, dict) and any(mark in value for mark in PROMISED)
+
+
+def numpy_output(compare: Comparator) -> Comparator:
+    """``compare``, after the output (of a plain call) was a numpy array, as promised."""
+
+    def array(got: Any, expected: Any) -> str | None:
+        if not isinstance(got, np.ndarray):
+            return f"return {PROMISED[NOT_AN_ARRAY]}; got {type_name(got)[:40]}"
+        return compare(got, expected)
+
+    return array
+
+
+def identical(a: Any, b: Any) -> bool:
+    """Whether two outputs are the same data: equal arrays (NaN equal to NaN), equal dicts,
+    lists or tuples of them, or equal plain values; False for anything it cannot tell.
+
+    The judge's test of "the same result on two runs" must not depend on a comparison that
+    rejects the output whatever it is compared with (a shape the spec does not accept).
+    """  # noqa: D205
+    try:
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(identical(a[k], b[k]) for k in a)
+        if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+            return (type(a) is type(b) and len(a) == len(b)
+                    and all(identical(x, y) for x, y in zip(a, b, strict=True)))
+        if isinstance(a, np.ndarray) or hasattr(a, "detach"):
+            x, y = _as_array(a), _as_array(b)
+            nan = x.dtype.kind in "fc"
+            return x.dtype == y.dtype and bool(np.array_equal(x, y, equal_nan=nan))
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # noqa: BLE001 - outputs it cannot compare are not known to be the same
+        return False
+
+
+def shown_difference(expected: Any, got: Any, problem: str | None) -> tuple[Any, Any]:
+    """What a failure report shows as expected and got: for two dicts of named values (a loss
+    and its gradients), only the field the ``problem`` names (``"NAME: ..."``); else both.
+    """  # noqa: D205
+    if isinstance(expected, dict) and isinstance(got, dict) and problem:
+        name = next((k for k in expected if isinstance(k, str) and problem.startswith(f"{k}: ")
+                     and k in got), None)
+        if name is not None:
+            return {name: expected[name]}, {name: got[name]}
+    return expected, got
 
 
 def type_name(value: Any) -> str:

@@ -25,6 +25,8 @@ from autograder.judge.compare import (
     Comparator,
     allclose,
     describe,
+    numpy_output,
+    promised_type,
     tolerances,
     type_name,
 )
@@ -80,6 +82,8 @@ __all__ = [
     "check",
     "deferred_compare",
     "describe",
+    "numpy_output",
+    "promised_type",
     "get_spec",
     "grading_seed",
     "is_grading",

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.judge.compare import _as_array
+from autograder.box.calls import NOT_A_TENSOR, NOT_AN_ARRAY, RETURNED_NONE, Problem
+from autograder.judge.compare import PROMISED, _as_array
 from autograder.judge.spec import Case
 
 #: what every pattern compares with: a little looser than the checks (float32 outputs, sums).
@@ -31,7 +32,14 @@ Diagnosis = Callable[[np.ndarray, np.ndarray, Case], "str | None"]
 
 
 def returned_none(got: Any, expected: Any) -> bool:
-    """True when the function returned None where a value was expected (a missing ``return``)."""
+    """True when the function returned None where a value was expected (a missing ``return``),
+    also where a procedure could not use the None (:data:`~autograder.box.calls.RETURNED_NONE`,
+    or a ``{"not a tensor": "NoneType"}`` output).
+    """  # noqa: D205
+    if isinstance(got, Problem):
+        return got.text == RETURNED_NONE
+    if isinstance(got, dict) and got.get(NOT_A_TENSOR) == "NoneType":
+        return True
     return got is None and expected is not None
 
 
@@ -264,6 +272,54 @@ PATTERNS: tuple[Diagnosis, ...] = (
 )
 
 
+#: how a procedure marks the gradient of a constant input, which must be 0 (e.g.
+#: ``"d loss / d advantages (a constant: 0)"``, ``"d / d old_log_probs (must be 0)"``)
+_CONSTANT_MARKS = ("(a constant", "(must be 0)")
+
+
+def _type_hint(what: str, got_type: str, right: bool = False) -> str:
+    """Return ``what`` the notebook promises, where the student returned a ``got_type``."""
+    values = "Your values are right, but r" if right else "R"
+    return (f"{values}eturn {what} as the notebook says (you returned a {got_type[:40]}): "
+            "its own cells and rlkit's trainer compute with what your function returns.")
+
+
+def _gradient_input(field: str) -> str | None:
+    """The input a field named ``"d loss / d NAME (...)"`` or ``"d / d NAME"`` is about."""
+    for head in ("d loss / d ", "d / d "):
+        if field.startswith(head):
+            return field[len(head):].split(" (", 1)[0]
+    return None
+
+
+def _gradients(got: dict, expected: dict) -> str | None:
+    """Gradients that reach a constant (a missing ``.detach()``), or miss an input."""
+    leaks, missing = [], []
+    for field, value in expected.items():
+        name = _gradient_input(str(field))
+        arr, exp = (_numeric(got.get(field)), _numeric(value)) if name else (None, None)
+        if arr is None or exp is None or arr.shape != exp.shape:
+            continue
+        if any(mark in str(field) for mark in _CONSTANT_MARKS):
+            if np.any(np.abs(arr) > 1e-9):
+                leaks.append(name)
+        elif exp.size > 1 and np.any(exp) and not np.any(arr):
+            missing.append(name)  # a whole batch without gradient: not clipping, a cut graph
+    if leaks:
+        names = " and ".join(f"`{n}`" for n in leaks)
+        return (f"A gradient reaches {names}, which must get none: "
+                f"{'they are constants' if len(leaks) > 1 else 'it is a constant'} of this "
+                f"loss (targets, the old policy's or the critic's outputs). .detach() "
+                f"{'them' if len(leaks) > 1 else 'it'} where you use "
+                f"{'them' if len(leaks) > 1 else 'it'}.")
+    if missing:
+        names = " and ".join(f"`{n}`" for n in missing)
+        return (f"No gradient reaches {names}: compute the result from "
+                f"{'them' if len(missing) > 1 else 'it'} with torch operations (no .detach(), "
+                ".item(), numpy or a new tensor on the way).")
+    return None
+
+
 def explain(case: Case, got: Any, expected: Any) -> str | None:
     """One sentence on how ``got`` differs from ``expected`` on ``case``, or None.
 
@@ -272,11 +328,21 @@ def explain(case: Case, got: Any, expected: Any) -> str | None:
     """
     if returned_none(got, expected):
         return NONE_HINT
+    for mark, what in PROMISED.items():  # a procedure's mark of another type than promised
+        if isinstance(got, dict) and mark in got and not (
+                isinstance(expected, dict) and mark in expected):
+            return _type_hint(what, str(got[mark]))
     if isinstance(expected, dict):
         if not isinstance(got, dict):
             return None
+        text = _gradients(got, expected)
+        if text is not None:
+            return text
         for name, value in expected.items():
             if name in got:
+                arr, exp = _numeric(got[name]), _numeric(value)
+                if arr is not None and exp is not None and _close(arr, exp.astype(float)):
+                    continue  # a field that matches: its rounding noise explains nothing
                 text = explain(case, got[name], value)
                 if text is not None:
                     return text
@@ -286,6 +352,10 @@ def explain(case: Case, got: Any, expected: Any) -> str | None:
     if exp is None or arr is None:
         return None
     exp = exp.astype(float)
+    promised = (PROMISED[NOT_A_TENSOR] if hasattr(expected, "detach") else
+                PROMISED[NOT_AN_ARRAY] if isinstance(expected, np.ndarray) else None)
+    if promised and type(got) is not type(expected) and _close(arr.astype(float), exp):
+        return _type_hint(promised, type(got).__name__, right=True)  # another container
     try:
         with np.errstate(all="ignore"):
             for pattern in PATTERNS:

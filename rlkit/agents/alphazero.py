@@ -17,7 +17,7 @@ its symmetric copies (8 on tic-tac-toe), which multiplies the data for free. The
 search targets teach the network, and the better network makes the next searches better: policy
 iteration, with the search as the improvement step.
 
-Measured on tic-tac-toe (``benchmarks/bench_alphazero.py``, one core): see
+Measured on tic-tac-toe (``benchmarks/bench_mcts.py --alphazero``, one core): see
 :class:`AlphaZeroConfig`. Order of the file (Spinning Up's): settings, math pieces, history,
 then :func:`train` in the steps seed, game, model, buffer, losses, optimiser, update, loop.
 """  # noqa: D205
@@ -60,26 +60,39 @@ __all__ = ["AlphaZeroConfig", "AlphaZeroHistory", "alphazero_loss",
 
 @dataclass(frozen=True)
 class AlphaZeroConfig:
-    """Settings of :func:`train`; the defaults learn tic-tac-toe in well under a minute of CPU.
+    """Settings of :func:`train`; the defaults learn tic-tac-toe in under a minute of CPU.
+
+    Measured on one core (``benchmarks/bench_mcts.py --alphazero 0 1 2 3 4``): after 1,500
+    games (40 to 44 s of CPU) the raw network plays an optimal move in 97.3, 97.7, 98.4, 96.6
+    and 97.3 % of the 4,520 positions (seeds 0 to 4) and loses no line as X or as O; with 25
+    simulations per move it is optimal on 99.4, 99.3, 99.6, 98.7 and 98.7 % of the 3,191
+    critical positions, again with no line lost. ``n_games=2_000`` (53 to 58 s) gave seeds 0,
+    3 and 4 97.4, 97.3 and 97.5 % raw and 99.2, 98.997 (3,159 of 3,191) and 99.6 % searched.
+
+    Broad exploration is what it needs most: the whole game sampled at tau = 1 and strong
+    root noise (alpha 0.5, 40 % of the prior); with tau = 1 for 3 moves only it reached 89 %
+    after 600 games, 97 % with the whole game.
 
     Example:
         >>> AlphaZeroConfig().n_games, AlphaZeroConfig().n_simulations
-        (600, 25)
+        (1500, 25)
 
     """
 
     game: str = "tictactoe"
     """The game (:func:`rlkit.games.make_game`): tictactoe, connect4, connectK-RxC."""
-    n_games: int = 600
+    n_games: int = 1_500
     """Budget of self-play games."""
     n_simulations: int = 25
     """Simulations of the search per self-play move (AlphaZero: 800 on Go; 25 to 100 here)."""
     c_puct: float = 1.5
     """c_puct of :func:`~rlkit.mcts.puct_scores` (about 1 to 4)."""
-    dirichlet_alpha: float = 1.0
-    """alpha of the root noise Dir(alpha); about 10 / (legal moves): 0.3 on chess, 0.03 Go."""
-    noise_fraction: float = 0.25
-    """epsilon: the root prior is (1 - epsilon) P + epsilon Dir(alpha) (AlphaZero: 0.25)."""
+    dirichlet_alpha: float = 0.5
+    """alpha of the root noise Dir(alpha); AlphaZero: 0.3 on chess, 0.03 on Go (smaller:
+    the noise lands on fewer moves)."""
+    noise_fraction: float = 0.4
+    """epsilon: the root prior is (1 - epsilon) P + epsilon Dir(alpha) (AlphaZero: 0.25;
+    more here, so that self-play reaches the odd positions the measure counts too)."""
     temperature: float = 1.0
     """tau of the self-play moves, N^(1/tau), for the first ``temperature_moves`` moves."""
     temperature_moves: int = 9

@@ -43,7 +43,7 @@ from rlkit.evaluation import EnvLike, EvalPoint, TrainingEvaluations, make_discr
 from rlkit.nets import QNetwork, torch_threads
 from rlkit.progress import finish_at_target, progress_bar
 from rlkit.qlearning import epsilon_greedy
-from rlkit.rollouts import EVAL_SEED_OFFSET, check_settings
+from rlkit.rollouts import EVAL_SEED_OFFSET, check_settings, float64_array
 from rlkit.schedules import LinearSchedule, linear_schedule
 from rlkit.seeding import seed_everything
 
@@ -495,8 +495,9 @@ def _train(
         int(config.total_steps),
     )
 
-    # 7. Update: one gradient step on a minibatch from the replay memory.
-    def update() -> float:
+    # 7. Update: one gradient step on a minibatch from the replay memory. The loss stays a
+    # tensor (one conversion to numpy at the end, not one .item() per gradient step).
+    def update() -> torch.Tensor:
         batch = Batch(*pieces.sample(buffer, batch_size, rng)).to_torch()
         loss = compute_loss(batch)
         optimizer.zero_grad()
@@ -504,7 +505,7 @@ def _train(
         if config.max_grad_norm is not None:
             nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm)
         optimizer.step()
-        return float(loss.detach())
+        return loss.detach()
 
     # 8. Loop
     eval_seed = seed + EVAL_SEED_OFFSET
@@ -512,7 +513,7 @@ def _train(
     lengths: list[int] = []
     end_steps: list[int] = []
     epsilons: list[float] = []
-    losses: list[float] = []
+    losses: list[torch.Tensor] = []
     evaluations = TrainingEvaluations(
         env_spec, eval_seed, config.eval_episodes, config.eval_max_steps, start_time
     )
@@ -576,7 +577,7 @@ def _train(
     return DQNHistory(
         **evaluations.history_fields(returns, lengths, end_steps),
         epsilons=np.array(epsilons[: len(returns)], dtype=np.float64),
-        losses=np.array(losses, dtype=np.float64),
+        losses=float64_array(losses),
         q_network=q_network,
         config=config,
         seed=seed,

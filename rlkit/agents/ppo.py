@@ -461,7 +461,12 @@ def _train(
                              f" got {getattr(ratio, 'shape', type(ratio).__name__)}")
         advantages = batch["advantages"]
         if config.normalize_advantages:  # per minibatch, as SB3 and CleanRL do
-            advantages = pieces.normalize(advantages)
+            normalized = pieces.normalize(advantages)
+            if not torch.is_tensor(normalized) or normalized.shape != advantages.shape:
+                raise ValueError(
+                    f"normalize_fn must return a tensor of shape {tuple(advantages.shape)}; "
+                    f"got {getattr(normalized, 'shape', type(normalized).__name__)}")
+            advantages = normalized
         clip_loss = _scalar(pieces.clip_loss(ratio, advantages, clip_eps), "clip_loss_fn")
         critic_loss = _scalar(
             pieces.value_loss(critic(batch["obs"]), batch["old_values"], batch["returns"],

@@ -10,10 +10,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.box.calls import CaseProblem, module_state, procedure
+from autograder.box.calls import NOT_AN_ARRAY, CaseProblem, module_state, procedure
 
 #: the a2c_loss's inputs, in the order of its signature (each requires grad in a case).
 LOSS_INPUTS = ("log_probs", "advantages", "values", "returns", "entropy")
+#: those of them that are constants of the loss: their gradient must be 0
+LOSS_CONSTANTS = ("advantages", "returns")
+
+
+def constant(name: str) -> str:
+    """The input name under which a constant's gradient is reported (it must get none).
+
+    The judge's diagnosis (:mod:`autograder.judge.diagnose`) reads the mark: a gradient that
+    reaches such an input is a missing ``.detach()``.
+    """
+    return f"{name} (a constant: 0)"
 
 
 def loss_inputs(n: int, seed: int) -> dict[str, np.ndarray]:
@@ -42,17 +53,24 @@ def loss_run(fn: Any, n: int, seed: int, value_coef: float, entropy_coef: float,
         g = tensors[name].grad
         return np.zeros(n) if g is None else g.double().numpy()
 
-    return {"loss": loss.item(), **{f"d loss / d {k}": grad(k) for k in LOSS_INPUTS}}
+    return {"loss": loss.item(),
+            **{f"d loss / d {constant(k) if k in LOSS_CONSTANTS else k}": grad(k)
+               for k in LOSS_INPUTS}}
 
 
 @procedure("a2c.gaussian_log_prob")
 def gauss_run(fn: Any, actions: Any, mean: Any, log_std: Any,
               as_tensors: bool = True) -> dict[str, Any]:
-    """{log-prob, d/d mean, d/d log_std} (the log-prob only for numpy inputs)."""
+    """{log-prob, d/d mean, d/d log_std} (the log-prob only for numpy inputs).
+
+    For numpy inputs the notebook promises a float array back: anything else comes back as
+    ``{NOT_AN_ARRAY: its type}``.
+    """
     if not as_tensors:
         got = fn(np.asarray(actions), np.asarray(mean), np.asarray(log_std))
-        return {"log_prob": np.asarray(got.detach() if torch.is_tensor(got) else got,
-                                       dtype=np.float64)}
+        if not isinstance(got, np.ndarray | np.floating):
+            return {NOT_AN_ARRAY: type(got).__name__}
+        return {"log_prob": np.asarray(got, dtype=np.float64)}
     a = torch.tensor(actions, dtype=torch.float64)
     mu = torch.tensor(mean, dtype=torch.float64, requires_grad=True)
     log_sigma = torch.tensor(log_std, dtype=torch.float64, requires_grad=True)

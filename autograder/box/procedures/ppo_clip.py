@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.box.calls import CaseProblem, procedure
-from autograder.box.procedures.a2c import trained_policy
+from autograder.box.calls import NOT_A_TENSOR, CaseProblem, procedure
+from autograder.box.procedures.a2c import constant, trained_policy
 
 
 def loss_and_gradients(loss: Any, inputs: dict[str, torch.Tensor]) -> dict[str, Any]:
@@ -56,21 +56,34 @@ def ratio_run(fn: Any, log_probs: Any, old_log_probs: Any,
 
 @procedure("ppo_clip.clip_loss")
 def clip_run(fn: Any, ratio: Any, advantages: Any, clip_eps: float,
-             dtype: torch.dtype = torch.float32) -> dict[str, Any]:
-    """L^CLIP's loss and its gradient with respect to the ratio."""
+             dtype: torch.dtype = torch.float32, constants_grad: bool = False,
+             ) -> dict[str, Any]:
+    """L^CLIP's loss and its gradient with respect to the ratio.
+
+    With ``constants_grad`` the advantages require a gradient too (as a critic's output
+    does), and their gradient is reported: it must be 0.
+    """
     r = torch.tensor(ratio, dtype=dtype, requires_grad=True)
-    return loss_and_gradients(fn(r, torch.tensor(advantages, dtype=dtype), clip_eps),
-                              {"ratio": r})
+    a = torch.tensor(advantages, dtype=dtype, requires_grad=constants_grad)
+    inputs = {"ratio": r} | ({constant("advantages"): a} if constants_grad else {})
+    return loss_and_gradients(fn(r, a, clip_eps), inputs)
 
 
 @procedure("ppo_clip.value_loss")
 def value_run(fn: Any, values: Any, old_values: Any, returns: Any, clip_eps: float | None,
-              dtype: torch.dtype = torch.float32) -> dict[str, Any]:
-    """The critic's loss and its gradient with respect to the values."""
+              dtype: torch.dtype = torch.float32, constants_grad: bool = False,
+              ) -> dict[str, Any]:
+    """The critic's loss and its gradient with respect to the values.
+
+    With ``constants_grad`` the old values and the returns require a gradient too, and their
+    gradients are reported: they must be 0.
+    """
     v = torch.tensor(values, dtype=dtype, requires_grad=True)
-    loss = fn(v, torch.tensor(old_values, dtype=dtype), torch.tensor(returns, dtype=dtype),
-              clip_eps)
-    return loss_and_gradients(loss, {"values": v})
+    old, g = (torch.tensor(x, dtype=dtype, requires_grad=constants_grad)
+              for x in (old_values, returns))
+    inputs = {"values": v} | (
+        {constant("old_values"): old, constant("returns"): g} if constants_grad else {})
+    return loss_and_gradients(fn(v, old, g, clip_eps), inputs)
 
 
 def total_inputs(n: int, seed: int) -> dict[str, Any]:
@@ -103,10 +116,16 @@ def kl_run(fn: Any, log_probs: Any, old_log_probs: Any,
 
 
 @procedure("ppo_clip.normalize")
-def norm_run(fn: Any, advantages: Any, dtype: torch.dtype = torch.float32) -> np.ndarray:
-    """``fn`` of a tensor of ``advantages``, as a float64 array."""
+def norm_run(fn: Any, advantages: Any, dtype: torch.dtype = torch.float32) -> Any:
+    """``fn`` of a tensor of ``advantages``, as a float64 array.
+
+    The trainer hands the output to the clip loss as a tensor: anything else comes back as
+    ``{NOT_A_TENSOR: its type}``.
+    """
     out = fn(torch.tensor(advantages, dtype=dtype))
-    return np.asarray(out.detach() if torch.is_tensor(out) else out, dtype=np.float64)
+    if not torch.is_tensor(out):
+        return {NOT_A_TENSOR: type(out).__name__}
+    return out.detach().double().numpy()
 
 
 def _epoch(fn: Any, n: int, n_minibatches: int, rng: np.random.Generator) -> list[list[int]]:

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.box.calls import CaseProblem, module_state, procedure
+from autograder.box.calls import NOT_A_TENSOR, CaseProblem, module_state, procedure
+from autograder.box.procedures.a2c import constant
 from autograder.box.procedures.ppo_clip import loss_and_gradients
 
 # --- shared
@@ -26,9 +27,16 @@ def _as_float64(out: Any) -> np.ndarray:
 
 
 @procedure("rlhf.arrays")
-def arrays_run(fn, values: Sequence[Any], dtype=torch.float32):
-    """``fn`` of one tensor per entry of ``values`` (no gradient); its output as float64."""
-    return _as_float64(fn(*[torch.tensor(v, dtype=dtype) for v in values]))
+def arrays_run(fn, values: Sequence[Any], dtype=torch.float32, tensor: bool = False):
+    """``fn`` of one tensor per entry of ``values`` (no gradient); its output as float64.
+
+    With ``tensor`` (the trainer computes with the output as a tensor), anything else comes
+    back as ``{NOT_A_TENSOR: its type}``.
+    """
+    out = fn(*[torch.tensor(v, dtype=dtype) for v in values])
+    if tensor and not torch.is_tensor(out):
+        return {NOT_A_TENSOR: type(out).__name__}
+    return _as_float64(out)
 
 
 @procedure("rlhf.loss")
@@ -46,7 +54,7 @@ def loss_run(fn, names: Sequence[str], values: Sequence[Any], scalar: float | No
                for v, g in zip(values, flags, strict=True)]
     inputs = dict(zip(names[:graded], tensors[:graded], strict=True))
     if constants_grad:
-        inputs |= {f"{name} (a constant: 0)": t
+        inputs |= {constant(name): t
                    for name, t in zip(names[graded:], tensors[graded:], strict=True)}
     out = fn(*tensors) if scalar is None else fn(*tensors, scalar)
     return loss_and_gradients(out, inputs)
@@ -96,7 +104,7 @@ def log_probs_run(fn, logits, tokens, mask, dtype=torch.float32, mask_dtype=torc
     x = torch.tensor(logits, dtype=dtype, requires_grad=True)
     out = fn(x, torch.tensor(tokens, dtype=torch.long), torch.tensor(mask, dtype=mask_dtype))
     if not torch.is_tensor(out):
-        return {"not a tensor": type(out).__name__}
+        return {NOT_A_TENSOR: type(out).__name__}
     grad = torch.zeros_like(x)
     if tuple(out.shape) == (len(tokens),) and out.requires_grad:
         weights = torch.as_tensor(np.linspace(0.5, 1.5, len(tokens)), dtype=out.dtype)
@@ -115,7 +123,7 @@ def kl_run(fn, score, log_probs, ref_log_probs, mask, beta, dtype=torch.float32,
     out = fn(s, lp, torch.tensor(ref_log_probs, dtype=dtype),
              torch.tensor(mask, dtype=dtype if with_grad else torch.bool), beta)
     if not torch.is_tensor(out):
-        return {"not a tensor": type(out).__name__}
+        return {NOT_A_TENSOR: type(out).__name__}
     return {"rewards": out.detach().double().numpy(),
             "carries a gradient (must be False)": bool(out.requires_grad)}
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from autograder.box.procedures.a2c import learn_run, loss_run
-from autograder.judge.core import Bug, Case, CheckSpec, allclose, register
+from autograder.judge.core import Bug, Case, CheckSpec, allclose, numpy_output, register
 from autograder.judge.specs.dqn import fields
 from autograder.judge.specs.learning_runs import (
     learning_spec,
@@ -128,6 +128,13 @@ def _bug_td_values_twice(rewards, values, next_values, terminated, gamma):
     return np.asarray(rewards) + gamma * (1 - done) * np.asarray(values) - np.asarray(values)
 
 
+def _bug_td_next_row(rewards, values, next_values, terminated, gamma):
+    values = np.asarray(values, dtype=float)
+    following = np.concatenate([values[1:], np.asarray(next_values, dtype=float)[-1:]])
+    done = np.asarray(terminated, dtype=float)
+    return np.asarray(rewards) + gamma * (1 - done) * following - values
+
+
 TD_ERRORS = CheckSpec(
     name="actor_critic.td_errors",
     function="td_errors",
@@ -136,6 +143,7 @@ TD_ERRORS = CheckSpec(
     withhold=("rlkit.advantages.td_errors", "rlkit.advantages._td_errors"),
     visible_cases=_td_cases,
     hidden_cases=_td_hidden,
+    compare=numpy_output(allclose()),  # "Return a float array": the student's gae uses it
     bugs=(
         Bug("no_terminal_mask", _bug_td_no_mask,
             "A terminated s_{t+1} has no future: delta_t = r_t - V(s_t) there. Multiply the "
@@ -153,6 +161,10 @@ TD_ERRORS = CheckSpec(
         Bug("values_for_next_values", _bug_td_values_twice,
             "Bootstrap from the NEXT state's value, next_values[t] = V(s_{t+1}), not from "
             "values[t] = V(s_t)."),
+        Bug("next_row_for_next_values", _bug_td_next_row,
+            "V(s_{t+1}) is next_values[t], not values[t + 1]: after a truncation the next row "
+            "is a new episode's first state, and the real final observation's value is only "
+            "in next_values."),
     ),
     hint="delta_t = r_t + gamma (1 - terminated_t) V(s_{t+1}) - V(s_t), elementwise over the "
     "(T, n_envs) rollout.",
@@ -265,6 +277,14 @@ def _bug_gae_no_minus_value(rewards, values, next_values, terminated, truncated,
     return _backwards(deltas, keep, gamma * lam)
 
 
+def _bug_gae_next_row(rewards, values, next_values, terminated, truncated, gamma, lam):
+    values = np.asarray(values, dtype=float)
+    following = np.concatenate([values[1:], np.asarray(next_values, dtype=float)[-1:]])
+    deltas = _deltas(rewards, values, following, terminated, gamma)
+    keep = 1.0 - (np.asarray(terminated) | np.asarray(truncated))
+    return _backwards(deltas, keep, gamma * lam)
+
+
 def _bug_gae_returns(rewards, values, next_values, terminated, truncated, gamma, lam):
     deltas = _deltas(rewards, values, next_values, terminated, gamma)
     keep = 1.0 - (np.asarray(terminated) | np.asarray(truncated))
@@ -303,6 +323,10 @@ GAE = CheckSpec(
         Bug("no_minus_value", _bug_gae_no_minus_value,
             "Each TD error subtracts the critic's prediction: delta_t = r_t + gamma V(s_{t+1}) "
             "- V(s_t); without the - V(s_t) the advantages are not centred."),
+        Bug("next_row_for_next_values", _bug_gae_next_row,
+            "V(s_{t+1}) is next_values[t], not values[t + 1]: after a truncation the next row "
+            "is a new episode's first state, and the real final observation's value is only "
+            "in next_values."),
         Bug("returns_not_advantages", _bug_gae_returns,
             "That is the lambda-return G_t = A_t + V(s_t), the critic's target; gae returns "
             "the advantages A_t themselves."),

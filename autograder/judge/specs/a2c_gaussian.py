@@ -17,14 +17,14 @@ import numpy as np
 import torch
 
 from autograder.box.procedures.a2c import gauss_run
-from autograder.judge.core import Bug, Case, CheckSpec, allclose, register
+from autograder.judge.core import Bug, Case, CheckSpec, allclose, promised_type, register
 from autograder.judge.specs.dqn import fields
 from rlkit.nets import gaussian_log_prob
 
 # --- gaussian_log_prob
 
 
-_GAUSS_COMPARE = fields(allclose(rtol=1e-6, atol=1e-8))
+_GAUSS_COMPARE = promised_type(fields(allclose(rtol=1e-6, atol=1e-8)))
 
 
 def _one_per_action(actions) -> Any:

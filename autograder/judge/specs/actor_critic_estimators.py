@@ -11,10 +11,10 @@ Q - V, the TD residual r + V(s') - V(s); the action values Q^pi_h they take are 
 2. exact and statistical unbiasedness, as in notebook 04 (:mod:`autograder.judge.specs.reinforce`,
    whose case builders are reused): with Q = Q^pi and V = V^pi, the expectation of the
    student's one-episode estimate over every trajectory is the exact gradient by autograd, one
-   estimate from many sampled episodes is within 5 of the reference's standard errors of it,
-   and the exact variance is the reference's, below the estimator it improves on. Notebook 04's
-   estimators sample 2000 episodes per case, these 1000 (:data:`N_SAMPLED`, to keep grading
-   cheap: the exact cases already grade the expectation).
+   estimate from many sampled episodes is within notebook 04's Bernstein bound of it (6 of the
+   reference's exact standard errors plus a range term), and the exact variance is the
+   reference's, below the estimator it improves on. Both notebooks sample 1000 episodes per
+   case (:data:`N_SAMPLED`).
 
 Q^pi and V^pi for those cases come from :func:`rlkit.weightings.conditional_values` (their
 definition, averaged over the enumerated trajectories). The box calls the student's function on
@@ -145,7 +145,8 @@ def _estimator_visible(reference: Callable, seed: int,
         _exact_case("with Q^pi and V^pi, in expectation (exactly), a random theta: the exact "
                     "gradient", mdp, horizon, theta, exact(theta), trajectories),
         _sampled_case(f"with Q^pi and V^pi, {N_SAMPLED} sampled episodes, a random theta: "
-                      f"within {N_STANDARD_ERRORS:g} standard errors of the exact gradient",
+                      f"within {N_STANDARD_ERRORS:g} standard errors (plus Bernstein's range "
+                      "term) of the exact gradient",
                       reference, mdp, horizon, sampled_theta, seed, exact(sampled_theta),
                       trajectories, sampled),
         _variance_case("with Q^pi and V^pi, a random theta", reference, previous, rng, exact,

@@ -15,6 +15,8 @@ of each bank is self-contained (the sample class pastes it into a notebook).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -51,6 +53,10 @@ def _exact_inputs() -> list[tuple[str, TabularMDP, int, np.ndarray, np.ndarray]]
          _thetas(rng, tiny), _thetas(rng, tiny)),
         (f"a random MDP ({small.n_states} states, horizon {horizon}; episodes can be cut at "
          "the horizon)", small, horizon, _thetas(rng, small), _thetas(rng, small)),
+        ("the same MDP, every state as likely to start in, its terminal one too (an episode "
+         "that starts there is already over)",
+         dataclasses.replace(small, mu=np.full(small.n_states, 1.0 / small.n_states)),
+         horizon, _thetas(rng, small), _thetas(rng, small)),
     ]
 
 
@@ -273,6 +279,11 @@ def _bug_pd_first_step(mdp, theta, theta_old, horizon):
     return float(np.einsum("s,sa,sa->", d_new[0], new, a_old[0]))
 
 
+def _bug_pd_last_step(mdp, theta, theta_old, horizon):
+    d_new, _, new, _, _, a_old = _table(mdp, theta, theta_old, horizon)
+    return float(np.einsum("s,sa,sa->", d_new[-1], new, a_old[-1]))
+
+
 def _bug_pd_q(mdp, theta, theta_old, horizon):
     d_new, _, new, _, q_old, _ = _table(mdp, theta, theta_old, horizon)
     return float(np.einsum("hs,sa,hsa->", d_new, new, q_old))
@@ -299,10 +310,14 @@ PERFORMANCE_DIFFERENCE = CheckSpec(
             "That is the surrogate: the identity takes the states from the NEW policy, "
             "d^theta_h(s), not from the old one."),
         Bug("old_actions", _bug_pd_old_actions,
-            "Under pi_old its own advantages average to 0: the actions come from the NEW "
-            "policy, sum_a pi_theta(a|s) A^old_h(s, a)."),
+            "Your sum is 0: a policy's own advantages average to 0 over its own actions. The "
+            "identity weighs the OLD policy's advantages (your advantage_table of theta_old) "
+            "by the NEW policy's actions: sum_a pi_theta(a|s) A^old_h(s, a)."),
         Bug("first_step_only", _bug_pd_first_step,
             "Sum over every step h = 0..H-1, not only the first."),
+        Bug("last_step_only", _bug_pd_last_step,
+            "Sum over every step h = 0..H-1: yours keeps only the last one (an `=` where `+=` "
+            "was meant?)."),
         Bug("q_not_advantage", _bug_pd_q,
             "Use the old policy's ADVANTAGES A^old = Q^old - V^old; with Q the sum is not "
             "J(theta) - J(theta_old)."),

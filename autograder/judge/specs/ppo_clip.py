@@ -143,14 +143,18 @@ def _clip_cases() -> list[Case]:
     cases.append(Case("20 random pairs, clip_eps 0.1, float64",
                       run=clip_run(rng.uniform(0.6, 1.4, 20), rng.normal(size=20), 0.1,
                                     torch.float64)))
+    cases.append(Case("8 random pairs, the advantages with gradients (a critic's output): they "
+                      "are constants, none must reach them",
+                      run=clip_run(rng.uniform(0.6, 1.4, 8), rng.normal(size=8), 0.2,
+                                   constants_grad=True)))
     return cases
 
 
 def _clip_hidden(rng: np.random.Generator) -> list[Case]:
     n = int(rng.integers(2, 40))
-    return [Case("hidden: a random batch", run=clip_run(rng.uniform(0.5, 1.5, n),
-                                                         rng.normal(size=n),
-                                                         float(rng.uniform(0.1, 0.3))))]
+    return [Case("hidden: a random batch", run=clip_run(
+        rng.uniform(0.5, 1.5, n), rng.normal(size=n), float(rng.uniform(0.1, 0.3)),
+        constants_grad=bool(rng.random() < 0.5)))]
 
 
 def _bug_clip_max(ratio, advantages, clip_eps):
@@ -160,6 +164,16 @@ def _bug_clip_max(ratio, advantages, clip_eps):
 
 def _bug_clip_the_product(ratio, advantages, clip_eps):
     return -torch.clamp(ratio * advantages, 1 - clip_eps, 1 + clip_eps).mean()
+
+
+def _bug_clip_product_in_the_min(ratio, advantages, clip_eps):
+    surrogate = ratio * advantages.detach()
+    return -torch.min(surrogate, torch.clamp(surrogate, 1 - clip_eps, 1 + clip_eps)).mean()
+
+
+def _bug_clip_upper_only(ratio, advantages, clip_eps):
+    clipped = torch.clamp(ratio, max=1 + clip_eps)
+    return -torch.min(ratio * advantages.detach(), clipped * advantages.detach()).mean()
 
 
 def _bug_clip_only(ratio, advantages, clip_eps):
@@ -185,6 +199,11 @@ def _bug_clip_around_zero(ratio, advantages, clip_eps):
     return -torch.min(ratio * advantages, clipped * advantages).mean()
 
 
+def _bug_clip_advantages_not_detached(ratio, advantages, clip_eps):
+    clipped = torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps)
+    return -torch.min(ratio * advantages, clipped * advantages).mean()
+
+
 PPO_CLIP_LOSS = CheckSpec(
     name="ppo.ppo_clip_loss",
     function="ppo_clip_loss",
@@ -200,6 +219,13 @@ PPO_CLIP_LOSS = CheckSpec(
         Bug("clips_the_product", _bug_clip_the_product,
             "Clip the ratio r to [1 - eps, 1 + eps], then multiply by A: min(r A, clip(r, "
             "1 - eps, 1 + eps) A). Clipping r A itself mixes the units of A into the range."),
+        Bug("clamps_r_times_a_in_the_min", _bug_clip_product_in_the_min,
+            "Clip the RATIO, not the product: min(r A, clip(r, 1 - eps, 1 + eps) A). "
+            "clip(r A, 1 - eps, 1 + eps) holds an advantage-sized number to a range around 1, "
+            "so a pair with A < 0 is never clipped."),
+        Bug("upper_bound_only", _bug_clip_upper_only,
+            "Clip on both sides, clamp(r, 1 - eps, 1 + eps): the lower bound 1 - eps is what "
+            "stops a pair with A < 0 from pushing its ratio further down."),
         Bug("clip_without_min", _bug_clip_only,
             "clip(r) A alone passes no gradient where a step went the wrong way (A > 0, r < "
             "1 - eps): keep the min with the unclipped r A."),
@@ -215,6 +241,9 @@ PPO_CLIP_LOSS = CheckSpec(
         Bug("clip_range_around_zero", _bug_clip_around_zero,
             "The clip range is around 1 (the ratio where the policies agree): "
             "[1 - clip_eps, 1 + clip_eps]."),
+        Bug("advantages_not_detached", _bug_clip_advantages_not_detached,
+            "The advantages are constants of the policy's loss: .detach() them, else the "
+            "actor's loss also trains the critic that produced them."),
     ),
     hint="loss = -mean(min(ratio * A, clamp(ratio, 1 - clip_eps, 1 + clip_eps) * A)).",
 )
@@ -232,13 +261,18 @@ def _value_cases() -> list[Case]:
         Case("clip_eps 0.5, values equal to the old values", run=value_run(old, old, g, 0.5)),
         Case("clip_eps 0.3, 8 random values, float64",
              run=value_run(v, old, g, 0.3, torch.float64)),
+        Case("clip_eps 0.2, old values and returns with gradients: they are constants, none "
+             "must reach them", run=value_run(v, old, g, 0.2, constants_grad=True)),
+        Case("clip_eps None, returns with gradients: none must reach them",
+             run=value_run(v, old, g, None, constants_grad=True)),
     ]
 
 
 def _value_hidden(rng: np.random.Generator) -> list[Case]:
     n = int(rng.integers(2, 30))
     return [Case("hidden: a random batch", run=value_run(
-        rng.normal(size=n), rng.normal(size=n), rng.normal(size=n), float(rng.uniform(0.1, 1))))]
+        rng.normal(size=n), rng.normal(size=n), rng.normal(size=n), float(rng.uniform(0.1, 1)),
+        constants_grad=bool(rng.random() < 0.5)))]
 
 
 def _bug_value_min(values, old_values, returns, clip_eps):
@@ -280,6 +314,22 @@ def _bug_value_ignores_clip(values, old_values, returns, clip_eps):
     return ((values - returns) ** 2).mean()
 
 
+def _bug_value_old_values_not_detached(values, old_values, returns, clip_eps):
+    returns = returns.detach()
+    if clip_eps is None:
+        return ((values - returns) ** 2).mean()
+    clipped = old_values + torch.clamp(values - old_values, -clip_eps, clip_eps)
+    return torch.max((values - returns) ** 2, (clipped - returns) ** 2).mean()
+
+
+def _bug_value_returns_not_detached(values, old_values, returns, clip_eps):
+    old_values = old_values.detach()
+    if clip_eps is None:
+        return ((values - returns) ** 2).mean()
+    clipped = old_values + torch.clamp(values - old_values, -clip_eps, clip_eps)
+    return torch.max((values - returns) ** 2, (clipped - returns) ** 2).mean()
+
+
 CLIPPED_VALUE_LOSS = CheckSpec(
     name="ppo.clipped_value_loss",
     function="clipped_value_loss",
@@ -308,6 +358,12 @@ CLIPPED_VALUE_LOSS = CheckSpec(
         Bug("ignores_clip_eps", _bug_value_ignores_clip,
             "With clip_eps given, clip: V_clip = V_old + clip(V - V_old, -eps, eps) and the "
             "loss is mean(max((V - G)^2, (V_clip - G)^2))."),
+        Bug("old_values_not_detached", _bug_value_old_values_not_detached,
+            "old_values were recorded with the rollout, a constant of the update: .detach() "
+            "them, so that no gradient flows into the old critic's outputs."),
+        Bug("returns_not_detached", _bug_value_returns_not_detached,
+            "The targets G_t are constants: .detach() the returns, else the critic chases its "
+            "own target (G_t = A_t + V_old moves with the critic)."),
     ),
     hint="clip_eps None: mean((V - G)^2); otherwise V_clip = V_old + clamp(V - V_old, -eps, "
     "eps) and mean(max((V - G)^2, (V_clip - G)^2)), with G and V_old constants.",

@@ -18,7 +18,15 @@ import numpy as np
 import torch
 
 from autograder.box.procedures.ppo_clip import kl_run, minibatch_run, norm_run
-from autograder.judge.core import Bug, Case, CheckSpec, Comparator, allclose, register
+from autograder.judge.core import (
+    Bug,
+    Case,
+    CheckSpec,
+    Comparator,
+    allclose,
+    promised_type,
+    register,
+)
 from rlkit.agents import ppo
 
 # --- the two KL estimators
@@ -245,7 +253,7 @@ NORMALIZE_ADVANTAGES = CheckSpec(
     reference=ppo.normalize_advantages,
     visible_cases=_norm_cases,
     hidden_cases=_norm_hidden,
-    compare=_either_std(),
+    compare=promised_type(_either_std()),
     bugs=(
         Bug("per_env", _bug_norm_per_env,
             "Use ONE mean and ONE std over every entry of the batch; per env (axis 0) each "

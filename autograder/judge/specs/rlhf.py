@@ -118,6 +118,12 @@ def _bug_pairs_both_ways(ranking):
     return [(a, b) for a in ranking for b in ranking if a != b]
 
 
+def _bug_pairs_with_itself(ranking):
+    ranking = list(ranking)
+    return [(ranking[i], ranking[j]) for i in range(len(ranking))
+            for j in range(i, len(ranking))]
+
+
 def _bug_pairs_misses_last(ranking):
     ranking = list(ranking)
     return [(ranking[i], ranking[j]) for i in range(len(ranking))
@@ -151,6 +157,9 @@ RANKING_PAIRS = CheckSpec(
         Bug("misses_the_last", _bug_pairs_misses_last,
             "The inner loop runs to the end of the ranking: the last response is the "
             "rejected one of K - 1 comparisons."),
+        Bug("pairs_a_response_with_itself", _bug_pairs_with_itself,
+            "A response is never compared with itself: the inner loop starts AFTER i (j from "
+            "i + 1), K(K-1)/2 pairs, not K(K+1)/2."),
     ),
     hint="[(ranking[i], ranking[j]) for i in range(K) for j in range(i + 1, K)]: K(K-1)/2 "
     "pairs, the better-ranked response first.",

@@ -21,7 +21,15 @@ import torch.nn.functional as F
 
 from autograder.box.calls import Run
 from autograder.box.procedures.rlhf import arrays_run, kl_run, log_probs_run, loss_run
-from autograder.judge.core import Bug, Case, CheckSpec, Comparator, allclose, register
+from autograder.judge.core import (
+    Bug,
+    Case,
+    CheckSpec,
+    Comparator,
+    allclose,
+    promised_type,
+    register,
+)
 from autograder.judge.specs.dqn import fields
 from rlkit.rlhf import losses
 from rlkit.rlhf.task import PAD
@@ -41,17 +49,6 @@ def _log_probs_data(rng: np.random.Generator, batch: int, width: int, vocab: int
     return logits, tokens, mask
 
 
-def _a_tensor(compare: Comparator) -> Comparator:
-    """``compare``, after the output was a tensor (``{"not a tensor": type}`` otherwise)."""
-
-    def tensor(got: Any, expected: Any) -> str | None:
-        if isinstance(got, dict) and "not a tensor" in got:
-            return f"return a torch tensor; got {got['not a tensor']}"
-        return compare(got, expected)
-
-    return tensor
-
-
 def _one_per_response(compare: Comparator) -> Comparator:
     """``compare``, after the log-probs had one entry per response (the reference's shape)."""
 
@@ -64,7 +61,7 @@ def _one_per_response(compare: Comparator) -> Comparator:
                     f"{got_lp.shape}")
         return compare(got, expected)
 
-    return _a_tensor(shaped)
+    return promised_type(shaped)
 
 
 def _log_probs_cases() -> list[Case]:
@@ -259,7 +256,7 @@ KL_PENALIZED_REWARDS = CheckSpec(
     reference=losses.kl_penalized_rewards,
     visible_cases=_kl_cases,
     hidden_cases=_kl_hidden,
-    compare=_a_tensor(fields(allclose(rtol=1e-5, atol=1e-7))),
+    compare=promised_type(fields(allclose(rtol=1e-5, atol=1e-7))),
     bugs=(
         Bug("kl_sign_flipped", _bug_kl_sign,
             "The KL term is a PENALTY: -beta (log pi - log pi_ref), negative where the policy "
@@ -293,8 +290,8 @@ KL_PENALIZED_REWARDS = CheckSpec(
 
 
 def _rloo_run(rewards, dtype=torch.float32) -> Run:
-    """One tensor in, an array out (float64)."""
-    return arrays_run((rewards,), dtype)
+    """One tensor in, a tensor out (the RLOO trainer computes with it), as float64."""
+    return arrays_run((rewards,), dtype, tensor=True)
 
 
 def _rloo_cases() -> list[Case]:
@@ -350,7 +347,7 @@ RLOO_ADVANTAGES = CheckSpec(
     reference=losses.rloo_advantages,
     visible_cases=_rloo_cases,
     hidden_cases=_rloo_hidden,
-    compare=allclose(rtol=1e-5, atol=1e-7),
+    compare=promised_type(allclose(rtol=1e-5, atol=1e-7)),
     bugs=(
         Bug("mean_includes_the_sample", _bug_rloo_self,
             "LEAVE ONE OUT: the baseline of sample i is the mean of the OTHER k - 1 rewards of "
@@ -370,7 +367,8 @@ RLOO_ADVANTAGES = CheckSpec(
             "RLOO does not divide by a standard deviation (that is GRPO's variant): A_i = R_i "
             "- (sum - R_i) / (k - 1)."),
     ),
-    hint="A = R - (R.sum(dim=1, keepdim=True) - R) / (k - 1), shape (n_prompts, k).",
+    hint="A_i = R_i - the mean of the OTHER k - 1 rewards of its prompt: R - "
+    "(R.sum(dim=1, keepdim=True) - R) / (k - 1), shape (n_prompts, k).",
 )
 
 # --- dpo_loss
@@ -477,8 +475,9 @@ DPO_LOSS = CheckSpec(
             "beta scales the implicit reward, INSIDE the log-sigmoid: -log sigma(beta "
             "[...]), not -beta log sigma([...])."),
         Bug("chosen_and_rejected_swapped", _bug_dpo_swapped,
-            "The chosen response's log-ratio minus the rejected one's: the loss falls as "
-            "the policy prefers y_w."),
+            "Your margin has the wrong sign: (log pi(y_w) - log pi_ref(y_w)) - (log pi(y_l) - "
+            "log pi_ref(y_l)), each log-ratio policy minus reference, the chosen one minus the "
+            "rejected one: the loss falls as the policy prefers y_w."),
         Bug("reference_not_detached", _bug_dpo_reference_not_detached,
             "The reference model is frozen: .detach() its log-probs, so that no gradient "
             "reaches them."),
@@ -501,11 +500,14 @@ def _rebel_run(log_ratio_a, log_ratio_b, reward_a, reward_b, eta, dtype=torch.fl
 
 def _rebel_cases() -> list[Case]:
     rng = np.random.default_rng(771)
-    ra, rb = rng.normal(size=5), rng.normal(size=5)
-    lb = rng.normal(size=5) * 0.1
+    # multiples of 1/8 and eta 1/2: every correct formula computes the residual exactly (no
+    # float32 rounding), so the loss and its gradient are exactly 0 however it is written
+    ra, rb = rng.integers(-16, 17, size=5) / 8, rng.integers(-16, 17, size=5) / 8
+    lb = rng.integers(-4, 5, size=5) / 8
     return [
         Case("the exact regression target: log-ratio difference = eta x reward difference "
-             "(eta 0.1), the loss is 0", run=_rebel_run(lb + 0.1 * (ra - rb), lb, ra, rb, 0.1)),
+             "(eta 0.5), the loss and its gradient are 0",
+             run=_rebel_run(lb + 0.5 * (ra - rb), lb, ra, rb, 0.5)),
         Case("8 random pairs, eta 0.1, float32",
              run=_rebel_run(rng.normal(size=8) * 0.2, rng.normal(size=8) * 0.2,
                             rng.normal(size=8), rng.normal(size=8), 0.1)),
@@ -542,6 +544,15 @@ def _bug_rebel_not_detached(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
     return (((log_ratio_a - log_ratio_b) / eta - (reward_a - reward_b)) ** 2).mean()
 
 
+def _bug_rebel_not_squared(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    return ((log_ratio_a - log_ratio_b) / eta - (reward_a - reward_b).detach()).mean()
+
+
+def _bug_rebel_root(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
+    residual = (log_ratio_a - log_ratio_b) / eta - (reward_a - reward_b).detach()
+    return (residual**2).mean().sqrt()
+
+
 def _bug_rebel_half(log_ratio_a, log_ratio_b, reward_a, reward_b, eta):
     return 0.5 * (((log_ratio_a - log_ratio_b) / eta - (reward_a - reward_b).detach()) ** 2
                   ).mean()
@@ -571,6 +582,12 @@ REBEL_LOSS = CheckSpec(
         Bug("rewards_not_detached", _bug_rebel_not_detached,
             "The rewards are the regression's targets, constants: .detach() them, so that "
             "no gradient reaches them."),
+        Bug("residual_not_squared", _bug_rebel_not_squared,
+            "Square each residual before the mean: the mean of the residuals themselves can be "
+            "0 while every pair is off (and its gradient ignores how far off)."),
+        Bug("root_of_the_mean", _bug_rebel_root,
+            "REBEL's loss is the mean of the SQUARED residuals, without a square root (at the "
+            "regression target its gradient is 0 / 0)."),
         Bug("half", _bug_rebel_half,
             "REBEL's loss is the mean squared residual, without a factor 1/2."),
     ),
