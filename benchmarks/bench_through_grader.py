@@ -95,7 +95,8 @@ def main() -> None:
     if only:
         variants = [(spec, fn) for spec, fn in variants if spec.name in only]
         checked &= only
-    specs = [s for s in all_specs() if s.name in checked and isinstance(s.function, str)]
+    specs = [s for s in all_specs()
+             if s.name in checked and isinstance(s.function, str) and not s.learning]
     for i, (spec, fn) in enumerate(variants):
         changes = {grade_id[spec.function]: Change("bug", bug_source(fn, spec.function))}
         students[f"variant{i:02d}"] = ("variant", None, None)

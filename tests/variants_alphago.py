@@ -102,12 +102,14 @@ def backup_powers(visit_counts, total_values, path, value):
 
 
 def backup_recursive(visit_counts, total_values, path, value):
-    if not path:
-        return
-    node, action = path[-1]
-    visit_counts[node, action] += 1
-    total_values[node, action] -= value
-    backup_recursive(visit_counts, total_values, path[:-1], -value)
+    def add(edges, signed_value):  # the last edge gets -value, then the sign flips upwards
+        if edges:
+            node, action = edges[-1]
+            visit_counts[node, action] += 1
+            total_values[node, action] -= signed_value
+            add(edges[:-1], -signed_value)
+
+    add(list(path), value)
 
 
 def policy_log_space(visit_counts, temperature):
@@ -130,8 +132,9 @@ def search_nodes(game, state, evaluator, n_simulations, *, rng, rule="puct", c=1
                  root_noise=None):
     """MCTS with a dict per node and a recursive simulation (returns the value for the mover).
 
-    Self-contained (its scores and selection written inline), so that it can stand in a
-    notebook in place of the student's ``mcts_search``.
+    Self-contained (its scores and selection written inline, numpy only: a nested function's
+    modules are not seen by the bench that writes it into a notebook), so that it can stand in
+    a notebook in place of the student's ``mcts_search``.
     """
     def new_node(node_state, prior):
         return {"state": node_state, "prior": prior, "n": np.zeros(game.n_actions),
@@ -141,13 +144,13 @@ def search_nodes(game, state, evaluator, n_simulations, *, rng, rule="puct", c=1
         n, w = node["n"], node["w"]
         q = np.divide(w, n, out=np.zeros_like(w), where=n > 0)
         legal = game.legal_mask(node["state"])
-        best, best_score = None, -math.inf
+        best, best_score = None, -np.inf
         for a in np.flatnonzero(legal):
             if rule == "uct":
-                score = math.inf if n[a] == 0 else q[a] + c * math.sqrt(
-                    math.log(max(n.sum(), 1.0)) / n[a])
+                score = np.inf if n[a] == 0 else q[a] + c * np.sqrt(
+                    np.log(max(n.sum(), 1.0)) / n[a])
             else:
-                score = q[a] + c * node["prior"][a] * math.sqrt(1 + n.sum()) / (1 + n[a])
+                score = q[a] + c * node["prior"][a] * np.sqrt(1 + n.sum()) / (1 + n[a])
             if best is None or score > best_score:
                 best, best_score = int(a), score
         return best
