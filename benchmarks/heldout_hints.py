@@ -23,7 +23,7 @@ from autograder.judge import get_spec, run_check  # noqa: E402
 from tests.heldout_bugs import HELDOUT  # noqa: E402
 
 NOTEBOOKS = {"mdps": "01", "bellman": "02", "dqn": "03", "reinforce": "04", "actor_critic": "05",
-             "ppo": "06", "rlhf": "07"}
+             "ppo": "06", "rlhf": "07", "alphago": "08"}
 
 
 @dataclass(frozen=True)

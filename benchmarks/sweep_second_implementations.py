@@ -505,7 +505,8 @@ def sweep(specs: list | None = None, seed: int = 1, names: list[str] | None = No
 NOTEBOOKS = {"mdps": "01_mdps", "bellman": "02_bellman", "dqn": "03_dqn",
              "reinforce": "04_reinforce", "actor_critic": "05_actor_critic",
              "a2c": "05_actor_critic", "ppo": "06_ppo", "ppo_clip": "06_ppo",
-             "rlhf": "07_rlhf", "rlhf_policy": "07_rlhf"}
+             "rlhf": "07_rlhf", "rlhf_policy": "07_rlhf", "alphago": "08_alphago",
+             "alphago_selfplay": "08_alphago"}
 
 
 def main() -> None:

@@ -1109,6 +1109,111 @@ def td_residual_gradient_negated(theta, episodes, values):
         return -(ep.rewards[h] + after - values[h, ep.states[h]])
     return _td_heldout(theta, episodes, residual)
 
+# --- 08 AlphaGo (the search's pieces, self-play's targets and losses)
+
+
+def uct_c_inside_root(q, visit_counts, c):
+    n = np.asarray(visit_counts, dtype=float)
+    parent = np.maximum(n.sum(axis=-1, keepdims=True), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n == 0, np.inf, q + np.sqrt(c * np.log(parent) / n))
+
+
+def uct_log_of_parent_plus_one(q, visit_counts, c):
+    n = np.asarray(visit_counts, dtype=float)
+    parent = n.sum(axis=-1, keepdims=True) + 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n == 0, np.inf, q + c * np.sqrt(np.log(parent) / n))
+
+
+def puct_parent_without_root(q, visit_counts, prior, c_puct):
+    n = np.asarray(visit_counts, dtype=float)
+    return q + c_puct * prior * (1 + n.sum(axis=-1, keepdims=True)) / (1 + n)
+
+
+def puct_uniform_prior(q, visit_counts, prior, c_puct):
+    n = np.asarray(visit_counts, dtype=float)
+    return q + c_puct * np.sqrt(1 + n.sum(axis=-1, keepdims=True)) / (1 + n) / n.shape[-1]
+
+
+def select_fill_minus_large(scores, legal_mask):
+    best = np.where(legal_mask, scores, -1e9).argmax(axis=-1)
+    return int(best) if best.ndim == 0 else best
+
+
+def select_index_into_legal(scores, legal_mask):
+    legal = np.flatnonzero(legal_mask)
+    return int(np.argmax(np.asarray(scores)[legal]))
+
+
+def leaf_mixed_then_turned(network_value, rollout_winner, player, mixing):
+    return ((1 - mixing) * network_value + mixing * rollout_winner) * player
+
+
+def leaf_plain_average(network_value, rollout_winner, player, mixing):
+    return 0.5 * network_value + 0.5 * rollout_winner * player
+
+
+def backup_sign_by_node_parity(visit_counts, total_values, path, value):
+    for node, action in path:
+        visit_counts[node, action] += 1
+        total_values[node, action] += value if node % 2 else -value
+
+
+def backup_value_into_counts(visit_counts, total_values, path, value):
+    sign = -1.0
+    for node, action in reversed(path):
+        visit_counts[node, action] += value
+        total_values[node, action] += sign * value
+        sign = -sign
+
+
+def visit_policy_unnormalised(visit_counts, temperature):
+    n = np.asarray(visit_counts, dtype=float)
+    if temperature == 0:
+        return (n == n.max()).astype(float)
+    return (n / n.max()) ** (1 / temperature)
+
+
+def visit_policy_tau_zero_uniform(visit_counts, temperature):
+    n = np.asarray(visit_counts, dtype=float)
+    if temperature == 0:
+        return (n > 0) / np.count_nonzero(n)
+    p = (n / n.max()) ** (1 / temperature)
+    return p / p.sum()
+
+
+def value_targets_win_indicator(winner, players):
+    return (np.asarray(players) == winner).astype(float)
+
+
+def value_targets_draw_half(winner, players):
+    players = np.asarray(players, dtype=float)
+    return np.full(len(players), 0.5) if winner == 0 else winner * players
+
+
+def pg_loss_ascent(log_probs, outcomes):
+    return (log_probs * outcomes).mean()
+
+
+def pg_loss_mean_of_means(log_probs, outcomes):
+    return -log_probs.mean() * outcomes.mean()
+
+
+def az_loss_renormalised_probabilities(logits, values, target_policies, target_values,
+                                       legal_mask):
+    probs = torch.softmax(logits, dim=-1) * legal_mask
+    probs = probs / probs.sum(-1, keepdim=True)
+    return ((target_values - values) ** 2).mean() - (target_policies
+                                                     * torch.log(probs)).sum(-1).mean()
+
+
+def az_loss_absolute_error(logits, values, target_policies, target_values, legal_mask):
+    log_p = torch.log_softmax(logits.masked_fill(~legal_mask, -torch.inf), dim=-1)
+    policy = -(target_policies * log_p.masked_fill(~legal_mask, 0.0)).sum(-1).mean()
+    return (target_values - values).abs().mean() + policy
+
+
 
 # --- 05 actor-critic, second part: the critic, GAE, A2C's loss, the Gaussian policy
 
@@ -2299,5 +2404,43 @@ HELDOUT: dict[str, list[tuple[str, object, tuple[str, ...]]]] = {
         ("not squared", rebel_loss_not_squared, ("square",)),
         ("root mean square", rebel_loss_root_mean_square, ("square",)),
         ("log-ratios added", rebel_loss_log_ratios_added, ("log_ratio_a - log_ratio_b",)),
+    ],
+    "alphago.uct_scores": [
+        ("c inside the square root", uct_c_inside_root, ("c * sqrt",)),
+        ("ln(N(s) + 1)", uct_log_of_parent_plus_one, ("ln N(s)",)),
+    ],
+    "alphago.puct_scores": [
+        ("1 + N(s) without the root", puct_parent_without_root, ("square root",)),
+        ("prior replaced by 1/n", puct_uniform_prior, ("prior",)),
+    ],
+    "alphago.select_action": [
+        ("-1e9 for the illegal moves", select_fill_minus_large, ("legal",)),
+        ("index into the legal moves", select_index_into_legal, ("legal",)),
+    ],
+    "alphago.evaluate_leaf": [
+        ("the mix turned by player", leaf_mixed_then_turned, ("view",)),
+        ("lambda ignored", leaf_plain_average, ("mixing",)),
+    ],
+    "alphago.backup": [
+        ("sign by node parity", backup_sign_by_node_parity, ("the edge into the leaf",)),
+        ("value added to the counts", backup_value_into_counts, ("+= 1",)),
+    ],
+    "alphago.visit_policy": [
+        ("not normalised", visit_policy_unnormalised, ("sum to 1",)),
+        ("tau 0 uniform over the visited", visit_policy_tau_zero_uniform, ("most visited",)),
+    ],
+    "alphago.value_targets": [
+        ("win indicator (loss 0)", value_targets_win_indicator,
+         ("view of the player to move",)),
+        ("draw worth 0.5", value_targets_draw_half, ("draw",)),
+    ],
+    "alphago.selfplay_pg_loss": [
+        ("ascent sign", pg_loss_ascent, ("negative",)),
+        ("mean times mean", pg_loss_mean_of_means, ("log_probs * outcomes",)),
+    ],
+    "alphago.alphazero_loss": [
+        ("renormalised probabilities, log 0", az_loss_renormalised_probabilities,
+         ("illegal",)),
+        ("absolute value error", az_loss_absolute_error, ("(z - v)^2",)),
     ],
 }

@@ -29,12 +29,13 @@ from rlkit.mdp import random_mdp
 RECORDING = [s for s in all_specs() if s.records_inputs]
 #: checks whose function gets nothing writable (numbers; a TabularMDP's arrays are read-only)
 READ_ONLY_INPUTS = {"bellman.policy_iteration", "mdps.expected_rewards", "dqn.linear_epsilon",
-                    "ppo.minibatch_indices"}
+                    "ppo.minibatch_indices", "alphago.evaluate_leaf"}
 #: losses: writing into a tensor of their graph after the forward pass breaks backward, which
 #: fails the case before the in-place test can speak
 GRAPH_INPUTS = {"dqn.dqn_loss", "reinforce.reinforce_loss", "actor_critic.a2c_loss",
                 "actor_critic.gaussian_log_prob", "ppo.importance_ratio", "ppo.ppo_clip_loss",
-                "ppo.ppo_loss", "rlhf.bradley_terry_loss", "rlhf.sequence_log_probs"}
+                "ppo.ppo_loss", "rlhf.bradley_terry_loss", "rlhf.sequence_log_probs",
+                "alphago.selfplay_pg_loss", "alphago.alphazero_loss"}
 
 
 def _mutate(value, depth=0):

@@ -53,7 +53,7 @@ def _text(cell) -> str:
 
 
 @pytest.mark.parametrize("name", ["01_mdps", "02_bellman", "03_dqn", "04_reinforce",
-                                  "05_actor_critic", "07_rlhf"])
+                                  "05_actor_critic", "07_rlhf", "08_alphago"])
 def test_every_promised_figure_appears(name, assignments, tmp_path):
     nb = solved_notebook(assignment_of(assignments, name), release(name))
     executed = execute(nb, tmp_path, timeout=300, skip_slow=True)

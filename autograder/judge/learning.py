@@ -21,6 +21,7 @@ def learning_case(
     untrained: str,
     run_seed: Callable[[int], Run],
     score: Callable[[Any, int], float],
+    measure: str | None = None,
 ) -> Case:
     """A seeded learning run over ``seeds``, passed by mean - std of the seeds' scores.
 
@@ -31,7 +32,9 @@ def learning_case(
     rlkit's own code, on episodes capped at ``cap`` steps. Patching the trainer, its
     evaluation or the check machinery inside the box gains nothing: nothing there knows the
     threshold or computes the score. The scores' mean minus std over the seeds must reach
-    ``threshold``; ``untrained`` says what an untrained policy scores.
+    ``threshold``; ``untrained`` says what an untrained policy scores. ``measure`` says what
+    the score is when it is not an env's return (a failure's message names it then: notebook
+    08 scores a share of a game's positions).
 
     Seeds stop being trained once no later seed can lift the rule over the threshold
     (:func:`best_rule`): a broken agent costs one training run. A run stops at its target, so
@@ -48,10 +51,11 @@ def learning_case(
 
     def learned(got: Any, expected: Any) -> str | None:
         if not isinstance(got, float) or not got >= expected:  # NaN fails too
-            return (f"within {steps} env steps, the greedy evaluation of what your agent "
-                    f"learned (mean return of episodes capped at {cap:g} steps), mean minus "
-                    f"std over seeds {list(seeds)}, is {got!r}: it must reach {expected:g} "
-                    f"({untrained})")
+            what = measure or (f"within {steps} env steps, the greedy evaluation of what your "
+                               f"agent learned (mean return of episodes capped at {cap:g} "
+                               "steps)")
+            return (f"{what}, mean minus std over seeds {list(seeds)}, is {got!r}: it must "
+                    f"reach {expected:g} ({untrained})")
         return None
 
     return Case(name, drive=drive, expected=threshold, compare=learned, training=True)

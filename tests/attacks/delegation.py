@@ -103,13 +103,29 @@ DELEGATES = {
                 "ref_chosen_logps, ref_rejected_logps, beta)",
     "rebel_loss": "return rlkit.rlhf.losses.rebel_loss(log_ratio_a, log_ratio_b, reward_a, "
                   "reward_b, eta)",
+    # 08 AlphaGo
+    "value_targets": "return rlkit.agents.selfplay.value_targets(winner, players)",
+    "selfplay_pg_loss": "return rlkit.agents.alphago.selfplay_pg_loss(log_probs, outcomes)",
+    "uct_scores": "return rlkit.mcts.uct_scores(q, visit_counts, c)",
+    "puct_scores": "return rlkit.mcts.puct_scores(q, visit_counts, prior, c_puct)",
+    "select_action": "return rlkit.mcts.select_action(scores, legal_mask)",
+    "evaluate_leaf":
+        "return rlkit.mcts.evaluate_leaf(network_value, rollout_winner, player, mixing)",
+    "backup": "return rlkit.mcts.backup(visit_counts, total_values, path, value)",
+    "visit_policy": "return rlkit.mcts.visit_policy(visit_counts, temperature)",
+    "mcts_search": "return rlkit.mcts.mcts_search(game, state, evaluator, n_simulations, "
+                   "rng=rng, rule=rule, c=c, root_noise=root_noise)",
+    "alphazero_loss": "return rlkit.agents.alphazero.alphazero_loss(logits, values, "
+                      "target_policies, target_values, legal_mask)",
 }
 
 #: the imports every delegating body needs, put in a cell at the top.
 IMPORTS = ("import importlib, types\nimport rlkit, rlkit.dp, rlkit.sampling, rlkit.qlearning\n"
            "import rlkit.agents.dqn, rlkit.agents.reinforce, rlkit.policy_gradient\n"
            "import rlkit.weightings, rlkit.advantages, rlkit.agents.a2c, rlkit.nets\n"
-           "import rlkit.policy_improvement, rlkit.agents.ppo, rlkit.rlhf.losses\n")
+           "import rlkit.policy_improvement, rlkit.agents.ppo, rlkit.rlhf.losses\n"
+           "import rlkit.mcts, rlkit.agents.selfplay, rlkit.agents.alphago\n"
+           "import rlkit.agents.alphazero\n")
 
 #: put every site directory first on the path and import rlkit again: a copy of rlkit
 #: installed in site-packages (Gradescope's ``pip install``) would be the unredacted one.
