@@ -43,10 +43,10 @@ def reinforce_rule(loss, seeds=reinforce_checks.LEARN_SEEDS) -> float:
     return learning_rule(scores, reinforce_checks.LEARN_CAP)
 
 
-def test_there_is_a_learning_check_of_the_whole_dqn_agent_of_a2c_and_of_ppo():
-    assert sorted(spec.name for spec in LEARNING) == ["actor_critic.a2c_learns", "dqn.learns",
-                                                      "ppo.ppo_learns",
-                                                      "rlhf.reward_model_learns"]
+def test_there_is_a_learning_check_of_the_whole_dqn_agent_of_a2c_of_ppo_and_of_alphazero():
+    assert sorted(spec.name for spec in LEARNING) == [
+        "actor_critic.a2c_learns", "alphago.alphazero_learns", "alphago.search_finds_moves",
+        "dqn.learns", "ppo.ppo_learns", "rlhf.reward_model_learns"]
     assert set(ppo_checks.LEARNS.functions) == set(ppo_checks.AGENT)
     assert set(dqn_checks.LEARNS.functions) == set(dqn_checks.AGENT)
     assert set(a2c_checks.LEARNS.functions) == set(a2c_checks.AGENT)

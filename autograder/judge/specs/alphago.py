@@ -14,8 +14,6 @@ here. Each ``_bug_*`` is a self-contained plausible wrong implementation with it
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from autograder.box.procedures.alphago import backup_run, search_run
@@ -595,9 +593,74 @@ def _search_hidden(rng: np.random.Generator) -> list[Case]:
 
 
 def _search_with(game, state, evaluator, n_simulations, *, rng, rule="puct", c=1.5,
-                 root_noise=None, **pieces: Any):
-    return mcts.mcts_search(game, state, evaluator, n_simulations, rng=rng, rule=rule, c=c,
-                            root_noise=root_noise, **pieces)
+                 root_noise=None, backup_fn=None, evaluate_leaf_fn=None):
+    """The bank's own search, the way a student writes it: a bug replaces one of its pieces.
+
+    Written here, not by calling rlkit's ``mcts_search`` with a piece replaced: that function
+    is withheld in notebook 08's box, so a bank bug that called it would raise when graded (as
+    a sample student's notebook) instead of behaving like the bug. One path per simulation and
+    the pieces inline (the same visit counts as rlkit's batched search, draw for draw: the
+    evaluator at the root first, then the noise, then once per new leaf).
+    """
+    def backup(visit_counts, total_values, path, value):
+        sign = -1.0  # the edge into the leaf was chosen by the leaf mover's opponent
+        for node, action in reversed(path):
+            visit_counts[node, action] += 1
+            total_values[node, action] += sign * value
+            sign = -sign
+
+    def evaluate_leaf(network_value, rollout_winner, player, mixing):
+        return (1.0 - mixing) * network_value + mixing * rollout_winner * player
+
+    backup_fn, evaluate_leaf_fn = backup_fn or backup, evaluate_leaf_fn or evaluate_leaf
+    size = n_simulations + 1
+    counts, totals = np.zeros((size, game.n_actions)), np.zeros((size, game.n_actions))
+    states, priors, children = [state], [], {}
+
+    def choose(node):
+        n, w = counts[node], totals[node]
+        q = np.divide(w, n, out=np.zeros_like(w), where=n > 0)
+        best, best_score = None, -np.inf
+        for a in np.flatnonzero(game.legal_mask(states[node])):
+            if rule == "uct":
+                score = np.inf if n[a] == 0 else q[a] + c * np.sqrt(
+                    np.log(max(n.sum(), 1.0)) / n[a])
+            else:
+                score = q[a] + c * priors[node][a] * np.sqrt(1 + n.sum()) / (1 + n[a])
+            if best is None or score > best_score:
+                best, best_score = int(a), score
+        return best
+
+    prior = evaluator(state, rng).prior
+    if root_noise is not None:
+        prior = mcts.add_root_noise(prior, game.legal_mask(state), *root_noise, rng)
+    priors.append(np.asarray(prior, dtype=float))
+    for _ in range(n_simulations):
+        node, path = 0, []
+        while True:
+            action = choose(node)
+            path.append((node, action))
+            child = children.get((node, action))
+            if child is None:
+                child_state = game.next_state(states[node], action)
+                children[(node, action)] = len(states)
+                states.append(child_state)
+                if child_state.terminal:
+                    priors.append(None)
+                    value = game.outcome(child_state)
+                else:
+                    leaf = evaluator(child_state, rng)
+                    priors.append(np.asarray(leaf.prior, dtype=float))
+                    value = evaluate_leaf_fn(leaf.network_value, leaf.rollout_winner,
+                                             child_state.player, evaluator.mixing)
+                break
+            if states[child].terminal:
+                value = game.outcome(states[child])
+                break
+            node = child
+        backup_fn(counts, totals, path, value)
+    q = np.divide(totals[0], counts[0], out=np.zeros_like(totals[0]), where=counts[0] > 0)
+    return mcts.SearchResult(counts[0].copy(), q, None)
 
 
 def _bug_search_no_flip(game, state, evaluator, n_simulations, **kwargs):
