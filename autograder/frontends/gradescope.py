@@ -192,7 +192,10 @@ def run_autograder(root: Path) -> Path:
     settings = GradingSettings(timeout=int(config["timeout"]))
     notes = []
     try:
-        sandbox = make_sandbox(settings, unsandboxed=False)
+        # one submission per container: a fork server would only add its start-up, and it
+        # pre-imports rlkit from where the grader's machine has it, not from the container's
+        # site-packages install, so every submission here starts in a fresh process
+        sandbox = make_sandbox(settings, unsandboxed=False).fresh_process()
     except SandboxUnavailable as exc:
         drop = can_drop_privileges()
         sandbox = Sandbox(None, settings.limits, isolate=False, drop_privileges=drop)

@@ -252,6 +252,14 @@ def _bug_select_argmin(scores, legal_mask):
     return int(best) if best.ndim == 0 else best
 
 
+def _bug_select_position_among_legal(scores, legal_mask):
+    scores, legal_mask = np.asarray(scores, dtype=float), np.asarray(legal_mask, dtype=bool)
+    if scores.ndim == 1:  # the argmax's place in the list of legal moves, not the move
+        return int(scores[legal_mask].argmax())
+    return np.array([int(row[mask].argmax()) for row, mask in zip(scores, legal_mask,
+                                                                       strict=True)])
+
+
 SELECT_ACTION = CheckSpec(
     name="alphago.select_action",
     function="select_action",
@@ -272,6 +280,10 @@ SELECT_ACTION = CheckSpec(
         Bug("all_minus_inf_picks_illegal", _bug_select_stuck,
             "When every legal score is -inf, argmax of the masked scores is index 0, which "
             "may be illegal: return the lowest LEGAL move then."),
+        Bug("position_among_the_legal_moves", _bug_select_position_among_legal,
+            "Return the move's index on the board (0 .. n_actions - 1), not its place among the "
+            "legal moves: scores[legal_mask].argmax() counts only the legal ones. Mask instead: "
+            "np.where(legal_mask, scores, -np.inf).argmax(axis=-1)."),
         Bug("argmin", _bug_select_argmin,
             "Select the HIGHEST score (argmax), the most promising move."),
     ),

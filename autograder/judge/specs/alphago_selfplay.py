@@ -89,6 +89,11 @@ def _bug_targets_last_mover(winner, players):
     return winner * players[-1] * np.ones_like(players)
 
 
+def _bug_targets_draw_half(winner, players):
+    z = winner * np.asarray(players, dtype=np.float64)
+    return z + 0.5 if winner == 0 else z  # half a win: the [0, 1] scale, not [-1, 1]
+
+
 VALUE_TARGETS = CheckSpec(
     name="alphago.value_targets",
     function="value_targets",
@@ -104,6 +109,9 @@ VALUE_TARGETS = CheckSpec(
         Bug("draw_scored_as_loss", _bug_targets_draw_lost,
             "A draw (winner 0) is worth 0 to both players, not -1: z_t = winner * players[t] "
             "is 0 everywhere."),
+        Bug("draw_scored_half", _bug_targets_draw_half,
+            "A draw (winner 0) is worth 0 to both players, not 0.5: the values are in [-1, 1] "
+            "(+1 win, 0 draw, -1 loss), so z_t = winner * players[t] is 0 everywhere."),
         Bug("negated", _bug_targets_negated,
             "z_t = +1 where the player to move went on to WIN: winner * players[t], not its "
             "negative."),
