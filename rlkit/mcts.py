@@ -37,11 +37,11 @@ Example:
     >>> from rlkit.games import TicTacToe
     >>> game = TicTacToe()
     >>> state = game.initial_state()
-    >>> for action in (0, 3, 1):  # X threatens to complete the top row at 2
+    >>> for action in (0, 4, 1):  # X threatens to complete the top row at 2
     ...     state = game.next_state(state, action)
     >>> result = mcts_search(game, state, RolloutEvaluator(game), n_simulations=200,
     ...                      rng=np.random.default_rng(0), rule="uct")
-    >>> int(np.argmax(result.visit_counts))  # O must block
+    >>> int(np.argmax(result.visit_counts))  # O blocks: the only move that does not lose
     2
 
 """

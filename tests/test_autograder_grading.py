@@ -161,3 +161,57 @@ def test_a_renamed_function_loses_its_checks_with_a_reason(edge_graded, assignme
     row = edge_graded.second.row("renamed", "check_bellman_q_from_v")
     assert row["score"] == "0" and "`q_from_v` is not defined" in row["reason"]
     assert 0 < edge_graded.second.total("renamed", EDGE_ASSIGNMENT) < _full(assignments)
+
+
+# ----------------------------------------------------------------------------- a killed grader
+
+
+def _descendants(pid: int) -> set[int]:
+    import psutil
+
+    try:
+        return {p.pid for p in psutil.Process(pid).children(recursive=True)}
+    except psutil.NoSuchProcess:
+        return set()
+
+
+def test_a_grader_killed_with_sigkill_leaves_no_worker_or_fork_server(tmp_path):
+    """``kill -9`` of a grading run (or the OOM killer) ends its workers and their boxes too."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+    from conftest import REPO_ROOT
+
+    from autograder.paths import SAMPLE_CLASS_DIR
+
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "grade", str(SAMPLE_CLASS_DIR), "--out",
+         str(tmp_path / "out"), "--workers", "2", "--assignments", "01_mdps,02_bellman",
+         "--timeout", str(TEST_TIMEOUT)],
+        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        seen: set[int] = set()
+        while grader.poll() is None:  # until both workers run a box of their own
+            seen |= _descendants(grader.pid)
+            workers = psutil.Process(grader.pid).children()
+            if sum(bool(_descendants(w.pid)) for w in workers) >= 2:
+                break
+            time.sleep(0.05)
+        assert grader.poll() is None, "the grading run ended before both workers were busy"
+        seen |= _descendants(grader.pid)
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+        alive = {pid for pid in seen if psutil.pid_exists(pid)}
+        for _ in range(600):  # a loaded machine reaps slowly; nothing here waits on speed
+            alive = {pid for pid in alive if psutil.pid_exists(pid)
+                     and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE}
+            if not alive:
+                break
+            time.sleep(0.1)
+        assert not alive, [psutil.Process(p).cmdline()[:3] for p in alive if psutil.pid_exists(p)]
+    finally:
+        if grader.poll() is None:
+            grader.kill()

@@ -211,3 +211,10 @@ def test_best_rule_bounds_every_way_the_remaining_seeds_can_end(first, more):
     rng = np.random.default_rng(len(first) * 10 + more)
     for rest in [np.full(more, 100.0), np.zeros(more), *rng.uniform(0, 100, (50, more))]:
         assert learning_rule([*first, *rest], 100.0) <= bound + 1e-9
+
+
+def test_a_tuple_of_one_function_name_is_refused():
+    """The box passes one function bare and several as a dict: a tuple of one would differ."""
+    with pytest.raises(ValueError, match="names it as a string"):
+        _spec(function=("double",))
+    assert _spec(function=("double", "halve")).functions == ("double", "halve")

@@ -194,3 +194,37 @@ def test_a_cluster_grades_the_whole_sample_class_like_two_workers(cluster, grade
     result, _ = _cluster_grade(tmp_path / "out", cluster, sample_assignments())
     assert graded_class.returncode == 0
     assert result.csv_path.read_text() == (graded_class.out / "grades.csv").read_text()
+
+
+def test_the_progress_bar_hears_each_jobs_start_from_the_worker(cluster, tmp_path):
+    """A cluster job's start is logged by the worker that runs it; its end by the result."""
+    import queue
+
+    from autograder.course.release import load_assignments, release_notebooks
+    from autograder.grading.executors import DaskCluster, make_sandbox
+    from autograder.grading.notebook import Job
+    from autograder.paths import SAMPLE_CLASS_DIR
+
+    assignment = load_assignments(only=SUBSET)[0]
+    release = release_notebooks([assignment])[assignment.id]
+    settings = _settings()
+    sandbox = make_sandbox(settings, unsandboxed=_unsandboxed())
+    jobs = [Job(student, assignment.id, assignment.notebook, SAMPLE_CLASS_DIR, release,
+                settings, 7, sandbox) for student in ("alice", "carol")]
+    events: queue.Queue = queue.Queue()
+    executor = DaskCluster(cluster.scheduler_address)
+    executor.open()
+    try:
+        results = list(executor.run(jobs, events))
+    finally:
+        executor.close()
+    assert [r.student for r in results] == ["alice", "carol"]
+    seen: set[tuple[str, str]] = set()
+    deadline = time.monotonic() + 60  # the scheduler forwards topic events asynchronously
+    while len(seen) < 4 and time.monotonic() < deadline:
+        try:
+            seen.add(events.get(timeout=1))
+        except queue.Empty:
+            pass
+    names = [f"{s}/{assignment.id}" for s in ("alice", "carol")]
+    assert seen == {(kind, name) for kind in ("start", "end") for name in names}

@@ -411,3 +411,36 @@ def test_without_a_sandbox_the_grader_refuses_unless_told(tmp_path):
     assert graded.returncode == 0, graded.stderr
     assert "UNSANDBOXED" in graded.stderr
     assert Path(tmp_path / "out" / "grades.csv").is_file()
+
+
+def test_a_kit_that_lives_under_tmp_stays_in_sight(caps, how, tmp_path):
+    """A checkout or venv under ``/tmp`` (a CI clone) is still there under the fresh ``/tmp``.
+
+    The kit is copied into ``tmp_path`` (under ``/tmp``) and the box imports it from there:
+    a module imported only after the submission started must still be found, read-only.
+    """
+    import shutil
+
+    kit = tmp_path / "clone"
+    for name in ("rlkit", "autograder"):
+        shutil.copytree(Path(__import__(name).__file__).parent, kit / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "sample_class"))
+    assert str(kit).startswith("/tmp/")
+    sandbox = Sandbox(caps, Limits())
+    sandbox.packages = [kit / "rlkit", kit / "autograder"]
+    if how == "fresh":
+        sandbox = sandbox.fresh_process()
+    with Session(sandbox, seed=1, budget_seconds=120, grace_seconds=3.0) as s:
+        reply = run(s, f"""
+            import os, rlkit, rlkit.games.solver
+            assert rlkit.__file__.startswith({str(kit)!r}), rlkit.__file__
+            open(os.path.join(os.path.dirname(rlkit.__file__), 'games', 'solver.py')).read()
+            open('/tmp/mine', 'w').write('a fresh /tmp is still writable')
+            try:
+                open(os.path.join(os.path.dirname(rlkit.__file__), 'x.py'), 'w')
+            except OSError as e:
+                assert e.errno == 30
+            else:
+                raise AssertionError('the kit is writable')
+            """)
+        assert reply["status"] == "ok", reply

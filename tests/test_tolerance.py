@@ -88,3 +88,14 @@ def test_float32_tolerance_is_relative_and_still_catches_a_percent():
     assert compare(np.array([100.0, 1e-3]), near_zero) is not None
     # exact comparisons (rtol 0: statistical bounds, seeded samples) are untouched
     assert allclose(rtol=0.0, atol=0.0)(np.float32(1.0000001), 1.0) is not None
+
+
+def test_infinite_entries_are_compared_without_inf_minus_inf():
+    """An unvisited edge's score is ``inf`` in both outputs: equal, and no NaN in the report."""
+    compare = allclose()
+    inf = np.inf
+    with np.errstate(all="raise"):  # inf - inf would raise here
+        assert compare(np.array([inf, 1.0, 2.0]), np.array([inf, 1.0, 2.0])) is None
+        assert "difference 1" in compare(np.array([inf, 1.0, 2.0]), np.array([inf, 1.0, 3.0]))
+        assert "infinite" in compare(np.array([5.0, 1.0]), np.array([inf, 1.0]))
+        assert "infinite" in compare(np.array([-inf, 1.0]), np.array([inf, 1.0]))

@@ -57,6 +57,7 @@ import atexit
 import ctypes
 import json
 import os
+import re
 import selectors
 import signal
 import socket
@@ -64,6 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +83,8 @@ _MAX_MESSAGE = 1 << 16
 
 # Linux constants (linux/sched.h, linux/mount.h, linux/prctl.h, linux/capability.h)
 CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
+MS_REC, MS_PRIVATE = 1 << 14, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 _CAP_VERSION_3 = 0x20080522
 
@@ -151,6 +154,32 @@ class _Request:
     reply_fd: int
     out_fd: int
     procs: tuple[int, ...]
+
+
+def _unescape(field: str) -> str:
+    r"""A path of ``/proc/self/mountinfo``, its octal escapes (``\040`` a space) decoded."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def _bound_below(targets: Sequence[str]) -> list[str]:
+    """The entries of ``targets`` (``/tmp``...) that hold mounts of the box, e.g. a venv.
+
+    A checkout or venv that lives under ``/tmp`` (a CI clone) is bound into the server's box
+    on top of its ``/tmp``; a fresh tmpfs on ``/tmp`` would hide it from the submission, and
+    every module not imported yet would be gone. Each such top-level entry is bound again on
+    top of the fresh tmpfs (:meth:`Server.init`): it holds only bwrap's root-owned directories
+    and read-only binds, nothing a submission could write.
+    """
+    with open("/proc/self/mountinfo") as f:
+        points = [_unescape(line.split()[4]) for line in f]
+    kept = []
+    for target in targets:
+        for point in points:
+            if point.startswith(target + "/"):
+                entry = target + "/" + point[len(target) + 1:].split("/")[0]
+                if entry not in kept:
+                    kept.append(entry)
+    return kept
 
 
 def _close_all_but(keep: set[int]) -> None:
@@ -284,10 +313,23 @@ class Server:
         self.sys.unshare(CLONE_NEWNS)
         self.sys.mount(None, "/", None, MS_REC | MS_PRIVATE)
         quarter = max(request.scratch_mb // 4, 8)
-        for target, mode, size in ((SCRATCH, "0777", request.scratch_mb),
-                                   ("/tmp", "1777", quarter), ("/dev/shm", "1777", quarter)):
+        fresh = ((SCRATCH, "0777", request.scratch_mb), ("/tmp", "1777", quarter),
+                 ("/dev/shm", "1777", quarter))
+        kept = {entry: (os.open(entry, os.O_PATH), os.path.isdir(entry))
+                for entry in _bound_below([target for target, _, _ in fresh])}
+        for target, mode, size in fresh:
             self.sys.mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV,
                            f"size={size}m,mode={mode}")
+        for entry, (fd, is_dir) in kept.items():  # back on top of the fresh tmpfs, read-only
+            if is_dir:
+                os.mkdir(entry)
+            else:
+                os.close(os.open(entry, os.O_CREAT | os.O_WRONLY))
+            os.chmod(entry, 0o755 if is_dir else 0o644)
+            self.sys.mount(f"/proc/self/fd/{fd}", entry, None, MS_BIND | MS_REC)
+            self.sys.mount(None, entry, None,
+                           MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+            os.close(fd)
         self.sys.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         _set_rlimits(request.file_mb, request.cpu_seconds)
         self.sys.drop_privileges(SANDBOX_UID, SANDBOX_GID)

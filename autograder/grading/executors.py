@@ -29,7 +29,9 @@ Example (two terminals, then the grader)::
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -74,9 +76,9 @@ class Progress:
     (``running: erin/05_actor_critic 02:10``), redrawn when a notebook starts or ends and
     every ``interval`` seconds between, so that a submission that hangs shows while it hangs.
     Workers report their starts and ends on ``events`` (a queue shared with the pool; on a
-    Dask cluster, only the ends, from the futures' callbacks here); a thread of this process
-    reads it, since the results themselves come back in the jobs'
-    order. Lines logged meanwhile (:meth:`write`) appear above the bar.
+    Dask cluster, the starts the workers log on an event topic and the ends from the futures'
+    callbacks here); a thread of this process reads it, since the results themselves come back
+    in the jobs' order. Lines logged meanwhile (:meth:`write`) appear above the bar.
 
     Written by hand over tqdm because tqdm counts what the loop hands it, not what other
     processes are doing.
@@ -94,6 +96,7 @@ class Progress:
         self.file = file or sys.stderr
         self.events = events
         self.running: dict[str, float] = {}
+        self.ended: set[str] = set()  # a start that arrives after its end (a cluster's topic)
         self.interval = self.INTERVAL if self.file.isatty() else self.FILE_INTERVAL
         self.bar = tqdm(total=total, desc="grading", unit="notebook", file=self.file,
                         dynamic_ncols=True, mininterval=0, disable=total == 0)
@@ -118,10 +121,11 @@ class Progress:
             if item is None:
                 return
             kind, name = item
-            if kind == "start":
+            if kind == "start" and name not in self.ended:
                 self.running[name] = time.monotonic()
             elif kind == "end":
                 self.running.pop(name, None)
+                self.ended.add(name)
             self._show(done=kind == "end")
 
     def _show(self, done: bool) -> None:
@@ -184,11 +188,32 @@ class Executor(Protocol):
 _EVENTS: Any = None
 
 
-def _warm_up(events: Any) -> None:
-    """Import the check specs once per worker process; keep the progress queue."""
+def _die_with(grader: int) -> None:
+    """End this worker when the grader's process ends, even by SIGKILL (Linux).
+
+    A pool worker waits on a queue whose pipe the other workers hold open too, so it would
+    never see the grader go: a grading run killed with ``kill -9`` (or the OOM killer) would
+    leave its workers, and through them their fork servers, running. The kernel's parent-death
+    signal ends it; a grader that died before the signal was set is caught by the pid check.
+    """
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1  # linux/prctl.h
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != grader:
+        os._exit(1)
+
+
+def _warm_up(events: Any, grader: int | None = None) -> None:
+    """Tie the worker to the grader; import the check specs once; keep the progress queue."""
     global _EVENTS
     from autograder.judge import load_all
 
+    if grader is not None:
+        _die_with(grader)
     _EVENTS = events
     load_all()
 
@@ -216,7 +241,7 @@ def run_jobs(jobs: Sequence[Job], workers: int, events: Any = None) -> Iterator[
         return
     context = multiprocessing.get_context("spawn")  # no inherited threads or open gradebook
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_warm_up, initargs=(events,)) as pool:
+                             initializer=_warm_up, initargs=(events, os.getpid())) as pool:
         yield from pool.map(_grade_reporting, jobs, chunksize=1)
 
 
@@ -290,14 +315,18 @@ def ship(job: Job) -> Shipment | None:
 _SANDBOXES: dict[tuple[Limits, bool, bool], Sandbox] = {}
 
 
-def grade_shipment(shipment: Shipment) -> NotebookResult:
+def grade_shipment(shipment: Shipment, topic: str | None = None) -> NotebookResult:
     """Grade a shipped job on a cluster worker: :func:`grade_notebook` in a private directory.
 
     The worker's sandbox is built from its own machine (:func:`make_sandbox`; it refuses, and
     the job fails with the reason, where a sandbox was asked for and none can be built).
+    ``topic``: the Dask event topic the job's start is announced on, for the grader's
+    progress bar.
     """
     from autograder.judge import load_all
 
+    if topic is not None:
+        _announce(topic, Progress.event("start", shipment.job)[1])
     load_all()
     key = (shipment.limits, shipment.isolate, shipment.fork_server)
     if key not in _SANDBOXES:
@@ -310,6 +339,16 @@ def grade_shipment(shipment: Shipment) -> NotebookResult:
         target.parent.mkdir(parents=True)
         target.write_bytes(shipment.notebook)
         return grade_notebook(replace(job, path=Path(tmp), sandbox=_SANDBOXES[key]))
+
+
+def _announce(topic: str, name: str) -> None:
+    """Log ``name`` on the Dask event ``topic`` from the worker running this job (if any)."""
+    try:
+        from distributed import get_worker
+
+        get_worker().log_event(topic, name)
+    except (ImportError, ValueError):  # not on a Dask worker: nobody to tell
+        pass
 
 
 def lost_result(job: Job, reason: str) -> NotebookResult:
@@ -371,19 +410,35 @@ class DaskCluster:
     def run(self, jobs: Sequence[Job], events: Any = None) -> Iterator[NotebookResult]:
         """Send every job, then hand the results back in the jobs' order.
 
-        A job whose submission cannot be read is graded here (nothing of it runs). ``events``
-        receives each job's end as it arrives (a worker's start is not seen from here).
+        A job whose submission cannot be read is graded here (nothing of it runs). Each job
+        carries its release notebook (20-50 KB): not scattered once per assignment, since data
+        scattered to the cluster is lost with the workers that hold it, while a job's own
+        arguments are sent again with its retry. ``events`` receives each job's start, which
+        the worker logs on an event topic of this run, and its end as its result arrives.
         """
         if self.client is None:
             raise RuntimeError("DaskCluster.run before open()")
         run = uuid.uuid4().hex[:8]
+        topic = None
+        if events is not None:
+            topic = f"autograder-start-{run}"
+            self.client.subscribe_topic(topic, lambda event: events.put(("start", event[1])))
+        try:
+            yield from self._results(jobs, events, run, topic)
+        finally:
+            if topic is not None:
+                with contextlib.suppress(Exception):  # a lost scheduler: nothing to undo
+                    self.client.unsubscribe_topic(topic)
+
+    def _results(self, jobs: Sequence[Job], events: Any, run: str,
+                 topic: str | None) -> Iterator[NotebookResult]:
         futures = []
         for job in jobs:
             shipment = ship(job)
             if shipment is None:
                 futures.append(None)
                 continue
-            future = self.client.submit(grade_shipment, shipment, retries=self.retries,
+            future = self.client.submit(grade_shipment, shipment, topic, retries=self.retries,
                                         key=f"grade-{job.student}-{job.assignment}-{run}")
             if events is not None:
                 future.add_done_callback(

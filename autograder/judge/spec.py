@@ -185,6 +185,12 @@ class CheckSpec:
         return not (self.in_place or self.learning or len(self.functions) > 1)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.function, str) and len(self.function) < 2:
+            # the box passes one named function bare and several as a dict: a tuple of one
+            # would get a dict here and a bare function in the box
+            one = repr(self.function[0]) if self.function else "'name'"
+            raise ValueError(f"{self.name}: a check of one function names it as a string "
+                             f"(function={one}); a tuple is for two or more")
         if self.compare is None:
             from autograder.judge.compare import allclose
 
