@@ -444,3 +444,18 @@ def test_a_kit_that_lives_under_tmp_stays_in_sight(caps, how, tmp_path):
                 raise AssertionError('the kit is writable')
             """)
         assert reply["status"] == "ok", reply
+
+
+def test_the_fork_servers_imports_start_no_thread():
+    """Forking is safe only from a one-threaded process: what the server imports starts none."""
+    import subprocess
+    import sys
+
+    code = ("import importlib, threading\n"
+            "from autograder.box.forkserver import LAZY_MODULES, WARM_MODULES\n"
+            "for name in WARM_MODULES + LAZY_MODULES:\n"
+            "    importlib.import_module(name)\n"
+            "print(threading.active_count())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=REPO_ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.stdout.split() == ["1"]
