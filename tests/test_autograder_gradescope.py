@@ -220,3 +220,22 @@ def test_gradescope_has_no_dev_extras(gradescope_results):
     assert results["score"] == 16 - 3 and min(scores.values()) > 0
     (pi,) = [t for t in results["tests"] if t["name"].endswith("policy_iteration")]
     assert "No module named 'mdptoolbox'" in pi["output"]
+
+
+def test_the_last_notebook_grades_on_gradescope_with_full_marks(tmp_path):
+    """08's zip (its own withheld rlkit: the search and the trainers) grades alice in full."""
+    assignment = "08_alphago"
+    out = tmp_path / "autograder.zip"
+    proc = run_cli("gradescope", assignment, "--out", str(out), "--timeout", "60",
+                   "--seed", str(SEED))
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(out) as archive:
+        archive.extractall(tmp_path / "source")
+    (tmp_path / "submission").mkdir()
+    shutil.copyfile(SAMPLE_CLASS_DIR / "alice" / assignment / f"{assignment}.ipynb",
+                    tmp_path / "submission" / "notebook.ipynb")
+    proc = run_cli("gradescope-run", "--root", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert len(results["tests"]) == 12  # ten functions and two learning checks
+    assert all(t["score"] == t["max_score"] > 0 for t in results["tests"]), results["tests"]
