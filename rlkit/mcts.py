@@ -122,8 +122,7 @@ def uct_scores(q: np.ndarray, visit_counts: np.ndarray, c: float) -> np.ndarray:
     counts = np.asarray(visit_counts, dtype=np.float64)
     log_total = np.log(np.maximum(counts.sum(axis=-1, keepdims=True), 1.0))  # ln N(s)
     scores = q + c * np.sqrt(log_total / np.maximum(counts, 1.0))
-    scores[counts == 0] = np.inf  # an unvisited edge first
-    return scores
+    return np.where(counts.astype(bool), scores, np.inf)  # an unvisited edge first
 
 
 def puct_scores(q: np.ndarray, visit_counts: np.ndarray, prior: np.ndarray,
@@ -174,11 +173,11 @@ def select_action(scores: np.ndarray, legal_mask: np.ndarray) -> int | np.ndarra
     legal = np.asarray(legal_mask, dtype=bool)
     masked = np.where(legal, scores, -np.inf)
     best = masked.argmax(axis=-1)  # argmax: the first of a tie
-    stuck = np.isneginf(masked).all(axis=-1)  # no legal move, or every legal score -inf
-    if stuck.any():
+    top = masked.max(axis=-1)
+    if top.min() == -np.inf:  # no legal move, or every legal score -inf
         if not legal.any(axis=-1).all():
             raise ValueError("select_action needs at least one legal action in every node")
-        best = np.where(stuck, legal.argmax(axis=-1), best)  # the lowest legal action
+        best = np.where(top == -np.inf, legal.argmax(axis=-1), best)  # the lowest legal one
     return int(best) if best.ndim == 0 else best
 
 
@@ -294,29 +293,33 @@ class Evaluator(Protocol):
 def random_rollout(game: KInARow, state: GameState, rng: np.random.Generator) -> int:
     """Play uniformly random moves from ``state`` to the end; return the winner (0: draw).
 
-    Works on a plain list (no states are built), the hot loop of a rollout search.
+    Works on plain ints (each player's stones as a bit set, :meth:`~rlkit.games.KInARow.wins`)
+    and builds no states: the hot loop of a rollout search.
     """
     if state.terminal:
         return state.winner
-    board, player = list(state.board), state.player
+    board, player = state.board, state.player
+    mine, theirs = game.stones(board, player), game.stones(board, -player)
     if not game.gravity:  # every empty cell stays legal until played: one shuffle is a game
         empty = [i for i, stone in enumerate(board) if stone == 0]
         for index in rng.random(len(empty)).argsort().tolist():  # a random order of the cells
             cell = empty[index]
-            board[cell] = player
-            if game.wins(board, cell):
+            mine |= 1 << cell
+            if game.wins(mine, cell):
                 return player
-            player = -player
+            mine, theirs, player = theirs, mine, -player
         return 0
+    board = list(board)
     while True:
         columns = [c for c in range(game.cols) if board[c] == 0]
         if not columns:
             return 0
         cell = game.landing_cell(board, columns[int(rng.integers(len(columns)))])
         board[cell] = player
-        if game.wins(board, cell):
+        mine |= 1 << cell
+        if game.wins(mine, cell):
             return player
-        player = -player
+        mine, theirs, player = theirs, mine, -player
 
 
 @dataclass
@@ -509,14 +512,14 @@ def mcts_search(
 
     def choose(nodes: list[int]) -> None:  # 1. Selection, for every node of a simulation
         rows = np.array(nodes)
-        edges = tree.edges[rows]  # (n_nodes, 3, n_actions): N, W, P
+        edges = tree.edges.take(rows, axis=0)  # (n_nodes, 3, n_actions): N, W, P
         node_counts = edges[:, 0]
         q = edge_q(edges[:, 1], node_counts)
         if rule == "uct":
             scores = uct_scores_fn(q, node_counts, c)
         else:
             scores = puct_scores_fn(q, node_counts, edges[:, 2], c)
-        actions = np.asarray(select_fn(scores, tree.legal[rows])).tolist()
+        actions = np.asarray(select_fn(scores, tree.legal.take(rows, axis=0))).tolist()
         for node, action in zip(nodes, actions, strict=True):
             choice[node] = action
 

@@ -227,8 +227,7 @@ class AlphaZeroHistory:
 
     def predict(self, states: list[GameState]) -> tuple[np.ndarray, np.ndarray]:
         """Move probabilities and values of the trained network (a ``NetworkEvaluator`` input)."""
-        return network_predict(self.game, lambda x: self.net(x)[0],
-                               lambda x: self.net(x)[1])(states)
+        return network_predict(self.game, self.net)(states)
 
     def act(self, state: GameState) -> int:
         """The raw network's move: its most likely legal move."""
@@ -309,8 +308,7 @@ def _train(config: AlphaZeroConfig, seed: int, search_fn: Callable[..., Any],
         solution = solve(game)
     # 3. Model: one network, a policy head and a value head.
     net = PolicyValueNet(2 * game.n_cells, game.n_actions, config.hidden_sizes)
-    evaluator = NetworkEvaluator(game, network_predict(game, lambda x: net(x)[0],
-                                                       lambda x: net(x)[1]))
+    evaluator = NetworkEvaluator(game, network_predict(game, net))
     # 4. Buffer: (features, target policy, legal mask, target value), the newest last.
     buffer: list[np.ndarray] = []
     # 5-6. Losses (loss_fn), optimiser.

@@ -38,6 +38,8 @@ import numpy as np
 __all__ = ["ConnectK", "GameState", "KInARow", "Symmetry", "TicTacToe"]
 
 _MARKS = {1: "X", -1: "O", 0: "."}
+_LEGAL_MASKS_KEPT = 1 << 16
+"""Legal masks a game remembers (tic-tac-toe has 5,478 boards, Connect-K 3^cols top rows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +99,15 @@ class KInARow:
         self.n_cells = self.rows * self.cols
         self.n_actions = self.cols if gravity else self.n_cells
         self.lines = self._lines()
-        # For each cell, the k-cell lines through it: a move can only complete one of those.
-        self._lines_through: list[list[tuple[int, ...]]] = [[] for _ in range(self.n_cells)]
+        # For each cell, the k-cell lines through it as bit sets (bit i: cell i): a move can
+        # only complete one of those, and a bit test is the cheapest check in plain Python.
+        self._bits = [1 << cell for cell in range(self.n_cells)]
+        self._lines_through: list[list[int]] = [[] for _ in range(self.n_cells)]
         for line in self.lines:
             for cell in line:
-                self._lines_through[cell].append(line)
+                self._lines_through[cell].append(sum(1 << i for i in line))
+        # legal_mask's answers by the cells it reads (a search asks for the same few often).
+        self._legal_masks: dict[tuple[int, ...], np.ndarray] = {}
 
     def __repr__(self) -> str:
         return self.name
@@ -140,7 +146,12 @@ class KInARow:
         if state.terminal:
             return np.zeros(self.n_actions, dtype=bool)
         top = state.board[: self.cols] if self.gravity else state.board
-        return np.array(top) == 0  # gravity: a column is open while its top cell is empty
+        mask = self._legal_masks.get(top)
+        if mask is None:  # remembered: numpy's cost per call is most of a search's time
+            if len(self._legal_masks) >= _LEGAL_MASKS_KEPT:
+                self._legal_masks.clear()
+            mask = self._legal_masks[top] = np.array(top) == 0  # gravity: an open top cell
+        return mask.copy()
 
     def legal_actions(self, state: GameState) -> tuple[int, ...]:
         """The legal actions in increasing order (empty when terminal)."""
@@ -150,14 +161,23 @@ class KInARow:
             return tuple(c for c in range(self.cols) if state.board[c] == 0)
         return tuple(i for i, stone in enumerate(state.board) if stone == 0)
 
-    def wins(self, board: tuple[int, ...] | list[int], cell: int) -> bool:
-        """Whether the stone on ``cell`` completes a line of ``k``."""
-        stone = board[cell]
-        for line in self._lines_through[cell]:  # plain loops: the hot path of a rollout
-            for i in line:
-                if board[i] != stone:
-                    break
-            else:
+    def stones(self, board: tuple[int, ...] | list[int], player: int) -> int:
+        """The cells of ``player``'s stones as a bit set: bit ``i`` is set if cell ``i`` is.
+
+        Example:
+            >>> TicTacToe().stones((1, 0, -1, 1, 0, 0, 0, 0, 0), 1)  # cells 0 and 3
+            9
+
+        """
+        return sum([bit for bit, stone in zip(self._bits, board, strict=True) if stone == player])
+
+    def wins(self, stones: int, cell: int) -> bool:
+        """Whether one player's ``stones`` (a bit set, :meth:`stones`) hold a line through ``cell``.
+
+        Only the lines through the cell just played are tested: the hot path of a rollout.
+        """
+        for line in self._lines_through[cell]:
+            if stones & line == line:
                 return True
         return False
 
@@ -178,7 +198,7 @@ class KInARow:
                              f"{self.legal_actions(state)})")
         board = list(state.board)
         board[cell] = state.player
-        won = self.wins(board, cell)
+        won = self.wins(self.stones(board, state.player), cell)
         full = 0 not in board
         return GameState(tuple(board), -state.player, state.player if won else 0, won or full)
 
