@@ -293,15 +293,17 @@ class Evaluator(Protocol):
 def random_rollout(game: KInARow, state: GameState, rng: np.random.Generator) -> int:
     """Play uniformly random moves from ``state`` to the end; return the winner (0: draw).
 
-    Works on plain ints (each player's stones as a bit set, :meth:`~rlkit.games.KInARow.wins`)
-    and builds no states: the hot loop of a rollout search.
+    Works on plain ints (each player's stones as a bit set,
+    :meth:`~rlkit.games.KInARow.board_info`) and builds no states: the hot loop of a rollout
+    search.
     """
     if state.terminal:
         return state.winner
-    board, player = state.board, state.player
-    mine, theirs = game.stones(board, player), game.stones(board, -player)
+    info, player = game.board_info(state.board), state.player
+    mine, theirs = (info.x_stones, info.o_stones) if player == 1 else (info.o_stones,
+                                                                       info.x_stones)
     if not game.gravity:  # every empty cell stays legal until played: one shuffle is a game
-        empty = [i for i, stone in enumerate(board) if stone == 0]
+        empty = info.empty
         for index in rng.random(len(empty)).argsort().tolist():  # a random order of the cells
             cell = empty[index]
             mine |= 1 << cell
@@ -309,7 +311,7 @@ def random_rollout(game: KInARow, state: GameState, rng: np.random.Generator) ->
                 return player
             mine, theirs, player = theirs, mine, -player
         return 0
-    board = list(board)
+    board = list(state.board)
     while True:
         columns = [c for c in range(game.cols) if board[c] == 0]
         if not columns:
@@ -330,9 +332,10 @@ class RolloutEvaluator:
     mixing: float = 1.0
 
     def __call__(self, state: GameState, rng: np.random.Generator) -> Leaf:
-        """The uniform prior and a rollout's winner; no network value."""
-        legal = self.game.legal_mask(state)
-        return Leaf(legal / np.count_nonzero(legal), 0.0, random_rollout(self.game, state, rng))
+        """The uniform prior (0 everywhere in a finished game) and a rollout's winner."""
+        prior = (np.zeros(self.game.n_actions) if state.terminal
+                 else self.game.board_info(state.board).uniform.copy())
+        return Leaf(prior, 0.0, random_rollout(self.game, state, rng))
 
 
 @dataclass
