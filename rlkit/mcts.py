@@ -416,7 +416,7 @@ class Tree:
         self.states.append(state)
         if prior is not None:
             self.prior[node] = prior
-            self.legal[node] = game.legal_mask(state)
+            self.legal[node] = game.board_info(state.board).legal_mask  # a copy into the row
         return node
 
     def q(self, node: int) -> np.ndarray:
@@ -526,13 +526,17 @@ def mcts_search(
         for node, action in zip(nodes, actions, strict=True):
             choice[node] = action
 
+    # children[node, action] as a flat list: the walk down reads it at every ply, and a list
+    # reads faster than a numpy array; written together with children at each expansion.
+    n_actions = game.n_actions
+    child_of = [-1] * ((int(n_simulations) + 1) * n_actions)
     choose([0])
     for _ in range(int(n_simulations)):
         node, path = 0, []
         while True:
             action = choice[node]
             path.append((node, action))
-            child = int(children[node, action])
+            child = child_of[node * n_actions + action]
             if child < 0:
                 break
             node = child
@@ -543,14 +547,15 @@ def mcts_search(
         else:  # 2. Expansion, 3. evaluation (a terminal leaf is worth its outcome)
             child_state = game.next_state(tree.states[node], action)
             if child_state.terminal:
-                children[node, action] = tree.add(game, child_state, None)
+                new_node = tree.add(game, child_state, None)
                 value, new_nodes = float(game.outcome(child_state)), []
             else:
                 leaf = evaluator(child_state, rng)
-                new_node = children[node, action] = tree.add(game, child_state, leaf.prior)
+                new_node = tree.add(game, child_state, leaf.prior)
                 value = float(evaluate_leaf_fn(leaf.network_value, leaf.rollout_winner,
                                                child_state.player, evaluator.mixing))
                 new_nodes = [new_node]
+            children[node, action] = child_of[node * n_actions + action] = new_node
         # 4. Backup, the sign flipping each ply; then the path's nodes choose again.
         backup_fn(counts, totals, path, value)
         choose([n for n, _ in path] + new_nodes)
