@@ -119,7 +119,7 @@ def network_predict(
 
     def predict(states: list[GameState]) -> tuple[np.ndarray, np.ndarray]:
         features, legal = encode_states(game, states)
-        with torch.no_grad():
+        with torch.inference_mode():
             logits, values = forward(features)
             probs = masked_log_softmax(logits, legal).exp().double().numpy()
         return probs, (np.zeros(len(states)) if values is None
