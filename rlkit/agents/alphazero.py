@@ -98,6 +98,10 @@ class AlphaZeroConfig:
     temperature_moves: int = 9
     """Moves sampled with ``temperature``; later ones take the most visited (tau -> 0).
     Tic-tac-toe: the whole game, so that the games reach many positions."""
+    value_target_mix: float = 0.0
+    """m: each position's value target is (1 - m) z + m v, with z the game's outcome from the
+    mover's view (AlphaZero's target, m = 0) and v the search's value of the root (its
+    visit-weighted Q); v tells the value of good play where z is one noisy self-play game."""
     games_per_round: int = 10
     """Self-play games between two rounds of updates (the network is fixed within a round)."""
     updates_per_round: int = 20
@@ -135,8 +139,9 @@ class AlphaZeroConfig:
         for name in ("c_puct", "dirichlet_alpha", "learning_rate"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0; got {getattr(self, name)!r}")
-        if not 0 <= self.noise_fraction <= 1:
-            raise ValueError(f"noise_fraction must be in [0, 1]; got {self.noise_fraction}")
+        for name in ("noise_fraction", "value_target_mix"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)}")
         if self.final_learning_rate is not None and self.final_learning_rate < 0:
             raise ValueError(f"final_learning_rate must be >= 0; got {self.final_learning_rate}")
         for name in ("temperature", "temperature_moves", "weight_decay", "eval_interval"):
@@ -327,7 +332,7 @@ def _train(config: AlphaZeroConfig, seed: int, search_fn: Callable[..., Any],
 
     def self_play_game() -> tuple[np.ndarray, ...]:
         state = game.initial_state()
-        features, policies, legal, players = [], [], [], []
+        features, policies, legal, players, root_values = [], [], [], [], []
         while not state.terminal:
             result = search_fn(game, state, evaluator, config.n_simulations, rng=rng,
                                rule="puct", c=config.c_puct,
@@ -337,12 +342,17 @@ def _train(config: AlphaZeroConfig, seed: int, search_fn: Callable[..., Any],
             probs = np.asarray(visit_policy_fn(counts, tau), dtype=np.float64)
             features.append(game.encode(state))
             policies.append(counts / counts.sum())  # the target: the visit distribution
+            if config.value_target_mix:  # the root's value from its mover's view
+                root_values.append(policies[-1] @ np.asarray(result.q, dtype=np.float64))
             legal.append(game.legal_mask(state))
             players.append(state.player)
             state = game.next_state(state, int(rng.choice(game.n_actions, p=probs / probs.sum())))
         lengths.append(len(players))
         winners.append(state.winner)
         targets = np.asarray(value_targets_fn(state.winner, np.array(players)), dtype=np.float64)
+        if config.value_target_mix:  # 0: the outcome alone, as AlphaZero (no float change)
+            targets = ((1 - config.value_target_mix) * targets
+                       + config.value_target_mix * np.array(root_values))
         rows = (np.stack(features), np.stack(policies), np.stack(legal))
         if config.use_symmetries:
             rows = augment(*rows, game)
