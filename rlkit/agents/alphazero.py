@@ -17,7 +17,7 @@ its symmetric copies (8 on tic-tac-toe), which multiplies the data for free. The
 search targets teach the network, and the better network makes the next searches better: policy
 iteration, with the search as the improvement step.
 
-Measured on tic-tac-toe (``benchmarks/bench_mcts.py --alphazero``, one core): see
+Measured on tic-tac-toe (``benchmarks/bench_alphazero.py``, one core): see
 :class:`AlphaZeroConfig`. Order of the file (Spinning Up's): settings, math pieces, history,
 then :func:`train` in the steps seed, game, model, buffer, losses, optimiser, update, loop.
 """  # noqa: D205
@@ -75,13 +75,13 @@ class AlphaZeroConfig:
 
     Example:
         >>> AlphaZeroConfig().n_games, AlphaZeroConfig().n_simulations
-        (1500, 25)
+        (1800, 25)
 
     """
 
     game: str = "tictactoe"
     """The game (:func:`rlkit.games.make_game`): tictactoe, connect4, connectK-RxC."""
-    n_games: int = 1_500
+    n_games: int = 1_800
     """Budget of self-play games."""
     n_simulations: int = 25
     """Simulations of the search per self-play move (AlphaZero: 800 on Go; 25 to 100 here)."""
@@ -90,7 +90,7 @@ class AlphaZeroConfig:
     dirichlet_alpha: float = 0.5
     """alpha of the root noise Dir(alpha); AlphaZero: 0.3 on chess, 0.03 on Go (smaller:
     the noise lands on fewer moves)."""
-    noise_fraction: float = 0.4
+    noise_fraction: float = 0.5
     """epsilon: the root prior is (1 - epsilon) P + epsilon Dir(alpha) (AlphaZero: 0.25;
     more here, so that self-play reaches the odd positions the measure counts too)."""
     temperature: float = 1.0
@@ -98,13 +98,13 @@ class AlphaZeroConfig:
     temperature_moves: int = 9
     """Moves sampled with ``temperature``; later ones take the most visited (tau -> 0).
     Tic-tac-toe: the whole game, so that the games reach many positions."""
-    value_target_mix: float = 0.0
+    value_target_mix: float = 0.5
     """m: each position's value target is (1 - m) z + m v, with z the game's outcome from the
     mover's view (AlphaZero's target, m = 0) and v the search's value of the root (its
     visit-weighted Q); v tells the value of good play where z is one noisy self-play game."""
     games_per_round: int = 10
     """Self-play games between two rounds of updates (the network is fixed within a round)."""
-    updates_per_round: int = 20
+    updates_per_round: int = 30
     """Gradient steps after each round of self-play."""
     batch_size: int = 256
     """Positions per gradient step, drawn from the buffer (with their symmetric copies)."""
