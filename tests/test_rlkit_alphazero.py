@@ -201,11 +201,11 @@ def test_alphago_rl_beats_sl_and_the_value_net_learns_the_policys_value(solution
 @pytest.mark.slow
 def test_alphazero_default_run_plays_well(solution):
     history = alphazero.train(alphazero.AlphaZeroConfig(), seed=0, solution=solution)
-    raw = history.evaluations[-1]
-    assert raw.optimal_rate >= 0.95 and raw.lost_as_x == 0
+    raw = history.evaluations[-1]  # the closing note's figures (seed 0: 97.2 %, 99.1 %)
+    assert raw.optimal_rate >= 0.97 and raw.lost_as_x == 0
     player = alphazero.search_player(solution.game, history.predict, 25)
     searched = evaluate_player(solution, player, critical_only=True)
-    assert searched.critical_rate >= 0.97 and searched.lost_as_x == searched.lost_as_o == 0
+    assert searched.critical_rate >= 0.99 and searched.lost_as_x == searched.lost_as_o == 0
 
 
 # --------------------------------------------------------------------------------------------
