@@ -11,10 +11,9 @@ Run:  .venv/bin/python benchmarks/bench_mcts.py [--simulations 1000 --searches 1
    ``pyspiel.MCTSBot`` is printed too, for honesty: compiled code is another league.
 2. *Quality* (``--quality``): the share of tic-tac-toe's critical positions where UCT with
    rollouts picks an optimal move (``rlkit.games.solve``), by simulations per move.
-3. *AlphaZero* (``--alphazero SEED ...``): train with the default settings (one torch
-   thread), then measure exactly: the raw network's optimal-move rate on all positions, and
-   with ``--az-simulations`` (25) per move its rate on the critical positions and the lines
-   it loses as X and as O.
+
+AlphaZero's figures (trained, then measured exactly on several seeds) are
+``benchmarks/bench_alphazero.py``'s.
 
 OpenSpiel is a dev extra (``pip install open_spiel``); without it part 1 prints rlkit alone.
 Not a test: it prints figures.
@@ -45,11 +44,22 @@ def cpu_rate(searches: int, simulations: int, search: Callable[[], object]) -> f
     return searches * simulations / (time.process_time() - start)
 
 
-def rlkit_search(simulations: int, seed: int) -> Callable[[], object]:
-    game = TicTacToe()
-    evaluator, state = RolloutEvaluator(game), game.initial_state()
+def rlkit_search(simulations: int, seed: int, *, new_game: bool) -> Callable[[], object]:
+    """The search of rlkit; ``new_game``: a new game object each search (nothing remembered).
+
+    A game remembers what it derived from each board (:meth:`rlkit.games.KInARow.board_info`),
+    as it does across the searches of self-play or of an evaluation: the first figure. With a
+    new game each search, every board is met for the first time: the second.
+    """
     rng = np.random.default_rng(seed)
-    return lambda: mcts_search(game, state, evaluator, simulations, rng=rng, rule="uct", c=UCT_C)
+
+    def search() -> object:
+        game = TicTacToe() if new_game else shared
+        return mcts_search(game, game.initial_state(), RolloutEvaluator(game), simulations,
+                           rng=rng, rule="uct", c=UCT_C)
+
+    shared = TicTacToe()
+    return search
 
 
 def openspiel_searches(simulations: int, seed: int) -> dict[str, Callable[[], object]]:
@@ -71,7 +81,9 @@ def openspiel_searches(simulations: int, seed: int) -> dict[str, Callable[[], ob
 
 
 def speed(args: argparse.Namespace) -> None:
-    searches = {"rlkit mcts_search": rlkit_search(args.simulations, args.seed),
+    searches = {"rlkit mcts_search": rlkit_search(args.simulations, args.seed, new_game=False),
+                "rlkit, a new game each": rlkit_search(args.simulations, args.seed,
+                                                       new_game=True),
                 **openspiel_searches(args.simulations, args.seed)}
     best = dict.fromkeys(searches, 0.0)
     for _ in range(args.repeats):  # interleaved rounds: a busy spell slows every search
@@ -83,7 +95,9 @@ def speed(args: argparse.Namespace) -> None:
         print(f"  {name:<26} {rate:>10,.0f} simulations/s")
     python = best.get("OpenSpiel Python MCTSBot")
     if python:
-        print(f"  rlkit / OpenSpiel Python: {best['rlkit mcts_search'] / python:.2f}x")
+        print(f"  rlkit / OpenSpiel Python: {best['rlkit mcts_search'] / python:.2f}x "
+              f"({best['rlkit, a new game each'] / python:.2f}x with a new game each search)")
+    print("  load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 def quality(args: argparse.Namespace) -> None:
@@ -100,26 +114,6 @@ def quality(args: argparse.Namespace) -> None:
         print(f"  {simulations:>4} simulations: {100 * rate:5.1f} %")
 
 
-def alphazero_figures(args: argparse.Namespace) -> None:
-    from rlkit.agents import alphazero
-    from rlkit.agents.selfplay import evaluate_player
-
-    solution = solve(TicTacToe())
-    config = alphazero.AlphaZeroConfig()
-    print(f"AlphaZero, {config.n_games} games; raw network, then {args.az_simulations} "
-          "simulations per move (searches not counted in the CPU seconds)")
-    for seed in args.alphazero:
-        history = alphazero.train(config, seed=seed, solution=solution)
-        raw = history.evaluations[-1]
-        player = alphazero.search_player(solution.game, history.predict, args.az_simulations)
-        searched = evaluate_player(solution, player, critical_only=True)
-        print(f"  seed {seed}: {history.cpu_seconds:5.1f} CPU s; raw optimal "
-              f"{100 * raw.optimal_rate:.1f}% (critical {100 * raw.critical_rate:.1f}%, lost "
-              f"{raw.lost_as_x} as X, {raw.lost_as_o} as O); searched: critical "
-              f"{100 * searched.critical_rate:.1f}%, lost {searched.lost_as_x} as X, "
-              f"{searched.lost_as_o} as O", flush=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--simulations", type=int, default=1000)
@@ -127,17 +121,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="rounds; the best counts")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quality", action="store_true", help="also play quality vs sims")
-    parser.add_argument("--alphazero", type=int, nargs="*", default=None, metavar="SEED",
-                        help="also train AlphaZero with these seeds and measure it")
-    parser.add_argument("--az-simulations", type=int, default=25)
     parser.add_argument("--no-speed", action="store_true", help="skip part 1")
     args = parser.parse_args()
     if not args.no_speed:
         speed(args)
     if args.quality:
         quality(args)
-    if args.alphazero:
-        alphazero_figures(args)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ learning runs, with the figures of the closing note, are marked slow.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -141,11 +142,28 @@ def test_alphazero_is_reproducible_and_uses_the_replacement_pieces(solution):
     assert 0 <= first.evaluations[-1].optimal_rate <= 1
 
 
+def test_value_target_mix_weighs_the_outcome_against_the_search_value():
+    """m = 1: the games' outcomes are not used; m = 0: only they are; m = 0.5: both count."""
+    def garbage(winner, players):
+        return np.full(len(players), 7.0)
+
+    def losses(mix, **pieces):
+        config = dataclasses.replace(TINY, value_target_mix=mix, eval_interval=0)
+        return alphazero.train(config, seed=0, **pieces).losses
+
+    np.testing.assert_array_equal(losses(1.0), losses(1.0, value_targets_fn=garbage))
+    assert not np.array_equal(losses(0.0), losses(0.0, value_targets_fn=garbage))
+    assert not np.array_equal(losses(0.5), losses(0.0))
+    assert not np.array_equal(losses(0.5), losses(1.0))
+
+
 def test_alphazero_config_refuses_bad_settings():
     with pytest.raises(ValueError, match="n_simulations must be >= 1"):
         alphazero.AlphaZeroConfig(n_simulations=0)
     with pytest.raises(ValueError, match="noise_fraction must be in"):
         alphazero.AlphaZeroConfig(noise_fraction=1.5)
+    with pytest.raises(ValueError, match=r"value_target_mix must be in \[0, 1\]"):
+        alphazero.AlphaZeroConfig(value_target_mix=-0.1)
     with pytest.raises(ValueError, match="unknown game"):
         alphazero.AlphaZeroConfig(game="go")
 
@@ -183,11 +201,11 @@ def test_alphago_rl_beats_sl_and_the_value_net_learns_the_policys_value(solution
 @pytest.mark.slow
 def test_alphazero_default_run_plays_well(solution):
     history = alphazero.train(alphazero.AlphaZeroConfig(), seed=0, solution=solution)
-    raw = history.evaluations[-1]
-    assert raw.optimal_rate >= 0.95 and raw.lost_as_x == 0
+    raw = history.evaluations[-1]  # the closing note's figures (seed 0: 97.2 %, 99.1 %)
+    assert raw.optimal_rate >= 0.97 and raw.lost_as_x == 0
     player = alphazero.search_player(solution.game, history.predict, 25)
     searched = evaluate_player(solution, player, critical_only=True)
-    assert searched.critical_rate >= 0.97 and searched.lost_as_x == searched.lost_as_o == 0
+    assert searched.critical_rate >= 0.99 and searched.lost_as_x == searched.lost_as_o == 0
 
 
 # --------------------------------------------------------------------------------------------

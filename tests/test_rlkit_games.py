@@ -85,6 +85,47 @@ def test_connect_k_stones_fall_and_full_columns_are_illegal():
     assert vertical.winner == 1
 
 
+def _lines_held(game, board, player):
+    """The lines of ``game`` all of whose cells hold ``player``'s stones (the plain check)."""
+    return [line for line in game.lines if all(board[i] == player for i in line)]
+
+
+@pytest.mark.parametrize("game", [TicTacToe(), ConnectK(4, 5, 3)], ids=repr)
+def test_board_info_and_the_win_test_agree_with_the_board(game):
+    """Random playouts: the bit sets, empty cells, masks and each move's win against the board."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        state = game.initial_state()
+        while not state.terminal:
+            info = game.board_info(state.board)
+            assert info.x_stones == sum(1 << i for i, v in enumerate(state.board) if v == 1)
+            assert info.o_stones == sum(1 << i for i, v in enumerate(state.board) if v == -1)
+            assert info.empty == tuple(i for i, v in enumerate(state.board) if v == 0)
+            np.testing.assert_array_equal(info.legal_mask, game.legal_mask(state))
+            np.testing.assert_allclose(info.uniform, info.legal_mask / info.legal_mask.sum())
+            with pytest.raises(ValueError, match="read-only"):
+                info.legal_mask[0] = not info.legal_mask[0]
+            mask = game.legal_mask(state)
+            mask[:] = False  # legal_mask hands out a copy: the remembered one stays
+            assert game.legal_mask(state).any()
+            mover = state.player
+            state = game.next_state(state, int(rng.choice(game.legal_actions(state))))
+            assert (state.winner == mover) == bool(_lines_held(game, state.board, mover))
+
+
+def test_board_info_forgets_all_at_once_past_its_bound(monkeypatch):
+    from rlkit.games import rules
+
+    monkeypatch.setattr(rules, "_BOARDS_KEPT", 3)
+    game = TicTacToe()
+    boards = [play(TicTacToe(), moves).board for moves in ([], [0], [1], [2], [3])]
+    infos = [game.board_info(board) for board in boards]
+    assert len(game._boards) == 2  # the 4th board cleared the three before it
+    assert game.board_info(boards[4]) is infos[4]
+    again = game.board_info(boards[0])  # forgotten, worked out again: the same answer
+    assert again is not infos[0] and again[:3] == infos[0][:3]
+
+
 def test_encode_is_from_the_movers_view():
     game = TicTacToe()
     x_to_move = play(game, [4, 0])

@@ -217,7 +217,8 @@ class AlphaGoHistory:
         if prior not in ("sl", "rl"):
             raise ValueError(f"prior must be 'sl' or 'rl'; got {prior!r}")
         policy = self.sl_policy if prior == "sl" else self.rl_policy
-        predict = network_predict(self.game, policy, lambda x: self.value_net(x).squeeze(-1))
+        predict = network_predict(self.game,
+                                  lambda x: (policy(x), self.value_net(x).squeeze(-1)))
         return NetworkEvaluator(self.game, predict, mixing=mixing)
 
 

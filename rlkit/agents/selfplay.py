@@ -97,25 +97,33 @@ def encode_states(game: KInARow, states: Sequence[GameState]) -> tuple[torch.Ten
 
 def network_predict(
     game: KInARow,
-    logits_fn: Callable[[torch.Tensor], torch.Tensor],
-    value_fn: Callable[[torch.Tensor], torch.Tensor] | None,
+    forward: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]],
 ) -> Callable[[list[GameState]], tuple[np.ndarray, np.ndarray]]:
     """``states -> (probs, values)`` for :class:`~rlkit.mcts.NetworkEvaluator`.
 
     Args:
         game: The game.
-        logits_fn: Features ``(B, n_in)`` -> logits ``(B, n_actions)``.
-        value_fn: Features -> values ``(B,)`` from the mover's view, or None (values 0).
+        forward: Features ``(B, n_in)`` -> logits ``(B, n_actions)`` and values ``(B,)`` from
+            the mover's view, or None for the values (then 0): one call per batch, so a
+            :class:`PolicyValueNet` runs once for both heads.
+
+    Example:
+        >>> from rlkit.games import TicTacToe
+        >>> game = TicTacToe()
+        >>> predict = network_predict(game, lambda x: (torch.zeros(len(x), 9), None))
+        >>> probs, values = predict([game.initial_state()])
+        >>> probs.round(3).tolist(), values.tolist()  # uniform over the 9 empty cells
+        ([[0.111, 0.111, 0.111, 0.111, 0.111, 0.111, 0.111, 0.111, 0.111]], [0.0])
 
     """
 
     def predict(states: list[GameState]) -> tuple[np.ndarray, np.ndarray]:
         features, legal = encode_states(game, states)
-        with torch.no_grad():
-            probs = masked_log_softmax(logits_fn(features), legal).exp().double().numpy()
-            values = (np.zeros(len(states)) if value_fn is None
-                      else value_fn(features).double().numpy().reshape(len(states)))
-        return probs, values
+        with torch.inference_mode():
+            logits, values = forward(features)
+            probs = masked_log_softmax(logits, legal).exp().double().numpy()
+        return probs, (np.zeros(len(states)) if values is None
+                       else values.double().numpy().reshape(len(states)))
 
     return predict
 

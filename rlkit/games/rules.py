@@ -35,9 +35,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["ConnectK", "GameState", "KInARow", "Symmetry", "TicTacToe"]
+__all__ = ["BoardInfo", "ConnectK", "GameState", "KInARow", "Symmetry", "TicTacToe"]
 
 _MARKS = {1: "X", -1: "O", 0: "."}
+_BOARDS_KEPT = 1 << 16
+"""Boards a game remembers what it derived from (tic-tac-toe has 5,478 in all)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,21 @@ class Symmetry(NamedTuple):
     actions: np.ndarray
 
 
+class BoardInfo(NamedTuple):
+    """What :meth:`KInARow.board_info` derives from a board (and remembers)."""
+
+    x_stones: int
+    """X's stones as a bit set: bit ``i`` is set if X has a stone on cell ``i``."""
+    o_stones: int
+    """O's stones, the same way."""
+    empty: tuple[int, ...]
+    """The empty cells, in increasing order."""
+    legal_mask: np.ndarray
+    """The actions open on this board (read-only; ignores whether the game is over)."""
+    uniform: np.ndarray
+    """The uniform distribution over those actions (read-only): a rollout search's prior."""
+
+
 class KInARow:
     """The rules of a k-in-a-row game on a ``rows x cols`` board, with or without gravity.
 
@@ -97,11 +114,15 @@ class KInARow:
         self.n_cells = self.rows * self.cols
         self.n_actions = self.cols if gravity else self.n_cells
         self.lines = self._lines()
-        # For each cell, the k-cell lines through it: a move can only complete one of those.
-        self._lines_through: list[list[tuple[int, ...]]] = [[] for _ in range(self.n_cells)]
+        # For each cell, the k-cell lines through it as bit sets (bit i: cell i): a move can
+        # only complete one of those, and a bit test is the cheapest check in plain Python.
+        self._lines_through: list[list[int]] = [[] for _ in range(self.n_cells)]
         for line in self.lines:
             for cell in line:
-                self._lines_through[cell].append(line)
+                self._lines_through[cell].append(sum(1 << i for i in line))
+        # board_info's answers: a search asks about the same few boards again and again, and
+        # numpy's cost per call, not the arithmetic, is most of its time.
+        self._boards: dict[tuple[int, ...], BoardInfo] = {}
 
     def __repr__(self) -> str:
         return self.name
@@ -139,8 +160,7 @@ class KInARow:
         """Boolean mask of the legal actions, shape ``(n_actions,)``; all False when terminal."""
         if state.terminal:
             return np.zeros(self.n_actions, dtype=bool)
-        top = state.board[: self.cols] if self.gravity else state.board
-        return np.array(top) == 0  # gravity: a column is open while its top cell is empty
+        return self.board_info(state.board).legal_mask.copy()
 
     def legal_actions(self, state: GameState) -> tuple[int, ...]:
         """The legal actions in increasing order (empty when terminal)."""
@@ -150,14 +170,47 @@ class KInARow:
             return tuple(c for c in range(self.cols) if state.board[c] == 0)
         return tuple(i for i, stone in enumerate(state.board) if stone == 0)
 
-    def wins(self, board: tuple[int, ...] | list[int], cell: int) -> bool:
-        """Whether the stone on ``cell`` completes a line of ``k``."""
-        stone = board[cell]
-        for line in self._lines_through[cell]:  # plain loops: the hot path of a rollout
-            for i in line:
-                if board[i] != stone:
-                    break
-            else:
+    def board_info(self, board: tuple[int, ...]) -> BoardInfo:
+        """Each player's stones as bit sets, the empty cells and the open actions of a board.
+
+        Remembered per board (up to 65,536 boards, then forgotten all at once): the answers
+        are what a search and its rollouts ask for at every step.
+
+        Example:
+            >>> info = TicTacToe().board_info((1, 0, -1, 1, 0, 0, 0, 0, 0))
+            >>> info.x_stones, info.o_stones, info.empty  # X: cells 0, 3 = 2^0 + 2^3
+            (9, 4, (1, 4, 5, 6, 7, 8))
+
+        """
+        info = self._boards.get(board)
+        if info is None:
+            if len(self._boards) >= _BOARDS_KEPT:
+                self._boards.clear()
+            x_stones = o_stones = 0
+            empty = []
+            for cell, stone in enumerate(board):
+                if stone == 1:
+                    x_stones |= 1 << cell
+                elif stone == -1:
+                    o_stones |= 1 << cell
+                else:
+                    empty.append(cell)
+            top = board[: self.cols] if self.gravity else board
+            legal = np.array(top) == 0  # gravity: a column is open while its top cell is empty
+            uniform = legal / max(np.count_nonzero(legal), 1)
+            legal.flags.writeable = uniform.flags.writeable = False
+            info = self._boards[board] = BoardInfo(x_stones, o_stones, tuple(empty), legal,
+                                                   uniform)
+        return info
+
+    def wins(self, stones: int, cell: int) -> bool:
+        """Whether one player's ``stones`` (a bit set) hold a line through ``cell``.
+
+        ``stones`` as :meth:`board_info` gives them, plus the stone just played. Only the
+        lines through the cell just played are tested: the hot path of a rollout.
+        """
+        for line in self._lines_through[cell]:
+            if stones & line == line:
                 return True
         return False
 
@@ -176,9 +229,11 @@ class KInARow:
         if cell < 0:
             raise ValueError(f"action {action} is illegal here (legal: "
                              f"{self.legal_actions(state)})")
+        info = self.board_info(state.board)
+        stones = info.x_stones if state.player == 1 else info.o_stones
+        won = self.wins(stones | 1 << cell, cell)
         board = list(state.board)
         board[cell] = state.player
-        won = self.wins(board, cell)
         full = 0 not in board
         return GameState(tuple(board), -state.player, state.player if won else 0, won or full)
 

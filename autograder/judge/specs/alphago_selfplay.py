@@ -409,9 +409,10 @@ def learn_config() -> alphazero.AlphaZeroConfig:
     return alphazero.AlphaZeroConfig(
         game="tictactoe", n_games=LEARN_GAMES, n_simulations=16, c_puct=1.5,
         dirichlet_alpha=0.5, noise_fraction=0.4, temperature=1.0, temperature_moves=9,
-        games_per_round=10, updates_per_round=100, batch_size=128, buffer_size=40_000,
-        use_symmetries=True, learning_rate=5e-3, final_learning_rate=0.0, weight_decay=1e-4,
-        hidden_sizes=(64, 64), eval_interval=0, cpu_seconds=None, torch_threads=1)
+        value_target_mix=0.0, games_per_round=10, updates_per_round=100, batch_size=128,
+        buffer_size=40_000, use_symmetries=True, learning_rate=5e-3, final_learning_rate=0.0,
+        weight_decay=1e-4, hidden_sizes=(64, 64), eval_interval=0, cpu_seconds=None,
+        torch_threads=1)
 
 
 def critical_rate(state: Any, seed: int) -> float:
