@@ -1,6 +1,9 @@
 """DQN on CartPole-v1: rlkit's reference agent vs Stable-Baselines3 with the zoo's settings.
 
-Run:  .venv/bin/python benchmarks/bench_dqn.py [--seeds 5 --budget 50000]
+Run:  .venv/bin/python benchmarks/bench_dqn.py [--seeds 5 --budget 50000 --first-seed 0]
+
+(``--first-seed`` lets two processes share the seeds of one table on a machine with cores to
+spare: each still alternates rlkit and SB3 seed by seed.)
 
 Both agents run in this process on one torch thread, seed after seed (rlkit then SB3 for each
 seed, so that both see the same load on a shared machine), with the same budget of
@@ -18,7 +21,7 @@ Stable-Baselines3 uses rl-baselines3-zoo's tuned CartPole-v1 settings (``hyperpa
 lr 2.3e-3, batch 64, buffer 100k, learning_starts 1000, gamma 0.99, target_update_interval 10,
 train_freq 256, gradient_steps 128, exploration_fraction 0.16, exploration_final_eps 0.04,
 net_arch [256, 256], n_timesteps 5e4. rlkit uses its CartPole-v1 preset
-(``dqn.default_config("CartPole-v1")``, tuned on seeds 10-14, never on the seeds 0-4 of this
+(``dqn.default_config("CartPole-v1")``, tuned on seeds 10-12, never on the seeds 0-4 of this
 table). REINFORCE
 (rlkit's default ``ReinforceConfig``) is reported alongside on its own budget.
 
@@ -131,6 +134,8 @@ def main() -> None:
     """Parse the options, run every agent on every seed, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="start the seeds here: FIRST..FIRST+N-1 (default: 0)")
     parser.add_argument("--budget", type=int, default=50_000, help="DQN env steps (both)")
     parser.add_argument(
         "--reinforce-budget", type=int, default=200_000, help="REINFORCE env steps"
@@ -142,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(1)
-    seeds = range(args.seeds)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     warm_up(skip=args.skip)
     print(
         f"CartPole-v1, {args.seeds} seeds, torch {torch.__version__} on "
