@@ -232,6 +232,8 @@ def bench_arguments(description: str) -> argparse.ArgumentParser:
     """The options of bench_a2c and bench_ppo: seeds, budgets, evaluations, what to skip."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="start the seeds here: FIRST..FIRST+N-1 (default: 0)")
     parser.add_argument("--budget", type=int, default=100_000, help="CartPole env steps (both)")
     parser.add_argument("--pendulum-budget", type=int, default=200_000,
                         help="Pendulum env steps (both)")
@@ -251,7 +253,7 @@ def start(args: argparse.Namespace, warm_up: Callable[[list[str]], None]) -> ran
         f"CartPole-v1 evaluation every {args.eval_interval} steps on {args.eval_episodes} "
         f"episodes (most likely action); training seconds exclude evaluation; {load_line()}"
     )
-    return range(args.seeds)
+    return range(args.first_seed, args.first_seed + args.seeds)
 
 
 def main() -> None:

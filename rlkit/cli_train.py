@@ -1,7 +1,7 @@
 """``python -m rlkit train ALGORITHM``: train a reference deep-RL agent and print its evaluations.
 
 DQN, REINFORCE, A2C or PPO (:mod:`rlkit.agents`) on a Gymnasium env, with the agent's default
-settings (A2C and PPO: the preset of ``--env``) and a few overrides, a progress bar, then the
+settings (DQN, A2C and PPO: the preset of ``--env``) and a few overrides, a progress bar, then the
 evaluations and the final one; ``--plot`` writes the learning curve (PPO: and its diagnostics),
 ``--animation`` an episode of the trained policy. :func:`add_parser` adds the command to
 :func:`rlkit.cli.main`'s parser, :func:`run` is its handler.
@@ -20,7 +20,8 @@ __all__ = ["ALGORITHMS", "EPILOG", "EXAMPLES", "GAME_ALGORITHMS", "add_parser", 
 
 EXAMPLES = """\
   python -m rlkit train dqn --env CartPole-v1 --seed 0
-      DQN with the default settings (50,000 steps, a greedy evaluation every 1,000)
+      DQN with the settings tuned for the env (rlkit.agents.dqn.PRESETS: 50,000 steps, a
+      greedy evaluation every 1,000)
   python -m rlkit train dqn --steps 20000 --plot dqn.png --animation dqn.gif
   python -m rlkit train dqn --no-target-network --steps 20000
       an ablation of the lecture: targets from the online network
@@ -51,9 +52,9 @@ def add_parser(commands: Any) -> None:
         help="train DQN, REINFORCE, A2C or PPO on a Gymnasium env, or AlphaZero or AlphaGo on "
         "a board game, and print its evaluations",
         description=(
-            "Train a reference agent of rlkit.agents with its default settings (A2C, PPO: the "
-            "ones tuned for --env; override a few below), showing a progress bar; then print the "
-            "evaluations of the policy (greedy for DQN, most likely action for REINFORCE, "
+            "Train a reference agent of rlkit.agents with its default settings (DQN, A2C, PPO: "
+            "the ones tuned for --env; override a few below), showing a progress bar; then print "
+            "the evaluations of the policy (greedy for DQN, most likely action for REINFORCE, "
             "most likely action or the mean for A2C and PPO) and the final one: mean and standard "
             "deviation of the return over --eval-episodes episodes."
         ),
@@ -179,7 +180,7 @@ def _train_config(args: argparse.Namespace) -> Any:
         if args.algorithm == "dqn":
             overrides["use_replay"] = not args.no_replay
             overrides["use_target_network"] = not args.no_target_network
-            return dqn.DQNConfig(**overrides)
+            return dqn.default_config(**overrides)  # the preset of --env, if it has one
         if args.algorithm == "reinforce":
             if args.baseline is not None:
                 overrides["baseline"] = args.baseline

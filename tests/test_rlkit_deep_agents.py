@@ -245,6 +245,33 @@ def test_dqn_q_network_has_layer_norm_by_default():
     assert not any(isinstance(m, torch.nn.LayerNorm) for m in plain.q_network.net)
 
 
+def test_dqn_default_config_is_the_preset_of_the_env_else_the_defaults():
+    preset = dqn.default_config("CartPole-v1")
+    assert preset == dqn.PRESETS["CartPole-v1"] != dqn.DQNConfig()  # tuned, not the defaults
+    assert dqn.default_config("CartPole-v1", batch_size=8).batch_size == 8
+    assert dqn.default_config("Acrobot-v1") == dqn.DQNConfig(env_id="Acrobot-v1")
+    assert dqn.default_config("Acrobot-v1", total_steps=10).total_steps == 10
+
+
+def settings_of_train_dqn(capsys: Any, *argv: str) -> str:
+    """The ``settings:`` line that ``python -m rlkit train dqn ARGV`` prints."""
+    from rlkit.cli import main
+
+    assert main(["train", "dqn", "--steps", "200", "--eval-episodes", "1", "--no-progress",
+                 *argv]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    return next(line for line in lines if line.startswith("settings: "))
+
+
+def test_train_dqn_on_the_command_line_uses_the_env_s_preset(capsys):
+    cli = dict(total_steps=200, eval_episodes=1, use_replay=True, use_target_network=True)
+    cartpole = settings_of_train_dqn(capsys, "--env", "CartPole-v1")
+    assert cartpole == f"settings: {dqn.default_config('CartPole-v1', **cli)}"
+    assert "batch_size=256" in cartpole  # the preset's, not DQNConfig's 128
+    acrobot = settings_of_train_dqn(capsys, "--env", "Acrobot-v1")  # no preset: the defaults
+    assert acrobot == f"settings: {dqn.DQNConfig(env_id='Acrobot-v1', **cli)}"
+
+
 # ------------------------------------------------------------------------------ REINFORCE, tier 2
 
 TINY_REINFORCE = reinforce.ReinforceConfig(
@@ -335,6 +362,15 @@ def test_dqn_default_config_learns_cartpole():
     history = dqn.train(config, seed=0)
     assert history.evaluations[0].mean < 50  # an untrained policy drops the pole quickly
     assert max(e.mean for e in history.evaluations) >= 150
+
+
+@pytest.mark.slow
+def test_dqn_cartpole_preset_reaches_475_and_stays():
+    """The CartPole-v1 preset, seed 0: a greedy evaluation reaches 475 and the final one too."""
+    history = dqn.train(dqn.default_config("CartPole-v1"), seed=0)
+    assert history.evaluations[0].mean < 200
+    assert max(e.mean for e in history.evaluations) >= 475
+    assert history.final_evaluation.mean >= 475
 
 
 @pytest.mark.slow

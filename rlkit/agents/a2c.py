@@ -98,9 +98,13 @@ class A2CConfig:
     gamma 0.99, no entropy bonus: policies that reach 500 and then lose it) in four ways: a
     longer horizon (gamma 0.995), GAE(0.95) over 8-step rollouts, an entropy bonus of 0.01,
     and Adam at 2e-3 decaying to 0 over a 100k-step budget. With one torch thread, a
-    deterministic evaluation first reached 475 after a median 8k env steps (about 1 s of
-    training) over seeds 0-4, and 9 of the seeds 0-9 ended the budget at 500 (one fell back
-    to ~150 and stayed there).
+    deterministic evaluation first reached 475 after a median 8k env steps over seeds 0-4
+    (``bench_a2c.py``, 2026-12-07, on a machine loaded to 8 on 2 CPUs: 3.7 s of training vs
+    7.6 s and 9k steps for SB3 with the zoo's settings), but five evaluations in a row only
+    after a median 36k (4 of 5 seeds; SB3: 24k, 17.8 s), and seed 3 fell back to ~115 and
+    stayed there (4 of 5 finals at 500, SB3 3 of 5). Tried on seeds 10-12 and not kept, none
+    clearly better: lr 3e-3 (first hit 7k / 6k / 34k vs 8k / 22k / 44k, stable 20k / 32k /
+    55k vs 18k / 41k / 87k), 16 envs, normalised advantages, no entropy bonus.
 
     Example:
         >>> A2CConfig().n_envs * A2CConfig().n_steps  # env steps per update
