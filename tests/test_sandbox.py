@@ -459,3 +459,11 @@ def test_the_fork_servers_imports_start_no_thread():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=REPO_ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert out.stdout.split() == ["1"]
+
+
+def test_a_forked_submissions_collector_skips_the_servers_imports(caps):
+    """The server's imported objects are frozen: a submission's full collection skips them."""
+    with session(caps, how="forked") as s:
+        assert isinstance(s.proc, forkserver.Forked)
+        reply = run(s, "import gc\nassert gc.get_freeze_count() > 50_000, gc.get_freeze_count()")
+        assert reply["status"] == "ok", reply

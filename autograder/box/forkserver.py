@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import gc
 import json
 import os
 import re
@@ -214,6 +215,11 @@ class Server:
         self.sys.prctl(PR_SET_DUMPABLE, 0)
         self.torch_state = _warm_up()
         self.runner = Runner(may_reap=True)
+        # Everything imported so far lives as long as the server: out of the collector's
+        # sight, so that a submission's full collections do not walk the ~100k objects of
+        # torch, matplotlib and co. (nor write to their pages, which the forks share).
+        gc.collect()
+        gc.freeze()
         self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
         self.children: dict[int, int] = {}
         """PID (in the server's namespace) of each submission's init -> request id."""
