@@ -216,7 +216,7 @@ class Server:
         self.torch_state = _warm_up()
         self.runner = Runner(may_reap=True)
         # Everything imported so far lives as long as the server: out of the collector's
-        # sight, so that a submission's full collections do not walk the ~100k objects of
+        # sight, so that a submission's full collections do not walk the 50,000+ objects of
         # torch, matplotlib and co. (nor write to their pages, which the forks share).
         gc.collect()
         gc.freeze()
