@@ -58,17 +58,24 @@ def test_the_zip_holds_the_scripts_the_course_code_and_the_release_only(zip_path
                       "visibility": "after_published", "seed": SEED}
 
 
+def _gradescope_run(zip_path: Path, root: Path, student: str, assignment: str,
+                    name: str) -> dict:
+    """Unzip ``zip_path`` into ``root``, hand in the sample student's notebook as ``name``,
+    run ``gradescope-run`` there; its ``results.json``."""
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(root / "source")
+    (root / "submission").mkdir()
+    shutil.copyfile(SAMPLE_CLASS_DIR / student / assignment / f"{assignment}.ipynb",
+                    root / "submission" / name)
+    proc = run_cli("gradescope-run", "--root", str(root))
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
 def test_run_autograder_writes_results_json(zip_path, tmp_path):
     if sandbox_problems() and REQUIRE_SANDBOX:
         pytest.fail("no sandbox")
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(tmp_path / "source")
-    (tmp_path / "submission").mkdir()
-    shutil.copyfile(SAMPLE_CLASS_DIR / "bob" / EDGE_ASSIGNMENT / f"{EDGE_ASSIGNMENT}.ipynb",
-                    tmp_path / "submission" / "my_work.ipynb")
-    proc = run_cli("gradescope-run", "--root", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    results = _gradescope_run(zip_path, tmp_path, "bob", EDGE_ASSIGNMENT, "my_work.ipynb")
     tests = results["tests"]
     assert [t["name"] for t in tests] == [
         "check_bellman_" + n for n in ("q_from_v", "value_iteration_step", "greedy_policy",
@@ -229,13 +236,6 @@ def test_the_last_notebook_grades_on_gradescope_with_full_marks(tmp_path):
     proc = run_cli("gradescope", assignment, "--out", str(out), "--timeout", "60",
                    "--seed", str(SEED))
     assert proc.returncode == 0, proc.stderr
-    with zipfile.ZipFile(out) as archive:
-        archive.extractall(tmp_path / "source")
-    (tmp_path / "submission").mkdir()
-    shutil.copyfile(SAMPLE_CLASS_DIR / "alice" / assignment / f"{assignment}.ipynb",
-                    tmp_path / "submission" / "notebook.ipynb")
-    proc = run_cli("gradescope-run", "--root", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    results = _gradescope_run(out, tmp_path / "run", "alice", assignment, "notebook.ipynb")
     assert len(results["tests"]) == 12  # ten functions and two learning checks
     assert all(t["score"] == t["max_score"] > 0 for t in results["tests"]), results["tests"]
