@@ -23,6 +23,7 @@ import argparse
 import dataclasses
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import torch
@@ -47,15 +48,15 @@ def line(name: str, per_env_step: float, per_update: float, updates_per_step: fl
             f"{updates_per_step:>16.3f} {total * 1e6:>16.0f}")
 
 
-def rlkit_dqn(steps: int) -> str:
-    """The row of rlkit's DQN preset for CartPole-v1."""
-    config = dataclasses.replace(dqn.default_config(ENV_ID), total_steps=steps,
+def rlkit_dqn(steps: int, base: dqn.DQNConfig | None = None, name: str = "rlkit DQN") -> str:
+    """The row of rlkit's DQN with ``base`` (default: the CartPole-v1 preset)."""
+    config = dataclasses.replace(base or dqn.default_config(ENV_ID), total_steps=steps,
                                  eval_interval=0, eval_episodes=1, eval_max_steps=10)
     acting, _ = cpu_seconds(lambda: dqn.train(
         dataclasses.replace(config, learning_starts=steps + 1), seed=1))
     total, history = cpu_seconds(lambda: dqn.train(config, seed=1))
     updates = len(history.losses)
-    return line("rlkit DQN", acting / steps, (total - acting) / updates, updates / steps)
+    return line(name, acting / steps, (total - acting) / updates, updates / steps)
 
 
 def sb3_dqn(steps: int) -> str:
@@ -72,8 +73,8 @@ def sb3_dqn(steps: int) -> str:
     return line("SB3 DQN (zoo)", acting / steps, (total - acting) / updates, updates / steps)
 
 
-def rlkit_a2c(steps: int) -> str:
-    """The row of rlkit's A2C preset for CartPole-v1."""
+def rlkit_a2c(steps: int, base: a2c.A2CConfig | None = None, name: str = "rlkit A2C") -> str:
+    """The row of rlkit's A2C with ``base`` (default: the CartPole-v1 preset)."""
     collecting = [0.0]
     collect = rollouts.RolloutCollector.collect
 
@@ -82,8 +83,8 @@ def rlkit_a2c(steps: int) -> str:
         collecting[0] += seconds
         return rollout
 
-    config = a2c.default_config(ENV_ID, total_steps=steps, eval_interval=0, eval_episodes=1,
-                                eval_max_steps=10)
+    config = dataclasses.replace(base or a2c.default_config(ENV_ID), total_steps=steps,
+                                 eval_interval=0, eval_episodes=1, eval_max_steps=10)
     rollouts.RolloutCollector.collect = timed_collect  # type: ignore[method-assign]
     try:
         total, history = cpu_seconds(lambda: a2c.train(config, seed=1))
@@ -91,7 +92,7 @@ def rlkit_a2c(steps: int) -> str:
         rollouts.RolloutCollector.collect = collect  # type: ignore[method-assign]
     updates = len(history.losses)
     env_steps = updates * config.n_envs * config.n_steps  # one update per rollout
-    return line("rlkit A2C", collecting[0] / env_steps, (total - collecting[0]) / updates,
+    return line(name, collecting[0] / env_steps, (total - collecting[0]) / updates,
                 updates / env_steps)
 
 
@@ -124,10 +125,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=6_000, help="DQN env steps (A2C: 4x)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["rlkit", "sb3"])
+    parser.add_argument("--before", action="store_true",
+                        help="add rows for DQNConfig() and A2CConfig(), the settings before "
+                             "the CartPole presets")
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = [("rlkit", rlkit_dqn, args.steps), ("sb3", sb3_dqn, args.steps),
             ("rlkit", rlkit_a2c, 4 * args.steps), ("sb3", sb3_a2c, 4 * args.steps)]
+    if args.before:  # the settings the benchmarks ran before the presets, in the same run
+        rows[1:1] = [("rlkit", partial(rlkit_dqn, base=dqn.DQNConfig(),
+                                       name="rlkit DQN (defaults)"), args.steps)]
+        rows[-1:-1] = [("rlkit", partial(rlkit_a2c, base=a2c.A2CConfig(),
+                                         name="rlkit A2C (defaults)"), 4 * args.steps)]
     rows = [row for row in rows if row[0] not in args.skip]
     for _, measure, _ in rows:  # torch's and gymnasium's one-time costs, untimed
         measure(1_200)

@@ -352,6 +352,31 @@ def test_reinforce_rejects_bad_settings():
         reinforce.train(TINY_REINFORCE, seed=0, env="Pendulum-v1")
 
 
+def test_double_dqn_lets_the_online_net_choose_and_learns_the_same_values():
+    """double_q: td_target gets Q~(s', argmax_a' Q(s', a')) as one column; while online and
+    target networks are equal (the first gradient step) that is plain DQN's max, later not."""
+    columns, first_losses = [], {}
+
+    def spy_td_target(rewards, next_q_values, terminated, gamma):
+        columns.append(next_q_values.shape[-1])
+        return dqn.td_target(rewards, next_q_values, terminated, gamma)
+
+    config = dataclasses.replace(TINY_DQN, gamma=0.5, total_steps=2_000)
+    histories = {}
+    for double in (False, True):
+        columns.clear()
+        histories[double] = dqn.train(
+            dataclasses.replace(config, double_q=double), seed=0,
+            env=lambda: TimeLimit(Forever(), 10), td_target_fn=spy_td_target,
+        )
+        assert set(columns) == {1 if double else 2}
+        first_losses[double] = histories[double].losses[0]
+    assert first_losses[False] == first_losses[True]
+    assert not np.array_equal(histories[False].losses, histories[True].losses)
+    q = histories[True].q_network(torch.zeros(1, 1)).detach()[0]
+    torch.testing.assert_close(q, torch.tensor([2.0, 2.0]), atol=0.05, rtol=0)
+
+
 # ------------------------------------------------------------------------------ tier 3 (slow)
 
 

@@ -129,6 +129,18 @@ def test_q_network_shapes():
     assert q(np.zeros(4)).shape == (3,)  # float64 numpy is converted to float32
 
 
+def test_dueling_q_network_is_the_value_plus_centred_advantages():
+    torch.manual_seed(0)
+    q = QNetwork(4, 3, hidden_sizes=(16,), dueling=True)
+    obs = torch.randn(5, 4)
+    out = q.net(obs)  # V(s), then A(s, .)
+    assert out.shape == (5, 4) and q(obs).shape == (5, 3) and q(obs[0]).shape == (3,)
+    torch.testing.assert_close(q(obs).mean(dim=-1), out[:, 0])  # the mean of Q(s, .) is V(s)
+    advantages = out[:, 1:]
+    torch.testing.assert_close(q(obs) - q(obs)[:, :1], advantages - advantages[:, :1])
+    torch.testing.assert_close(q(obs[0]), q(obs)[0])
+
+
 def test_categorical_policy_matches_torch_distributions():
     torch.manual_seed(0)
     policy = CategoricalPolicy(4, 3, hidden_sizes=(8,))
