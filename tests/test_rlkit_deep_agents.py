@@ -352,6 +352,17 @@ def test_reinforce_rejects_bad_settings():
         reinforce.train(TINY_REINFORCE, seed=0, env="Pendulum-v1")
 
 
+def test_dqn_action_gap_widens_the_gap_and_keeps_the_best_action():
+    """Advantage learning on the bandit: Q(1) = 1 as before, and the action not taken best
+    settles where Q(0) = 0 - alpha (Q(1) - Q(0)), i.e. Q(0) = -alpha / (1 - alpha) = -1."""
+    history = dqn.train(dataclasses.replace(TINY_DQN, action_gap=0.5), seed=0, env=Bandit)
+    q = history.q_network(torch.zeros(1, 1)).detach()[0]
+    torch.testing.assert_close(q, torch.tensor([-1.0, 1.0]), atol=0.1, rtol=0)
+    assert history.act(np.zeros(1)) == 1
+    with pytest.raises(ValueError, match="action_gap"):
+        dqn.DQNConfig(action_gap=1.0)
+
+
 def test_double_dqn_lets_the_online_net_choose_and_learns_the_same_values():
     """double_q: td_target gets Q~(s', argmax_a' Q(s', a')) as one column; while online and
     target networks are equal (the first gradient step) that is plain DQN's max, later not."""
