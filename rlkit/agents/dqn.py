@@ -215,14 +215,14 @@ a final at 367), batch 512 (stable only at 25k-29k), a target copy every other r
 31k), epsilon decayed over 2k steps (seed 10: 14k, final 282).
 
 What keeps the greedy policy solved once it is: nothing tried on seeds 10-14 came near 90 % of
-the later evaluations >= 475 on every seed (the preset there: stable on 4 of 5 seeds, finals
-at 500 on 4, 26-100 % later): ``double_q`` (finals 2 of 5), ``dueling`` (4 of 5, 26-81 %),
-both (two finals under 200), Polyak averaging (tau 0.02 every gradient step: 0-100 %), a target copy
+the later evaluations >= 475 on every seed (the preset there: stable on 4 of 5 seeds, finals at
+500 on 4, 26-100 % later): ``double_q`` (finals 2 of 5), ``dueling`` (4 of 5, 26-81 %), both
+(two finals under 200), Polyak averaging (tau 0.02 every gradient step: 0-100 %), a target copy
 every other round, a final epsilon of 0.01, gamma 0.995 (a seed never solved), a step size of
-1e-3 (38-94 %), ``action_gap`` 0.5 or 0.9 (stable on 5 of 5, but 51-85 % and 63-68 % later,
-and later stable solves: a median 19k and 26k). The values of CartPole's two actions differ
-by ~0.05 on values near 100 (seed 13 after 50k steps), well under the TD errors of a
-minibatch, so which action looks best flips from one round to the next.
+1e-3 (38-94 %), ``action_gap`` 0.5 or 0.9 (stable on 5 of 5, but 51-85 % and 63-68 % later, and
+later stable solves: a median 19k and 26k). The values of CartPole's two actions differ by
+~0.05 on values near 100 (seed 13 after 50k steps), well under the TD errors of a minibatch, so
+which action looks best flips from one round to the next.
 """
 
 
