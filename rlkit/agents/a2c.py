@@ -185,7 +185,7 @@ class A2CConfig:
 
 PRESETS: dict[str, A2CConfig] = {
     "CartPole-v1": A2CConfig(
-        optimizer="rmsprop",  # the A2C paper's: no momentum to carry a stale step on
+        optimizer="rmsprop",  # the A2C paper's optimiser
         learning_rate=3e-3,
         entropy_coef=0.005,
     ),
@@ -214,6 +214,9 @@ with a critic at 4e-3 (a seed never steady), gamma 0.99, GAE(1), clipping at 1, 
 advantages (stable from 33k-45k); RMSprop with 4 envs (the steadiest, 90-100 % later on 15
 seeds, but an env step costs 121 us of CPU vs 65 us with 8: ``cost_per_step.py``), 16 envs,
 4-step rollouts, no entropy bonus (86 % later at worst), 5e-3 (one seed never steady).
+``bench_a2c.py`` on seeds 0-4 (2026-12-07, a quiet machine): stable on 5 of 5 from a median
+17k, 1.0 s of training (SB3 with the zoo's settings: 24k, 2.8 s), first hit at 16k (SB3 9k:
+its early hits are spikes), every final at 500 (SB3 3 of 5), 92-100 % later (SB3 37-75 %).
 """
 
 
