@@ -48,10 +48,15 @@ def line(name: str, per_env_step: float, per_update: float, updates_per_step: fl
             f"{updates_per_step:>16.3f} {total * 1e6:>16.0f}")
 
 
+def no_evaluation(config: Any, steps: int) -> Any:
+    """``config`` with a budget of ``steps`` and one 10-step evaluation at the end only."""
+    return dataclasses.replace(config, total_steps=steps, eval_interval=0, eval_episodes=1,
+                               eval_max_steps=10)
+
+
 def rlkit_dqn(steps: int, base: dqn.DQNConfig | None = None, name: str = "rlkit DQN") -> str:
     """The row of rlkit's DQN with ``base`` (default: the CartPole-v1 preset)."""
-    config = dataclasses.replace(base or dqn.default_config(ENV_ID), total_steps=steps,
-                                 eval_interval=0, eval_episodes=1, eval_max_steps=10)
+    config = no_evaluation(base or dqn.default_config(ENV_ID), steps)
     acting, _ = cpu_seconds(lambda: dqn.train(
         dataclasses.replace(config, learning_starts=steps + 1), seed=1))
     total, history = cpu_seconds(lambda: dqn.train(config, seed=1))
@@ -83,8 +88,7 @@ def rlkit_a2c(steps: int, base: a2c.A2CConfig | None = None, name: str = "rlkit 
         collecting[0] += seconds
         return rollout
 
-    config = dataclasses.replace(base or a2c.default_config(ENV_ID), total_steps=steps,
-                                 eval_interval=0, eval_episodes=1, eval_max_steps=10)
+    config = no_evaluation(base or a2c.default_config(ENV_ID), steps)
     rollouts.RolloutCollector.collect = timed_collect  # type: ignore[method-assign]
     try:
         total, history = cpu_seconds(lambda: a2c.train(config, seed=1))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import dataclasses
 import pstats
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import torch
 from bench_a2c import ZOO_A2C_CARTPOLE
 from bench_dqn import ENV_ID, ZOO_DQN_CARTPOLE
+from cost_per_step import no_evaluation
 from solve_table import load_line
 
 from rlkit.agents import a2c, dqn
@@ -82,12 +82,6 @@ def print_split(title: str, stats: pstats.Stats, env_steps: int, updates: int) -
         if seconds:
             print(f"  {part:<30} {seconds / env_steps * 1e6:>12.0f} "
                   f"{seconds / updates * 1e6:>17.0f} {100 * seconds / total:>5.0f}%")
-
-
-def no_evaluation(config: Any, steps: int) -> Any:
-    """``config`` with ``steps`` and a single 10-step evaluation at the end."""
-    return dataclasses.replace(config, total_steps=steps, eval_interval=0, eval_episodes=1,
-                               eval_max_steps=10)
 
 
 def rlkit_run(agent: Any, config: Any, steps: int) -> tuple[pstats.Stats, int]:

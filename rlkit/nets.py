@@ -143,7 +143,7 @@ class QNetwork(nn.Module):
             :math:`V(s)` and advantages :math:`A(s, a)`, and
             :math:`Q(s, a) = V(s) + A(s, a) - \frac{1}{|\mathcal{A}|}\sum_{a'} A(s, a')`.
             Where the actions' values differ by little next to :math:`V` (CartPole: about
-            0.1 on values near 100), the advantages are learned apart from the value.
+            0.05 on values near 100), the advantages are learned apart from the value.
 
     Example:
         >>> _ = torch.manual_seed(0)

@@ -144,9 +144,9 @@ class DQNConfig:
     bounds each TD error's pull, as in the DQN paper)."""
     action_gap: float = 0.0
     """alpha in [0, 1): advantage learning (Baird, 1999; Bellemare et al., 2016), the target
-    y - alpha (max_a Q~(s, a) - Q~(s, a_taken)). It lowers the value of the action not taken
-    by alpha times its gap, which widens the gap between the best action and the others
-    without changing which one is best; 0 is the lecture's target."""
+    y - alpha (max_a Q~(s, a) - Q~(s, a_taken)). It lowers the value of every action but the
+    best by alpha times its gap to the best, which widens the gaps without changing which
+    action is best; 0 is the lecture's target."""
     dueling: bool = False
     """The Q-network's dueling head: Q = V + A - mean(A) (see :class:`rlkit.nets.QNetwork`)."""
     double_q: bool = False
